@@ -1,0 +1,59 @@
+"""The exceptions intake raises on purpose.
+
+Every error the product means to report derives from :class:`IntakeError`; anything else is a bug.
+The command line turns each branch into one plain line and an exit code::
+
+    IntakeError                      exit 1 unless said otherwise
+    ├── ConfigError                  exit 2: the configuration file is wrong (names file, key, problem)
+    ├── SourceError                  a mailbox could not be read (unreachable, refused login, bad folder)
+    ├── MessageError                 one message could not be processed: it goes to quarantine
+    │   └── LimitExceeded            a configured size / count / depth limit was passed
+    ├── DocumentError                an attachment could not be opened or read
+    │   ├── WrongPassword            exit 3: the password did not open the file
+    │   └── UnsupportedEncryption    the encryption is one we cannot open at all
+    └── NotFound                     a case, attachment or quarantine entry id that does not exist
+
+Messages never carry a password, whatever the branch.
+"""
+
+
+class IntakeError(Exception):
+    """Base of every error intake reports on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(IntakeError):
+    """The configuration is wrong; the message names the file, the key and the problem."""
+
+    exit_code = 2
+
+
+class SourceError(IntakeError):
+    """A mailbox could not be reached, logged into or read."""
+
+
+class MessageError(IntakeError):
+    """A single message could not be processed; it is quarantined with this error."""
+
+
+class LimitExceeded(MessageError):
+    """A configured limit (message size, attachment size, parts, nesting) was passed."""
+
+
+class DocumentError(IntakeError):
+    """An attachment could not be opened, decrypted or read."""
+
+
+class WrongPassword(DocumentError):
+    """The password given does not open the document."""
+
+    exit_code = 3
+
+
+class UnsupportedEncryption(DocumentError):
+    """The document is encrypted in a way intake cannot open."""
+
+
+class NotFound(IntakeError):
+    """No object with the id given."""
