@@ -1,0 +1,46 @@
+"""The archive of raw messages: every message byte-exact, named by its SHA-256, never deleted.
+
+A message is written here (and flushed to disk) before anything else happens to it, so whatever
+processing does later — quarantine included — the original bytes are safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from intake.errors import NotFound
+
+
+class Archive:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / f"{sha256}.eml"
+
+    def store(self, raw: bytes) -> str:
+        """Keep ``raw`` and return its SHA-256; storing the same bytes twice is a no-op."""
+        digest = hashlib.sha256(raw).hexdigest()
+        target = self.path_for(digest)
+        if target.exists():
+            return digest
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return digest
+
+    def load(self, sha256: str) -> bytes:
+        try:
+            return self.path_for(sha256).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"archived message {sha256} is missing from {self.root}") from None

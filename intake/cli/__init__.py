@@ -1,0 +1,49 @@
+"""The ``intake`` command line (typer; rich tables for people, ``--json`` for programs).
+
+Exit codes: 0 success, 1 the operation failed, 2 usage or configuration error, 3 wrong password.
+Errors are one plain line on standard error, never a traceback with local values.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from intake.cli.runtime import Runtime
+from intake.errors import IntakeError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # pretty tracebacks print local variables: never, they may hold secrets
+    help="Mail intake for the Cybersecurity Council secretariat.",
+)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Configuration file (default: $INTAKE_CONFIG, else ./config.toml)."),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Operator name for the audit log (default: OS user).")
+    ] = None,
+) -> None:
+    ctx.obj = Runtime(config_file=config, operator=by)
+
+
+from intake.cli import casecmds, democmd, mailcmds  # noqa: E402,F401  (commands register themselves)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line; our own errors become one line on standard error and their exit code."""
+    try:
+        app(args=argv)  # usage errors exit 2 and --help exits 0 inside
+    except IntakeError as exc:
+        typer.echo(f"intake: {exc}", err=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,63 @@
+"""What every command needs: the configuration, the database, and a console to print to."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import Engine
+
+from intake.config import Config, load_config
+from intake.db import make_engine, require_current
+
+
+@dataclass
+class Runtime:
+    config_file: Path | None = None
+    operator: str | None = None
+    out: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
+    err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
+
+    @cached_property
+    def config(self) -> Config:
+        config = load_config(self.config_file)
+        setup_logging(config.log_level)
+        return config
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.config.storage.database)
+
+    def ready_engine(self) -> Engine:
+        """The engine of a database whose schema is current (else: run `intake init`)."""
+        require_current(self.engine)
+        return self.engine
+
+    @property
+    def by(self) -> str:
+        return self.operator or getpass.getuser()
+
+    def print_json(self, data: object) -> None:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def add_row(table: Table, *cells: object) -> None:
+    """Add cells as plain text: a subject like ``[KYOGIKAI-2026-0001]`` is not rich markup."""
+    table.add_row(*(Text("" if c is None else str(c)) for c in cells))
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # Library chatter (IMAP commands, SQL) stays out of the log whatever the level.
+    for noisy in ("imapclient", "sqlalchemy", "alembic", "apscheduler.executors", "aiosmtplib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

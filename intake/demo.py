@@ -1,0 +1,164 @@
+"""``intake demo``: the product on its embedded defaults — SQLite, local Maildirs, no servers.
+
+It writes a configuration into a demo folder, delivers a handful of realistic (invented) Japanese
+mails into two Maildirs — a membership application with an encrypted Word form, a PDF sent by
+mistake, an incident report, a bounce — and polls them like the service would.
+"""
+
+from __future__ import annotations
+
+import io
+import mailbox
+import shutil
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import msoffcrypto
+from docx import Document
+
+from intake.clock import JST
+
+MARKER = ".intake-demo"
+DEMO_PASSWORD = "demo-Pa55"  # the password the applicant "phones in" for the demo form
+
+CONFIG = """\
+# Written by `intake demo`: two local Maildirs, SQLite, replies held for staff.
+poll_interval = 60
+
+[storage]
+database = "sqlite:///intake.db"
+archive_dir = "messages"
+
+[[mailbox]]
+name = "kyogikai"
+profile = "membership"
+address = "kyogikai-shomu@example.jp"
+case_prefix = "KYOGIKAI"
+source = "maildir"
+path = "maildir/kyogikai"
+
+[[mailbox]]
+name = "anken"
+profile = "incident"
+address = "csc-anken@example.jp"
+case_prefix = "CSC"
+source = "maildir"
+path = "maildir/anken"
+
+[replies]
+mode = "hold"
+
+[membership]
+recruitment_periods = [ { start = "2026-10-01", end = "2026-10-31" } ]
+"""
+
+
+def prepare(folder: Path) -> Path:
+    """A fresh demo folder with its configuration and seeded Maildirs; returns the config path."""
+    if folder.exists():
+        if not (folder / MARKER).exists():
+            raise FileExistsError(f"{folder} exists and was not made by `intake demo`; choose another --dir")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text("made by intake demo\n", encoding="utf-8")
+    config = folder / "config.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    boxes = {name: mailbox.Maildir(folder / "maildir" / name, create=True) for name in ("kyogikai", "anken")}
+    for box, raw in seed_messages():
+        boxes[box].add(raw)
+    return config
+
+
+def seed_messages() -> list[tuple[str, bytes]]:
+    now = datetime.now(JST)
+    return [
+        ("kyogikai", _application(now - timedelta(hours=5))),
+        ("kyogikai", _pdf_by_mistake(now - timedelta(hours=3))),
+        ("anken", _incident(now - timedelta(hours=2))),
+        ("kyogikai", _bounce(now - timedelta(hours=1))),
+    ]
+
+
+def _base(sender: str, to: str, subject: str, when: datetime, body: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(when)
+    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].rstrip(">"))
+    msg.set_content(body)
+    return msg
+
+
+def _application(when: datetime) -> bytes:
+    msg = _base(
+        "山田 太郎 <yamada@example.co.jp>",
+        "kyogikai-shomu@example.jp",
+        "協議会加入申込書の提出について",
+        when,
+        "サイバーセキュリティ協議会事務局 御中\n\n例示商事株式会社の山田です。\n加入申込書を暗号化して送付いたします。\n"
+        "パスワードは別途お電話にてお知らせいたします。\n\nよろしくお願いいたします。\n",
+    )
+    name = f"{when:%y%m%d}_協議会加入申込書（例示商事株式会社）.docx"
+    msg.add_attachment(
+        encrypted_form(),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
+        filename=name,
+    )
+    return msg.as_bytes()
+
+
+def _pdf_by_mistake(when: datetime) -> bytes:
+    msg = _base(
+        "佐藤 花子 <sato@example.ac.jp>",
+        "kyogikai-shomu@example.jp",
+        "事務従事者登録届の送付",
+        when,
+        "お世話になっております。架空大学の佐藤です。\n事務従事者登録届を送付いたします。\n",
+    )
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    msg.add_attachment(
+        pdf, maintype="application", subtype="pdf", filename=f"{when:%y%m%d}_事務従事者登録届（架空大学）.pdf"
+    )
+    return msg.as_bytes()
+
+
+def _incident(when: datetime) -> bytes:
+    return _base(
+        "鈴木 一郎 <suzuki@example.com>",
+        "csc-anken@example.jp",
+        "不審メールの受信について（ご相談）",
+        when,
+        "協議会事務局 御中\n\n本日、取引先を装った不審なメールを複数の職員が受信しました。\n添付ファイルは開いておりません。\n"
+        "対応についてご相談させてください。\n",
+    ).as_bytes()
+
+
+def _bounce(when: datetime) -> bytes:
+    msg = _base(
+        "Mail Delivery System <MAILER-DAEMON@mail.example.jp>",
+        "kyogikai-shomu@example.jp",
+        "Undelivered Mail Returned to Sender",
+        when,
+        "This is the mail system at host mail.example.jp.\n\nI'm sorry to have to inform you that your message could not\n"
+        "be delivered to one or more recipients.\n\n<old-address@example.co.jp>: host said: 550 5.1.1 User unknown\n",
+    )
+    msg["Auto-Submitted"] = "auto-replied"
+    return msg.as_bytes()
+
+
+def encrypted_form() -> bytes:
+    """A small 加入申込書 .docx, really encrypted (agile) with the demo password."""
+    document = Document()
+    document.add_paragraph("サイバーセキュリティ協議会加入申込書（申込み事項変更届）")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "組織・団体名", "例示商事株式会社"
+    table.cell(1, 0).text, table.cell(1, 1).text = "申込区分", "☑新規加入　☐申込み事項の変更"
+    plain, encrypted = io.BytesIO(), io.BytesIO()
+    document.save(plain)
+    plain.seek(0)
+    msoffcrypto.OfficeFile(plain).encrypt(DEMO_PASSWORD, encrypted)
+    return encrypted.getvalue()

@@ -1,0 +1,159 @@
+"""Turning one archived message into database records: a new case, or a message of an old one.
+
+``ingest`` works inside the caller's transaction and raises on failure; the poller wraps each call
+in a savepoint so one bad message goes to quarantine and the rest of the batch carries on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import Session, or_, select
+
+from intake import classify
+from intake.cases import find_thread_case, new_case_id
+from intake.config import Config, MailboxConfig
+from intake.documents import triage
+from intake.mail import Limits, ParsedAttachment, ParsedMessage, no_reply_reason, parse_message
+from intake.models import Attachment, AuditEntry, Case, Message, utcnow
+
+MB = 1024 * 1024
+ACTOR = "intake"
+
+
+@dataclass(frozen=True)
+class Ingested:
+    case_id: str | None
+    created: bool = False
+    duplicate: bool = False
+
+
+def limits_from(config: Config) -> Limits:
+    lim = config.limits
+    return Limits(
+        max_message_bytes=int(lim.max_message_mb * MB),
+        max_attachment_bytes=int(lim.max_attachment_mb * MB),
+        max_parts=lim.max_parts,
+        max_depth=lim.max_depth,
+    )
+
+
+def ingest(
+    session: Session,
+    *,
+    config: Config,
+    mailbox: MailboxConfig,
+    raw: bytes,
+    sha256: str,
+    source_ref: str,
+    received_at: datetime | None = None,
+) -> Ingested:
+    parsed = parse_message(raw, limits=limits_from(config))
+    existing = _duplicate_of(session, mailbox.name, sha256, parsed)
+    if existing is not None:
+        return Ingested(case_id=existing.case_id, duplicate=True)
+    case = find_thread_case(session, mailbox=mailbox.name, prefix=mailbox.case_prefix, parsed=parsed)
+    created = case is None
+    if case is None:
+        case = _open_case(session, mailbox, parsed, received_at or datetime.now(UTC))
+    message = _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, config)
+    message.received_at = received_at or message.received_at
+    attachments = [_record_attachment(session, case, message, part) for part in parsed.attachments]
+    _update_case(session, case, mailbox, attachments)
+    session.add(
+        AuditEntry(
+            by=ACTOR, case_id=case.id, action="message_received", detail=f"message {message.id} {source_ref}"
+        )
+    )
+    return Ingested(case_id=case.id, created=created)
+
+
+def _duplicate_of(session: Session, mailbox: str, sha256: str, parsed: ParsedMessage) -> Message | None:
+    same = Message.sha256 == sha256
+    if parsed.message_id:
+        same = or_(same, (Message.message_id == parsed.message_id) & (Message.from_addr == parsed.from_addr))
+    return session.exec(select(Message).where(Message.mailbox == mailbox, same).limit(1)).first()
+
+
+def _open_case(
+    session: Session, mailbox: MailboxConfig, parsed: ParsedMessage, received_at: datetime
+) -> Case:
+    case = Case(
+        id=new_case_id(session, mailbox.case_prefix, received_at),
+        mailbox=mailbox.name,
+        kind=classify.case_kind(mailbox.profile, ()),
+        sender=parsed.from_addr,
+        sender_name=parsed.from_name,
+        subject=parsed.subject,
+        forwarded=parsed.forwarded,
+        received_at=received_at,
+    )
+    session.add(case)
+    return case
+
+
+def _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, config) -> Message:
+    message = Message(
+        case_id=case.id,
+        mailbox=mailbox.name,
+        message_id=parsed.message_id,
+        in_reply_to=" ".join(parsed.in_reply_to),
+        references=" ".join(parsed.references),
+        sha256=sha256,
+        size=len(raw),
+        subject=parsed.subject,
+        from_addr=parsed.from_addr,
+        from_name=parsed.from_name,
+        date=parsed.date,
+        no_reply_reason=no_reply_reason(parsed, own_addresses=config.own_addresses),
+        forwarded=parsed.forwarded,
+        source_ref=source_ref,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _record_attachment(session: Session, case: Case, message: Message, part: ParsedAttachment) -> Attachment:
+    row = Attachment(
+        case_id=case.id,
+        message_pk=message.id,
+        part_index=part.index,
+        filename=part.filename,
+        content_type=part.content_type,
+        size=part.size,
+        document=classify.document_from_filename(part.filename),
+    )
+    if part.rejected:
+        row.state, row.detail = "rejected", part.rejected
+    else:
+        found = triage(part.payload, part.filename)
+        row.format, row.encrypted, row.macro, row.detail = (
+            found.format,
+            found.encrypted,
+            found.macro,
+            found.detail,
+        )
+        row.state = "password_pending" if found.encrypted else "plain"
+        if found.macro:
+            row.state = "rejected"
+    session.add(row)
+    return row
+
+
+def _update_case(session: Session, case: Case, mailbox: MailboxConfig, new: list[Attachment]) -> None:
+    session.flush()
+    documents = session.exec(select(Attachment.document).where(Attachment.case_id == case.id)).all()
+    case.kind = classify.case_kind(mailbox.profile, documents)
+    if case.org_name is None:
+        case.org_name = next((o for a in new if (o := classify.org_from_filename(a.filename))), None)
+    if case.status in ("new", "waiting_for_password"):
+        pending = session.exec(
+            select(Attachment.id)
+            .where(Attachment.case_id == case.id, Attachment.state == "password_pending")
+            .limit(1)
+        ).first()
+        case.status = "waiting_for_password" if pending else "new"
+    case.updated_at = utcnow()
+    session.add(case)

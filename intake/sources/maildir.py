@@ -1,0 +1,106 @@
+"""A local Maildir (``cur/ new/ tmp/``), for local delivery and for the demo.
+
+The same once-only rule as IMAP: the database records each processed message by its unique file
+name, in the transaction that stores it; only then is the file moved from ``new/`` to ``cur/``
+(as a mail client does when it has seen a message, without marking it read), or into the
+``processed_folder`` sub-Maildir when one is configured. Files are never deleted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from intake.config import MailboxConfig
+from intake.errors import SourceError
+from intake.models import MaildirSeen
+from intake.sources.base import Fetched
+
+
+class MaildirSource:
+    def __init__(self, *, mailbox: MailboxConfig, batch_size: int = 100) -> None:
+        assert mailbox.path is not None
+        self.mailbox = mailbox
+        self.root = Path(mailbox.path)
+        self.batch_size = batch_size
+        self._files: dict[str, Path] = {}
+
+    def __enter__(self) -> MaildirSource:
+        if not all((self.root / sub).is_dir() for sub in ("cur", "new", "tmp")):
+            raise SourceError(
+                f"mailbox {self.mailbox.name}: {self.root} is not a Maildir (needs cur/, new/ and tmp/)"
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._files.clear()
+
+    def _listing(self) -> dict[str, Path]:
+        files: dict[str, Path] = {}
+        for sub in ("new", "cur"):
+            with os.scandir(self.root / sub) as entries:
+                for entry in entries:
+                    if entry.is_file() and not entry.name.startswith("."):
+                        files[entry.name.split(":", 1)[0]] = Path(entry.path)
+        return files
+
+    def batches(self, session: Session) -> Iterator[list[Fetched]]:
+        seen = set(session.exec(select(MaildirSeen.key).where(MaildirSeen.mailbox == self.mailbox.name)))
+        listing = self._listing()
+        self._repair_marks(listing, seen)
+        new = sorted((k for k in listing if k not in seen), key=lambda k: (_mtime(listing[k]), k))
+        for start in range(0, len(new), self.batch_size):
+            batch = []
+            for key in new[start : start + self.batch_size]:
+                path = listing[key]
+                try:
+                    raw = path.read_bytes()
+                except FileNotFoundError:  # taken away by someone else meanwhile
+                    continue
+                self._files[key] = path
+                when = datetime.fromtimestamp(_mtime(path), UTC)
+                batch.append(Fetched(ref=f"maildir:{key}", raw=raw, key=key, received_at=when))
+            if batch:
+                yield batch
+
+    def record(self, session: Session, batch: list[Fetched]) -> None:
+        for fetched in batch:
+            session.merge(MaildirSeen(mailbox=self.mailbox.name, key=str(fetched.key)))
+
+    def mark_processed(self, batch: list[Fetched]) -> None:
+        for fetched in batch:
+            path = self._files.pop(str(fetched.key), None)
+            if path is not None:
+                self._mark(str(fetched.key), path)
+
+    def _mark(self, key: str, path: Path) -> None:
+        if self.mailbox.processed_folder:
+            target_dir = self.root / f".{self.mailbox.processed_folder}" / "cur"
+            for sub in ("cur", "new", "tmp"):
+                (target_dir.parent / sub).mkdir(parents=True, exist_ok=True)
+        elif path.parent.name == "new":
+            target_dir = self.root / "cur"
+        else:
+            return
+        name = path.name if ":" in path.name else f"{key}:2,"
+        try:
+            os.replace(path, target_dir / name)
+        except FileNotFoundError:
+            pass
+
+    def _repair_marks(self, listing: dict[str, Path], seen: set[str]) -> None:
+        for key in seen & listing.keys():
+            path = listing[key]
+            if path.parent.name == "new" or self.mailbox.processed_folder:
+                self._mark(key, path)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0

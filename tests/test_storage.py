@@ -1,0 +1,52 @@
+"""Database and archive guarantees (issue 2)."""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+
+from sqlalchemy import text
+
+from intake.archive import Archive
+from intake.db import current_revision, head_revision, make_engine, upgrade
+
+
+def test_init_is_idempotent_and_creates_a_private_wal_database(workspace):
+    workspace.write()
+    first = workspace.cli("init")
+    assert first.returncode == 0, first.stderr
+    assert "upgraded from nothing" in first.stdout
+    again = workspace.cli("init")
+    assert again.returncode == 0
+    assert "database is current" in again.stdout
+
+    db = workspace.root / "intake.db"
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    engine = make_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert current_revision(engine) == head_revision()
+
+
+def test_commands_refuse_an_uninitialised_database(workspace):
+    workspace.write()
+    result = workspace.cli("queue")
+    assert result.returncode == 1
+    assert "run `intake init`" in result.stderr
+
+
+def test_any_sqlalchemy_url_is_accepted(tmp_path):
+    engine = make_engine(f"sqlite+pysqlite:///{tmp_path}/other.db")
+    assert upgrade(engine) == (None, head_revision())
+
+
+def test_archive_keeps_bytes_exactly_named_by_sha256(tmp_path):
+    archive = Archive(tmp_path / "messages")
+    raw = b"Subject: =?ISO-2022-JP?B?GyRCJTUlJCVQITwbKEI=?=\r\n\r\n\x1b$B$3$s$K$A$O\x1b(B\r\n"
+    digest = archive.store(raw)
+    assert digest == hashlib.sha256(raw).hexdigest()
+    assert archive.load(digest) == raw
+    assert archive.store(raw) == digest  # storing again changes nothing
+    path = archive.path_for(digest)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert list(path.parent.glob("*.tmp*")) == []
