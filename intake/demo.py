@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import mailbox
+import os
 import shutil
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -26,6 +27,7 @@ DEMO_PASSWORD = "demo-Pa55"  # the password the applicant "phones in" for the de
 CONFIG = """\
 # Written by `intake demo`: two local Maildirs, SQLite, replies held for staff.
 poll_interval = 60
+log_level = "WARNING"
 
 [storage]
 database = "sqlite:///intake.db"
@@ -65,20 +67,20 @@ def prepare(folder: Path) -> Path:
     (folder / MARKER).write_text("made by intake demo\n", encoding="utf-8")
     config = folder / "config.toml"
     config.write_text(CONFIG, encoding="utf-8")
+    (folder / "maildir").mkdir()
     boxes = {name: mailbox.Maildir(folder / "maildir" / name, create=True) for name in ("kyogikai", "anken")}
-    for box, raw in seed_messages():
-        boxes[box].add(raw)
+    for box, when, raw in seed_messages():
+        key = boxes[box].add(raw)
+        stamp = when.timestamp()  # the file time is when the message "arrived"
+        os.utime(folder / "maildir" / box / "new" / key, (stamp, stamp))
     return config
 
 
-def seed_messages() -> list[tuple[str, bytes]]:
+def seed_messages() -> list[tuple[str, datetime, bytes]]:
     now = datetime.now(JST)
-    return [
-        ("kyogikai", _application(now - timedelta(hours=5))),
-        ("kyogikai", _pdf_by_mistake(now - timedelta(hours=3))),
-        ("anken", _incident(now - timedelta(hours=2))),
-        ("kyogikai", _bounce(now - timedelta(hours=1))),
-    ]
+    seeds = [("kyogikai", 5, _application), ("kyogikai", 3, _pdf_by_mistake), ("anken", 2, _incident),
+             ("kyogikai", 1, _bounce)]
+    return [(box, now - timedelta(hours=h), make(now - timedelta(hours=h))) for box, h, make in seeds]
 
 
 def _base(sender: str, to: str, subject: str, when: datetime, body: str) -> EmailMessage:

@@ -97,9 +97,7 @@ class Dovecot:
             (self.dir / sub).mkdir()
         nobody = pwd.getpwnam("nobody")
         os.chown(self.dir / "mail", nobody.pw_uid, nobody.pw_gid)
-        users = self.dir / "users"
-        users.write_text("")
-        users.chmod(0o644)
+        self._write_accounts()
         conf = self.dir / "dovecot.conf"
         conf.write_text(CONF.format(dir=self.dir, port=self.port))
         self.process = subprocess.Popen(
@@ -120,12 +118,18 @@ class Dovecot:
                 time.sleep(0.05)
         raise RuntimeError(f"dovecot did not listen on {self.port}; log: {self.log()}")
 
-    def add_account(self, username: str | None = None) -> ImapAccount:
-        username = username or f"user{secrets.token_hex(4)}"
-        password = secrets.token_urlsafe(12)
-        with (self.dir / "users").open("a") as fh:
-            fh.write(f"{username}:{{PLAIN}}{password}::::::\n")
-        return ImapAccount("127.0.0.1", self.port, username, password)
+    def add_account(self) -> ImapAccount:
+        """A fresh account. All are written before Dovecot starts: it notices a changed users
+        file by its mtime, which misses a second change within the same second."""
+        return self._accounts.pop()
+
+    def _write_accounts(self, count: int = 300) -> None:
+        self._accounts = [
+            ImapAccount("127.0.0.1", self.port, f"user{i:03d}", secrets.token_urlsafe(12)) for i in range(count)
+        ]
+        users = self.dir / "users"
+        users.write_text("".join(f"{a.username}:{{PLAIN}}{a.password}::::::\n" for a in self._accounts))
+        users.chmod(0o644)
 
     def log(self) -> str:
         path = self.dir / "dovecot.log"

@@ -29,7 +29,7 @@ path = "maildir"
             GOOD_MAILBOX.replace('source = "maildir"\npath = "maildir"', 'source = "imap"'),
             'config.toml: mailbox[0]: username: required when source = "imap"',
         ),
-        (GOOD_MAILBOX + GOOD_MAILBOX, "config.toml: mailbox: name: 'kyogikai' is used by two mailboxes"),
+        (GOOD_MAILBOX + GOOD_MAILBOX, "config.toml: mailbox[1].name: 'kyogikai' is used by two mailboxes"),
         ('[replies]\nmode = "loud"\n', "config.toml: replies.mode: Input should be 'send', 'hold' or 'off'"),
         ("poll_interval = = 3\n", "config.toml: not valid TOML"),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from mailfactory import make_mail, numbered_mails
@@ -155,8 +156,7 @@ def test_failing_message_is_quarantined_and_the_rest_processed(workspace, imap_a
 
 def test_wrong_credentials_fail_in_one_line_and_change_nothing(workspace, imap_account):
     imap_account.append(numbered_mails(2))
-    imap_account.password = "wrong-password"
-    workspace.add_imap(imap_account)
+    workspace.add_imap(dataclasses.replace(imap_account, password="wrong-password"))
     assert workspace.cli("init").returncode == 0
     result = workspace.cli("poll")
     assert result.returncode == 1

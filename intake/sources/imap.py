@@ -76,10 +76,10 @@ class ImapSource:
     # -- reading ----------------------------------------------------------------------------
     def _cursor(self, session: Session) -> SourceCursor:
         cursor = session.get(SourceCursor, (self.mailbox.name, self.mailbox.folder))
-        if cursor is None or cursor.uidvalidity != self.uidvalidity:
-            cursor = SourceCursor(
-                mailbox=self.mailbox.name, folder=self.mailbox.folder, uidvalidity=self.uidvalidity
-            )
+        if cursor is None:
+            return SourceCursor(mailbox=self.mailbox.name, folder=self.mailbox.folder, uidvalidity=self.uidvalidity)
+        if cursor.uidvalidity != self.uidvalidity:  # the folder was recreated: read it all again
+            cursor.uidvalidity, cursor.last_uid = self.uidvalidity, 0
         return cursor
 
     def batches(self, session: Session) -> Iterator[list[Fetched]]:
