@@ -1,0 +1,83 @@
+"""Submission-level checks on the attachments themselves (Q3 ②③, Q14 ②③).
+
+Q3 asks for the forms as Word files (not converted to PDF), encrypted, with the password given by
+phone. A file with macros (.docm, an embedded VBA project) is never opened further. A zip file is
+not a wrong format: senders put the Word file in a password zip, which is opened like a document.
+"""
+
+from __future__ import annotations
+
+from intake.checks.base import WORD_FORMATS, CheckContext, RuleFinding, check, join
+from intake.checks.facts import AttachmentFacts, CaseFacts
+
+
+def _name(att: AttachmentFacts) -> str:
+    return att.filename or f"attachment {att.id}"
+
+
+def current_word_files(facts: CaseFacts) -> list[AttachmentFacts]:
+    """The Word attachments that count now: the newest one per document; every unidentified one
+    that could still be a form (not yet read: waiting for its password, or unreadable)."""
+    words = [a for a in facts.attachments if a.format in WORD_FORMATS and not a.macro]
+    newest: dict[str, AttachmentFacts] = {}
+    for att in words:
+        if att.document and (att.document not in newest or att.id > newest[att.document].id):
+            newest[att.document] = att
+    unknown = [a for a in words if a.document is None and a.state in ("password_pending", "failed")]
+    return sorted([*newest.values(), *unknown], key=lambda a: a.id)
+
+
+@check("word_format_required", "A PDF, image or other file was sent instead of the Word form.")
+def word_format_required(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]:
+    has_word = {a.document for a in facts.attachments if a.format in WORD_FORMATS}
+    has_word |= {f.document for f in facts.forms}
+    any_word = bool(has_word)
+    wrong = [
+        a
+        for a in facts.attachments
+        if a.format not in (*WORD_FORMATS, "zip")  # a (password) zip may carry the Word file
+        and (
+            (a.document is not None and a.document not in has_word)
+            or (a.document is None and a.format == "pdf" and not any_word)
+        )
+    ]
+    if not wrong:
+        return []
+    docs = [ctx.data.documents[a.document] if a.document in ctx.data.documents else None for a in wrong]
+    return [
+        ctx.finding(
+            "word_format_required",
+            {
+                "filename": join([_name(a) for a in wrong]),
+                "document": join([d.ja if d else "申込書類" for d in docs]),
+                "document_en": join([d.en if d else "form" for d in docs], ", "),
+            },
+        )
+    ]
+
+
+@check("encryption_required", "The Word file arrived unencrypted (processed anyway; the sender is reminded).")
+def encryption_required(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]:
+    plain = [a for a in current_word_files(facts) if not a.encrypted]
+    if not plain:
+        return []
+    return [ctx.finding("encryption_required", {"filename": join([_name(a) for a in plain])})]
+
+
+@check("macro_enabled_document", "A file with macros (.docm / VBA project): not opened, staff warned.")
+def macro_enabled_document(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]:
+    found = [a for a in facts.attachments if a.macro]
+    if not found:
+        return []
+    return [ctx.finding("macro_enabled_document", {"filename": join([_name(a) for a in found])})]
+
+
+@check("password_pending", "An encrypted file waits for staff to type the phoned-in password.")
+def password_pending(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]:
+    found = [a for a in facts.attachments if a.state == "password_pending"]
+    if not found:
+        return []
+    return [ctx.finding("password_pending", {"filename": join([_name(a) for a in found])})]
+
+
+CHECKS = (word_format_required, encryption_required, macro_enabled_document, password_pending)

@@ -1,0 +1,114 @@
+"""Reading a reply's text as its sender wrote it: quoting, reply headers, sentences.
+
+Every line is NFKC-normalised (full-width ＞：（） become > : ( ), and ① becomes 1) and gets a
+``depth``: 0 for the sender's own new text, 1 and more for quoted text — lines starting with ``>``
+(one level per ``>``) and everything below a reply or forward header (「-----Original Message-----」,
+「-----元のメッセージ-----」 = original message, 「On … wrote:」, 「…さんは書きました:」, a
+From:/差出人: header block as Outlook writes it, a ``-- `` signature line). Outlook quotes without
+``>``, so the headers matter.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str  # NFKC, quote marks and surrounding spaces removed
+    depth: int  # 0 = the sender's own text
+
+
+_QUOTE = re.compile(r"^\s*((?:>\s?)+)")
+_ORIGINAL = re.compile(
+    r"^[-=_*\s]*(?:original message|forwarded message|begin forwarded message|元のメッセージ|転送(?:された)?メッセージ"
+    r"|転送メール|オリジナルメッセージ)[-=_*\s:]*$",
+    re.IGNORECASE,
+)
+_WROTE = re.compile(r"(?:wrote\s*:?|(?:書きました|のメッセージ|からのメール)\s*:)$", re.IGNORECASE)
+_GMAIL_JA = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日.*<[^<>@\s]+@[^<>\s]+>\s*:?$")
+_HEADER_START = re.compile(r"^(?:from|差出人|送信者)\s*:", re.IGNORECASE)
+_HEADER_NEXT = re.compile(r"^(?:sent|date|to|cc|subject|送信日時|日付|日時|宛先|件名)\s*:", re.IGNORECASE)
+_HINT = re.compile(r"\(\s*例[^()]*\)")  # 「（例：…）」: a template's example, not an answer
+_SEPARATOR = re.compile(r"^[\s\-=_*~・━─＝―‐]+$")
+
+
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def strip_hints(text: str) -> str:
+    """Drop 「（例：…）」 examples, which quote the very answers the reader looks for."""
+    return _HINT.sub("", text)
+
+
+def is_separator(text: str) -> bool:
+    """A line of rules and dashes only (「━━━━」, 「-----」)."""
+    return bool(_SEPARATOR.match(text))
+
+
+def lines_of(text: str) -> list[Line]:
+    """The lines of a mail text with their quoting depth."""
+    raw = nfkc(text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[Line] = []
+    extra = 0
+    for i, line in enumerate(raw):
+        match = _QUOTE.match(line)
+        quotes = match.group(1).count(">") if match else 0
+        content = (line[match.end() :] if match else line).strip()
+        if quotes == 0 and _is_header(content, raw[i + 1 : i + 5], line):
+            extra += 1
+            continue
+        out.append(Line(content, quotes + extra))
+    return out
+
+
+def _is_header(content: str, following: list[str], line: str) -> bool:
+    """A line that starts older, quoted material."""
+    if line.rstrip("\n") == "-- " or _ORIGINAL.match(content) or _GMAIL_JA.match(content):
+        return True
+    if _WROTE.search(content) and len(content) < 200:
+        return True
+    if _HEADER_START.match(content):
+        return any(_HEADER_NEXT.match(nfkc(x).strip()) for x in following)
+    return False
+
+
+def paragraphs(lines: list[Line], skip: set[int] | None = None) -> list[str]:
+    """The sender's own text (depth 0) as paragraphs, hard-wrapped lines joined back."""
+    skip = skip or set()
+    out: list[str] = []
+    current = ""
+    for i, line in enumerate(lines):
+        if line.depth or i in skip or not line.text or is_separator(line.text):
+            if current:
+                out.append(current)
+            current = ""
+            continue
+        current = _join(current, strip_hints(line.text))
+    if current:
+        out.append(current)
+    return out
+
+
+def _join(left: str, right: str) -> str:
+    """Join two wrapped lines: no space between Japanese characters, one between words."""
+    if not left:
+        return right
+    if left[-1].isascii() and right[:1].isascii():
+        return f"{left} {right}"
+    return left + right
+
+
+_SENTENCE = re.compile(r"(?<=[。!?])|(?<=[.;])\s+")
+_CLAUSE = re.compile(r"[、,]|(?<=が)\s|ですが|けれども|けれど|けど|\bbut\b", re.IGNORECASE)
+
+
+def sentences(paragraph: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(paragraph) if s and s.strip()]
+
+
+def clauses(sentence: str) -> list[str]:
+    return [c.strip() for c in _CLAUSE.split(sentence) if c and c.strip()]

@@ -1,0 +1,84 @@
+"""``password_in_email``: the password was written in the mail (Q3 ③ asks for it by phone).
+
+:func:`find_password` looks for a password keyword (パスワード, パス, PW, P/W, pass, password,
+passcode, 暗証番号 = PIN) followed by a value: after 「：」 / 「:」 / 「は」 / 「=」 / "is", after a
+【パスワード】 heading (the value may be on the next line), or in 「」 quotes. The value must look
+like a password (printable ASCII, 4–64 characters, not a common word); announcements such as
+「パスワードは別途お電話でお知らせします」 or 「パスワード付きzip」 are not passwords. Staff are warned;
+the password is never used automatically, and never quoted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from intake.checks.base import CheckContext, RuleFinding, check
+
+_KEYWORD = (
+    r"(?:パスワード|パスコード|暗証番号|パス"
+    r"|(?<![A-Za-z])(?:password|passwd|passcode|pass|pwd|pw|p/w)(?![A-Za-z]))"
+)
+_KEYWORD_EN = r"(?<![A-Za-z])(?:password|passwd|passcode|pwd|pw)(?![A-Za-z])"
+_QUALIFIER = r"(?:\s*\([^()\n]{0,15}\))?"  # 「パスワード（解凍用）」
+_SEP = r"(?:\s*(?:[:=]|は|】|\]|→|⇒|\bis\b)\s*(?:\n\s*)?)"
+_INTRO = (  # 「パスワードは以下のとおりです。」 then the value
+    r"(?:\s*(?:は|:)?\s*(?:以下|下記|次)の?(?:とおり|通り)(?:です|になります|となります)?\s*[。:]?\s*(?:\n\s*)?)"
+)
+_VALUE = r"[「『\"'“]?(?P<value>[!-~]{4,64}?)(?=$|[\s、。,」』\"'”)）]|です|となります|になります|で)"
+_FLAGS = re.IGNORECASE | re.MULTILINE
+_WITH_SEP = re.compile(rf"{_KEYWORD}{_QUALIFIER}(?:{_INTRO}|{_SEP}){_VALUE}", _FLAGS)
+_BRIDGE = re.compile(rf"{_KEYWORD_EN}[ \t][^\n:。]{{0,40}}?(?:\s(?:is|are)\s+|:\s*){_VALUE}", _FLAGS)
+_WITH_SPACE = re.compile(rf"{_KEYWORD}{_QUALIFIER}[ \t]+{_VALUE}", _FLAGS)
+
+_NOT_PASSWORDS = frozenset(
+    """
+will shall would should can could may might must is are was were be been being to for by via of
+with from on in at the a an and or not no none please kindly sent send sending separately later
+below above follows following here there this that protected protection required attached set
+enabled file files zip word excel office docx pdf phone telephone call email mail tel fax
+same usual unknown tbd n/a xxxx ****
+""".split()
+)
+
+
+def find_password(text: str) -> bool:
+    """True when the text seems to carry a password."""
+    folded = unicodedata.normalize("NFKC", text or "")
+    for pattern in (_WITH_SEP, _BRIDGE):
+        if any(_plausible(m.group("value"), strong=True) for m in pattern.finditer(folded)):
+            return True
+    return any(_plausible(m.group("value"), strong=False) for m in _WITH_SPACE.finditer(folded))
+
+
+def _plausible(value: str, *, strong: bool) -> bool:
+    """A value that could be a password. After a plain space it must also contain a digit or a
+    symbol (「PW abc123」 yes, 「password protected」 no)."""
+    value = value.strip(".,;:")
+    if len(value) < 4 or value.lower() in _NOT_PASSWORDS:
+        return False
+    if re.fullmatch(r"[*xX●・.\-_]+", value) or value.lower().startswith(("http", "www.", "mailto")):
+        return False
+    if "@" in value and "." in value.partition("@")[2]:
+        return False  # an e-mail address
+    if "\\" in value or value.startswith("/"):
+        return False  # a file path
+    if strong:
+        return True
+    return bool(re.search(r"\d", value) or re.search(r"[^A-Za-z0-9]", value))
+
+
+@check("password_in_email", "A message of the case carries the password in its text (it must come by phone).")
+def password_in_email(facts, ctx: CheckContext) -> list[RuleFinding]:
+    where = [
+        "subject" if find_password(m.subject) else "text"
+        for m in facts.messages
+        if find_password(m.subject) or find_password(m.text)
+    ]
+    if not where:
+        return []
+    return [
+        ctx.finding(
+            "password_in_email", {"messages": str(len(where)), "where": ", ".join(dict.fromkeys(where))}
+        )
+    ]
