@@ -1,0 +1,198 @@
+"""The outbox: deciding whether a reply may go at all, and queueing it with the case change.
+
+:func:`queue_reply` adds the reply to the caller's session and never commits: the reply exists
+exactly when the case change that caused it does (one transaction). It refuses — returns ``None``
+and adds nothing — when any loop-safety rule says no (see :func:`refusal`):
+
+- ``mode_off``: ``[replies] mode = "off"``;
+- ``no_reply_reason``: the message is a bounce, auto-reply, list or bulk mail, a no-reply sender … ;
+- ``own_address``: the recipient is one of the mailboxes we serve (plus-tags ignored);
+- ``no_recipient``: the message has no usable sender address;
+- ``backlog``: the message was received more than ``backlog_age_hours`` ago (0 turns this off);
+- ``daily_cap``: ``max_per_sender_per_day`` replies (queued, held or sent) went to that address in
+  the last 24 hours (0 turns this off);
+- ``already_replied``: a reply from the same template to the same message is already in the outbox.
+
+In ``hold`` mode the reply waits as ``held`` until staff :func:`release` it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from intake.config import Config
+from intake.errors import IntakeError, NotFound
+from intake.models import AuditEntry, Case, Message, utcnow
+from intake.records import OutboxReply
+from intake.replies.compose import compose_reply
+
+log = logging.getLogger(__name__)
+COUNTED_STATES = ("queued", "held", "sent")  # what the daily cap counts
+RELEASABLE_STATES = ("held", "failed")
+
+
+def queue_reply(
+    session: Session,
+    *,
+    config: Config,
+    case: Case,
+    trigger: Message,
+    template: str,
+    context: Mapping[str, object],
+    now: datetime | None = None,
+) -> OutboxReply | None:
+    """Queue a reply to ``trigger`` in the caller's transaction, or return None if it may not go."""
+    now = as_utc(now or utcnow())
+    to_addr = recipient_of(trigger, case)
+    reason = refusal(session, config=config, trigger=trigger, to_addr=to_addr, template=template, now=now)
+    if reason:
+        log.info("no reply to message %s of case %s: %s", trigger.id, case.id, reason)
+        return None
+    mailbox = config.get_mailbox(case.mailbox)
+    composed = compose_reply(
+        case_id=case.id,
+        mailbox_address=mailbox.address,
+        to_addr=to_addr,
+        original_subject=trigger.subject or case.subject,
+        in_reply_to=trigger.message_id,
+        references=trigger.references,
+        template=template,
+        context={"sender_name": trigger.from_name or case.sender_name, "kind": case.kind, **context},
+        rules_dir=config.rules_path,
+    )
+    reply = OutboxReply(
+        case_id=case.id,
+        mailbox=case.mailbox,
+        template=template,
+        to_addr=to_addr,
+        subject=composed.subject,
+        message_id=composed.message_id,
+        in_reply_to=composed.in_reply_to,
+        references=" ".join(composed.references),
+        body=composed.body,
+        state="held" if config.replies.mode == "hold" else "queued",
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(reply)
+    session.flush()
+    return reply
+
+
+def recipient_of(trigger: Message, case: Case) -> str:
+    return (trigger.from_addr or case.sender or "").strip().lower()
+
+
+def refusal(
+    session: Session, *, config: Config, trigger: Message, to_addr: str, template: str, now: datetime
+) -> str | None:
+    """Why no reply may go to ``to_addr`` for ``trigger`` (a short code), or None when one may."""
+    if config.replies.mode == "off":
+        return "mode_off"
+    if trigger.no_reply_reason:
+        return "no_reply_reason"
+    if not to_addr or "@" not in to_addr:
+        return "no_recipient"
+    if _base_address(to_addr) in _own_addresses(config):
+        return "own_address"
+    backlog = config.replies.backlog_age_hours
+    if backlog and as_utc(trigger.received_at) < now - timedelta(hours=backlog):
+        return "backlog"
+    cap = config.replies.max_per_sender_per_day
+    if cap and replies_since(session, to_addr, now - timedelta(hours=24)) >= cap:
+        return "daily_cap"
+    if trigger.message_id and _already_replied(session, trigger.message_id, template, to_addr):
+        return "already_replied"
+    return None
+
+
+def replies_since(session: Session, to_addr: str, since: datetime) -> int:
+    query = select(func.count()).where(
+        func.lower(OutboxReply.to_addr) == to_addr.lower(),
+        col(OutboxReply.state).in_(COUNTED_STATES),
+        OutboxReply.created_at >= since,
+    )
+    return session.exec(query).one()
+
+
+def release(session: Session, reply_id: int, by: str) -> OutboxReply:
+    """Let a held (or failed) reply go with the next send; the caller commits."""
+    reply = session.get(OutboxReply, reply_id)
+    if reply is None:
+        raise NotFound(f"no reply {reply_id} in the outbox")
+    if reply.state not in RELEASABLE_STATES:
+        raise IntakeError(f"reply {reply_id} is {reply.state}: only a held or failed reply can be released")
+    before = reply.state
+    reply.state, reply.attempts, reply.next_attempt_at, reply.last_error = "queued", 0, utcnow(), None
+    session.add(reply)
+    session.add(
+        AuditEntry(
+            by=by,
+            case_id=reply.case_id,
+            action="reply_released",
+            detail=f"reply {reply_id} ({reply.template}) to {reply.to_addr}, was {before}",
+        )
+    )
+    return reply
+
+
+def cancel(session: Session, reply_id: int, by: str) -> OutboxReply:
+    """Drop a reply that has not gone yet (queued, held or failed); the caller commits."""
+    reply = session.get(OutboxReply, reply_id)
+    if reply is None:
+        raise NotFound(f"no reply {reply_id} in the outbox")
+    if reply.state not in ("queued", *RELEASABLE_STATES):
+        raise IntakeError(f"reply {reply_id} is {reply.state}: it can no longer be cancelled")
+    before, reply.state = reply.state, "cancelled"
+    session.add(reply)
+    session.add(
+        AuditEntry(
+            by=by,
+            case_id=reply.case_id,
+            action="reply_cancelled",
+            detail=f"reply {reply_id} ({reply.template}) to {reply.to_addr}, was {before}",
+        )
+    )
+    return reply
+
+
+def list_replies(session: Session, *, state: str | None = None) -> list[OutboxReply]:
+    """Every reply (or those in one state), newest first."""
+    query = select(OutboxReply).order_by(col(OutboxReply.id).desc())
+    if state:
+        query = query.where(OutboxReply.state == state)
+    return list(session.exec(query))
+
+
+def as_utc(when: datetime) -> datetime:
+    """An aware UTC time; SQLite gives back naive datetimes, which are UTC in this database."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _base_address(address: str) -> str:
+    """``name+tag@domain`` → ``name@domain``, lower case."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def _own_addresses(config: Config) -> set[str]:
+    """Every mailbox we serve, and the SMTP login when it is an address."""
+    own = {_base_address(a) for a in config.own_addresses}
+    if "@" in config.smtp.username:
+        own.add(_base_address(config.smtp.username))
+    return own
+
+
+def _already_replied(session: Session, message_id: str, template: str, to_addr: str) -> bool:
+    query = select(OutboxReply.id).where(
+        OutboxReply.in_reply_to == message_id,
+        OutboxReply.template == template,
+        func.lower(OutboxReply.to_addr) == to_addr.lower(),
+        col(OutboxReply.state).in_(COUNTED_STATES),
+    )
+    return session.exec(query.limit(1)).first() is not None

@@ -1,0 +1,233 @@
+"""Delivering queued replies over SMTP (aiosmtplib), one at a time, with retries.
+
+Each due reply (``queued``, ``next_attempt_at`` ≤ now) is first *claimed*: one conditional UPDATE
+moves its ``next_attempt_at`` ``CLAIM_LEASE`` ahead and is committed before connecting, so a second
+sender running at the same moment (``intake run`` and ``intake send``) skips it. Then the SMTP
+transaction runs, and its outcome is committed at once, reply by reply:
+
+- accepted → ``sent``, with ``sent_at`` and the server's answer in ``server_reply``;
+- temporary failure (no listener, timeout, dropped connection, a 4xx answer, refused login) →
+  ``attempts`` + 1 and a new try after ``retry_base × 2^(attempts-1)``, capped at ``retry_max``;
+  after ``max_attempts`` tries → ``failed``;
+- permanent refusal (a 5xx answer, the recipient refused) → ``failed`` at once, with ``last_error``.
+
+A problem with the server itself (connection, TLS, login) also ends the round: the other replies
+stay due and are tried at the next one. In ``off`` mode nothing is sent.
+
+**Crash guarantee.** If the process dies — or the database cannot be written — after the server
+accepted a reply and before ``sent`` was recorded, the reply is still ``queued`` and goes again once
+its lease has passed. The recipient then gets at most one duplicate per such crash, and it is
+recognisable: the Message-ID is fixed when the reply is queued, so the copy carries the same one
+(many mail systems drop it on that basis). A reply is never lost, and never sent twice otherwise.
+
+The SMTP password is read from its environment variable only here, passed to aiosmtplib and never
+logged or stored; error texts are the server's answers, which do not contain it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+import aiosmtplib
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from intake.config import Config, SmtpConfig
+from intake.errors import ConfigError
+from intake.models import utcnow
+from intake.records import OutboxReply
+from intake.replies.compose import to_email_message
+from intake.replies.outbox import as_utc
+
+log = logging.getLogger(__name__)
+
+# Defaults; ``[replies] retry_base_seconds``, ``retry_max_seconds`` and ``max_attempts`` override them.
+RETRY_BASE_SECONDS = 60
+RETRY_MAX_SECONDS = 4 * 3600
+MAX_ATTEMPTS = 10  # 1+2+4+…+128+240 min: about 8 hours of trying
+CLAIM_LEASE = timedelta(minutes=10)  # longer than any SMTP session with the configured timeouts
+BATCH_LIMIT = 200
+
+
+@dataclass(kw_only=True)
+class SendReport:
+    """What one round of sending did, by reply id."""
+
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    stopped: str | None = None  # why the round ended early, if it did
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    kind: str  # sent | retry | failed
+    detail: str
+    stop_round: bool = False
+
+
+def send_due(*, config: Config, engine: Engine, now: datetime | None = None) -> SendReport:
+    """Send every reply that is due now; commits after each one."""
+    now = as_utc(now or utcnow())
+    report = SendReport()
+    if config.replies.mode == "off":
+        report.stopped = "replies.mode is off"
+        return report
+    try:
+        password = config.smtp.password().get_secret_value() if config.smtp.username else None
+    except ConfigError as exc:
+        log.error("replies not sent: %s", exc)
+        report.stopped = str(exc)
+        return report
+    for reply_id in _due_ids(engine, now):
+        if not _claim(engine, reply_id, now):
+            continue  # another sender took it
+        outcome = _attempt(engine, config, reply_id, password)
+        state = _record(engine, config, reply_id, outcome, now)
+        getattr(report, {"sent": "sent", "queued": "retrying", "failed": "failed"}[state]).append(reply_id)
+        if outcome.stop_round:
+            report.stopped = outcome.detail
+            break
+    return report
+
+
+def backoff(attempts: int, config: Config) -> timedelta:
+    """The wait before the next try after ``attempts`` failed ones (1 → the base delay)."""
+    base = _setting(config, "retry_base_seconds", RETRY_BASE_SECONDS)
+    cap = _setting(config, "retry_max_seconds", RETRY_MAX_SECONDS)
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
+
+
+def _setting(config: Config, key: str, default: int) -> int:
+    return getattr(config.replies, key, default)
+
+
+def _due_ids(engine: Engine, now: datetime) -> list[int]:
+    query = (
+        select(OutboxReply.id)
+        .where(OutboxReply.state == "queued", OutboxReply.next_attempt_at <= now)
+        .order_by(col(OutboxReply.next_attempt_at), col(OutboxReply.id))
+        .limit(BATCH_LIMIT)
+    )
+    with Session(engine) as session:
+        return list(session.exec(query))
+
+
+def _claim(engine: Engine, reply_id: int, now: datetime) -> bool:
+    """Take the reply for this round, or learn that someone else did."""
+    statement = (
+        update(OutboxReply)
+        .where(
+            col(OutboxReply.id) == reply_id,
+            col(OutboxReply.state) == "queued",
+            col(OutboxReply.next_attempt_at) <= now,
+        )
+        .values(next_attempt_at=now + CLAIM_LEASE)
+    )
+    with engine.begin() as conn:
+        return conn.execute(statement).rowcount == 1
+
+
+def _attempt(engine: Engine, config: Config, reply_id: int, password: str | None) -> Outcome:
+    with Session(engine) as session:
+        reply = session.get(OutboxReply, reply_id)
+        assert reply is not None
+        try:
+            from_addr = config.get_mailbox(reply.mailbox).address
+            message = to_email_message(reply, from_addr)
+        except (ConfigError, ValueError) as exc:
+            return Outcome(kind="failed", detail=f"cannot build the message: {exc}")
+        recipient = reply.to_addr
+    try:
+        response = asyncio.run(_deliver(message, from_addr, recipient, config.smtp, password))
+    except Exception as exc:  # noqa: BLE001 — every failure is classified and recorded
+        return classify(exc)
+    return Outcome(kind="sent", detail=f"250 {response}".strip())
+
+
+async def _deliver(message, sender: str, recipient: str, smtp: SmtpConfig, password: str | None) -> str:
+    _errors, response = await aiosmtplib.send(
+        message,
+        sender=sender,
+        recipients=[recipient],
+        hostname=smtp.host,
+        port=smtp.port,
+        use_tls=smtp.security == "ssl",
+        start_tls=smtp.security == "starttls",
+        username=smtp.username or None,
+        password=password,
+        timeout=smtp.timeout,
+    )
+    return response
+
+
+def classify(exc: BaseException) -> Outcome:
+    """Temporary or permanent, and whether the server as a whole is the problem."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        text = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+        return Outcome(kind="failed" if any(c >= 500 for c in codes) else "retry", detail=text)
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return Outcome(kind="retry", detail=f"login refused: {exc.code} {exc.message}", stop_round=True)
+    if isinstance(exc, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPHeloError):
+        return Outcome(kind="retry", detail=_text(exc), stop_round=True)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return Outcome(kind="failed" if exc.code >= 500 else "retry", detail=f"{exc.code} {exc.message}")
+    if isinstance(exc, aiosmtplib.SMTPNotSupported) and "SMTPUTF8" in str(exc):
+        return Outcome(kind="failed", detail=_text(exc))
+    if isinstance(exc, aiosmtplib.SMTPException | OSError | TimeoutError):
+        return Outcome(kind="retry", detail=_text(exc), stop_round=True)
+    log.exception("unexpected error while sending a reply")
+    return Outcome(kind="retry", detail=f"unexpected error: {type(exc).__name__}")
+
+
+def _text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _record(engine: Engine, config: Config, reply_id: int, outcome: Outcome, now: datetime) -> str:
+    """Commit the outcome of one try; returns the reply's new state."""
+    limit = _setting(config, "max_attempts", MAX_ATTEMPTS)
+    with Session(engine) as session:
+        reply = session.get(OutboxReply, reply_id)
+        assert reply is not None
+        reply.attempts += 1
+        if outcome.kind == "sent":
+            reply.state, reply.sent_at = "sent", now
+            reply.server_reply, reply.last_error = outcome.detail, None
+        elif outcome.kind == "failed" or reply.attempts >= limit:
+            reply.state = "failed"
+            reply.last_error = outcome.detail[:1000]
+            if outcome.kind == "retry":
+                reply.last_error = f"gave up after {reply.attempts} attempts: {reply.last_error}"
+        else:
+            reply.next_attempt_at = now + backoff(reply.attempts, config)
+            reply.last_error = outcome.detail[:1000]
+        session.add(reply)
+        session.commit()
+        _log(reply, outcome)
+        return reply.state
+
+
+def _log(reply: OutboxReply, outcome: Outcome) -> None:
+    if reply.state == "sent":
+        log.info("reply %s (%s) sent to %s: %s", reply.id, reply.case_id, reply.to_addr, outcome.detail)
+    elif reply.state == "failed":
+        log.warning(
+            "reply %s (%s) to %s failed: %s", reply.id, reply.case_id, reply.to_addr, reply.last_error
+        )
+    else:
+        log.warning(
+            "reply %s (%s) to %s not sent yet (attempt %s): %s",
+            reply.id,
+            reply.case_id,
+            reply.to_addr,
+            reply.attempts,
+            outcome.detail,
+        )
