@@ -19,19 +19,39 @@ from intake.forms.wordxml import CHECKBOX_STYLES
 from intake.resources import default_rules_dir
 
 APPLICATION = {
-    "application_kind": "新規加入", "org_name": "テスト株式会社", "org_name_kana": "てすとかぶしきがいしゃ",
-    "corporate_number": "1234567890123", "department": "情報システム部", "address": "東京都千代田区霞が関1-1-1",
-    "representative": "代表取締役社長　山田一郎", "category": "重要社会基盤事業者", "sector": "電力",
-    "participation": "一般の構成員", "receive_secrets": "希望する", "early_warning_service": "希望する",
+    "application_kind": "新規加入",
+    "org_name": "テスト株式会社",
+    "org_name_kana": "てすとかぶしきがいしゃ",
+    "corporate_number": "1234567890123",
+    "department": "情報システム部",
+    "address": "東京都千代田区霞が関1-1-1",
+    "representative": "代表取締役社長　山田一郎",
+    "category": "重要社会基盤事業者",
+    "sector": "電力",
+    "participation": "一般の構成員",
+    "receive_secrets": "希望する",
+    "early_warning_service": "希望する",
     "roster_publication": "登載する",
-    "poc": {"name": "協議会　花子", "name_kana": "きょうぎかい　はなこ", "title": "情報システム部 課長",
-            "phone": "03-1234-5678", "email": "hanako@example.co.jp"},
+    "poc": {
+        "name": "協議会　花子",
+        "name_kana": "きょうぎかい　はなこ",
+        "title": "情報システム部 課長",
+        "phone": "03-1234-5678",
+        "email": "hanako@example.co.jp",
+    },
     "submitted_on": "2026-10-05",
 }
 PERSON = {
-    "name": "協議会　太郎", "name_kana": "きょうぎかい　たろう", "department": "情報システム部", "title": "部長",
-    "phone": "03-1234-5678", "mobile": "090-1234-5678", "email": "taro@example.co.jp",
-    "application_type": "新規", "system_registration": "要", "poc": "しない",
+    "name": "協議会　太郎",
+    "name_kana": "きょうぎかい　たろう",
+    "department": "情報システム部",
+    "title": "部長",
+    "phone": "03-1234-5678",
+    "mobile": "090-1234-5678",
+    "email": "taro@example.co.jp",
+    "application_type": "新規",
+    "system_registration": "要",
+    "poc": "しない",
 }
 
 

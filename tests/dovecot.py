@@ -125,7 +125,8 @@ class Dovecot:
 
     def _write_accounts(self, count: int = 300) -> None:
         self._accounts = [
-            ImapAccount("127.0.0.1", self.port, f"user{i:03d}", secrets.token_urlsafe(12)) for i in range(count)
+            ImapAccount("127.0.0.1", self.port, f"user{i:03d}", secrets.token_urlsafe(12))
+            for i in range(count)
         ]
         users = self.dir / "users"
         users.write_text("".join(f"{a.username}:{{PLAIN}}{a.password}::::::\n" for a in self._accounts))

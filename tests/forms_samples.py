@@ -36,25 +36,54 @@ APPLICATION: dict[str, Any] = {
 
 PEOPLE: list[dict[str, Any]] = [
     {
-        "name": "協議会　太郎", "name_kana": "きょうぎかい　たろう", "department": "情報システム部",
-        "title": "部長", "phone": "03-1234-5678", "mobile": "090-1234-5678", "email": "taro@example.co.jp",
-        "application_type": "新規", "system_registration": "要", "poc": "する",
+        "name": "協議会　太郎",
+        "name_kana": "きょうぎかい　たろう",
+        "department": "情報システム部",
+        "title": "部長",
+        "phone": "03-1234-5678",
+        "mobile": "090-1234-5678",
+        "email": "taro@example.co.jp",
+        "application_type": "新規",
+        "system_registration": "要",
+        "poc": "する",
     },
     {
-        "name": "山田　花子", "name_kana": "やまだ　はなこ", "department": "総務部", "title": "課長",
-        "phone": "03-1234-0000", "mobile": None, "email": "hanako@example.co.jp",
-        "application_type": "継続", "system_registration": "不要", "poc": "しない",
+        "name": "山田　花子",
+        "name_kana": "やまだ　はなこ",
+        "department": "総務部",
+        "title": "課長",
+        "phone": "03-1234-0000",
+        "mobile": None,
+        "email": "hanako@example.co.jp",
+        "application_type": "継続",
+        "system_registration": "不要",
+        "poc": "しない",
     },
     {
-        "name": "佐藤　次郎", "name_kana": "さとう　じろう", "department": "CSIRT", "title": "主任",
-        "phone": "06-9876-5432", "mobile": "080-0000-1111", "email": "jiro@example.co.jp",
-        "application_type": "廃止", "system_registration": "要", "poc": "しない",
+        "name": "佐藤　次郎",
+        "name_kana": "さとう　じろう",
+        "department": "CSIRT",
+        "title": "主任",
+        "phone": "06-9876-5432",
+        "mobile": "080-0000-1111",
+        "email": "jiro@example.co.jp",
+        "application_type": "廃止",
+        "system_registration": "要",
+        "poc": "しない",
     },
 ]
 
 STAFF_KEYS = (
-    "name", "name_kana", "department", "title", "phone", "mobile", "email",
-    "application_type", "system_registration", "poc",
+    "name",
+    "name_kana",
+    "department",
+    "title",
+    "phone",
+    "mobile",
+    "email",
+    "application_type",
+    "system_registration",
+    "poc",
 )
 
 _SPECS: FormSpecs | None = None
@@ -81,7 +110,9 @@ def application(**changes: Any) -> dict[str, Any]:
 
 def expected_application(values: dict[str, Any]) -> dict[str, Any]:
     """The ``as_json()`` expected for written values (choices as written, lists → None)."""
-    out = {k: (None if isinstance(v, list) else v) for k, v in values.items() if k not in ("poc", "submitted_on")}
+    out = {
+        k: (None if isinstance(v, list) else v) for k, v in values.items() if k not in ("poc", "submitted_on")
+    }
     out["poc"] = dict(values["poc"])
     return {"application": out}
 

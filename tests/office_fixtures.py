@@ -78,15 +78,19 @@ def make_docm(plain_docx: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(plain_docx)) as zf:
         types = zf.read("[Content_Types].xml")
     types = types.replace(b"wordprocessingml.document.main+xml", b"ms-word.document.macroEnabled.main+xml")
-    return _rewrite_zip(plain_docx, {"[Content_Types].xml": types}, {"word/vbaProject.bin": b"\xcc\x61" + bytes(510)})
+    return _rewrite_zip(
+        plain_docx, {"[Content_Types].xml": types}, {"word/vbaProject.bin": b"\xcc\x61" + bytes(510)}
+    )
 
 
 def make_strict_docx(plain_docx: bytes) -> bytes:
     """A .docx whose package relationships use the ISO Strict namespace."""
     with zipfile.ZipFile(io.BytesIO(plain_docx)) as zf:
         rels = zf.read("_rels/.rels")
-    strict = rels.replace(b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
-                          b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument")
+    strict = rels.replace(
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument",
+    )
     assert strict != rels
     return _rewrite_zip(plain_docx, {"_rels/.rels": strict})
 
@@ -101,10 +105,12 @@ def make_xlsx() -> bytes:
 
 def make_pdf() -> bytes:
     """A minimal one-page PDF (enough for magic-byte detection)."""
-    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-            b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-            b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
-            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
 
 
 # --- zips -----------------------------------------------------------------------------------
@@ -155,10 +161,47 @@ def _raw_zip(entries: list[_RawEntry]) -> bytes:
     central = bytearray()
     for e in entries:
         offset = len(out)
-        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, e.flags, e.method, 0, 0x5181, e.crc,
-                           len(e.payload), e.size, len(e.name), 0) + e.name + e.payload
-        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, e.flags, e.method, 0, 0x5181, e.crc,
-                               len(e.payload), e.size, len(e.name), 0, 0, 0, 0, 0, offset) + e.name
+        out += (
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,
+                20,
+                e.flags,
+                e.method,
+                0,
+                0x5181,
+                e.crc,
+                len(e.payload),
+                e.size,
+                len(e.name),
+                0,
+            )
+            + e.name
+            + e.payload
+        )
+        central += (
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                e.flags,
+                e.method,
+                0,
+                0x5181,
+                e.crc,
+                len(e.payload),
+                e.size,
+                len(e.name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + e.name
+        )
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(central), len(out), 0)
     return bytes(out + central + end)
 
@@ -204,7 +247,7 @@ def make_lying_zip(name: str, data: bytes, declared_size: int) -> bytes:
 
 # --- LibreOffice (UNO) ----------------------------------------------------------------------
 
-_UNO_SCRIPT = r'''
+_UNO_SCRIPT = r"""
 import os, signal, subprocess, sys, tempfile, time, shutil
 import uno
 from com.sun.star.beans import PropertyValue
@@ -262,15 +305,18 @@ finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     shutil.rmtree(work, ignore_errors=True)
-'''
+"""
 
 
 def libreoffice_missing_reason() -> str | None:
     """Why LibreOffice fixtures cannot be built here, or None when they can."""
     if SOFFICE is None:
         return "LibreOffice (soffice) is not installed: apt-get install libreoffice-writer-nogui python3-uno"
-    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True) if os.path.exists(
-        SYSTEM_PYTHON) else None
+    probe = (
+        subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True)
+        if os.path.exists(SYSTEM_PYTHON)
+        else None
+    )
     if probe is None or probe.returncode != 0:
         return "the system python3 cannot import uno: apt-get install python3-uno"
     return None
@@ -297,12 +343,21 @@ def libreoffice_fixtures() -> LibreOfficeFixtures:
         (work / "source.docx").write_bytes(make_docx())
         (work / "make.py").write_text(_UNO_SCRIPT, encoding="utf-8")
         env = dict(os.environ, FIXTURE_PASSWORD=LO_PASSWORD)
-        result = subprocess.run([SYSTEM_PYTHON, str(work / "make.py"), SOFFICE, str(work / "source.docx"), str(work)],
-                                env=env, capture_output=True, timeout=240)
+        result = subprocess.run(
+            [SYSTEM_PYTHON, str(work / "make.py"), SOFFICE, str(work / "source.docx"), str(work)],
+            env=env,
+            capture_output=True,
+            timeout=240,
+        )
         if result.returncode != 0:
-            raise RuntimeError("UNO fixture script failed: " + result.stderr.decode("utf-8", "replace")[-2000:])
-        return LibreOfficeFixtures((work / "standard.docx").read_bytes(), (work / "rc4.doc").read_bytes(),
-                                   (work / "plain.doc").read_bytes())
+            raise RuntimeError(
+                "UNO fixture script failed: " + result.stderr.decode("utf-8", "replace")[-2000:]
+            )
+        return LibreOfficeFixtures(
+            (work / "standard.docx").read_bytes(),
+            (work / "rc4.doc").read_bytes(),
+            (work / "plain.doc").read_bytes(),
+        )
 
 
 # --- minimal OLE compound files -------------------------------------------------------------
@@ -316,11 +371,26 @@ def word_fib(*, encrypted: bool = False, obfuscated: bool = False, nfib: int = 0
     return struct.pack("<HHHHHH", 0xA5EC, nfib, 0, 0x0411, 0, flags) + bytes(20)
 
 
-def _dir_entry(name: str, kind: int, start: int, size: int, *, child: int = _NONE, right: int = _NONE) -> bytes:
+def _dir_entry(
+    name: str, kind: int, start: int, size: int, *, child: int = _NONE, right: int = _NONE
+) -> bytes:
     """One 128-byte directory entry ([MS-CFB] 2.6)."""
     encoded = (name + "\0").encode("utf-16-le") if name else b""
-    return encoded.ljust(64, b"\0") + struct.pack("<HBBIII16sI8s8sIQ", len(encoded), kind, 1 if name else 0, _NONE,
-                                                  right, child, bytes(16), 0, bytes(8), bytes(8), start, size)
+    return encoded.ljust(64, b"\0") + struct.pack(
+        "<HBBIII16sI8s8sIQ",
+        len(encoded),
+        kind,
+        1 if name else 0,
+        _NONE,
+        right,
+        child,
+        bytes(16),
+        0,
+        bytes(8),
+        bytes(8),
+        start,
+        size,
+    )
 
 
 def make_ole(streams: dict[str, bytes], storages: tuple[str, ...] = ()) -> bytes:
@@ -350,9 +420,15 @@ def make_ole(streams: dict[str, bytes], storages: tuple[str, ...] = ()) -> bytes
     assert len(fat) <= 128, "one FAT sector maps 128 sectors"
     entries += [_dir_entry("", 0, 0, 0)] * (4 - len(entries))
     fat_sector = b"".join(struct.pack("<I", value) for value in fat).ljust(512, b"\xff")
-    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
-              + bytes(6) + struct.pack("<9I", 0, 1, 1, 0, 4096, _END, 0, _END, 0)
-              + struct.pack("<I", 0) + b"\xff" * (108 * 4))
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + bytes(16)
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + bytes(6)
+        + struct.pack("<9I", 0, 1, 1, 0, 4096, _END, 0, _END, 0)
+        + struct.pack("<I", 0)
+        + b"\xff" * (108 * 4)
+    )
     return header + fat_sector + b"".join(entries) + b"".join(bodies)
 
 
@@ -376,8 +452,14 @@ def make_sha1_aes256_agile(plain: bytes, password: str) -> bytes:
     encrypted = encrypt_agile(plain, password)
     office = msoffcrypto.OfficeFile(io.BytesIO(encrypted))
     info = office.info
-    secret = ECMA376Agile.makekey_from_password(password, info["passwordSalt"], info["passwordHashAlgorithm"],
-                                                info["encryptedKeyValue"], info["spinValue"], info["passwordKeyBits"])
+    secret = ECMA376Agile.makekey_from_password(
+        password,
+        info["passwordSalt"],
+        info["passwordHashAlgorithm"],
+        info["encryptedKeyValue"],
+        info["spinValue"],
+        info["passwordKeyBits"],
+    )
     key = _spec_padded_key(password, info["passwordSalt"], info["spinValue"], 256)
     encryptor = Cipher(algorithms.AES(key), modes.CBC(info["passwordSalt"])).encryptor()
     new_value = base64.b64encode(encryptor.update(secret) + encryptor.finalize())

@@ -143,7 +143,9 @@ def test_extensible_encryption_is_unsupported(agile: bytes) -> None:
 
 
 def test_other_cipher_is_unsupported_not_wrong_password(agile: bytes) -> None:
-    rc2 = _with_encryption_info(agile, lambda s: s.replace(b'cipherAlgorithm="AES"', b'cipherAlgorithm="RC2"'))
+    rc2 = _with_encryption_info(
+        agile, lambda s: s.replace(b'cipherAlgorithm="AES"', b'cipherAlgorithm="RC2"')
+    )
     with pytest.raises(UnsupportedEncryption, match="RC2"):
         decrypt_office(rc2, PASSWORD)
 
@@ -273,19 +275,28 @@ def test_zip_member_repr_hides_content() -> None:
 # --- folder sweep --------------------------------------------------------------------------
 
 
-def test_check_folder_counts_and_never_prints_passwords(tmp_path: Path, docx_bytes: bytes, agile: bytes) -> None:
+def test_check_folder_counts_and_never_prints_passwords(
+    tmp_path: Path, docx_bytes: bytes, agile: bytes
+) -> None:
     (tmp_path / "form.docx").write_bytes(agile)
     (tmp_path / "book.xlsx").write_bytes(encrypt_agile(make_xlsx(), "Book-Pass-1"))
     (tmp_path / "lost.docx").write_bytes(encrypt_agile(docx_bytes, "Nobody-Knows-1"))
     (tmp_path / "xor.doc").write_bytes(make_ole({"WordDocument": word_fib(encrypted=True, obfuscated=True)}))
     (tmp_path / "stray.doc").write_bytes(b"x")
     tsv = tmp_path / "passwords.tsv"
-    tsv.write_text("filename\tpassword\n" + "form.docx\t" + PASSWORD + "\nbook.xlsx\tBook-Pass-1\n"
-                   "lost.docx\tUNKNOWN\nxor.doc\tabc\ngone.docx\tzzz\n", encoding="utf-8")
+    tsv.write_text(
+        "filename\tpassword\n" + "form.docx\t" + PASSWORD + "\nbook.xlsx\tBook-Pass-1\n"
+        "lost.docx\tUNKNOWN\nxor.doc\tabc\ngone.docx\tzzz\n",
+        encoding="utf-8",
+    )
     report: CorpusReport = check_folder(tmp_path, tsv)
     verdicts = {r.name: (r.word, r.verdict.split(":")[0]) for r in report.results}
-    assert verdicts == {"form.docx": (True, "ok"), "book.xlsx": (False, "ok"), "lost.docx": (True, "ok"),
-                        "xor.doc": (True, "unsupported")}
+    assert verdicts == {
+        "form.docx": (True, "ok"),
+        "book.xlsx": (False, "ok"),
+        "lost.docx": (True, "ok"),
+        "xor.doc": (True, "unsupported"),
+    }
     assert report.missing == ["gone.docx"] and report.unlisted == ["stray.doc"]
     totals = report.totals()
     assert totals["word: opened with right password"] == 1 and totals["word: refused wrong password"] == 2

@@ -30,8 +30,10 @@ PLAIN_DOC = make_ole({"WordDocument": word_fib()})  # shaped like a .doc: enough
 def fake_soffice(tmp_path: Path, body: str) -> str:
     """An executable shell script standing in for soffice; it records its arguments and folder."""
     script = tmp_path / "fake-soffice"
-    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{tmp_path}/args"\n'
-                      f'stat -c %a "$PWD" > "{tmp_path}/mode"\npwd > "{tmp_path}/cwd"\n{body}\n')
+    script.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > "{tmp_path}/args"\n'
+        f'stat -c %a "$PWD" > "{tmp_path}/mode"\npwd > "{tmp_path}/cwd"\n{body}\n'
+    )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     return str(script)
 
@@ -111,7 +113,10 @@ def test_missing_program_is_document_error() -> None:
 
 @pytest.mark.parametrize(
     ("data", "message"),
-    [(make_docx(), "only a Word 97-2003"), (make_ole({"WordDocument": word_fib(encrypted=True)}), "still encrypted")],
+    [
+        (make_docx(), "only a Word 97-2003"),
+        (make_ole({"WordDocument": word_fib(encrypted=True)}), "still encrypted"),
+    ],
 )
 def test_refuses_wrong_input_before_starting_anything(tmp_path: Path, data: bytes, message: str) -> None:
     program = fake_soffice(tmp_path, "exit 0")

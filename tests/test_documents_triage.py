@@ -96,7 +96,12 @@ def test_xlsx() -> None:
 
 @pytest.mark.parametrize(
     ("data", "detail_word"),
-    [(b"", "empty"), (b"{\\rtf1\\ansi hello}", "RTF"), (b"\x89PNG\r\n\x1a\n....", "PNG"), (b"hello", "unrecognised")],
+    [
+        (b"", "empty"),
+        (b"{\\rtf1\\ansi hello}", "RTF"),
+        (b"\x89PNG\r\n\x1a\n....", "PNG"),
+        (b"hello", "unrecognised"),
+    ],
 )
 def test_other_content(data: bytes, detail_word: str) -> None:
     result = triage(data)
@@ -109,7 +114,9 @@ def test_truncated_zip_is_other(docx_bytes: bytes) -> None:
 
 
 def test_legacy_doc_flags_from_fib() -> None:
-    assert triage(make_ole({"WordDocument": word_fib()})) == Triage("doc", False, False, "Word 97-2003 document (.doc)")
+    assert triage(make_ole({"WordDocument": word_fib()})) == Triage(
+        "doc", False, False, "Word 97-2003 document (.doc)"
+    )
     encrypted = triage(make_ole({"WordDocument": word_fib(encrypted=True)}))
     assert (encrypted.format, encrypted.encrypted) == ("doc", True)
     xor = triage(make_ole({"WordDocument": word_fib(encrypted=True, obfuscated=True)}))
@@ -132,7 +139,9 @@ def test_libreoffice_files() -> None:
     made = libreoffice_fixtures()
     standard = triage(made.standard_docx)
     assert (standard.format, standard.encrypted) == ("docx", True) and "standard" in standard.detail
-    assert triage(made.rc4_doc) == Triage("doc", True, False, "password-protected Word 97-2003 document (.doc)")
+    assert triage(made.rc4_doc) == Triage(
+        "doc", True, False, "password-protected Word 97-2003 document (.doc)"
+    )
     assert triage(made.plain_doc) == Triage("doc", False, False, "Word 97-2003 document (.doc)")
     assert LO_PASSWORD.encode() not in made.standard_docx
 

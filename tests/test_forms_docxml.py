@@ -80,9 +80,15 @@ def test_content_control_check_box(val: str, ticked: bool) -> None:
 @pytest.mark.parametrize(
     ("font", "char", "ticked"),
     [
-        ("Wingdings", "F0FE", True), ("Wingdings", "F0FD", True), ("Wingdings", "F078", True),
-        ("Wingdings", "F0A8", False), ("Wingdings", "F06F", False), ("Wingdings", "00FE", True),
-        ("Wingdings 2", "F052", True), ("Wingdings 2", "F054", True), ("Wingdings 2", "F0A3", False),
+        ("Wingdings", "F0FE", True),
+        ("Wingdings", "F0FD", True),
+        ("Wingdings", "F078", True),
+        ("Wingdings", "F0A8", False),
+        ("Wingdings", "F06F", False),
+        ("Wingdings", "00FE", True),
+        ("Wingdings 2", "F052", True),
+        ("Wingdings 2", "F054", True),
+        ("Wingdings 2", "F0A3", False),
         ("wingdings 2", "f02a", False),
     ],
 )
@@ -96,13 +102,22 @@ def test_symbol_font_characters_in_text_as_libreoffice_writes_them() -> None:
         "<w:r><w:t>要</w:t></w:r>"
         '<w:r><w:rPr><w:rFonts w:ascii="Wingdings 2"/></w:rPr><w:t>\u00a3</w:t></w:r><w:r><w:t>不要</w:t></w:r>'
     )
-    assert body(f"<w:p>{xml}</w:p>")[0].pieces == [Box(True, "symbol", "☑"), "要", Box(False, "symbol", "□"), "不要"]
+    assert body(f"<w:p>{xml}</w:p>")[0].pieces == [
+        Box(True, "symbol", "☑"),
+        "要",
+        Box(False, "symbol", "□"),
+        "不要",
+    ]
 
 
 def test_glyphs_in_text_split_into_boxes() -> None:
     pieces = body("<w:p><w:r><w:t>☑新規　□継続 ●廃止 ✔ ○</w:t></w:r></w:p>")[0].pieces
     assert [(p.ticked, p.glyph) for p in pieces if isinstance(p, Box)] == [
-        (True, "☑"), (False, "□"), (True, "●"), (True, "✔"), (False, "○"),
+        (True, "☑"),
+        (False, "□"),
+        (True, "●"),
+        (True, "✔"),
+        (False, "○"),
     ]
     assert [p for p in pieces if isinstance(p, str)] == ["新規　", "継続 ", "廃止 ", " "]
 
@@ -146,10 +161,15 @@ def test_merged_cells_are_read_once_with_grid_positions() -> None:
     rows = body(xml)[0].rows
     assert len(rows) == 2
     assert [(c.text, c.col, c.span, c.continued) for c in rows[0].cells] == [
-        ("4(1)", 0, 1, False), ("氏名", 1, 2, False), ("花子", 3, 1, False),
+        ("4(1)", 0, 1, False),
+        ("氏名", 1, 2, False),
+        ("花子", 3, 1, False),
     ]
     assert [(c.text, c.col, c.continued) for c in rows[1].cells] == [
-        ("", 0, True), ("ふりがな", 1, False), ("", 2, False), ("はなこ", 3, False),
+        ("", 0, True),
+        ("ふりがな", 1, False),
+        ("", 2, False),
+        ("はなこ", 3, False),
     ]
 
 
@@ -203,8 +223,14 @@ def test_corpus_legacy_check_box_variants(corpus: dict) -> None:
     report = corpus["d2p__checked-true-false.docx"]  # each box is labelled with its own XML
     states = {b.label: b.ticked for b in report.boxes}
     assert states == {
-        "default 0": False, "default false": False, "checked 0": False, "checked false": False,
-        "default 1": True, "default true": True, "checked 1": True, "checked true": True,
+        "default 0": False,
+        "default false": False,
+        "checked 0": False,
+        "checked false": False,
+        "default 1": True,
+        "default true": True,
+        "checked 1": True,
+        "checked true": True,
     }
 
 
@@ -213,28 +239,43 @@ def test_corpus_real_form_ticks(corpus: dict) -> None:
     ticked = [b.label for b in report.boxes if b.ticked]
     assert len(report.boxes) == 44
     assert ticked == [
-        "Adult Protective Services", "Older Adult Mental Health", "Prosecutor’s Office", "Regional Center",
-        "Coroner/Medical Examiner", "Law Enforcement", "Civil Attorney/Legal Services", "Psychologist",
-        "Medical Practitioner", "LTC Ombudsman", "Public Guardian", "Other (describe):",
+        "Adult Protective Services",
+        "Older Adult Mental Health",
+        "Prosecutor’s Office",
+        "Regional Center",
+        "Coroner/Medical Examiner",
+        "Law Enforcement",
+        "Civil Attorney/Legal Services",
+        "Psychologist",
+        "Medical Practitioner",
+        "LTC Ombudsman",
+        "Public Guardian",
+        "Other (describe):",
     ]
 
 
 def test_corpus_content_controls(corpus: dict) -> None:
     mixed = corpus["d2p__check_drop_my.docx"]
     assert [(b.style, b.ticked, b.label) for b in mixed.boxes] == [
-        ("legacy_field", False, "[user unchecked]"), ("legacy_field", True, "[user checked]"),
-        ("content_control", False, "[my unchecked]"), ("content_control", True, "[my checked]"),
+        ("legacy_field", False, "[user unchecked]"),
+        ("legacy_field", True, "[user checked]"),
+        ("content_control", False, "[my unchecked]"),
+        ("content_control", True, "[my checked]"),
     ]
     form = corpus["docxform__test.docx"]
     assert [(b.ticked, b.label) for b in form.boxes] == [
-        (False, "Check Box Content Control"), (True, "Another Check Box Content Control"),
+        (False, "Check Box Content Control"),
+        (True, "Another Check Box Content Control"),
     ]
     assert ("text", "Plain Text Content Control", False) in form.text_controls
     assert len(form.text_controls) == 10
 
 
 def test_corpus_errors_are_reported_not_raised(corpus: dict) -> None:
-    assert corpus["d2p__strict.docx"].error == "Strict Open XML documents are not supported; ask for a normal .docx"
+    assert (
+        corpus["d2p__strict.docx"].error
+        == "Strict Open XML documents are not supported; ask for a normal .docx"
+    )
     assert "old binary Word" in corpus["nwe__test07.doc"].error
     assert [name for name, r in corpus.items() if r.error] == ["d2p__strict.docx", "nwe__test07.doc"]
     text = format_report(list(corpus.values()))

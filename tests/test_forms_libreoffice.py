@@ -25,9 +25,16 @@ from intake.forms.wordxml import CHECKBOX_STYLES
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 DEFECTIVE_APP = application(
-    roster_publication=None, receive_secrets=["希望する", "希望しない"], department=None, poc_phone="０３－１１１１－２２２２"
+    roster_publication=None,
+    receive_secrets=["希望する", "希望しない"],
+    department=None,
+    poc_phone="０３－１１１１－２２２２",
 )
-DEFECTIVE_PEOPLE = [dict(PEOPLE[0], application_type=None), dict(PEOPLE[1], poc=["する", "しない"]), PEOPLE[2]]
+DEFECTIVE_PEOPLE = [
+    dict(PEOPLE[0], application_type=None),
+    dict(PEOPLE[1], poc=["する", "しない"]),
+    PEOPLE[2],
+]
 
 
 def _cases() -> dict[str, tuple[bytes, dict[str, Any], dict[str, list[str]]]]:
@@ -44,17 +51,36 @@ def _cases() -> dict[str, tuple[bytes, dict[str, Any], dict[str, list[str]]]]:
         # not text_controls=True: LibreOffice 7.4 itself corrupts plain-text content controls holding
         # Japanese text when it saves a .docx (the text comes back repeated, in LibreOffice too)
         data = write_application(DEFECTIVE_APP, checkbox_style=style, hints=True, tracked=True)
-        expected = expected_application(dict(DEFECTIVE_APP, poc=dict(DEFECTIVE_APP["poc"], phone="03-1111-2222")))
-        cases[f"app-defects-{style}"] = (data, expected, {
-            "roster_publication": ["no box ticked"], "receive_secrets": ["two boxes ticked: 希望する, 希望しない"],
-        })
-        data = write_staff_registration(
-            "テスト株式会社", DEFECTIVE_PEOPLE, checkbox_style=style, heading="row", one_table=True,
-            heading_numbers=[1, 1, 1], empty_blocks=1, hints=True, fullwidth=True,
+        expected = expected_application(
+            dict(DEFECTIVE_APP, poc=dict(DEFECTIVE_APP["poc"], phone="03-1111-2222"))
         )
-        cases[f"staff-defects-{style}"] = (data, expected_staff(DEFECTIVE_PEOPLE, "テスト株式会社"), {
-            "staff[1].application_type": ["no box ticked"], "staff[2].poc": ["two boxes ticked: する, しない"],
-        })
+        cases[f"app-defects-{style}"] = (
+            data,
+            expected,
+            {
+                "roster_publication": ["no box ticked"],
+                "receive_secrets": ["two boxes ticked: 希望する, 希望しない"],
+            },
+        )
+        data = write_staff_registration(
+            "テスト株式会社",
+            DEFECTIVE_PEOPLE,
+            checkbox_style=style,
+            heading="row",
+            one_table=True,
+            heading_numbers=[1, 1, 1],
+            empty_blocks=1,
+            hints=True,
+            fullwidth=True,
+        )
+        cases[f"staff-defects-{style}"] = (
+            data,
+            expected_staff(DEFECTIVE_PEOPLE, "テスト株式会社"),
+            {
+                "staff[1].application_type": ["no box ticked"],
+                "staff[2].poc": ["two boxes ticked: する, しない"],
+            },
+        )
     return cases
 
 
@@ -74,9 +100,19 @@ def resaved() -> dict[str, bytes]:
         profile = Path(tempfile.gettempdir(), f"intake-lo-profile-{uuid.uuid4().hex}")
         try:
             subprocess.run(
-                [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "docx",
-                 "--outdir", str(out), *sorted(str(p) for p in src.iterdir())],
-                check=True, capture_output=True, timeout=600,
+                [
+                    SOFFICE,
+                    f"-env:UserInstallation={profile.as_uri()}",
+                    "--headless",
+                    "--convert-to",
+                    "docx",
+                    "--outdir",
+                    str(out),
+                    *sorted(str(p) for p in src.iterdir()),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=600,
             )
         finally:
             shutil.rmtree(profile, ignore_errors=True)

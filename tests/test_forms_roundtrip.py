@@ -51,7 +51,9 @@ def problems(form) -> dict[str, list[str]]:
 @pytest.mark.parametrize("layout", APP_LAYOUTS)
 @pytest.mark.parametrize("style", STYLES)
 def test_application_values_survive(style: str, layout: str) -> None:
-    data = write_application(dict(APPLICATION, submitted_on="2026-10-05"), checkbox_style=style, layout=layout)
+    data = write_application(
+        dict(APPLICATION, submitted_on="2026-10-05"), checkbox_style=style, layout=layout
+    )
     form = extract_form(data, specs=specs())
     assert form.document == "application"
     assert form.title == "サイバーセキュリティ協議会加入申込書（申込み事項変更届）"
@@ -154,7 +156,10 @@ def test_template_hints_in_empty_cells_are_removed(layout: str) -> None:
 def test_hint_left_beside_a_value_is_removed() -> None:
     data = build_docx(
         "サイバーセキュリティ協議会加入申込書（申込み事項変更届）",
-        [["２（１）　組織・団体名", "テスト株式会社\n（例）株式会社〇〇"], ["２（５）　所在地", "東京都港区1-2-3　例：東京都千代田区"]],
+        [
+            ["２（１）　組織・団体名", "テスト株式会社\n（例）株式会社〇〇"],
+            ["２（５）　所在地", "東京都港区1-2-3　例：東京都千代田区"],
+        ],
     )
     form = extract_form(data, specs=specs())
     assert form.fields["org_name"].value == "テスト株式会社"
@@ -219,7 +224,9 @@ def test_deleted_rows_are_reported() -> None:
     assert found["poc.name_kana"] == ["label not found"]
     assert form.fields["department"].original is None
     assert form.fields["poc.title"].value == "情報システム部 課長"
-    staff = extract_form(write_staff_registration("テスト株式会社", PEOPLE[:1], omit={"mobile"}), specs=specs())
+    staff = extract_form(
+        write_staff_registration("テスト株式会社", PEOPLE[:1], omit={"mobile"}), specs=specs()
+    )
     assert problems(staff)["staff[1].mobile"] == ["label not found"]
 
 
@@ -253,8 +260,19 @@ def test_hand_made_variants() -> None:
         "提出日：令和８年１０月１日",
         [["1 申込区分", "新規加入☑　申込み事項の変更☐"]],
         [["2(1)", "組織の正式な名称", "テスト株式会社"], ["2(7) 区分", "その他"]],
-        [["3(2) 秘密を含む情報の受信", "☐希望する ■希望しない", "3(4) 構成員名簿への登載", "☑登載する ☐登載しない"]],
-        [["4(1) 担当者代表（POC）", "協議会　花子"], ["ふりがな", "きょうぎかい　はなこ"], ["電子メール", "ｈａｎａｋｏ＠Example.CO.JP"]],
+        [
+            [
+                "3(2) 秘密を含む情報の受信",
+                "☐希望する ■希望しない",
+                "3(4) 構成員名簿への登載",
+                "☑登載する ☐登載しない",
+            ]
+        ],
+        [
+            ["4(1) 担当者代表（POC）", "協議会　花子"],
+            ["ふりがな", "きょうぎかい　はなこ"],
+            ["電子メール", "ｈａｎａｋｏ＠Example.CO.JP"],
+        ],
     )
     form = extract_form(data, specs=specs())
     got = form.as_json()["application"]
@@ -264,7 +282,10 @@ def test_hand_made_variants() -> None:
     assert got["category"] == "その他"
     assert (got["receive_secrets"], got["roster_publication"]) == ("希望しない", "登載する")
     assert got["poc"] == {
-        "name": "協議会　花子", "name_kana": "きょうぎかい　はなこ", "title": None, "phone": None,
+        "name": "協議会　花子",
+        "name_kana": "きょうぎかい　はなこ",
+        "title": None,
+        "phone": None,
         "email": "hanako@example.co.jp",
     }
     assert problems(form)["poc.title"] == ["label not found"]
@@ -276,8 +297,14 @@ def test_staff_header_row_and_unreadable_values() -> None:
         "提出日　令和８年１３月１日",
         [["組織・団体名", "株式会社サンプル"]],
         "事務従事者１",
-        [["（１）氏名", "協議会 太郎"], ["（５）電話番号", "内線のみ"], ["（７）電子メール", "taro at example"],
-         ["（８）申請区分", "☑新規 ☐継続 ☐廃止"], ["（９）協議会システム登録", "☐要 ☑不要"], ["（10）POCとしての登録", "☑する ☐しない"]],
+        [
+            ["（１）氏名", "協議会 太郎"],
+            ["（５）電話番号", "内線のみ"],
+            ["（７）電子メール", "taro at example"],
+            ["（８）申請区分", "☑新規 ☐継続 ☐廃止"],
+            ["（９）協議会システム登録", "☐要 ☑不要"],
+            ["（10）POCとしての登録", "☑する ☐しない"],
+        ],
     )
     form = extract_form(data, specs=specs())
     found = problems(form)
@@ -293,7 +320,9 @@ def test_staff_header_row_and_unreadable_values() -> None:
 
 # -- other documents and unreadable files ---------------------------------------------------------
 def test_a_document_that_is_neither_form() -> None:
-    data = build_docx("会議資料", "サイバーセキュリティ協議会加入申込書を提出してください。", [["氏名", "山田"]])
+    data = build_docx(
+        "会議資料", "サイバーセキュリティ協議会加入申込書を提出してください。", [["氏名", "山田"]]
+    )
     form = extract_form(data, specs=specs())
     assert form.document is None
     assert form.as_json() == {}
@@ -301,7 +330,12 @@ def test_a_document_that_is_neither_form() -> None:
 
 
 def test_document_type_comes_from_the_title_not_the_order_of_words() -> None:
-    data = build_docx("サイバーセキュリティ協議会事務従事者登録届", "※加入申込書と併せて提出", "事務従事者１", [["（１）氏名", "甲"]])
+    data = build_docx(
+        "サイバーセキュリティ協議会事務従事者登録届",
+        "※加入申込書と併せて提出",
+        "事務従事者１",
+        [["（１）氏名", "甲"]],
+    )
     assert extract_form(data, specs=specs()).document == "staff_registration"
 
 
@@ -326,10 +360,14 @@ def _strict_variant(data: bytes) -> bytes:
     with zipfile.ZipFile(out, "w") as dst:
         for item in src.infolist():
             body = src.read(item.filename)
-            body = body.replace(b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-                                b"http://purl.oclc.org/ooxml/officeDocument/relationships")
-            body = body.replace(b"http://schemas.openxmlformats.org/wordprocessingml/2006/main",
-                                b"http://purl.oclc.org/ooxml/wordprocessingml/main")
+            body = body.replace(
+                b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+            )
+            body = body.replace(
+                b"http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+                b"http://purl.oclc.org/ooxml/wordprocessingml/main",
+            )
             dst.writestr(item, body)
     return out.getvalue()
 
@@ -339,8 +377,10 @@ def test_a_new_edition_is_a_data_change(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     shutil.copytree(default_rules_dir() / "forms", rules / "forms")
     path = rules / "forms" / "application.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace('labels = ["申込区分"]', 'labels = ["申込みの種別"]'),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('labels = ["申込区分"]', 'labels = ["申込みの種別"]'),
+        encoding="utf-8",
+    )
     new_specs = load_form_specs(rules)
     data = write_application(APPLICATION, specs=new_specs)
     assert extract_form(data, specs=new_specs).fields["application_kind"].value == "新規加入"
@@ -362,12 +402,16 @@ def test_required_flags_and_conditions_are_data() -> None:
 def test_a_broken_rules_file_names_file_and_key(tmp_path: Path) -> None:
     (tmp_path / "forms").mkdir()
     bad = tmp_path / "forms" / "x.toml"
-    bad.write_text('[form]\nid = "x"\nname = "X"\ntitles = ["X"]\n[[field]]\nkey = "a"\nlabels = ["A"]\nkind = "colour"\n',
-                   encoding="utf-8")
+    bad.write_text(
+        '[form]\nid = "x"\nname = "X"\ntitles = ["X"]\n[[field]]\nkey = "a"\nlabels = ["A"]\nkind = "colour"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match=r"x\.toml: field\[0\]\.kind: 'colour' is not one of"):
         load_form_specs(tmp_path)
-    bad.write_text('[form]\nid = "x"\nname = "X"\ntitles = ["X"]\n[[field]]\nkey = "a"\nlabels = ["A"]\nitem = "two"\n',
-                   encoding="utf-8")
+    bad.write_text(
+        '[form]\nid = "x"\nname = "X"\ntitles = ["X"]\n[[field]]\nkey = "a"\nlabels = ["A"]\nitem = "two"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match=r"field\[0\]\.item: 'two' is not an item number"):
         load_form_specs(tmp_path)
 
@@ -381,17 +425,24 @@ def test_heading_in_a_merged_first_column() -> None:
     for number, person in enumerate(PEOPLE[:2], start=1):
         rows = [table.add_row().cells for _ in range(3)]
         rows[0][0].merge(rows[2][0]).text = f"事務従事者{number}"
-        for cells, (label, key) in zip(rows, [("(1) 氏名", "name"), ("(7) 電子メール", "email"),
-                                             ("(10) POCとしての登録", "poc")], strict=True):
+        for cells, (label, key) in zip(
+            rows,
+            [("(1) 氏名", "name"), ("(7) 電子メール", "email"), ("(10) POCとしての登録", "poc")],
+            strict=True,
+        ):
             cells[1].text = label
-            cells[2].text = "".join(f"{'☑' if o == person[key] else '☐'}{o} " for o in ("する", "しない")) \
-                if key == "poc" else person[key]
+            cells[2].text = (
+                "".join(f"{'☑' if o == person[key] else '☐'}{o} " for o in ("する", "しない"))
+                if key == "poc"
+                else person[key]
+            )
     out = io.BytesIO()
     document.save(out)
     form = extract_form(out.getvalue(), specs=specs())
     assert form.org_name == "テスト株式会社"
     assert [(p["name"].value, p["email"].value, p["poc"].value) for p in form.staff] == [
-        ("協議会　太郎", "taro@example.co.jp", "する"), ("山田　花子", "hanako@example.co.jp", "しない"),
+        ("協議会　太郎", "taro@example.co.jp", "する"),
+        ("山田　花子", "hanako@example.co.jp", "しない"),
     ]
 
 
@@ -401,7 +452,11 @@ def test_a_second_form_in_the_same_file_is_not_mixed_in() -> None:
         [["4(1) 担当者代表（POC） 氏名", "協議会　花子"], ["電話番号", "03-1234-5678"]],
         "サイバーセキュリティ協議会事務従事者登録届",
         "事務従事者１",
-        [["（１）氏名", "別人　太郎"], ["（５）電話番号", "06-0000-0000"], ["（７）電子メール", "x@example.jp"]],
+        [
+            ["（１）氏名", "別人　太郎"],
+            ["（５）電話番号", "06-0000-0000"],
+            ["（７）電子メール", "x@example.jp"],
+        ],
     )
     form = extract_form(data, specs=specs())
     assert form.document == "application"
@@ -424,5 +479,9 @@ def test_rows_after_the_poc_block_are_not_taken_for_the_poc() -> None:
     )
     form = extract_form(data, specs=specs())
     assert form.as_json()["application"]["poc"] == {
-        "name": "協議会　花子", "name_kana": None, "title": None, "phone": None, "email": "hanako@example.co.jp",
+        "name": "協議会　花子",
+        "name_kana": None,
+        "title": None,
+        "phone": None,
+        "email": "hanako@example.co.jp",
     }

@@ -94,8 +94,11 @@ def check_folder(folder: str | Path, passwords_tsv: str | Path) -> CorpusReport:
             continue
         report.results.append(check_file(name, path.read_bytes(), password))
     listed = set(passwords) | {passwords_tsv.name}
-    report.unlisted = sorted(p.name for p in folder.iterdir()
-                             if p.is_file() and p.name not in listed and p.suffix not in (".tsv", ".md", ".txt"))
+    report.unlisted = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_file() and p.name not in listed and p.suffix not in (".tsv", ".md", ".txt")
+    )
     return report
 
 
@@ -156,7 +159,9 @@ def format_report(report: CorpusReport) -> str:
     lines = [f"{'file':52} {'word':4} {'right pw':14} {'wrong pw':14} verdict", "-" * 120]
     for r in report.results:
         right = r.right.outcome if r.right else "(unknown)"
-        lines.append(f"{r.name[:52]:52} {'yes' if r.word else 'no':4} {right:14} {r.wrong.outcome:14} {r.verdict}")
+        lines.append(
+            f"{r.name[:52]:52} {'yes' if r.word else 'no':4} {right:14} {r.wrong.outcome:14} {r.verdict}"
+        )
         lines.append(f"{'':52}      content: {r.content}")
     lines.append("")
     totals = report.totals()

@@ -108,7 +108,9 @@ def _library_errors() -> Iterator[None]:
     except mso.FileFormatError as exc:
         raise UnsupportedEncryption(f"the encrypted file's format is not recognised ({exc})") from None
     except NotImplementedError:
-        raise UnsupportedEncryption("this encryption method is not implemented by the decryption library") from None
+        raise UnsupportedEncryption(
+            "this encryption method is not implemented by the decryption library"
+        ) from None
     except ValueError as exc:
         raise UnsupportedEncryption(
             f"its encrypted data is malformed or uses parameters the decryption library cannot handle ({exc})"
@@ -168,7 +170,9 @@ def _decrypt_doc(data: bytes, ole: olefile.OleFileIO, password: str) -> bytes:
     with _library_errors():
         fib = read_fib_flags(ole.openstream("WordDocument").read(64))
         if fib.ident != WORD_FIB_IDENT or fib.nfib <= 0x68:
-            raise UnsupportedEncryption("it is a Word 95 or older document, whose protection cannot be opened")
+            raise UnsupportedEncryption(
+                "it is a Word 95 or older document, whose protection cannot be opened"
+            )
         if not fib.encrypted:
             raise DocumentError("the Word document is not encrypted")
         if fib.obfuscated:
@@ -206,8 +210,14 @@ class ZipMember:
         return f"ZipMember(name={self.name!r}, size={len(self.data)})"
 
 
-def open_zip(data: bytes, password: str | None, *, max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
-             max_ratio: float = DEFAULT_MAX_RATIO, max_members: int = DEFAULT_MAX_MEMBERS) -> list[ZipMember]:
+def open_zip(
+    data: bytes,
+    password: str | None,
+    *,
+    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
+    max_ratio: float = DEFAULT_MAX_RATIO,
+    max_members: int = DEFAULT_MAX_MEMBERS,
+) -> list[ZipMember]:
     """Extract the files of a plain, ZipCrypto or WinZip-AES zip into memory.
 
     The declared sizes are checked first (:func:`check_zip_limits`); reading then never takes
@@ -250,7 +260,9 @@ def _password_candidates(password: str | None) -> list[bytes]:
     return candidates
 
 
-def _read_member(zf: pyzipper.AESZipFile, info: zipfile.ZipInfo, candidates: list[bytes], budget: int) -> bytes:
+def _read_member(
+    zf: pyzipper.AESZipFile, info: zipfile.ZipInfo, candidates: list[bytes], budget: int
+) -> bytes:
     encrypted = bool(info.flag_bits & 0x1)
     for pwd in candidates if encrypted else [b""]:
         try:
@@ -262,7 +274,9 @@ def _read_member(zf: pyzipper.AESZipFile, info: zipfile.ZipInfo, candidates: lis
                 continue
             raise DocumentError("a file in the zip is damaged and cannot be read") from exc
         except NotImplementedError as exc:
-            raise UnsupportedEncryption("the zip uses a compression or encryption method that cannot be read") from exc
+            raise UnsupportedEncryption(
+                "the zip uses a compression or encryption method that cannot be read"
+            ) from exc
     raise WrongPassword("the password does not open this zip")
 
 
@@ -275,7 +289,9 @@ def _read_capped(zf: pyzipper.AESZipFile, info: zipfile.ZipInfo, pwd: bytes | No
         while chunk := stream.read(min(_CHUNK, limit - taken + 1)):
             taken += len(chunk)
             if taken > limit:
-                raise LimitExceeded("a file in the zip is larger than declared or than the size limit (max_total_bytes)")
+                raise LimitExceeded(
+                    "a file in the zip is larger than declared or than the size limit (max_total_bytes)"
+                )
             chunks.append(chunk)
     return b"".join(chunks)
 
@@ -308,7 +324,7 @@ def _unicode_path_extra(extra: bytes, raw_name: bytes) -> str | None:
     pos = 0
     while pos + 4 <= len(extra):
         tag, size = struct.unpack_from("<HH", extra, pos)
-        body = extra[pos + 4:pos + 4 + size]
+        body = extra[pos + 4 : pos + 4 + size]
         if tag == 0x7075 and len(body) >= 5 and body[0] == 1:
             if struct.unpack_from("<I", body, 1)[0] == zlib.crc32(raw_name):
                 with contextlib.suppress(UnicodeDecodeError):

@@ -81,24 +81,43 @@ def convert_doc_to_docx(doc_bytes: bytes, *, soffice: str, timeout: float = 60) 
 def _command(soffice: str, workdir: Path, source: Path, outdir: Path) -> list[str]:
     profile = (workdir / "profile").as_uri()
     return [
-        soffice, f"-env:UserInstallation={profile}", "--headless", "--invisible", "--norestore",
-        "--nologo", "--nodefault", "--nolockcheck",
-        "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(outdir), str(source),
+        soffice,
+        f"-env:UserInstallation={profile}",
+        "--headless",
+        "--invisible",
+        "--norestore",
+        "--nologo",
+        "--nodefault",
+        "--nolockcheck",
+        "--convert-to",
+        "docx:MS Word 2007 XML",
+        "--outdir",
+        str(outdir),
+        str(source),
     ]
 
 
 def _run_soffice(command: list[str], workdir: Path, timeout: float) -> None:
     env = dict(os.environ, HOME=str(workdir), TMPDIR=str(workdir))
     try:
-        process = subprocess.Popen(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
     except OSError as exc:
         raise DocumentError(f"LibreOffice could not be started ({exc.strerror or exc})") from exc
     try:
         _, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(process)
-        raise DocumentError(f"LibreOffice did not finish converting the .doc within {timeout:g} seconds") from None
+        raise DocumentError(
+            f"LibreOffice did not finish converting the .doc within {timeout:g} seconds"
+        ) from None
     if process.returncode != 0:
         message = stderr.decode("utf-8", "replace").strip().splitlines()
         reason = message[-1] if message else f"exit status {process.returncode}"

@@ -31,11 +31,21 @@ RATIO_FLOOR_BYTES = 1024 * 1024
 _INDEX_PART_CAP = 512 * 1024
 _STRICT_RELATIONSHIP = b"purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 _WORD_TYPES = (b"wordprocessingml.document.main+xml", b"wordprocessingml.template.main+xml")
-_WORD_MACRO_TYPES = (b"ms-word.document.macroEnabled.main+xml", b"ms-word.template.macroEnabledTemplate.main+xml")
-_EXCEL_TYPES = (b"spreadsheetml.sheet.main+xml", b"spreadsheetml.template.main+xml",
-                b"ms-excel.sheet.macroEnabled.main+xml", b"ms-excel.template.macroEnabled.main+xml")
-_MACRO_TYPES = _WORD_MACRO_TYPES + (b"ms-excel.sheet.macroEnabled.main+xml", b"ms-excel.template.macroEnabled.main+xml",
-                                    b"ms-powerpoint.presentation.macroEnabled.main+xml")
+_WORD_MACRO_TYPES = (
+    b"ms-word.document.macroEnabled.main+xml",
+    b"ms-word.template.macroEnabledTemplate.main+xml",
+)
+_EXCEL_TYPES = (
+    b"spreadsheetml.sheet.main+xml",
+    b"spreadsheetml.template.main+xml",
+    b"ms-excel.sheet.macroEnabled.main+xml",
+    b"ms-excel.template.macroEnabled.main+xml",
+)
+_MACRO_TYPES = _WORD_MACRO_TYPES + (
+    b"ms-excel.sheet.macroEnabled.main+xml",
+    b"ms-excel.template.macroEnabled.main+xml",
+    b"ms-powerpoint.presentation.macroEnabled.main+xml",
+)
 _EXCEL_BINARY_TYPE = b"ms-excel.sheet.binary.macroEnabled.main"  # every .xlsb, macros or not
 
 
@@ -77,7 +87,9 @@ def triage(data: bytes, filename: str | None = None) -> Triage:
         return _triage_zip(data)
     if b"%PDF-" in data[:1024]:
         encrypted = b"/Encrypt" in data
-        return Triage("pdf", encrypted, False, "password-protected PDF document" if encrypted else "PDF document")
+        return Triage(
+            "pdf", encrypted, False, "password-protected PDF document" if encrypted else "PDF document"
+        )
     return Triage("other", False, False, _describe_other(data))
 
 
@@ -172,7 +184,9 @@ def _triage_doc(ole: olefile.OleFileIO) -> Triage:
     if fib.ident != WORD_FIB_IDENT:
         return Triage("doc", False, macro, "Word document of an unknown old version (.doc)")
     if fib.encrypted and fib.obfuscated:
-        return Triage("doc", True, macro, "Word 97-2003 document (.doc) with XOR obfuscation, which cannot be opened")
+        return Triage(
+            "doc", True, macro, "Word 97-2003 document (.doc) with XOR obfuscation, which cannot be opened"
+        )
     if fib.encrypted:
         return Triage("doc", True, macro, "password-protected Word 97-2003 document (.doc)")
     detail = "macro-enabled Word 97-2003 document (.doc)" if macro else "Word 97-2003 document (.doc)"
@@ -180,8 +194,11 @@ def _triage_doc(ole: olefile.OleFileIO) -> Triage:
 
 
 def _triage_other_ole(data: bytes, ole: olefile.OleFileIO) -> Triage:
-    kinds = (("Workbook", "Excel 97-2003 workbook (.xls)"), ("Book", "Excel 5.0/95 workbook (.xls)"),
-             ("PowerPoint Document", "PowerPoint 97-2003 presentation (.ppt)"))
+    kinds = (
+        ("Workbook", "Excel 97-2003 workbook (.xls)"),
+        ("Book", "Excel 5.0/95 workbook (.xls)"),
+        ("PowerPoint Document", "PowerPoint 97-2003 presentation (.ppt)"),
+    )
     macro = ole.exists("_VBA_PROJECT_CUR") or ole.exists("Macros") or ole.exists("VBA")
     for stream, detail in kinds:
         if ole.exists(stream):
@@ -247,18 +264,27 @@ def _triage_ooxml(zf: zipfile.ZipFile, names: set[str]) -> Triage:
         detail = "macro-enabled Word document (.docm)" if macro else "Word document (.docx)"
         return Triage("docx", False, macro, detail)
     if _EXCEL_BINARY_TYPE in types or "xl/workbook.bin" in names:
-        return Triage("xlsx", False, macro, "Excel binary workbook (.xlsb)" + (" with macros" if macro else ""))
+        return Triage(
+            "xlsx", False, macro, "Excel binary workbook (.xlsb)" + (" with macros" if macro else "")
+        )
     if any(t in types for t in _EXCEL_TYPES) or "xl/workbook.xml" in names:
         detail = "macro-enabled Excel workbook (.xlsm)" if macro else "Excel workbook (.xlsx)"
         return Triage("xlsx", False, macro, detail)
     if b"presentationml" in types or b"ms-powerpoint" in types or "ppt/presentation.xml" in names:
-        detail = "macro-enabled PowerPoint presentation (.pptm)" if macro else "PowerPoint presentation (.pptx)"
+        detail = (
+            "macro-enabled PowerPoint presentation (.pptm)" if macro else "PowerPoint presentation (.pptx)"
+        )
         return Triage("other", False, macro, detail)
     return Triage("other", False, macro, "Office Open XML package that is not a Word document")
 
 
-def check_zip_limits(data: bytes, *, max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
-                     max_ratio: float = DEFAULT_MAX_RATIO, max_members: int = DEFAULT_MAX_MEMBERS) -> None:
+def check_zip_limits(
+    data: bytes,
+    *,
+    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
+    max_ratio: float = DEFAULT_MAX_RATIO,
+    max_members: int = DEFAULT_MAX_MEMBERS,
+) -> None:
     """Refuse a zip bomb from the sizes its central directory declares; nothing is decompressed.
 
     Raises :class:`LimitExceeded` naming the limit passed: more than ``max_members`` entries,
@@ -274,11 +300,14 @@ def check_zip_limits(data: bytes, *, max_total_bytes: int = DEFAULT_MAX_TOTAL_BY
     except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as exc:
         raise DocumentError("the zip file is damaged and cannot be read") from exc
     if len(infos) > max_members:
-        raise LimitExceeded(f"the zip holds {len(infos):,} entries, more than the limit of {max_members:,} (max_members)")
+        raise LimitExceeded(
+            f"the zip holds {len(infos):,} entries, more than the limit of {max_members:,} (max_members)"
+        )
     total = sum(info.file_size for info in infos)
     if total > max_total_bytes:
         raise LimitExceeded(
-            f"the zip declares {total:,} bytes once unpacked, more than the limit of {max_total_bytes:,} (max_total_bytes)")
+            f"the zip declares {total:,} bytes once unpacked, more than the limit of {max_total_bytes:,} (max_total_bytes)"
+        )
     for info in infos:
         _check_ratio(info.file_size, info.compress_size, max_ratio, "one of its files")
     _check_ratio(total, sum(info.compress_size for info in infos), max_ratio, "the zip as a whole")
@@ -290,4 +319,5 @@ def _check_ratio(declared: int, compressed: int, max_ratio: float, what: str) ->
     ratio = declared / max(compressed, 1)
     if ratio > max_ratio:
         raise LimitExceeded(
-            f"{what} would expand {ratio:,.0f} times when unpacked, more than the limit of {max_ratio:g} (max_ratio)")
+            f"{what} would expand {ratio:,.0f} times when unpacked, more than the limit of {max_ratio:g} (max_ratio)"
+        )

@@ -47,7 +47,9 @@ class FileReport:
 
 def corpus_report(folder: Path) -> list[FileReport]:
     """One report per file of ``folder`` (sorted by name; .tsv/.md/.txt files skipped)."""
-    files = sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() not in _SKIP_SUFFIXES)
+    files = sorted(
+        p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() not in _SKIP_SUFFIXES
+    )
     return [report_file(path) for path in files]
 
 
@@ -93,7 +95,7 @@ def _piece_lists(blocks: list[Block]) -> Iterator[list[Piece]]:
 
 def _label_for(pieces: list[Piece], index: int) -> str:
     """The text after the box (up to the next box); if none, ``"← "`` and the text before it."""
-    after = _text_until_box(pieces[index + 1:])
+    after = _text_until_box(pieces[index + 1 :])
     if after:
         return after[:40]
     before = _text_until_box(reversed(pieces[:index]), reverse=True)

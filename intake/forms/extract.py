@@ -60,7 +60,9 @@ class ExtractedForm:
         return {}
 
 
-def extract_form(docx_bytes: bytes, *, specs: FormSpecs, max_uncompressed: int = MAX_UNCOMPRESSED) -> ExtractedForm:
+def extract_form(
+    docx_bytes: bytes, *, specs: FormSpecs, max_uncompressed: int = MAX_UNCOMPRESSED
+) -> ExtractedForm:
     """Read one .docx. Raises DocumentError when it cannot be opened at all."""
     body = read_docx_body(docx_bytes, max_uncompressed=max_uncompressed)
     found = identify(body.blocks, specs)
@@ -86,7 +88,9 @@ def open_docx(data: bytes, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> Any:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(i.file_size for i in archive.infolist()) > max_uncompressed:
-                raise DocumentError(f"the .docx expands to more than {max_uncompressed // 2**20} MB; not opened")
+                raise DocumentError(
+                    f"the .docx expands to more than {max_uncompressed // 2**20} MB; not opened"
+                )
             rels = archive.read("_rels/.rels") if "_rels/.rels" in archive.namelist() else b""
     except zipfile.BadZipFile as exc:
         raise DocumentError(f"damaged .docx (the zip cannot be read: {exc})") from None

@@ -35,14 +35,26 @@ _ON = {"1", "true", "on"}
 # Symbol-font code (low byte) → (Unicode picture, ticked). Sources: the Wingdings and Wingdings 2
 # code charts (e.g. alanwood.net/demos/wingdings.html).
 WINGDINGS: dict[int, tuple[str, bool]] = {
-    0xFE: ("☑", True), 0xFD: ("☒", True), 0x78: ("⌧", True), 0xFC: ("✓", True),
-    0x6E: ("■", True), 0x6C: ("●", True),
-    0xA8: ("◻", False), 0x6F: ("□", False), 0x70: ("□", False), 0x71: ("❑", False),
-    0x72: ("❒", False), 0xA1: ("○", False),
+    0xFE: ("☑", True),
+    0xFD: ("☒", True),
+    0x78: ("⌧", True),
+    0xFC: ("✓", True),
+    0x6E: ("■", True),
+    0x6C: ("●", True),
+    0xA8: ("◻", False),
+    0x6F: ("□", False),
+    0x70: ("□", False),
+    0x71: ("❑", False),
+    0x72: ("❒", False),
+    0xA1: ("○", False),
 }
 WINGDINGS_2: dict[int, tuple[str, bool]] = {
-    0x52: ("☑", True), 0x53: ("☒", True), 0x54: ("☒", True), 0x50: ("✔", True),
-    0xA3: ("□", False), 0x2A: ("□", False),
+    0x52: ("☑", True),
+    0x53: ("☒", True),
+    0x54: ("☒", True),
+    0x50: ("✔", True),
+    0xA3: ("□", False),
+    0x2A: ("□", False),
 }
 SYMBOL_FONTS = {"wingdings": WINGDINGS, "wingdings 2": WINGDINGS_2}
 
@@ -165,7 +177,8 @@ class InlineReader:
 _R = w("r")
 _SDT = w("sdt")
 _TRANSPARENT = {
-    w(t) for t in ("ins", "moveTo", "hyperlink", "smartTag", "customXml", "fldSimple", "dir", "bdo", "sdtContent")
+    w(t)
+    for t in ("ins", "moveTo", "hyperlink", "smartTag", "customXml", "fldSimple", "dir", "bdo", "sdtContent")
 }
 
 

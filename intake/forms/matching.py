@@ -72,7 +72,7 @@ class LabelIndex:
         """「事務従事者１」「事務従事者(2)」: a person-block heading (never the form's title)."""
         key = strip_decoration(key)
         for head in self.heading_keys:
-            if key.startswith(head) and _HEADING_TAIL.match(key[len(head):]):
+            if key.startswith(head) and _HEADING_TAIL.match(key[len(head) :]):
                 return True
         return False
 
@@ -102,7 +102,7 @@ class LabelIndex:
         for section in self.spec.sections:
             for key in sorted(section.label_keys, key=len, reverse=True):
                 if rest.startswith(key):
-                    return section, strip_decoration(rest[len(key):])
+                    return section, strip_decoration(rest[len(key) :])
             if item and item == section.item:
                 return section, rest
         return None, rest
@@ -165,7 +165,7 @@ def _after_label(text: str, label: str) -> str | None:
         folded += label_key(ch)
         key = strip_decoration(split_item(strip_decoration(folded))[1])
         if key == want:
-            return text[i + 1:].lstrip(" \t\u3000:：")
+            return text[i + 1 :].lstrip(" \t\u3000:：")
         if len(key) > len(want) and not want.startswith(key):
             return None
     return None

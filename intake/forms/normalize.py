@@ -61,7 +61,7 @@ def split_item(key: str) -> tuple[str, str]:
     if not match or not (match.group("num") or match.group("sub")):
         return "", key
     item = (match.group("num") or "") + (match.group("sub") or "")
-    return item, key[match.end():]
+    return item, key[match.end() :]
 
 
 def fold_whitespace(text: str) -> str:
@@ -70,6 +70,7 @@ def fold_whitespace(text: str) -> str:
     A run made only of ideographic spaces (U+3000, usual between family and given name) keeps one
     ideographic space; any other run becomes one ASCII space.
     """
+
     def _fold(match: re.Match[str]) -> str:
         return "\u3000" if set(match.group(0)) == {"\u3000"} else " "
 

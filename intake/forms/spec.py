@@ -151,9 +151,12 @@ class _Builder:
         self._only(head, _FORM_KEYS, "form")
         sections = tuple(self.section(s, i) for i, s in enumerate(self._list(data, "section")))
         section_ids = {s.id for s in sections}
-        fields = tuple(self.field(f, f"field[{i}]", section_ids) for i, f in enumerate(self._list(data, "field")))
+        fields = tuple(
+            self.field(f, f"field[{i}]", section_ids) for i, f in enumerate(self._list(data, "field"))
+        )
         docs = tuple(
-            self.field(f, f"document_field[{i}]", set()) for i, f in enumerate(self._list(data, "document_field"))
+            self.field(f, f"document_field[{i}]", set())
+            for i, f in enumerate(self._list(data, "document_field"))
         )
         person = data.get("person", {})
         self._only(person, _PERSON_KEYS, "person")
@@ -229,7 +232,9 @@ class _Builder:
     def _only(self, raw: dict[str, Any], allowed: set[str], where: str) -> None:
         unknown = sorted(set(raw) - allowed)
         if unknown:
-            raise self.fail(where, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+            raise self.fail(
+                where, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
+            )
 
     def _table(self, data: dict[str, Any], key: str) -> dict[str, Any]:
         value = data.get(key)
@@ -266,10 +271,10 @@ class _Builder:
     def _item(self, raw: dict[str, Any], where: str) -> str:
         text = raw.get("item", "")
         if not isinstance(text, str):
-            raise self.fail(f"{where}.item", "must be a string such as \"2(1)\" or \"(7)\"")
+            raise self.fail(f"{where}.item", 'must be a string such as "2(1)" or "(7)"')
         item, rest = split_item(label_key(text))
         if text and (rest or not item):
-            raise self.fail(f"{where}.item", f"{text!r} is not an item number such as \"2(1)\" or \"(7)\"")
+            raise self.fail(f"{where}.item", f'{text!r} is not an item number such as "2(1)" or "(7)"')
         return item
 
     def _condition(self, raw: dict[str, Any], where: str) -> tuple[str, str] | None:
@@ -277,5 +282,5 @@ class _Builder:
         if cond is None:
             return None
         if not isinstance(cond, dict) or set(cond) != {"field", "equals"}:
-            raise self.fail(f"{where}.required_when", "must be { field = \"…\", equals = \"…\" }")
+            raise self.fail(f"{where}.required_when", 'must be { field = "…", equals = "…" }')
         return str(cond["field"]), str(cond["equals"])

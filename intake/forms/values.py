@@ -67,7 +67,9 @@ def read_value(spec: FieldSpec, pieces: list[Piece], form: FormSpec) -> tuple[Fi
     return FieldValue(text, original), []
 
 
-def read_choice(options: tuple[str, ...], pieces: list[Piece], form: FormSpec) -> tuple[tuple[str, ...], list[str]]:
+def read_choice(
+    options: tuple[str, ...], pieces: list[Piece], form: FormSpec
+) -> tuple[tuple[str, ...], list[str]]:
     """The options ticked, in order, and the problems (none / several ticked, unknown option)."""
     boxes = _box_segments(pieces)
     if not boxes:

@@ -188,7 +188,9 @@ class _Writer:
             self.doc.add_paragraph(f"組織・団体名　{org_name}")
 
     # -- application ---------------------------------------------------------------------------
-    def application_group(self, group: str, fields: list[FieldSpec], values: dict[str, Any], layout: str) -> None:
+    def application_group(
+        self, group: str, fields: list[FieldSpec], values: dict[str, Any], layout: str
+    ) -> None:
         three = layout == "number_label_value"
         heading = GROUP_HEADINGS.get(group)
         if heading and not three:
@@ -230,7 +232,12 @@ class _Writer:
 
     # -- staff registration -------------------------------------------------------------------
     def blocks(
-        self, fields: list[FieldSpec], people: list[dict[str, Any]], numbers: list[int], heading: str, one_table: bool
+        self,
+        fields: list[FieldSpec],
+        people: list[dict[str, Any]],
+        numbers: list[int],
+        heading: str,
+        one_table: bool,
     ) -> None:
         table: Table | None = None
         for person, number in zip(people, numbers, strict=False):

@@ -77,7 +77,9 @@ class ImapSource:
     def _cursor(self, session: Session) -> SourceCursor:
         cursor = session.get(SourceCursor, (self.mailbox.name, self.mailbox.folder))
         if cursor is None:
-            return SourceCursor(mailbox=self.mailbox.name, folder=self.mailbox.folder, uidvalidity=self.uidvalidity)
+            return SourceCursor(
+                mailbox=self.mailbox.name, folder=self.mailbox.folder, uidvalidity=self.uidvalidity
+            )
         if cursor.uidvalidity != self.uidvalidity:  # the folder was recreated: read it all again
             cursor.uidvalidity, cursor.last_uid = self.uidvalidity, 0
         return cursor
