@@ -32,6 +32,13 @@ class _Section(BaseModel):
 class StorageConfig(_Section):
     database: str = "sqlite:///storage/intake.db"
     archive_dir: FilePath = Path("storage/messages")
+    key_file: FilePath = Path("storage/intake.key")  # encrypts passwords phoned in ahead; mode 0600
+    keep_decrypted: bool = False  # write decrypted documents under archive_dir/decrypted (off: memory only)
+
+
+class DocumentsConfig(_Section):
+    soffice: str = ""  # path to LibreOffice's soffice for .doc → .docx; empty: look on PATH
+    expected_password_ttl_hours: Annotated[int, Field(ge=1)] = 72
 
 
 class MailboxConfig(_Section):
@@ -80,6 +87,9 @@ class RepliesConfig(_Section):
     mode: Literal["send", "hold", "off"] = "send"
     max_per_sender_per_day: Annotated[int, Field(ge=0)] = 5
     backlog_age_hours: Annotated[int, Field(ge=0)] = 24
+    retry_base_seconds: Annotated[int, Field(ge=1)] = 60
+    retry_max_seconds: Annotated[int, Field(ge=1)] = 14400
+    max_attempts: Annotated[int, Field(ge=1)] = 10
 
 
 class RecruitmentPeriod(_Section):
@@ -109,6 +119,7 @@ class Config(_Section):
     rules_dir: FilePath | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     storage: StorageConfig = StorageConfig()
+    documents: DocumentsConfig = DocumentsConfig()
     mailbox: list[MailboxConfig] = []
     smtp: SmtpConfig = SmtpConfig()
     replies: RepliesConfig = RepliesConfig()
@@ -198,6 +209,7 @@ def _anchor_paths(config: Config, base: Path) -> Config:
     storage = config.storage.model_copy(
         update={
             "archive_dir": anchor(config.storage.archive_dir),
+            "key_file": anchor(config.storage.key_file),
             "database": _anchor_db(config.storage.database, base),
         }
     )

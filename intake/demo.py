@@ -78,8 +78,12 @@ def prepare(folder: Path) -> Path:
 
 def seed_messages() -> list[tuple[str, datetime, bytes]]:
     now = datetime.now(JST)
-    seeds = [("kyogikai", 5, _application), ("kyogikai", 3, _pdf_by_mistake), ("anken", 2, _incident),
-             ("kyogikai", 1, _bounce)]
+    seeds = [
+        ("kyogikai", 5, _application),
+        ("kyogikai", 3, _pdf_by_mistake),
+        ("anken", 2, _incident),
+        ("kyogikai", 1, _bounce),
+    ]
     return [(box, now - timedelta(hours=h), make(now - timedelta(hours=h))) for box, h, make in seeds]
 
 

@@ -31,6 +31,7 @@ class Case(SQLModel, table=True):
     forwarded: bool = False
     received_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+    acknowledged_at: datetime | None = None  # the one acknowledgement (受付完了) was queued
 
 
 class CaseCounter(SQLModel, table=True):
@@ -60,6 +61,7 @@ class Message(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow)
     no_reply_reason: str | None = None
     forwarded: bool = False
+    password_in_text: bool = False  # the text carries a password (never stored, never used)
     source_ref: str = ""  # where it was read: imap:FOLDER:UIDVALIDITY:UID or maildir:KEY
 
 

@@ -13,10 +13,14 @@ from sqlmodel import Session, or_, select
 
 from intake import classify
 from intake.cases import find_thread_case, new_case_id
+from intake.casework import refresh_case
+from intake.checks import find_password
 from intake.config import Config, MailboxConfig
-from intake.documents import triage
+from intake.documents import open_zip, triage
+from intake.errors import DocumentError, LimitExceeded, WrongPassword
 from intake.mail import Limits, ParsedAttachment, ParsedMessage, no_reply_reason, parse_message
-from intake.models import Attachment, AuditEntry, Case, Message, utcnow
+from intake.models import Attachment, AuditEntry, Case, Message
+from intake.opening import read_documents
 
 MB = 1024 * 1024
 ACTOR = "intake"
@@ -59,13 +63,18 @@ def ingest(
         case = _open_case(session, mailbox, parsed, received_at or datetime.now(UTC))
     message = _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, config)
     message.received_at = received_at or message.received_at
-    attachments = [_record_attachment(session, case, message, part) for part in parsed.attachments]
-    _update_case(session, case, mailbox, attachments)
+    message.password_in_text = find_password(parsed.body_text)
     session.add(
         AuditEntry(
             by=ACTOR, case_id=case.id, action="message_received", detail=f"message {message.id} {source_ref}"
         )
     )
+    rows = []
+    for part in parsed.attachments:
+        rows.append(row := _record_attachment(session, case, message, part))
+        _open_plain(session, config, row, part.payload)
+    _try_phoned_passwords(session, config, case, message, rows)
+    refresh_case(session, config=config, case_id=case.id, reply=True)
     return Ingested(case_id=case.id, created=created)
 
 
@@ -135,25 +144,40 @@ def _record_attachment(session: Session, case: Case, message: Message, part: Par
             found.macro,
             found.detail,
         )
-        row.state = "password_pending" if found.encrypted else "plain"
-        if found.macro:
-            row.state = "rejected"
+        row.state = "rejected" if found.macro else ("password_pending" if found.encrypted else "plain")
     session.add(row)
+    session.flush()
     return row
 
 
-def _update_case(session: Session, case: Case, mailbox: MailboxConfig, new: list[Attachment]) -> None:
-    session.flush()
-    documents = session.exec(select(Attachment.document).where(Attachment.case_id == case.id)).all()
-    case.kind = classify.case_kind(mailbox.profile, documents)
-    if case.org_name is None:
-        case.org_name = next((o for a in new if (o := classify.org_from_filename(a.filename))), None)
-    if case.status in ("new", "waiting_for_password"):
-        pending = session.exec(
-            select(Attachment.id)
-            .where(Attachment.case_id == case.id, Attachment.state == "password_pending")
-            .limit(1)
-        ).first()
-        case.status = "waiting_for_password" if pending else "new"
-    case.updated_at = utcnow()
-    session.add(case)
+def _open_plain(session: Session, config: Config, row: Attachment, payload: bytes) -> None:
+    """Read the forms in an unencrypted Word file or plain zip right away."""
+    if row.state != "plain" or row.format not in ("docx", "doc", "zip"):
+        return
+    try:
+        if row.format == "zip":
+            documents = [(m.name, m.data) for m in open_zip(payload, None)]
+        else:
+            documents = [(row.filename, payload)]
+        read_documents(session, config=config, attachment=row, documents=documents)
+    except DocumentError as exc:  # a password zip says so here; other damage is reported plainly
+        if isinstance(exc, WrongPassword):
+            row.state, row.encrypted, row.detail = "password_pending", True, "password-protected zip"
+        else:
+            row.state, row.detail = "failed", str(exc)
+    except LimitExceeded as exc:
+        row.state, row.detail = "rejected", str(exc)
+    session.add(row)
+
+
+def _try_phoned_passwords(session: Session, config: Config, case: Case, message: Message, rows: list) -> None:
+    """A password phoned in before the mail: tried once on every locked file of this message."""
+    pending = [r for r in rows if r.state == "password_pending"]
+    if not pending:
+        return
+    from intake.passwords import try_expected_passwords_on
+
+    org = next((o for r in pending if (o := classify.org_from_filename(r.filename))), case.org_name)
+    try_expected_passwords_on(
+        session, config=config, attachment_ids=[r.id for r in pending], sender=message.from_addr, org=org
+    )

@@ -72,11 +72,11 @@ class Poller:
         for fetched in batch:
             if self.stop.is_set():
                 break
-            self._process_one(session, mailbox, fetched, report)
+            self.process_one(session, mailbox, fetched, report)
             done.append(fetched)
         return done
 
-    def _process_one(
+    def process_one(
         self, session: Session, mailbox: MailboxConfig, fetched: Fetched, report: PollReport
     ) -> None:
         report.fetched += 1

@@ -8,7 +8,9 @@ from sqlmodel import Session, col, select
 
 from intake.clock import jst_iso as jst
 from intake.errors import NotFound
+from intake.formstore import fields_json
 from intake.models import Attachment, Case, Finding, Message, Note, QuarantineEntry
+from intake.records import IncidentRecord
 
 
 def list_cases(
@@ -70,9 +72,32 @@ def case_detail(session: Session, case_id: str) -> dict:
     detail["findings"] = [_finding(f) for f in findings]
     detail["messages"] = [_message(m) for m in _rows(session, Message, case_id)]
     detail["attachments"] = [_attachment(a) for a in _rows(session, Attachment, case_id)]
-    detail["fields"] = {}
+    detail["fields"] = case_fields(session, case)
     detail["notes"] = [{"at": jst(n.at), "by": n.by, "text": n.text} for n in _rows(session, Note, case_id)]
     return detail
+
+
+def case_fields(session: Session, case: Case) -> dict:
+    """What was read for the case, only what applies to its kind (interface.md ``fields``)."""
+    if case.kind != "incident_report":
+        return fields_json(session, case.id, case.kind)
+    record = session.get(IncidentRecord, case.id) or IncidentRecord(case_id=case.id)
+    return {
+        "incident": {
+            "secret_designation": record.secret_designation,
+            "secret_detail": record.secret_detail,
+            "sharing_scope": record.sharing_scope,
+            "tlp": record.tlp,
+            "external_coordination": record.external_coordination,
+            "coordination_detail": record.coordination_detail,
+            "decision": {
+                "secret": record.decided_secret,
+                "sharing_scope": record.decided_scope,
+                "by": record.decided_by,
+                "at": jst(record.decided_at),
+            },
+        }
+    }
 
 
 def _rows(session: Session, table, case_id: str) -> list:

@@ -37,7 +37,7 @@ def _global(
     ctx.obj = Runtime(config_file=config, operator=by)
 
 
-from intake.cli import casecmds, democmd, mailcmds  # noqa: E402,F401  (commands register themselves)
+from intake.cli import casecmds, democmd, mailcmds, replycmds, staffcmds, unlockcmds  # noqa: E402,F401  (commands register themselves)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -82,3 +83,58 @@ def reprocess_cmd(ctx: typer.Context, entry_id: Annotated[int, typer.Argument(me
     rt = ctx.obj
     result = reprocess(config=rt.config, engine=rt.ready_engine(), entry_id=entry_id, by=rt.by)
     rt.out.print(f"quarantine entry {entry_id} processed: case {result.case_id}")
+
+
+@app.command("sweep")
+def sweep_cmd(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of raw messages.")],
+    profile: Annotated[str, typer.Option(help="Mailbox profile to classify with.")] = "membership",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Run every file of FOLDER through the real pipeline into a throwaway database and count.
+
+    Exit 1 when any exception escaped (an internal error); needs no configuration."""
+    from intake.sweep import sweep
+
+    rt = ctx.obj
+    results = sweep(folder, profile=profile)
+    if as_json:
+        rt.print_json({name: counts.as_dict() for name, counts in results.items()})
+    else:
+        _print_sweep(rt, results)
+    if any(c.internal_errors for c in results.values()):
+        raise typer.Exit(1)
+
+
+def _print_sweep(rt, results) -> None:
+    table = Table(
+        "folder", "files", "cases", "quarantined", "robots", "names decoded", "garbled", "escaped", "msg/s"
+    )
+    for name, c in results.items():
+        d = c.as_dict()
+        add_row(
+            table,
+            name,
+            c.files,
+            c.cases + c.joined + c.duplicates,
+            sum(c.quarantined.values()),
+            sum(c.robots.values()),
+            f"{c.names_decoded}/{c.attachments}",
+            len(c.bad_names) + len(c.bad_subjects),
+            len(c.internal_errors),
+            d["messages_per_second"],
+        )
+    rt.out.print(table)
+    for name, c in results.items():
+        if c.robots:
+            rt.out.print(
+                f"{name}: robots by reason: " + ", ".join(f"{k} {v}" for k, v in c.robots.most_common())
+            )
+        if c.quarantined:
+            rt.out.print(
+                f"{name}: quarantined: " + ", ".join(f"{k} ({v})" for k, v in c.quarantined.most_common()),
+                markup=False,
+            )
+        for line in c.internal_errors[:20]:
+            rt.out.print(f"{name}: ESCAPED {line}", markup=False)

@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import intake.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import intake.records  # noqa: F401
 
 engine = context.config.attributes["engine"]
 

@@ -1,0 +1,196 @@
+"""Building the read-only :class:`~intake.checks.facts.CaseFacts` of a case from the database and
+the archive (message texts are read again from the archived raw bytes: the database keeps none)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlmodel import Session, col, func, select
+
+from intake.archive import Archive
+from intake.checks import read_confirmations
+from intake.checks.facts import (
+    AttachmentFacts,
+    CaseFacts,
+    FormFacts,
+    MessageFacts,
+    PersonOnFile,
+    RegisterFacts,
+    StaffFacts,
+)
+from intake.config import Config
+from intake.formstore import APPLICATION_KEYS, STAFF_KEYS
+from intake.mail import parse_message
+from intake.models import Attachment, Case, Message
+from intake.records import ApplicationForm, Organisation, RegisteredPerson, StaffEntry
+
+
+def build_facts(session: Session, *, config: Config, case: Case) -> CaseFacts:
+    mailbox = config.get_mailbox(case.mailbox)
+    messages = _messages(session, config, case)
+    forms = _forms(session, case.id)
+    org = _organisation(session, case, forms)
+    return CaseFacts(
+        case_id=case.id,
+        profile=mailbox.profile,
+        sender=case.sender,
+        received_at=case.received_at,
+        messages=messages,
+        attachments=_attachments(session, case.id),
+        forms=forms,
+        register=_register(session, org) if org else None,
+        member=_is_member(session, case.sender),
+        other_departments=_other_departments(session, org, forms),
+        recruitment_periods=tuple((p.start, p.end) for p in config.membership.recruitment_periods),
+        incident=read_confirmations([m.text for m in messages], [m.subject for m in messages])
+        if mailbox.profile == "incident"
+        else None,
+        own_addresses=config.own_addresses,
+    )
+
+
+def _messages(session: Session, config: Config, case: Case) -> tuple[MessageFacts, ...]:
+    from intake.pipeline import limits_from
+
+    archive = Archive(config.storage.archive_dir)
+    rows = session.exec(
+        select(Message)
+        .where(Message.case_id == case.id, Message.direction == "in")
+        .order_by(Message.received_at, Message.id)
+    ).all()
+    facts = []
+    for row in rows:
+        parsed = parse_message(archive.load(row.sha256), limits=limits_from(config))
+        facts.append(
+            MessageFacts(
+                sender=row.from_addr, subject=row.subject, text=parsed.body_text, received_at=row.received_at
+            )
+        )
+    return tuple(facts)
+
+
+def _attachments(session: Session, case_id: str) -> tuple[AttachmentFacts, ...]:
+    rows = session.exec(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)).all()
+    return tuple(
+        AttachmentFacts(a.id, a.filename, a.format, a.encrypted, a.macro, a.state, a.document) for a in rows
+    )
+
+
+def _forms(session: Session, case_id: str) -> tuple[FormFacts, ...]:
+    query = select(Attachment.id, Attachment.filename).where(Attachment.case_id == case_id)
+    filenames = {attachment_id: name for attachment_id, name in session.exec(query)}
+    forms: list[FormFacts] = []
+    for app in session.exec(select(ApplicationForm).where(ApplicationForm.case_id == case_id)):
+        detail = json.loads(app.detail_json)
+        fields = {key: getattr(app, key.replace(".", "_")) for key in APPLICATION_KEYS}
+        forms.append(
+            FormFacts(
+                app.attachment_id,
+                filenames.get(app.attachment_id),
+                "application",
+                fields,
+                _ticked(detail),
+                _problems(detail),
+                submitted_on=_day(app.submitted_on),
+            )
+        )
+    people: dict[int, list[StaffEntry]] = {}
+    for entry in session.exec(
+        select(StaffEntry).where(StaffEntry.case_id == case_id).order_by(StaffEntry.position)
+    ):
+        people.setdefault(entry.attachment_id, []).append(entry)
+    for attachment_id, entries in people.items():
+        staff = tuple(
+            StaffFacts(e.position, {k: getattr(e, k) for k in STAFF_KEYS}, _ticked(json.loads(e.detail_json)))
+            for e in entries
+        )
+        problems = {p["field"]: p["problem"] for e in entries for p in json.loads(e.detail_json)["problems"]}
+        forms.append(
+            FormFacts(
+                attachment_id,
+                filenames.get(attachment_id),
+                "staff_registration",
+                {"org_name": entries[0].org_name},
+                {},
+                problems,
+                staff,
+            )
+        )
+    return tuple(forms)
+
+
+def _ticked(detail: dict) -> dict[str, tuple[str, ...]]:
+    return {k: tuple(v) for k, v in detail.get("ticked", {}).items()}
+
+
+def _problems(detail: dict) -> dict[str, str]:
+    return {p["field"]: p["problem"] for p in detail.get("problems", [])}
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _organisation(session: Session, case: Case, forms: tuple[FormFacts, ...]) -> Organisation | None:
+    from intake.register import find_organisation
+
+    for form in forms:
+        name = form.fields.get("org_name")
+        if name:
+            return find_organisation(
+                session,
+                org_name=name,
+                corporate_number=form.fields.get("corporate_number"),
+                department=form.fields.get("department"),
+            )
+    return find_organisation(session, org_name=case.org_name) if case.org_name else None
+
+
+def _register(session: Session, org: Organisation) -> RegisterFacts:
+    rows = session.exec(select(RegisteredPerson).where(RegisteredPerson.organisation_id == org.id)).all()
+    people = tuple(PersonOnFile(p.name, p.email, p.status, p.poc) for p in rows)
+    last_removal = max((p.removed_at for p in rows if p.removed_at), default=None)
+    removed = tuple(
+        PersonOnFile(p.name, p.email, p.status, p.poc)
+        for p in rows
+        if last_removal and p.removed_at == last_removal
+    )
+    return RegisterFacts(org.name, org.corporate_number, org.department, org.poc_email, people, removed)
+
+
+def _is_member(session: Session, sender: str) -> bool:
+    if not sender or "@" not in sender:
+        return False
+    domain = "%@" + sender.rsplit("@", 1)[1]
+    person = session.exec(
+        select(func.count())
+        .select_from(RegisteredPerson)
+        .where(RegisteredPerson.status == "active", col(RegisteredPerson.email).like(domain))
+    ).one()
+    poc = session.exec(
+        select(func.count())
+        .select_from(Organisation)
+        .where(Organisation.is_member, col(Organisation.poc_email).like(domain))
+    ).one()
+    return bool(person or poc)
+
+
+def _other_departments(
+    session: Session, org: Organisation | None, forms: tuple[FormFacts, ...]
+) -> tuple[str, ...]:
+    from intake.register import org_key
+
+    application = next((f for f in forms if f.document == "application"), None)
+    if application is None or not application.fields.get("org_name"):
+        return ()
+    department = application.fields.get("department") or ""
+    number = application.fields.get("corporate_number")
+    same = col(Organisation.name_key) == org_key(application.fields["org_name"])
+    if number:
+        same = same | (col(Organisation.corporate_number) == number)
+    rows = session.exec(select(Organisation).where(same, Organisation.is_member)).all()
+    return tuple(f"{o.name} {o.department}".strip() for o in rows if (o.department or "") != department)

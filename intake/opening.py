@@ -1,0 +1,198 @@
+"""Opening attachments: decrypting with the phoned-in password and reading the forms inside.
+
+The encrypted bytes are taken from the archived message each time (the archive is the only copy);
+decrypted bytes stay in memory unless ``storage.keep_decrypted`` is on. A wrong password counts an
+attempt and leaves an audit entry — never the password itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from intake import classify
+from intake.archive import Archive
+from intake.config import Config
+from intake.documents import convert_doc_to_docx, decrypt_office, find_soffice, open_zip, triage
+from intake.errors import DocumentError, NotFound, WrongPassword
+from intake.forms import extract_form, load_form_specs
+from intake.formstore import store_form
+from intake.mail import parse_message
+from intake.models import Attachment, AuditEntry, Case, Message
+
+log = logging.getLogger(__name__)
+DOCUMENT_NAMES = {"application": "加入申込書", "staff_registration": "事務従事者登録届"}
+
+
+@dataclass
+class OpenResult:
+    attachment_id: int
+    case_id: str
+    opened: bool
+    state: str
+    summary: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PendingAttachment:
+    id: int
+    case_id: str
+    sender: str
+    org: str | None
+    filename: str | None
+    received_at: datetime
+    attempts: int
+
+
+def pending_attachments(session: Session) -> list[PendingAttachment]:
+    rows = session.exec(
+        select(Attachment, Case.sender, Message.received_at)
+        .join(Case, col(Case.id) == Attachment.case_id)
+        .join(Message, col(Message.id) == Attachment.message_pk)
+        .where(Attachment.state == "password_pending")
+        .order_by(Message.received_at, Attachment.id)
+    ).all()
+    return [
+        PendingAttachment(
+            a.id, a.case_id, sender, classify.org_from_filename(a.filename), a.filename, when, a.attempts
+        )
+        for a, sender, when in rows
+    ]
+
+
+def attachment_bytes(session: Session, config: Config, attachment: Attachment) -> bytes:
+    """The attachment's bytes, taken again from the archived message."""
+    from intake.pipeline import limits_from
+
+    message = session.get(Message, attachment.message_pk)
+    raw = Archive(config.storage.archive_dir).load(message.sha256)
+    for part in parse_message(raw, limits=limits_from(config)).attachments:
+        if part.index == attachment.part_index:
+            return part.payload
+    raise DocumentError(f"attachment {attachment.id} is no longer found in its archived message")
+
+
+def open_attachment(
+    session: Session, *, config: Config, attachment_id: int, password: str, by: str, via: str = "staff"
+) -> OpenResult:
+    """Decrypt one pending attachment and read it; the caller commits (also after a wrong password)."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.state != "password_pending":
+        raise NotFound(f"no attachment {attachment_id} waiting for a password")
+    attachment.attempts += 1
+    session.add(attachment)
+    try:
+        documents = _decrypt(attachment, attachment_bytes(session, config, attachment), password)
+    except WrongPassword:
+        _audit(
+            session,
+            attachment,
+            by,
+            "unlock_refused",
+            f"wrong password (attempt {attachment.attempts}, {via})",
+        )
+        return OpenResult(attachment.id, attachment.case_id, False, attachment.state)
+    except DocumentError as exc:
+        attachment.state, attachment.detail = "failed", str(exc)
+        _audit(session, attachment, by, "unlock_failed", str(exc))
+        _refresh(session, config, attachment.case_id)
+        return OpenResult(attachment.id, attachment.case_id, False, attachment.state, [str(exc)])
+    attachment.state = "decrypted"
+    summary = read_documents(session, config=config, attachment=attachment, documents=documents)
+    _audit(session, attachment, by, "unlocked", f"opened ({via}); " + "; ".join(summary))
+    _refresh(session, config, attachment.case_id)
+    return OpenResult(attachment.id, attachment.case_id, True, attachment.state, summary)
+
+
+def _decrypt(attachment: Attachment, data: bytes, password: str) -> list[tuple[str | None, bytes]]:
+    if attachment.format == "zip":
+        members = open_zip(data, password)
+        return [(m.name, _maybe_decrypt(m.data, m.name, password)) for m in members]
+    return [(attachment.filename, decrypt_office(data, password))]
+
+
+def _maybe_decrypt(data: bytes, name: str, password: str) -> bytes:
+    """A zip member that is itself an encrypted Word file: the same password usually opens it."""
+    if triage(data, name).encrypted:
+        try:
+            return decrypt_office(data, password)
+        except WrongPassword:
+            return data
+    return data
+
+
+def read_documents(
+    session: Session, *, config: Config, attachment: Attachment, documents: list[tuple[str | None, bytes]]
+) -> list[str]:
+    """Read every Word form among ``documents`` into the database; returns plain summary lines."""
+    summary: list[str] = []
+    for name, data in documents:
+        _keep_decrypted(config, attachment, name, data)
+        summary.append(_read_one(session, config, attachment, name, data))
+    session.add(attachment)
+    return summary
+
+
+def _read_one(session: Session, config: Config, attachment: Attachment, name: str | None, data: bytes) -> str:
+    label = name or attachment.filename or "attachment"
+    found = triage(data, name)
+    if found.macro:
+        attachment.macro = True
+        return f"{label}: macro-enabled document, not opened"
+    if found.encrypted:
+        return f"{label}: still encrypted with another password"
+    if found.format == "doc":
+        soffice = find_soffice(config.documents.soffice or None)
+        if soffice is None:
+            return f"{label}: old Word (.doc) file — LibreOffice is not installed, open it by hand"
+        data = convert_doc_to_docx(data, soffice=soffice)
+    elif found.format != "docx":
+        return f"{label}: {found.detail} — not a Word form"
+    try:
+        form = extract_form(data, specs=_specs(config.rules_path))
+    except DocumentError as exc:
+        return f"{label}: {exc}"
+    if form.document is None:
+        return f"{label}: a Word document that is neither Council form"
+    attachment.document = form.document
+    store_form(session, attachment, form)
+    read = (
+        sum(1 for v in form.fields.values() if v.value) if form.document == "application" else len(form.staff)
+    )
+    unit = "fields read" if form.document == "application" else "people read"
+    problems = f", {len(form.problems)} not readable" if form.problems else ""
+    return f"{DOCUMENT_NAMES[form.document]}: {read} {unit}{problems}"
+
+
+@lru_cache(maxsize=4)
+def _specs(rules_dir: Path):
+    return load_form_specs(rules_dir)
+
+
+def _keep_decrypted(config: Config, attachment: Attachment, name: str | None, data: bytes) -> None:
+    if not config.storage.keep_decrypted:
+        return
+    folder = config.storage.archive_dir / "decrypted"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target = folder / f"{attachment.id}_{Path(name or 'document').name}"
+    target.touch(mode=0o600)
+    target.write_bytes(data)
+
+
+def _audit(session: Session, attachment: Attachment, by: str, action: str, detail: str) -> None:
+    session.add(
+        AuditEntry(
+            by=by, case_id=attachment.case_id, action=action, detail=f"attachment {attachment.id}: {detail}"
+        )
+    )
+
+
+def _refresh(session: Session, config: Config, case_id: str) -> None:
+    from intake.casework import refresh_case
+
+    refresh_case(session, config=config, case_id=case_id)

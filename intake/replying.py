@@ -1,0 +1,106 @@
+"""Which reply a case change calls for, written to the outbox in the caller's transaction.
+
+* an encrypted file still waits for its phoned-in password: no reply yet (the contents decide);
+* a PDF or other format instead of the Word file: the "Word, not PDF" notice;
+* a new application outside every recruitment period: the out-of-period notice;
+* anything the sender must still supply (``missing`` findings): the checklist, one line each
+  (for incidents with the fill-in block for 確認①②③);
+* nothing missing: one acknowledgement (受付完了), once per case.
+
+Loop safety (robots, our own addresses, the per-sender cap, old backlog) is the outbox's job.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from intake.checks import CONFIRMATION_BLOCK, RuleFinding
+from intake.clock import JST
+from intake.config import Config
+from intake.models import Case, Message, utcnow
+from intake.records import OutboxReply
+from intake.replies.calendar import REGISTRATION_BUSINESS_DAYS, add_business_days
+from intake.replies.outbox import queue_reply
+
+
+def plan_reply(
+    session: Session, *, config: Config, case: Case, findings: list[RuleFinding]
+) -> OutboxReply | None:
+    trigger = _latest_incoming(session, case.id)
+    codes = {f.code for f in findings}
+    if trigger is None or "password_pending" in codes:
+        return None
+    template = _template(config, case, findings, codes)
+    if template is None:
+        return None
+    context = _context(config, case, findings)
+    reply = queue_reply(
+        session, config=config, case=case, trigger=trigger, template=template, context=context
+    )
+    if reply is None:
+        return None
+    if template == "acknowledgement":
+        case.acknowledged_at = utcnow()
+        session.add(case)
+    _record_outgoing(session, case, reply, config.get_mailbox(case.mailbox).address)
+    return reply
+
+
+def _record_outgoing(session: Session, case: Case, reply: OutboxReply, mailbox_address: str) -> None:
+    """The reply as a message of the case, so the sender's answer threads back by its headers."""
+    session.add(
+        Message(
+            case_id=case.id,
+            mailbox=case.mailbox,
+            direction="out",
+            message_id=reply.message_id,
+            in_reply_to=reply.in_reply_to,
+            references=reply.references,
+            sha256="",
+            subject=reply.subject,
+            from_addr=mailbox_address,
+            source_ref=f"outbox:{reply.id}",
+        )
+    )
+
+
+def _template(config: Config, case: Case, findings: list[RuleFinding], codes: set[str]) -> str | None:
+    if "word_format_required" in codes:
+        return "word_required"
+    if "outside_recruitment_period" in codes:
+        return "out_of_period"
+    if any(f.severity == "missing" for f in findings):
+        return "checklist"
+    if case.acknowledged_at is None and case.kind != "other":
+        return "acknowledgement"
+    return None
+
+
+def _context(config: Config, case: Case, findings: list[RuleFinding]) -> dict:
+    missing = [f for f in findings if f.severity == "missing"]
+    period = next(
+        (f.params.get("next_period") for f in findings if f.code == "outside_recruitment_period"), None
+    )
+    today = datetime.now(JST).date()
+    return {
+        "case_id": case.id,
+        "kind": case.kind,
+        "org_name": case.org_name,
+        "sender_name": case.sender_name,
+        "missing": [f.message_ja for f in missing],
+        "missing_codes": [f.code for f in missing],
+        "is_incident": case.kind == "incident_report",
+        "confirmation_block": CONFIRMATION_BLOCK,
+        "encryption_reminder": any(f.code == "encryption_required" for f in findings),
+        "next_period": period,
+        "expected_date": add_business_days(today, REGISTRATION_BUSINESS_DAYS)
+        if case.kind == "staff_registration"
+        else None,
+    }
+
+
+def _latest_incoming(session: Session, case_id: str) -> Message | None:
+    query = select(Message).where(Message.case_id == case_id, Message.direction == "in")
+    return session.exec(query.order_by(col(Message.received_at).desc(), col(Message.id).desc())).first()
