@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 
 def poll_all(poller: Poller, config: Config) -> None:
+    """One tick: every mailbox, then the replies that are due."""
+    from intake.replies.sender import send_due
+
     for mailbox in config.mailbox:
         if poller.stop.is_set():
             return
@@ -30,6 +33,8 @@ def poll_all(poller: Poller, config: Config) -> None:
             poller.poll(mailbox)
         except IntakeError as exc:  # one unreachable mailbox must not stop the others
             log.error("%s", exc)
+    if not poller.stop.is_set():
+        send_due(config=config, engine=poller.engine)
 
 
 def serve(*, config: Config, engine: Engine) -> None:

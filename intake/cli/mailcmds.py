@@ -13,6 +13,7 @@ from intake import views
 from intake.cli import app
 from intake.cli.runtime import add_row
 from intake.db import upgrade
+from intake.errors import SourceError
 from intake.poller import Poller
 from intake.quarantine import open_entries, reprocess
 
@@ -35,20 +36,38 @@ def poll(
     mailbox: Annotated[str | None, typer.Option("--mailbox", help="Poll only this mailbox.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
 ) -> None:
-    """Fetch and process every new message once, then exit."""
+    """Fetch and process every new message once, send the replies that are due, then exit.
+
+    A mailbox that cannot be read is reported in one line and the others are still polled;
+    the exit code is then 1."""
+    from intake.replies.sender import send_due
+
     rt = ctx.obj
     config = rt.config
     targets = [config.get_mailbox(mailbox)] if mailbox else config.mailbox
-    poller = Poller(config=config, engine=rt.ready_engine())
-    reports = [poller.poll(mb) for mb in targets]
+    engine = rt.ready_engine()
+    poller = Poller(config=config, engine=engine)
+    reports, failures = [], []
+    for mb in targets:
+        try:
+            reports.append(poller.poll(mb))
+        except SourceError as exc:
+            failures.append(str(exc))
+    sent = send_due(config=config, engine=engine)
     if as_json:
-        rt.print_json([r.as_dict() for r in reports])
-        return
-    for r in reports:
-        rt.out.print(
-            f"{r.mailbox}: {r.fetched} fetched, {r.created} new cases, {r.joined} joined cases, "
-            f"{r.duplicates} duplicates, {r.quarantined} quarantined"
-        )
+        rt.print_json({"mailboxes": [r.as_dict() for r in reports], "replies": sent.as_dict(), "errors": failures})
+    else:
+        for r in reports:
+            rt.out.print(
+                f"{r.mailbox}: {r.fetched} fetched, {r.created} new cases, {r.joined} joined cases, "
+                f"{r.duplicates} duplicates, {r.quarantined} quarantined"
+            )
+        if sent.sent or sent.retrying or sent.failed:
+            rt.out.print(f"replies: {len(sent.sent)} sent, {len(sent.retrying)} to retry, {len(sent.failed)} failed")
+    for line in failures:
+        rt.err.print(f"intake: {line}", markup=False, highlight=False)
+    if failures:
+        raise typer.Exit(1)
 
 
 @app.command()
