@@ -29,6 +29,7 @@ ACTOR = "intake"
 @dataclass(frozen=True)
 class Ingested:
     case_id: str | None
+    message_pk: int | None = None  # the stored message (for a duplicate: the one it repeats)
     created: bool = False
     duplicate: bool = False
 
@@ -56,7 +57,7 @@ def ingest(
     parsed = parse_message(raw, limits=limits_from(config))
     existing = _duplicate_of(session, mailbox.name, sha256, parsed)
     if existing is not None:
-        return Ingested(case_id=existing.case_id, duplicate=True)
+        return Ingested(case_id=existing.case_id, message_pk=existing.id, duplicate=True)
     case = find_thread_case(session, mailbox=mailbox.name, prefix=mailbox.case_prefix, parsed=parsed)
     created = case is None
     if case is None:
@@ -75,7 +76,7 @@ def ingest(
         _open_plain(session, config, row, part.payload)
     _try_phoned_passwords(session, config, case, message, rows)
     refresh_case(session, config=config, case_id=case.id, reply=True)
-    return Ingested(case_id=case.id, created=created)
+    return Ingested(case_id=case.id, message_pk=message.id, created=created)
 
 
 def _duplicate_of(session: Session, mailbox: str, sha256: str, parsed: ParsedMessage) -> Message | None:

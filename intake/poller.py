@@ -19,7 +19,7 @@ from intake.archive import Archive
 from intake.config import Config, MailboxConfig
 from intake.errors import IntakeError
 from intake.models import QuarantineEntry
-from intake.pipeline import ingest
+from intake.pipeline import Ingested, ingest
 from intake.sources import Fetched, MailSource, open_source
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,8 @@ class Poller:
 
     def process_one(
         self, session: Session, mailbox: MailboxConfig, fetched: Fetched, report: PollReport
-    ) -> None:
+    ) -> Ingested | None:
+        """Archive and process one message; None when it went to the quarantine."""
         report.fetched += 1
         sha256 = self.archive.store(fetched.raw)
         try:
@@ -95,7 +96,7 @@ class Poller:
         except Exception as exc:  # one bad message must not stop the poll
             self._quarantine(session, mailbox, fetched, sha256, exc)
             report.quarantined += 1
-            return
+            return None
         if result.duplicate:
             report.duplicates += 1
         elif result.created:
@@ -103,6 +104,7 @@ class Poller:
             report.case_ids.append(result.case_id)
         else:
             report.joined += 1
+        return result
 
     def _quarantine(
         self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str, exc: Exception

@@ -1,6 +1,6 @@
 """Sweep a mail corpus through intake's parser and robot filter, and print what happened.
 
-Usage: python scripts/check_robots_corpus.py [CORPUS_DIR]   (default: /work/shared/corpus)
+Usage: python scripts/check_robots_corpus.py CORPUS_DIR
 
 CORPUS_DIR holds ``emails_autoreply_bounce/``, ``emails_japanese/`` and ``emails_malformed/``, each
 with a ``MANIFEST.tsv`` (file name in the first column, a note in the last). The corpus is read from
@@ -109,7 +109,7 @@ def report_japanese(parsed: dict[str, ParsedMessage]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("corpus", nargs="?", type=Path, default=Path("/work/shared/corpus"))
+    parser.add_argument("corpus", type=Path, help="a folder laid out like shared/corpus")
     args = parser.parse_args(argv)
     ok = True
     for folder_name in FOLDERS:

@@ -1,18 +1,11 @@
-"""The XML reader on hand-written WordprocessingML, and the corpus report on real files.
-
-The corpus (``/work/shared/corpus/docx_forms`` or ``$INTAKE_DOCX_CORPUS``) is third-party material
-that is never copied into the project; its tests are skipped where it is not present.
-"""
+"""The XML reader on hand-written WordprocessingML (the real-world corpus is checked from
+``corpus_tests/``, outside this suite)."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from intake.forms.corpus import corpus_report, format_report
 from intake.forms.docxml import Cell, Paragraph, Table, read_body
 from intake.forms.inline import Box
 from intake.forms.normalize import (
@@ -28,7 +21,6 @@ NS = (
     'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
     'xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml"'
 )
-CORPUS = Path(os.environ.get("INTAKE_DOCX_CORPUS", "/work/shared/corpus/docx_forms"))
 
 
 def body(xml: str) -> list[Paragraph | Table]:
@@ -209,74 +201,3 @@ def test_hidden_text_is_not_read() -> None:
         '<w:r><w:rPr><w:vanish w:val="0"/></w:rPr><w:t>見える</w:t></w:r><w:r><w:t>文字</w:t></w:r></w:p>'
     )
     assert body(xml)[0].text == "見える文字"
-
-
-# -- the real corpus ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def corpus() -> dict[str, object]:
-    if not CORPUS.is_dir():
-        pytest.skip(f"docx corpus not present at {CORPUS}")
-    return {r.name: r for r in corpus_report(CORPUS)}
-
-
-def test_corpus_legacy_check_box_variants(corpus: dict) -> None:
-    report = corpus["d2p__checked-true-false.docx"]  # each box is labelled with its own XML
-    states = {b.label: b.ticked for b in report.boxes}
-    assert states == {
-        "default 0": False,
-        "default false": False,
-        "checked 0": False,
-        "checked false": False,
-        "default 1": True,
-        "default true": True,
-        "checked 1": True,
-        "checked true": True,
-    }
-
-
-def test_corpus_real_form_ticks(corpus: dict) -> None:
-    report = corpus["d2p__checked_boxes.docx"]
-    ticked = [b.label for b in report.boxes if b.ticked]
-    assert len(report.boxes) == 44
-    assert ticked == [
-        "Adult Protective Services",
-        "Older Adult Mental Health",
-        "Prosecutor’s Office",
-        "Regional Center",
-        "Coroner/Medical Examiner",
-        "Law Enforcement",
-        "Civil Attorney/Legal Services",
-        "Psychologist",
-        "Medical Practitioner",
-        "LTC Ombudsman",
-        "Public Guardian",
-        "Other (describe):",
-    ]
-
-
-def test_corpus_content_controls(corpus: dict) -> None:
-    mixed = corpus["d2p__check_drop_my.docx"]
-    assert [(b.style, b.ticked, b.label) for b in mixed.boxes] == [
-        ("legacy_field", False, "[user unchecked]"),
-        ("legacy_field", True, "[user checked]"),
-        ("content_control", False, "[my unchecked]"),
-        ("content_control", True, "[my checked]"),
-    ]
-    form = corpus["docxform__test.docx"]
-    assert [(b.ticked, b.label) for b in form.boxes] == [
-        (False, "Check Box Content Control"),
-        (True, "Another Check Box Content Control"),
-    ]
-    assert ("text", "Plain Text Content Control", False) in form.text_controls
-    assert len(form.text_controls) == 10
-
-
-def test_corpus_errors_are_reported_not_raised(corpus: dict) -> None:
-    assert (
-        corpus["d2p__strict.docx"].error
-        == "Strict Open XML documents are not supported; ask for a normal .docx"
-    )
-    assert "old binary Word" in corpus["nwe__test07.doc"].error
-    assert [name for name, r in corpus.items() if r.error] == ["d2p__strict.docx", "nwe__test07.doc"]
-    text = format_report(list(corpus.values()))
-    assert "ERROR: Strict Open XML documents are not supported" in text

@@ -26,7 +26,6 @@ from intake.records import ExpectedPassword
 PASSWORD = "Kasumigaseki#2026-Tel"
 WRONG = "Wrong#Guess-0417"
 SENDER = "yamada@example.co.jp"
-CORPUS = Path("/work/shared/corpus/office_encrypted")
 
 
 # -- helpers shared by the unlock and password tests --------------------------------------------
@@ -238,21 +237,3 @@ def test_no_password_in_logs_database_archive_or_any_file(workspace):
         for encoded in {secret.encode("utf-8"), secret.encode("utf-16-le")}:
             leaked = [str(p) for p in files if encoded in p.read_bytes()]
             assert leaked == [], f"a password is written in {leaked}"
-
-
-# -- check-office ----------------------------------------------------------------------------------
-
-
-@pytest.mark.skipif(
-    not (CORPUS / "passwords.tsv").is_file(), reason="the office_encrypted corpus is not here"
-)
-def test_check_office_on_the_corpus_opens_every_word_file_and_prints_no_password(workspace):
-    result = workspace.cli("check-office", str(CORPUS), str(CORPUS / "passwords.tsv"))
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "failures: 0" in result.stdout and "word: ok" in result.stdout
-    rows = [line.split("\t") for line in (CORPUS / "passwords.tsv").read_text().splitlines()[1:] if line]
-    names = " ".join(row[0] for row in rows)
-    distinctive = {row[1] for row in rows if len(row[1]) >= 6 and row[1] != "UNKNOWN" and row[1] not in names}
-    assert "Password1234_" in distinctive
-    for password in distinctive:
-        assert password not in result.stdout + result.stderr

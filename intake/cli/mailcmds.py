@@ -55,7 +55,9 @@ def poll(
             failures.append(str(exc))
     sent = send_due(config=config, engine=engine)
     if as_json:
-        rt.print_json({"mailboxes": [r.as_dict() for r in reports], "replies": sent.as_dict(), "errors": failures})
+        rt.print_json(
+            {"mailboxes": [r.as_dict() for r in reports], "replies": sent.as_dict(), "errors": failures}
+        )
     else:
         for r in reports:
             rt.out.print(
@@ -63,7 +65,9 @@ def poll(
                 f"{r.duplicates} duplicates, {r.quarantined} quarantined"
             )
         if sent.sent or sent.retrying or sent.failed:
-            rt.out.print(f"replies: {len(sent.sent)} sent, {len(sent.retrying)} to retry, {len(sent.failed)} failed")
+            rt.out.print(
+                f"replies: {len(sent.sent)} sent, {len(sent.retrying)} to retry, {len(sent.failed)} failed"
+            )
     for line in failures:
         rt.err.print(f"intake: {line}", markup=False, highlight=False)
     if failures:
@@ -128,21 +132,20 @@ def sweep_cmd(
 
 def _print_sweep(rt, results) -> None:
     table = Table(
-        "folder", "files", "cases", "quarantined", "robots", "names decoded", "garbled", "escaped", "msg/s"
+        "folder", "files", "kept", "quarantined", "robots", "names decoded", "garbled", "escaped", "msg/s"
     )
     for name, c in results.items():
-        d = c.as_dict()
         add_row(
             table,
             name,
             c.files,
-            c.cases + c.joined + c.duplicates,
+            c.kept,
             sum(c.quarantined.values()),
             sum(c.robots.values()),
             f"{c.names_decoded}/{c.attachments}",
             len(c.bad_names) + len(c.bad_subjects),
             len(c.internal_errors),
-            d["messages_per_second"],
+            c.as_dict()["messages_per_second"],
         )
     rt.out.print(table)
     for name, c in results.items():
@@ -151,9 +154,19 @@ def _print_sweep(rt, results) -> None:
                 f"{name}: robots by reason: " + ", ".join(f"{k} {v}" for k, v in c.robots.most_common())
             )
         if c.quarantined:
-            rt.out.print(
-                f"{name}: quarantined: " + ", ".join(f"{k} ({v})" for k, v in c.quarantined.most_common()),
-                markup=False,
-            )
+            reasons = ", ".join(f"{k} ({v})" for k, v in c.quarantined.most_common())
+            rt.out.print(f"{name}: quarantined: {reasons}", markup=False)
+        for line in c.bad_subjects + c.bad_names:
+            rt.out.print(f"{name}: GARBLED {line}", markup=False)
         for line in c.internal_errors[:20]:
             rt.out.print(f"{name}: ESCAPED {line}", markup=False)
+
+
+@app.command("check-forms")
+def check_forms(
+    folder: Annotated[Path, typer.Argument(metavar="FOLDER", exists=True, file_okay=False)],
+) -> None:
+    """Read every .docx of FOLDER: check boxes with their states, text controls, and what cannot be read."""
+    from intake.forms import corpus_report, format_report
+
+    typer.echo(format_report(corpus_report(folder)))
