@@ -17,9 +17,9 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import msoffcrypto
-from docx import Document
 
 from intake.clock import JST
+from intake.forms import write_application
 
 MARKER = ".intake-demo"
 DEMO_PASSWORD = "demo-Pa55"  # the password the applicant "phones in" for the demo form
@@ -53,7 +53,8 @@ path = "maildir/anken"
 mode = "hold"
 
 [membership]
-recruitment_periods = [ { start = "2026-10-01", end = "2026-10-31" } ]
+# The demo's recruitment period runs around today, so its application is in time.
+recruitment_periods = [ {{ start = "{start}", end = "{end}" }} ]
 """
 
 
@@ -66,7 +67,9 @@ def prepare(folder: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / MARKER).write_text("made by intake demo\n", encoding="utf-8")
     config = folder / "config.toml"
-    config.write_text(CONFIG, encoding="utf-8")
+    today = datetime.now(JST).date()
+    period = {"start": today - timedelta(days=14), "end": today + timedelta(days=14)}
+    config.write_text(CONFIG.format(**period), encoding="utf-8")
     (folder / "maildir").mkdir()
     boxes = {name: mailbox.Maildir(folder / "maildir" / name, create=True) for name in ("kyogikai", "anken")}
     for box, when, raw in seed_messages():
@@ -156,15 +159,32 @@ def _bounce(when: datetime) -> bytes:
     return msg.as_bytes()
 
 
+DEMO_APPLICATION = {
+    "application_kind": "新規加入",
+    "org_name": "例示商事株式会社",
+    "org_name_kana": "れいじしょうじかぶしきがいしゃ",
+    "corporate_number": "7000012050002",
+    "department": None,
+    "address": "東京都千代田区丸の内9-9-9",
+    "representative": "代表取締役社長　例示　一郎",
+    "category": "サイバー関連事業者",
+    "sector": None,
+    "participation": "一般の構成員",
+    "receive_secrets": "希望しない",
+    "early_warning_service": "登録済み",
+    "roster_publication": None,  # left unticked: the reply will ask for it
+    "poc": {
+        "name": "山田　太郎",
+        "name_kana": "やまだ　たろう",
+        "title": "情報システム部 課長",
+        "phone": "03-0000-1234",
+        "email": "yamada@example.co.jp",
+    },
+}
+
+
 def encrypted_form() -> bytes:
-    """A small 加入申込書 .docx, really encrypted (agile) with the demo password."""
-    document = Document()
-    document.add_paragraph("サイバーセキュリティ協議会加入申込書（申込み事項変更届）")
-    table = document.add_table(rows=2, cols=2)
-    table.cell(0, 0).text, table.cell(0, 1).text = "組織・団体名", "例示商事株式会社"
-    table.cell(1, 0).text, table.cell(1, 1).text = "申込区分", "☑新規加入　☐申込み事項の変更"
-    plain, encrypted = io.BytesIO(), io.BytesIO()
-    document.save(plain)
-    plain.seek(0)
+    """The demo 加入申込書 (one box left unticked), really encrypted (agile) with the demo password."""
+    plain, encrypted = io.BytesIO(write_application(DEMO_APPLICATION)), io.BytesIO()
     msoffcrypto.OfficeFile(plain).encrypt(DEMO_PASSWORD, encrypted)
     return encrypted.getvalue()

@@ -4,7 +4,7 @@
 * a PDF or other format instead of the Word file: the "Word, not PDF" notice;
 * a new application outside every recruitment period: the out-of-period notice;
 * anything the sender must still supply (``missing`` findings): the checklist, one line each
-  (for incidents with the fill-in block for 確認①②③);
+  (for incidents with the fill-in block, holding a line for each of 確認①②③ still unanswered);
 * nothing missing: one acknowledgement (受付完了), once per case.
 
 Loop safety (robots, our own addresses, the per-sender cap, old backlog) is the outbox's job.
@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from intake.checks import CONFIRMATION_BLOCK, RuleFinding
+from intake.checks.period import next_period
 from intake.clock import JST
 from intake.config import Config
 from intake.models import Case, Message, utcnow
@@ -80,9 +81,8 @@ def _template(config: Config, case: Case, findings: list[RuleFinding], codes: se
 
 def _context(config: Config, case: Case, findings: list[RuleFinding]) -> dict:
     missing = [f for f in findings if f.severity == "missing"]
-    period = next(
-        (f.params.get("next_period") for f in findings if f.code == "outside_recruitment_period"), None
-    )
+    periods = tuple((p.start, p.end) for p in config.membership.recruitment_periods)
+    upcoming = next_period(case.received_at.astimezone(JST).date(), periods)
     today = datetime.now(JST).date()
     return {
         "case_id": case.id,
@@ -92,13 +92,32 @@ def _context(config: Config, case: Case, findings: list[RuleFinding]) -> dict:
         "missing": [f.message_ja for f in missing],
         "missing_codes": [f.code for f in missing],
         "is_incident": case.kind == "incident_report",
-        "confirmation_block": CONFIRMATION_BLOCK,
+        "confirmation_block": confirmation_block([f.code for f in missing]),
         "encryption_reminder": any(f.code == "encryption_required" for f in findings),
-        "next_period": period,
+        "next_period": {"start": upcoming[0], "end": upcoming[1]} if upcoming else None,
         "expected_date": add_business_days(today, REGISTRATION_BUSINESS_DAYS)
         if case.kind == "staff_registration"
         else None,
     }
+
+
+# The finding of each Q24 confirmation, and how its line in CONFIRMATION_BLOCK begins.
+CONFIRMATION_ITEMS = {
+    "secret_designation": "確認①",
+    "sharing_scope": "確認②",
+    "external_coordination": "確認③",
+}
+
+
+def confirmation_block(missing_codes: list[str]) -> str:
+    """The fill-in block with the lines of the confirmations still unanswered only (none: empty),
+    so a reporter who answered two is asked for the third alone."""
+    wanted = {CONFIRMATION_ITEMS[code] for code in missing_codes if code in CONFIRMATION_ITEMS}
+    if not wanted:
+        return ""
+    lines = CONFIRMATION_BLOCK.splitlines(keepends=True)
+    items = set(CONFIRMATION_ITEMS.values())
+    return "".join(line for line in lines if line[:3] not in items or line[:3] in wanted)
 
 
 def _latest_incoming(session: Session, case_id: str) -> Message | None:

@@ -6,6 +6,7 @@ Errors are one plain line on standard error, never a traceback with local values
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -47,3 +48,8 @@ def main(argv: list[str] | None = None) -> None:
     except IntakeError as exc:
         typer.echo(f"intake: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: one line, and the trace only when asked for
+        if os.environ.get("INTAKE_DEBUG"):
+            raise
+        typer.echo(f"intake: internal error ({exc.__class__.__name__}: {exc}); INTAKE_DEBUG=1 shows the trace", err=True)
+        sys.exit(1)

@@ -12,6 +12,8 @@ from sqlmodel import Session
 from intake import views
 from intake.cli import app
 from intake.cli.runtime import add_row
+from intake.labels import short_label
+from intake.staff import audit_entries
 
 
 def _age(iso: str | None) -> str:
@@ -19,10 +21,10 @@ def _age(iso: str | None) -> str:
         return ""
     seconds = (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
     if seconds < 3600:
-        return f"{max(0, int(seconds // 60))}m"
+        return f"{max(0, int(seconds // 60))}分"
     if seconds < 86400:
-        return f"{int(seconds // 3600)}h"
-    return f"{int(seconds // 86400)}d"
+        return f"{int(seconds // 3600)}時間"
+    return f"{int(seconds // 86400)}日"
 
 
 @app.command()
@@ -41,6 +43,7 @@ def queue(
     if as_json:
         rt.print_json(items)
         return
+    rules = rt.config.rules_path
     table = Table(
         "case",
         "kind",
@@ -52,6 +55,7 @@ def queue(
         title=f"{len(items)} cases",
     )
     for c in items:
+        labels = "、".join(short_label(code, rules) for code in c["open_findings"])
         add_row(
             table,
             c["id"],
@@ -60,7 +64,7 @@ def queue(
             c["org_name"] or "",
             c["sender"],
             _age(c["received_at"]),
-            ", ".join(c["open_findings"]),
+            labels,
         )
     rt.out.print(table)
 
@@ -71,43 +75,90 @@ def show(
     case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """One case, whole: messages, attachments, fields, findings, notes."""
+    """One case, whole: messages, attachments, fields, findings, notes, history."""
     rt = ctx.obj
     with Session(rt.ready_engine()) as session:
         case = views.case_detail(session, case_id)
+        history = [(views.jst(e.at), e.by, e.action, e.detail) for e in audit_entries(session, case_id)]
     if as_json:
         rt.print_json(case)
         return
     out = rt.out
     out.print(f"[bold]{case['id']}[/bold]  {case['kind']}  [bold]{case['status']}[/bold]")
     out.print(
-        f"from {case['sender']}  organisation {case['org_name'] or '-'}  received {case['received_at']}"
+        f"from {case['sender']}  organisation {case['org_name'] or '-'}  received {case['received_at']}",
+        markup=False,
     )
     out.print(f"subject: {case['subject']}", markup=False)
-    messages = Table("dir", "from", "subject", "received", "no reply because", title="messages")
-    for m in case["messages"]:
-        add_row(
-            messages, m["direction"], m["from"], m["subject"], m["received_at"], m["no_reply_reason"] or ""
-        )
-    out.print(messages)
-    if case["attachments"]:
-        files = Table("id", "file", "format", "encrypted", "state", "document", "detail", title="attachments")
-        for a in case["attachments"]:
-            add_row(
-                files,
-                str(a["id"]),
-                a["filename"] or "(no name)",
-                a["format"],
-                "yes" if a["encrypted"] else "no",
-                a["state"],
-                a["document"] or "",
-                a["detail"],
-            )
-        out.print(files)
-    if case["findings"]:
-        findings = Table("code", "severity", "open", "message", title="findings")
-        for f in case["findings"]:
-            add_row(findings, f["code"], f["severity"], "open" if f["open"] else "resolved", f["message_ja"])
-        out.print(findings)
+    _messages(out, case["messages"])
+    _attachments(out, case["attachments"])
+    _fields(out, case["fields"])
+    _findings(out, case["findings"])
     for n in case["notes"]:
         out.print(f"note {n['at']} {n['by']}: {n['text']}", markup=False)
+    history_table = Table("at", "by", "action", "detail", title="history")
+    for row in history:
+        add_row(history_table, *row)
+    out.print(history_table)
+
+
+def _messages(out, messages: list[dict]) -> None:
+    table = Table("dir", "from", "subject", "received", "no reply because", title="messages")
+    for m in messages:
+        add_row(table, m["direction"], m["from"], m["subject"], m["received_at"], m["no_reply_reason"] or "")
+    out.print(table)
+
+
+def _attachments(out, attachments: list[dict]) -> None:
+    if not attachments:
+        return
+    table = Table("id", "file", "format", "encrypted", "state", "document", "detail", title="attachments")
+    for a in attachments:
+        add_row(
+            table,
+            a["id"],
+            a["filename"] or "(no name)",
+            a["format"],
+            "yes" if a["encrypted"] else "no",
+            a["state"],
+            a["document"] or "",
+            a["detail"],
+        )
+    out.print(table)
+
+
+def _fields(out, fields: dict) -> None:
+    """Grouped as on the form: the application's items, then one block per person."""
+    if "application" in fields:
+        table = Table("item", "value", title="加入申込書")
+        for key, value in fields["application"].items():
+            if isinstance(value, dict):
+                for sub, v in value.items():
+                    add_row(table, f"{key}.{sub}", v)
+            else:
+                add_row(table, key, value)
+        out.print(table)
+    for n, person in enumerate(fields.get("staff", []), start=1):
+        table = Table("item", "value", title=f"事務従事者{n}")
+        for key, value in person.items():
+            add_row(table, key, value)
+        out.print(table)
+    if "incident" in fields:
+        table = Table("item", "value", title="確認①②③")
+        for key, value in fields["incident"].items():
+            add_row(
+                table,
+                key,
+                value if not isinstance(value, dict) else ", ".join(f"{k}={v}" for k, v in value.items()),
+            )
+        out.print(table)
+
+
+def _findings(out, findings: list[dict]) -> None:
+    if not findings:
+        return
+    table = Table("code", "severity", "state", "message", title="findings")
+    for f in findings:
+        state = "open" if f["open"] else f"resolved {f['resolved_at']}"
+        add_row(table, f["code"], f["severity"], state, f["message_en"])
+    out.print(table)

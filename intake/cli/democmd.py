@@ -28,4 +28,12 @@ def demo_cmd(
     init(sub)
     poll(sub)
     queue(sub)
-    rt.out.print(f"\nTry: intake --config {config_file} show <case id>")
+    cli = f"intake --config {config_file}"
+    rt.out.print(
+        f"\nNext, as the secretariat would:\n"
+        f"  {cli} show <case id>        one case, whole\n"
+        f"  {cli} unlock                 the applicant phoned: the form's password is {demo.DEMO_PASSWORD}\n"
+        f"  {cli} outbox                 replies written so far (held for staff in the demo)\n"
+        f"  {cli} outbox release <id>    let one go",
+        markup=False,
+    )

@@ -1,0 +1,595 @@
+"""End to end: mail in over a real Dovecot, replies out to a real aiosmtpd, driven by the CLI.
+
+Every test runs ``intake poll`` (fetch every mailbox, then send what is due) as staff would, and
+judges the product by what the SMTP server actually received: the incident conversation over
+three messages (Q24 確認①②③), the membership notices around an encrypted submission, the loop
+guards (bounces, auto-replies, lists, the per-sender cap, an old backlog), an SMTP outage, and the
+headers every reply carries.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from mailfactory import DOCX_TYPE, make_mail
+from office_fixtures import encrypt_agile, make_pdf
+from smtp_server import Recorder, free_port, smtp_server
+
+from intake.forms import write_application, write_staff_registration
+from intake.replies.calendar import add_business_days, format_jdate
+
+JST = timezone(timedelta(hours=9))
+INCIDENT = "csc-anken@example.jp"
+MEMBERSHIP = "kyogikai-shomu@example.jp"
+OUR_DOMAIN = "example.jp"
+REPORTER = "鈴木 一郎 <ichiro.suzuki@example.co.jp>"
+REPORTER_ADDR = "ichiro.suzuki@example.co.jp"
+PASSWORD = "Toranomon#2026-Tel"
+
+# The reply's checklist lines (rules/findings.toml): what a reporter is asked, item by item.
+ASK = {
+    1: "確認①（秘密指定の有無）について、ご回答欄にご記入ください",
+    2: "確認②（情報の共有範囲）について、ご回答欄にご記入ください",
+    3: "確認③（協議会事務局外への対応調整の要否）について、ご回答欄にご記入ください",
+}
+BLOCK_LINE = {
+    1: "確認①（秘密指定の有無）：",
+    2: "確認②（情報の共有範囲）：",
+    3: "確認③（協議会事務局外への対応調整の要否）：",
+}
+ACK = "受付を完了しました"
+
+
+# -- set-up -------------------------------------------------------------------------------------
+
+
+def setup(workspace, dovecot, *, smtp_port: int, cap: int = 10, backlog: int = 24, replies_extra: str = ""):
+    """Two IMAP mailboxes on Dovecot (incident + membership), SMTP without TLS; returns the accounts."""
+    today = datetime.now(JST).date()
+    workspace.extra = f"""
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+timeout = 5
+
+[replies]
+mode = "send"
+max_per_sender_per_day = {cap}
+backlog_age_hours = {backlog}
+{replies_extra}
+
+[membership]
+recruitment_periods = [ {{ start = "{today - timedelta(days=10)}", end = "{today + timedelta(days=10)}" }} ]
+"""
+    incident, membership = dovecot.add_account(), dovecot.add_account()
+    workspace.add_imap(incident, name="anken", profile="incident", prefix="CSC", address=INCIDENT)
+    workspace.add_imap(
+        membership, name="kyogikai", profile="membership", prefix="KYOGIKAI", address=MEMBERSHIP
+    )
+    init = workspace.cli("init")
+    assert init.returncode == 0, init.stderr
+    return incident, membership
+
+
+def poll(workspace) -> dict:
+    result = workspace.cli("poll", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def cli_json(workspace, *args: str):
+    result = workspace.cli(*args, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def body_of(message: EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()
+
+
+def delivered(server, to: str | None = None) -> list[EmailMessage]:
+    messages = [d.message for d in server.handler.received]
+    return [m for m in messages if to is None or parseaddr(m["To"])[1] == to]
+
+
+def case_tag(message: EmailMessage) -> str:
+    found = re.findall(r"\[([A-Z]+-\d{4}-\d{4})\]", message["Subject"])
+    assert len(found) == 1, message["Subject"]
+    return found[0]
+
+
+def reply_to(parent: EmailMessage, text: str, *, sender: str = REPORTER, quote: bool = True) -> bytes:
+    """What a mail client sends when the person answers ``parent``: threaded, the parent quoted."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = parent["From"]
+    msg["Subject"] = f"Re: {parent['Subject']}"
+    msg["Date"] = format_datetime(datetime.now(JST))
+    msg["Message-ID"] = make_msgid(domain="example.co.jp")
+    msg["In-Reply-To"] = parent["Message-ID"]
+    msg["References"] = f"{parent.get('References', '')} {parent['Message-ID']}".strip()
+    quoted = "".join(f"> {line}\n" for line in body_of(parent).splitlines()) if quote else ""
+    msg.set_content(f"{text}\n\n{parent['Date']}、{parent['From']} さんは書きました:\n{quoted}")
+    return msg.as_bytes()
+
+
+def assert_reply_headers(reply: EmailMessage, original: bytes | EmailMessage, case_id: str) -> None:
+    """RFC 3834 marks, threading to the sender's message, our own Message-ID, the case tag."""
+    if isinstance(original, bytes):
+        from email import message_from_bytes, policy
+
+        original = message_from_bytes(original, policy=policy.default)
+    assert reply["Auto-Submitted"] == "auto-replied"
+    assert reply["X-Auto-Response-Suppress"] == "All"
+    assert reply["In-Reply-To"] == original["Message-ID"]
+    assert original["Message-ID"] in reply["References"].split()
+    message_id = reply["Message-ID"]
+    assert re.fullmatch(r"<[^<>@\s]+@" + re.escape(OUR_DOMAIN) + ">", message_id), message_id
+    assert f"[{case_id}]" in reply["Subject"]
+    assert parseaddr(reply["To"])[1] == parseaddr(str(original["From"]))[1]
+
+
+# -- the incident conversation (Q24) ------------------------------------------------------------
+
+REPORT_BODY = """お世話になっております。株式会社サンプル情報システム部の鈴木です。
+
+本日、弊社宛てに取引先を装った不審なメールが複数届きました。
+添付ファイルを開いた端末が1台あり、現在調査中です。
+取り急ぎご報告いたします。
+"""
+
+
+def test_incident_conversation_asks_what_is_missing_until_one_acknowledgement(workspace, dovecot):
+    with smtp_server() as server:
+        incident, _ = setup(workspace, dovecot, smtp_port=server.port)
+        first = make_mail(sender=REPORTER, to=INCIDENT, subject="不審メールの受信について", body=REPORT_BODY)
+        incident.append([first])
+        report = poll(workspace)
+        assert len(report["replies"]["sent"]) == 1
+
+        # 1. the bare report: a checklist asking for all three confirmations, with the fill-in block
+        [checklist] = delivered(server)
+        case_id = case_tag(checklist)
+        assert case_id.startswith("CSC-")
+        assert_reply_headers(checklist, first, case_id)
+        text = body_of(checklist)
+        for n in (1, 2, 3):
+            assert ASK[n] in text
+            assert BLOCK_LINE[n] in text
+        assert "ご回答欄" in text and case_id in text
+        assert server.handler.received[0].rcpt_tos == [REPORTER_ADDR]
+
+        # 2. two answered by replying on the block, the checklist quoted below: only ③ is asked again
+        answer_two = reply_to(
+            checklist,
+            "ご連絡ありがとうございます。以下のとおり回答いたします。\n\n"
+            "確認①（秘密指定の有無）：被害組織名又は被害内容は秘密に指定してほしい\n"
+            "確認②（情報の共有範囲）：協議会構成員限り\n"
+            "確認③（協議会事務局外への対応調整の要否）：",
+        )
+        incident.append([answer_two])
+        report = poll(workspace)
+        assert report["mailboxes"][0]["joined"] == 1 and report["mailboxes"][0]["created"] == 0
+        assert len(delivered(server)) == 2
+        second = delivered(server)[1]
+        assert case_tag(second) == case_id
+        assert_reply_headers(second, answer_two, case_id)
+        text = body_of(second)
+        assert ASK[3] in text and BLOCK_LINE[3] in text
+        for n in (1, 2):
+            assert ASK[n] not in text, f"確認{n} was answered but is asked again"
+            assert BLOCK_LINE[n] not in text, f"確認{n} was answered but its fill-in line is shown again"
+        assert ACK not in text
+
+        shown = cli_json(workspace, "show", case_id)
+        assert shown["fields"]["incident"]["secret_designation"] == "requested"
+        assert shown["fields"]["incident"]["sharing_scope"] == "協議会構成員限り"
+        assert shown["fields"]["incident"]["external_coordination"] is None
+        assert shown["open_findings"] == ["external_coordination", "non_member"]
+        assert shown["status"] == "waiting_for_sender"
+
+        # 3. the last answer: exactly one acknowledgement
+        answer_three = reply_to(second, "確認③（協議会事務局外への対応調整の要否）：不要")
+        incident.append([answer_three])
+        poll(workspace)
+        assert len(delivered(server)) == 3
+        ack = delivered(server)[2]
+        assert_reply_headers(ack, answer_three, case_id)
+        text = body_of(ack)
+        assert ACK in text and f"受付番号：{case_id}" in text
+        assert "ご回答欄" not in text and "確認③" not in text
+
+        shown = cli_json(workspace, "show", case_id)
+        assert shown["fields"]["incident"]["external_coordination"] == "not_requested"
+        assert shown["open_findings"] == ["non_member"]
+        assert shown["status"] == "ready_for_review"
+
+        # 4. a thank-you to the acknowledgement joins the case and gets nothing
+        thanks = reply_to(ack, "ご対応いただきありがとうございます。引き続きよろしくお願いいたします。")
+        incident.append([thanks])
+        report = poll(workspace)
+        assert report["mailboxes"][0]["joined"] == 1
+        assert report["replies"] == {"sent": [], "retrying": [], "failed": [], "stopped": None}
+        poll(workspace)  # and a later cycle sends nothing either
+        assert len(delivered(server)) == 3
+        assert sum(ACK in body_of(m) for m in delivered(server)) == 1
+
+    outbox = cli_json(workspace, "outbox")
+    assert sorted(r["template"] for r in outbox) == ["acknowledgement", "checklist", "checklist"]
+    assert {r["state"] for r in outbox} == {"sent"}
+    shown = cli_json(workspace, "show", case_id)
+    directions = [m["direction"] for m in shown["messages"]]
+    assert directions.count("in") == 4 and directions.count("out") == 3
+
+
+# -- the membership mailbox --------------------------------------------------------------------
+
+ORG = "株式会社サンプル電力"
+POC = {
+    "name": "佐藤　美咲",
+    "name_kana": "さとう　みさき",
+    "title": "情報セキュリティ室 室長",
+    "phone": "03-5555-0101",
+    "email": "misaki.sato@example.co.jp",
+}
+APPLICATION = {
+    "application_kind": "新規加入",
+    "org_name": ORG,
+    "org_name_kana": "かぶしきがいしゃさんぷるでんりょく",
+    "corporate_number": "7000012050002",
+    "department": "情報セキュリティ室",
+    "address": "東京都港区虎ノ門1-2-3",
+    "representative": "代表取締役社長　高橋　健一",
+    "category": "重要社会基盤事業者",
+    "sector": "電力",
+    "participation": "一般の構成員",
+    "receive_secrets": "希望する",
+    "early_warning_service": "希望する",
+    "roster_publication": "登載する",
+    "poc": POC,
+}
+PEOPLE = [
+    {
+        "name": "佐藤　美咲",
+        "name_kana": "さとう　みさき",
+        "department": "情報セキュリティ室",
+        "title": "室長",
+        "phone": "03-5555-0101",
+        "mobile": "090-5555-0101",
+        "email": "misaki.sato@example.co.jp",
+        "application_type": "新規",
+        "system_registration": "要",
+        "poc": "する",
+    },
+    {
+        "name": "田中　誠",
+        "name_kana": "たなか　まこと",
+        "department": "情報セキュリティ室",
+        "title": "主任",
+        "phone": "03-5555-0102",
+        "mobile": None,
+        "email": "makoto.tanaka@example.co.jp",
+        "application_type": "新規",
+        "system_registration": "不要",
+        "poc": "しない",
+    },
+]
+MEMBER_SENDER = "佐藤 美咲 <misaki.sato@example.co.jp>"
+
+
+def yymmdd() -> str:
+    return datetime.now(JST).strftime("%y%m%d")
+
+
+def pending_ids(workspace, case_id: str) -> list[int]:
+    shown = cli_json(workspace, "show", case_id)
+    return [a["id"] for a in shown["attachments"] if a["state"] == "password_pending"]
+
+
+def unlock(workspace, attachment_id: int, password: str = PASSWORD) -> None:
+    result = workspace.cli(
+        "--by", "staff-tanaka", "unlock", str(attachment_id), "--password-stdin", input=password + "\n"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_membership_notices_pdf_then_encrypted_submission_acknowledged_after_unlock(workspace, dovecot):
+    app_name = f"{yymmdd()}_協議会加入申込書（{ORG}）.docx"
+    staff_name = f"{yymmdd()}_事務従事者登録届（{ORG}）.docx"
+    with smtp_server() as server:
+        _, membership = setup(workspace, dovecot, smtp_port=server.port)
+
+        # a PDF instead of the Word file: the "Word, not PDF" notice
+        pdf_mail = make_mail(
+            sender=MEMBER_SENDER,
+            attachments=[(app_name.replace(".docx", ".pdf"), make_pdf(), "application/pdf")],
+        )
+        membership.append([pdf_mail])
+        poll(workspace)
+        [notice] = delivered(server)
+        pdf_case = case_tag(notice)
+        assert pdf_case.startswith("KYOGIKAI-")
+        assert_reply_headers(notice, pdf_mail, pdf_case)
+        text = body_of(notice)
+        assert "Word 形式（.docx）のままご提出ください" in text
+        assert ACK not in text
+
+        # the complete submission, both files encrypted: nothing while the password is pending
+        complete = make_mail(
+            sender=MEMBER_SENDER,
+            subject="協議会加入申込書及び事務従事者登録届の送付",
+            attachments=[
+                (app_name, encrypt_agile(write_application(APPLICATION), PASSWORD), DOCX_TYPE),
+                (staff_name, encrypt_agile(write_staff_registration(ORG, PEOPLE), PASSWORD), DOCX_TYPE),
+            ],
+        )
+        membership.append([complete])
+        poll(workspace)
+        assert len(delivered(server)) == 1
+        [item] = [c for c in cli_json(workspace, "queue") if c["id"] != pdf_case]
+        case_id = item["id"]
+        assert item["status"] == "waiting_for_password"
+        assert item["open_findings"] == ["password_pending"]
+        first, second = pending_ids(workspace, case_id)
+
+        unlock(workspace, first)
+        poll(workspace)
+        assert len(delivered(server)) == 1, "a reply went while a file still waited for its password"
+
+        unlock(workspace, second)
+        poll(workspace)
+        assert len(delivered(server)) == 2
+        ack = delivered(server)[1]
+        assert_reply_headers(ack, complete, case_id)
+        text = body_of(ack)
+        assert ACK in text and f"受付番号：{case_id}" in text
+        assert "運営委員会での審議" in text  # a new membership waits for the steering committee
+        assert PASSWORD not in text and PASSWORD not in ack.as_string()
+        assert not any(part.get_filename() for part in ack.walk())  # never the decrypted form
+        assert cli_json(workspace, "show", case_id)["status"] == "ready_for_review"
+
+        # a staff registration alone (Q14, any time): acknowledged with the expected date
+        later = [
+            dict(
+                PEOPLE[1],
+                name="小林　直樹",
+                name_kana="こばやし　なおき",
+                email="naoki.kobayashi@example.co.jp",
+            )
+        ]
+        registration = make_mail(
+            sender=MEMBER_SENDER,
+            subject="事務従事者登録届の送付",
+            attachments=[
+                (staff_name, encrypt_agile(write_staff_registration(ORG, later), PASSWORD), DOCX_TYPE)
+            ],
+        )
+        membership.append([registration])
+        poll(workspace)
+        assert len(delivered(server)) == 2
+        [item] = [c for c in cli_json(workspace, "queue") if c["id"] not in (pdf_case, case_id)]
+        assert item["kind"] == "staff_registration" and item["status"] == "waiting_for_password"
+        [attachment] = pending_ids(workspace, item["id"])
+        unlock(workspace, attachment)
+        today = datetime.now(JST).date()
+        poll(workspace)
+        assert len(delivered(server)) == 3
+        ack = delivered(server)[2]
+        assert_reply_headers(ack, registration, item["id"])
+        text = body_of(ack)
+        assert ACK in text
+        expected = {format_jdate(add_business_days(d, 5)) for d in {today, datetime.now(JST).date()}}
+        assert any(f"協議会システムへの登録は、{e}頃に完了する予定です" in text for e in expected), text
+        assert isinstance(today, date)
+
+
+# -- loop guards ---------------------------------------------------------------------------------
+
+
+def dsn(original_to: str) -> bytes:
+    """A delivery status notification (RFC 3464) as a mail server writes it, and no other robot mark."""
+    when = format_datetime(datetime.now(JST))
+    text = f"""From: Mail Delivery Service <mds@mail.example.com>
+To: {INCIDENT}
+Subject: =?utf-8?b?6YWN6YCB54q25rOB44Gu44GK55+l44KJ44Gb?=
+Date: {when}
+Message-ID: {make_msgid(domain="mail.example.com")}
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="dsn-boundary"
+
+--dsn-boundary
+Content-Type: text/plain; charset=us-ascii
+
+Your message to {original_to} could not be delivered.
+
+--dsn-boundary
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mail.example.com
+
+Final-Recipient: rfc822; {original_to}
+Action: failed
+Status: 5.1.1
+
+--dsn-boundary
+Content-Type: text/rfc822-headers
+
+From: {INCIDENT}
+To: {original_to}
+Subject: Re: [CSC-2026-0001]
+
+--dsn-boundary--
+"""
+    return text.replace("\n", "\r\n").encode("ascii")
+
+
+def test_bounces_auto_replies_and_list_posts_get_nothing(workspace, dovecot):
+    with smtp_server() as server:
+        incident, _ = setup(workspace, dovecot, smtp_port=server.port)
+        robots = {
+            "delivery_report": dsn("nobody@example.co.jp"),
+            "auto_submitted": make_mail(
+                sender="高橋 花子 <hanako.takahashi@example.co.jp>",
+                to=INCIDENT,
+                subject="Re: ご相談の件",
+                body="ただいま出張中のため、メールを確認できません。\n",
+                headers={"Auto-Submitted": "auto-replied"},
+            ),
+            "mailing_list": make_mail(
+                sender="伊藤 健 <ken.ito@example.com>",
+                to=INCIDENT,
+                subject="[sec-info:01234] 不審メールに関する注意喚起",
+                body="メーリングリストの皆様\n不審メールが出回っています。\n",
+                headers={
+                    "List-Id": "sec-info <sec-info.example.com>",
+                    "List-Unsubscribe": "<mailto:sec-info-off@example.com>",
+                },
+            ),
+        }
+        incident.append(list(robots.values()))
+        report = poll(workspace)
+        assert report["mailboxes"][0]["created"] == 3
+        assert report["replies"]["sent"] == []
+        assert server.handler.received == []
+        assert cli_json(workspace, "outbox") == []
+        reasons = set()
+        for item in cli_json(workspace, "queue"):
+            [message] = cli_json(workspace, "show", item["id"])["messages"]
+            reasons.add(message["no_reply_reason"])
+        assert reasons == set(robots)
+
+
+def test_per_sender_cap_holds(workspace, dovecot):
+    with smtp_server() as server:
+        incident, _ = setup(workspace, dovecot, smtp_port=server.port, cap=2)
+        mails = [
+            make_mail(sender=REPORTER, to=INCIDENT, subject=f"不審メールの件（{n}件目）", body=REPORT_BODY)
+            for n in range(1, 5)
+        ]
+        incident.append(mails)
+        report = poll(workspace)
+        assert report["mailboxes"][0]["created"] == 4
+        assert len(delivered(server)) == 2
+        assert {d.rcpt_tos[0] for d in server.handler.received} == {REPORTER_ADDR}
+        poll(workspace)  # the cap is not a delay: the two refused replies never go
+        assert len(delivered(server)) == 2
+        # another sender is not affected
+        incident.append(
+            [make_mail(sender="Jiro <jiro@example.com>", to=INCIDENT, subject="ご相談", body=REPORT_BODY)]
+        )
+        poll(workspace)
+        assert len(delivered(server)) == 3
+        assert parseaddr(delivered(server)[2]["To"])[1] == "jiro@example.com"
+
+
+def test_backlog_on_first_sync_gets_nothing(workspace, dovecot):
+    with smtp_server() as server:
+        incident, _ = setup(workspace, dovecot, smtp_port=server.port, backlog=24)
+        old = datetime.now(JST) - timedelta(days=3)
+        with incident.client(None) as client:
+            client.append(
+                "INBOX", make_mail(sender=REPORTER, to=INCIDENT, when=old, body=REPORT_BODY), msg_time=old
+            )
+            client.append(
+                "INBOX",
+                make_mail(
+                    sender="Jiro <jiro@example.com>", to=INCIDENT, subject="本日のご相談", body=REPORT_BODY
+                ),
+                msg_time=datetime.now(JST) - timedelta(minutes=5),
+            )
+        report = poll(workspace)
+        assert report["mailboxes"][0]["created"] == 2
+        [reply] = delivered(server)
+        assert parseaddr(reply["To"])[1] == "jiro@example.com"
+        queued = cli_json(workspace, "queue")
+        assert len(queued) == 2  # the old report is a case all the same
+        assert {c["sender"] for c in queued} == {REPORTER_ADDR, "jiro@example.com"}
+
+
+# -- SMTP outage ---------------------------------------------------------------------------------
+
+
+class RefusingRecorder(Recorder):
+    """Accepts everything except one recipient, refused permanently."""
+
+    refused: str = "nobody.here@example.com"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refused:
+            return "550 5.1.1 <nobody.here@example.com>: Recipient address rejected: User unknown"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_smtp_down_replies_wait_then_go_exactly_once_and_a_550_fails(workspace, dovecot):
+    port = free_port()
+    incident, _ = setup(workspace, dovecot, smtp_port=port, replies_extra="retry_base_seconds = 1")
+    senders = ["Ichiro <ichiro@example.co.jp>", "Jiro <jiro@example.com>", "Saburo <saburo@example.net>"]
+    incident.append([make_mail(sender=s, to=INCIDENT, subject="ご相談", body=REPORT_BODY) for s in senders])
+
+    report = poll(workspace)  # nobody listens on the SMTP port
+    assert report["replies"]["sent"] == [] and report["replies"]["stopped"]
+    outbox = cli_json(workspace, "outbox")
+    assert len(outbox) == 3
+    assert {r["state"] for r in outbox} == {"queued"}
+    tried = [r for r in outbox if r["attempts"]]
+    assert tried and all(r["last_error"] for r in tried)
+    assert all("Connect" in r["last_error"] or "refused" in r["last_error"].lower() for r in tried)
+
+    with smtp_server(RefusingRecorder(), port=port) as server:
+        import time
+
+        time.sleep(1.2)  # the retry delay of the one that was tried
+        report = poll(workspace)
+        assert len(report["replies"]["sent"]) == 3
+        again = poll(workspace)
+        assert again["replies"]["sent"] == []
+        got = sorted(parseaddr(m["To"])[1] for m in delivered(server))
+        assert got == ["ichiro@example.co.jp", "jiro@example.com", "saburo@example.net"]
+        ids = [m["Message-ID"] for m in delivered(server)]
+        assert len(set(ids)) == 3
+
+        # a permanent refusal ends "failed", is not retried, and nothing else is disturbed
+        incident.append(
+            [
+                make_mail(
+                    sender="Nobody <nobody.here@example.com>", to=INCIDENT, subject="ご相談", body=REPORT_BODY
+                )
+            ]
+        )
+        report = poll(workspace)
+        assert report["replies"]["sent"] == [] and len(report["replies"]["failed"]) == 1
+        time.sleep(1.2)
+        poll(workspace)
+        assert len(delivered(server)) == 3
+    outbox = cli_json(workspace, "outbox")
+    [failed] = [r for r in outbox if r["to"] == "nobody.here@example.com"]
+    assert failed["state"] == "failed" and failed["attempts"] == 1 and "550" in failed["last_error"]
+    assert sorted(r["state"] for r in outbox) == ["failed", "sent", "sent", "sent"]
+    assert all(r["attempts"] == 1 for r in outbox if r["to"] != "ichiro@example.co.jp")
+
+
+def test_reply_references_keep_the_senders_chain(workspace, dovecot):
+    with smtp_server() as server:
+        incident, _ = setup(workspace, dovecot, smtp_port=server.port)
+        parent_id = make_msgid(domain="example.co.jp")
+        original = make_mail(
+            sender=REPORTER,
+            to=INCIDENT,
+            subject="Re: Fwd: ご相談",
+            body=REPORT_BODY,
+            headers={"In-Reply-To": parent_id, "References": parent_id},
+        )
+        incident.append([original])
+        poll(workspace)
+        [reply] = delivered(server)
+        case_id = case_tag(reply)
+        assert_reply_headers(reply, original, case_id)
+        assert reply["References"].split() == [parent_id, reply["In-Reply-To"]]
+        assert parseaddr(reply["From"])[1] == INCIDENT
+        assert reply["Subject"] == f"Re: Fwd: ご相談 [{case_id}]"
+        assert server.handler.received[0].mail_from == INCIDENT
