@@ -7,7 +7,7 @@ registration (``required_field:staff[2].email``). A field is required when its s
 重要社会基盤事業者). A choice (tick boxes) must have exactly one box ticked: a required one with none
 or several, an optional one with several, gives ``choice_required``. A value the reader found but
 could not understand (「value unreadable」, e.g. an e-mail without @) gives ``required_field`` with
-the variant ``unreadable``.
+the variant ``unreadable`` — except a 法人番号, which ``corporate_number_invalid`` reports.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from intake.checks.facts import CaseFacts, FormFacts, StaffFacts
 from intake.forms.spec import FieldSpec, FormSpec
 
 REQUIRED, CHOICE, UNREADABLE = "required_field", "choice_required", "unreadable"
+# Kinds whose unreadable values another check reports (corporate_number_invalid says what is wrong
+# with a 法人番号): no second, vaguer required_field line for the same item.
+OWN_CHECK = frozenset({"corporate_number"})
 
 
 def field_gaps(
@@ -41,7 +44,12 @@ def field_gaps(
             gaps.append((CHOICE, fs))
         elif not value and fs.key in required:
             gaps.append((REQUIRED, fs))
-        elif value and not fs.is_choice and "unreadable" in (problems or {}).get(prefix + fs.key, ""):
+        elif (
+            value
+            and fs.kind not in OWN_CHECK
+            and not fs.is_choice
+            and "unreadable" in (problems or {}).get(prefix + fs.key, "")
+        ):
             gaps.append((UNREADABLE, fs))
     return gaps
 

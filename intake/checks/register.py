@@ -62,9 +62,11 @@ def new_already_registered(facts: CaseFacts, ctx: CheckContext) -> list[RuleFind
 
 @check("abolished_unknown", "(8) 廃止 (removal) for a person not on the register (Q15).")
 def abolished_unknown(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]:
-    people = active(facts)
+    # Someone removed by the previous accepted registration is known: their block left in place is
+    # abolished_not_removed (delete the block), not a name to check.
+    known = active(facts) + (facts.register.removed_last_time if facts.register else ())
     return _finding(
-        ctx, "abolished_unknown", _blocks(ctx, REMOVAL, lambda b: find_person(b.fields, people) is None)
+        ctx, "abolished_unknown", _blocks(ctx, REMOVAL, lambda b: find_person(b.fields, known) is None)
     )
 
 
