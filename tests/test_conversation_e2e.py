@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
@@ -353,14 +353,18 @@ def test_membership_notices_pdf_then_encrypted_submission_acknowledged_after_unl
         assert not any(part.get_filename() for part in ack.walk())  # never the decrypted form
         assert cli_json(workspace, "show", case_id)["status"] == "ready_for_review"
 
-        # a staff registration alone (Q14, any time): acknowledged with the expected date
+        # staff accept it; later a staff registration alone (Q14: any time) keeps the POC and adds
+        # one person: acknowledged with the expected registration date (Q14: about 5 business days)
+        accepted = workspace.cli("--by", "staff-tanaka", "set-status", case_id, "accepted")
+        assert accepted.returncode == 0, accepted.stderr
         later = [
+            dict(PEOPLE[0], application_type="継続"),
             dict(
                 PEOPLE[1],
                 name="小林　直樹",
                 name_kana="こばやし　なおき",
                 email="naoki.kobayashi@example.co.jp",
-            )
+            ),
         ]
         registration = make_mail(
             sender=MEMBER_SENDER,
@@ -376,16 +380,17 @@ def test_membership_notices_pdf_then_encrypted_submission_acknowledged_after_unl
         assert item["kind"] == "staff_registration" and item["status"] == "waiting_for_password"
         [attachment] = pending_ids(workspace, item["id"])
         unlock(workspace, attachment)
-        today = datetime.now(JST).date()
+        before = datetime.now(JST).date()
         poll(workspace)
         assert len(delivered(server)) == 3
         ack = delivered(server)[2]
         assert_reply_headers(ack, registration, item["id"])
         text = body_of(ack)
         assert ACK in text
-        expected = {format_jdate(add_business_days(d, 5)) for d in {today, datetime.now(JST).date()}}
+        # computed on the day the reply was written (the poll may straddle midnight JST)
+        days = {before, datetime.now(JST).date()}
+        expected = {format_jdate(add_business_days(day, 5)) for day in days}
         assert any(f"協議会システムへの登録は、{e}頃に完了する予定です" in text for e in expected), text
-        assert isinstance(today, date)
 
 
 # -- loop guards ---------------------------------------------------------------------------------
