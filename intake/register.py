@@ -14,7 +14,6 @@ registration removed (Q15: their blocks must be gone from the next one).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,23 +26,19 @@ from intake.forms.normalize import normalize_corporate_number
 from intake.models import AuditEntry, Case, utcnow
 from intake.records import ApplicationForm, Organisation, RegisteredPerson, StaffEntry
 from intake.registerfile import PERSON_FIELDS, REGISTER_COLUMNS, read_register_file  # noqa: F401 (re-exported)
-
-# Abbreviated legal forms as applicants write them; NFKC has already turned ㈱ and （株） into (株).
-_LEGAL_FORMS = {
-    "株": "株式会社", "有": "有限会社", "社": "社団法人", "財": "財団法人", "合": "合同会社",
-    "同": "合同会社", "資": "合資会社", "名": "合名会社", "医": "医療法人", "学": "学校法人",
-    "独": "独立行政法人", "一社": "一般社団法人", "公社": "公益社団法人", "一財": "一般財団法人",
-    "公財": "公益財団法人", "特非": "特定非営利活動法人", "福": "社会福祉法人", "宗": "宗教法人",
-}  # fmt: skip
-_LEGAL_RE = re.compile(r"\((" + "|".join(sorted(_LEGAL_FORMS, key=len, reverse=True)) + r")\)")
+from intake.resources import default_rules_dir
 
 
 def org_key(name: str) -> str:
-    """How organisation names are compared: NFKC, no white space, legal forms written out, case folded.
+    """How organisation names are compared: NFKC, no white space, legal forms written out (the
+    ``[legal_forms]`` table of rules/checks.toml), case folded — the same key the checks use.
 
     ``org_key("㈱ テスト")`` == ``org_key("株式会社テスト")`` == ``"株式会社テスト"``.
     """
-    return _LEGAL_RE.sub(lambda m: _LEGAL_FORMS[m.group(1)], fold(name)).casefold()
+    from intake.checks import load_rules
+    from intake.checks.names import org_key as checks_org_key
+
+    return checks_org_key(name, load_rules(default_rules_dir()).data.legal_forms)
 
 
 def _corporate(number: str | None) -> str | None:

@@ -298,12 +298,13 @@ def change_of(
     accepted_before: Callable[[], list[Mail]] | None = None,
     unlock_by_cli: bool = False,
     check: Callable[[dict], None] | None = None,
+    encrypt: bool = True,
 ) -> Scenario:
     """A 事務従事者登録届 alone for an organisation on the imported register."""
 
     def mails() -> list[Mail]:
         who = sender.sender if isinstance(sender, Person) else sender
-        return [Mail(who, CHANGE_BODY, (staff_file(org, blocks()),))]
+        return [Mail(who, CHANGE_BODY, (staff_file(org, blocks(), encrypt=encrypt),))]
 
     return Scenario(
         name,
@@ -340,6 +341,7 @@ KIRI, KIRI_P = register_org("きり運輸", "きりうんゆ", "kiri-unyu.exampl
 SUGI, SUGI_P = register_org("すぎ電力", "すぎでんりょく", "sugi-denryoku.example.co.jp")
 NARA, NARA_P = register_org("なら化学", "ならかがく", "nara-kagaku.example.co.jp")
 MOMI, MOMI_P = register_org("もみじ銀行", "もみじぎんこう", "momiji-bank.example.co.jp")
+YANAGI, YANAGI_P = register_org("やなぎ通商", "やなぎつうしょう", "yanagi-tsusho.example.co.jp")
 TSUBAKI = Org(
     "つばき鉄道株式会社", "つばきてつどう", "tsubaki-rail.example.co.jp", department="情報システム部"
 )
@@ -618,6 +620,14 @@ MEMBERSHIP: list[Scenario] = [
         change={"corporate_number": "1234567890123"},
     ),
     defect(
+        "corporate_number_twelve_digits",
+        {"corporate_number_invalid"},
+        "たまがわ計器",
+        "たまがわけいき",
+        "tamagawa-keiki.example.co.jp",
+        change={"corporate_number": "700001205000"},
+    ),
+    defect(
         "secrets_wanted_without_staff_registration",
         {"staff_registration_required"},
         "ちどり電鉄",
@@ -760,6 +770,22 @@ MEMBERSHIP: list[Scenario] = [
         lambda: [SUGI_P[0].block("継続", poc="する"), SUGI_P[1].block("継続"), SUGI_P[2].block("継続")],
         sender="総務部 <somu-tanto@sugi-denryoku.example.co.jp>",
     ),
+    change_of(
+        "staff_change_not_encrypted_is_read_on_arrival",
+        {"encryption_required"},
+        YANAGI,
+        on_file(YANAGI_P),
+        lambda: [YANAGI_P[0].block("継続", poc="する"), YANAGI_P[1].block("継続"), YANAGI_P[2].block("廃止")],
+        sender=YANAGI_P[0],
+        encrypt=False,
+        check=lambda shown: (
+            (
+                [a["state"] for a in shown["attachments"]] == ["plain"]
+                and [p["application_type"] for p in shown["fields"]["staff"]] == ["継続", "継続", "廃止"]
+            )
+            or pytest.fail(json.dumps(shown, ensure_ascii=False))
+        ),
+    ),
     # -- combinations ----------------------------------------------------------------------------
     defect(
         "plain_file_bad_name_and_password_in_mail",
@@ -780,6 +806,29 @@ MEMBERSHIP: list[Scenario] = [
         change={"corporate_number": "123456789012"},
         date_=OUTSIDE,
         filename=lambda org: app_name(org.name, date_part=OUTSIDE.strftime("%y%m%d")),
+    ),
+    Scenario(
+        "password_sent_in_a_follow_up_is_not_used",
+        "membership",
+        lambda: [
+            *submit(POC_FUP, app_file(app_values(ORG_FUP, POC_FUP))),
+            Mail(
+                POC_FUP.sender,
+                f"先ほどお送りした申込書のパスワードをお知らせします。\nパスワード：{PASSWORD}\n",
+                subject="Re: 協議会加入申込書の提出について",
+                reply_to_first=True,
+            ),
+        ],
+        frozenset({"password_pending", "password_in_email"}),
+        unlock=False,
+        check=lambda shown: (
+            (
+                [a["state"] for a in shown["attachments"]] == ["password_pending"]
+                and shown["status"] == "waiting_for_password"
+                and len(shown["messages"]) >= 2
+            )
+            or pytest.fail(json.dumps(shown, ensure_ascii=False))
+        ),
     ),
     with_staff(
         "mailing_list_and_poc_not_registered",
@@ -813,6 +862,7 @@ MEMBERSHIP: list[Scenario] = [
     ),
 ]
 
+ORG_FUP, POC_FUP = simple("fup", "よつば電子", "よつばでんし", "yotsuba-denshi.example.co.jp")
 ORG_ZIP, POC_ZIP = simple("zip", "まつば製作所", "まつばせいさくしょ", "matsuba-ss.example.co.jp")
 ORG_PDF, POC_PDF = simple("pdf", "みずほ陶器", "みずほとうき", "mizuho-toki.example.co.jp")
 ORG_DOCM, POC_DOCM = simple("docm", "むつみ印刷", "むつみいんさつ", "mutsumi-print.example.co.jp")
@@ -889,14 +939,14 @@ INCIDENT: list[Scenario] = [
         "incident_non_member_fill_in_block",
         {"non_member"},
         BLOCK.format("不要", "TLP:GREEN", "不審メールの送信元に通知してほしい"),
-        check=answers("not_requested", None, "GREEN", "requested"),
+        check=answers("not_requested", "TLP:GREEN", "GREEN", "requested"),
     ),
     incident(
         "incident_tlp_in_subject",
         {"non_member"},
         "当社名は伏せていただくようお願いします。\n事務局外への対応調整は不要です。\n",
         subject="[TLP:AMBER] 不審メール受信のご報告",
-        check=lambda shown: answers("requested", None, "AMBER", "not_requested")(shown),
+        check=answers("requested", "TLP:AMBER", "AMBER", "not_requested"),
     ),
     incident(
         "incident_no_confirmation_answered",
@@ -919,6 +969,22 @@ INCIDENT: list[Scenario] = [
         {"external_coordination"},
         "被害内容は秘密に指定してほしいです。\n共有範囲：TLP:AMBER+STRICT\n",
         sender=ICHO_P.sender,
+        check=answers("requested", "TLP:AMBER+STRICT", "AMBER+STRICT", None),
+    ),
+    incident(
+        "incident_scope_sentence_is_not_a_coordination_answer",
+        {"external_coordination"},
+        "秘密指定は不要です。\n共有範囲は協議会構成員限りとしてください。\n",
+        sender=ICHO_P.sender,
+        check=answers("not_requested", "協議会構成員限り", None, None),
+    ),
+    incident(
+        "incident_phishing_headers_listed",
+        {"external_coordination", "non_member"},
+        "受信したメールは以下のとおりです。\n送信元：support@secure-login.example.com\n"
+        "件名：【重要】アカウント確認のお願い\nURL：https://secure-login.example.com/check\n\n"
+        "被害組織名は秘密にしてほしいです。\nTLP:AMBERでお願いします。\n",
+        check=answers("requested", "TLP:AMBER", "AMBER", None),
     ),
     incident(
         "incident_all_confirmations_not_needed",
@@ -930,7 +996,7 @@ INCIDENT: list[Scenario] = [
         {"non_member"},
         "Please keep our company name confidential.\nTLP:RED\nNo coordination needed.\n",
         sender="Alex Morgan <alex.morgan@willow-labs.example.com>",
-        check=answers("requested", None, "RED", "not_requested"),
+        check=answers("requested", "TLP:RED", "RED", "not_requested"),
     ),
     Scenario(
         "incident_answers_come_in_a_reply",
@@ -1104,6 +1170,7 @@ def test_scenario(scenario: Scenario, batch, queue):
     assert {f.code for f in rows} == scenario.expected
     if scenario.expected <= INFO_ONLY:  # a complete submission: nothing for the sender or staff to act on
         assert all(f.severity == "info" for f in rows), [(f.code, f.severity) for f in rows]
+        assert queue[case_id]["status"] == "ready_for_review"
     if scenario.check:
         shown = workspace.cli("show", case_id, "--json")
         assert shown.returncode == 0, shown.stderr

@@ -129,6 +129,9 @@ def coordination_free(sentence: str) -> tuple[str | None, str | None]:
     for span in _spans(sentence, v.COORD_TARGET):
         if not (v.COORD_ACTION.search(span) or "調整" in span):
             continue
+        topic = clauses(span)[0]
+        if _phrase(topic) or "範囲" in topic:
+            continue  # 「共有範囲は協議会構成員限りで…」 answers 確認② (who may see it), not 確認③
         if v.COORD_NEG.search(span):
             verdicts.append(NOT_REQUESTED)
         elif v.COORD_REQ.search(span):

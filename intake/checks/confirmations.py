@@ -17,7 +17,16 @@ from itertools import zip_longest
 from intake.checks import answers as a
 from intake.checks import vocab as v
 from intake.checks.facts import IncidentAnswers
-from intake.checks.mailtext import Line, is_separator, lines_of, nfkc, paragraphs, sentences, strip_hints
+from intake.checks.mailtext import (
+    Line,
+    is_separator,
+    lines_of,
+    mask_addresses,
+    nfkc,
+    paragraphs,
+    sentences,
+    strip_hints,
+)
 
 CONFIRMATION_BLOCK = """\
 ━━━━━━━━━━━━ ご回答欄 ━━━━━━━━━━━━
@@ -118,6 +127,7 @@ class _Merged:
         """One sentence of free text (or a subject)."""
         if v.DISCLAIMER.search(sentence):
             return
+        sentence = mask_addresses(sentence)
         if a.all_not_needed(sentence):
             self.secret_((a.NOT_REQUESTED, sentence))
             self.scope_((a.NO_RESTRICTION, None))

@@ -39,6 +39,18 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+_ADDRESS = re.compile(
+    r"(?:https?|ftp)://[!-~]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\w.@-])(?:[a-z0-9-]+\.)+[a-z]{2,}(?![\w-])",
+    re.IGNORECASE | re.ASCII,
+)
+
+
+def mask_addresses(text: str) -> str:
+    """Blank out e-mail addresses, URLs and host names: their letters are never words of an answer
+    (「送信元アドレス：billing@invoice-check.example.com」 holds no request to *check* anything)."""
+    return _ADDRESS.sub(" ", text)
+
+
 def strip_hints(text: str) -> str:
     """Drop 「（例：…）」 examples, which quote the very answers the reader looks for."""
     return _HINT.sub("", text)
@@ -77,7 +89,8 @@ def _is_header(content: str, following: list[str], line: str) -> bool:
 
 
 def paragraphs(lines: list[Line], skip: set[int] | None = None) -> list[str]:
-    """The sender's own text (depth 0) as paragraphs, hard-wrapped lines joined back."""
+    """The sender's own text (depth 0) as paragraphs, hard-wrapped lines joined back (a
+    「label：value」 line stays a paragraph of its own)."""
     skip = skip or set()
     out: list[str] = []
     current = ""
@@ -87,10 +100,20 @@ def paragraphs(lines: list[Line], skip: set[int] | None = None) -> list[str]:
                 out.append(current)
             current = ""
             continue
-        current = _join(current, strip_hints(line.text))
+        text = strip_hints(line.text)
+        if _FIELD_LINE.match(text):  # 「件名：【重要】アカウント確認のお願い」 stands alone
+            out.extend([current, text] if current else [text])
+            current = ""
+            continue
+        current = _join(current, text)
     if current:
         out.append(current)
     return out
+
+
+# A 「label：value」 line (送信元：…, 件名：…, TLP:AMBER): a record, never a sentence wrapped onto the
+# next line, so it is not joined with its neighbours.
+_FIELD_LINE = re.compile(r"^[^\s:、。,!?]{1,20}\s*:\s*\S")
 
 
 def _join(left: str, right: str) -> str:

@@ -1,0 +1,194 @@
+"""End to end: encrypted forms arrive over a real Dovecot, staff type the phoned-in password with
+``intake unlock ID --password-stdin``, and ``intake show CASE --json`` gives back every field
+exactly as the applicant wrote it (interface.md: ``fields.application`` with a nested ``poc``,
+``fields.staff`` a list of person blocks).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from forms_samples import APPLICATION, PEOPLE, STAFF_KEYS
+from mailfactory import DOCX_TYPE, make_mail
+from office_fixtures import encrypt_agile, make_aes_zip
+
+from intake.forms import write_application, write_staff_registration
+
+JST = timezone(timedelta(hours=9))
+ORG = APPLICATION["org_name"]  # テスト株式会社
+SENDER = "協議会 花子 <hanako@example.co.jp>"
+APP_PASSWORD = "Shinbashi#2026-0417"
+STAFF_PASSWORD = "Akasaka#2026-0923"
+
+
+def yymmdd() -> str:
+    return datetime.now(JST).strftime("%y%m%d")
+
+
+def app_name() -> str:
+    return f"{yymmdd()}_協議会加入申込書（{ORG}）.docx"
+
+
+def staff_name() -> str:
+    return f"{yymmdd()}_事務従事者登録届（{ORG}）.docx"
+
+
+def staff_json(people) -> list[dict]:
+    """The ``fields.staff`` entries for written person blocks: every key, an empty cell as null."""
+    return [{key: person.get(key) for key in STAFF_KEYS} for person in people]
+
+
+@pytest.fixture
+def mailbox(workspace, imap_account):
+    """A membership mailbox on Dovecot; replies held (this file is about reading, not replying);
+    decrypted documents kept, so the names inside a zip can be seen."""
+    workspace.extra = 'keep_decrypted = true\n\n[replies]\nmode = "hold"\n'
+    workspace.add_imap(imap_account)
+    assert workspace.cli("init").returncode == 0
+    return imap_account
+
+
+def poll_one_case(workspace) -> str:
+    result = workspace.cli("poll", "--json")
+    assert result.returncode == 0, result.stderr
+    [counts] = json.loads(result.stdout)["mailboxes"]
+    assert (counts["created"], counts["quarantined"]) == (1, 0)
+    [case] = json.loads(workspace.cli("queue", "--json").stdout)
+    return case["id"]
+
+
+def show(workspace, case_id: str) -> dict:
+    result = workspace.cli("show", case_id, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def unlock(workspace, attachment_id: int, password: str):
+    return workspace.cli(
+        "--by", "staff-ito", "unlock", str(attachment_id), "--password-stdin", input=f"{password}\n"
+    )
+
+
+def test_encrypted_application_and_staff_registration_read_exactly(workspace, mailbox):
+    application = write_application(
+        APPLICATION, checkbox_style="content_control", layout="number_label_value"
+    )
+    registration = write_staff_registration(ORG, PEOPLE, checkbox_style="legacy_field")
+    mailbox.append(
+        [
+            make_mail(
+                sender=SENDER,
+                subject="協議会加入申込書の送付",
+                attachments=[
+                    (app_name(), encrypt_agile(application, APP_PASSWORD), DOCX_TYPE),
+                    (staff_name(), encrypt_agile(registration, STAFF_PASSWORD), DOCX_TYPE),
+                ],
+            )
+        ]
+    )
+    case_id = poll_one_case(workspace)
+    before = show(workspace, case_id)
+    assert before["status"] == "waiting_for_password"
+    assert before["fields"] == {}  # nothing can be read before the password
+    app_att, staff_att = before["attachments"]
+    for att, name in ((app_att, app_name()), (staff_att, staff_name())):
+        assert (att["filename"], att["format"], att["encrypted"], att["state"]) == (
+            name,
+            "docx",
+            True,
+            "password_pending",
+        )
+
+    # a wrong password: exit 3, said plainly, the file stays pending, nothing read
+    wrong = unlock(workspace, app_att["id"], STAFF_PASSWORD)
+    assert wrong.returncode == 3
+    assert "wrong password" in wrong.stderr and "Traceback" not in wrong.stderr
+    assert STAFF_PASSWORD not in wrong.stdout + wrong.stderr
+    after_wrong = show(workspace, case_id)
+    assert after_wrong["attachments"][0]["state"] == "password_pending"
+    assert after_wrong["attachments"][0]["attempts"] == 1
+    assert after_wrong["fields"] == {}
+
+    opened = unlock(workspace, app_att["id"], APP_PASSWORD)
+    assert opened.returncode == 0, opened.stderr
+    assert APP_PASSWORD not in opened.stdout + opened.stderr
+    middle = show(workspace, case_id)
+    assert middle["fields"] == {"application": APPLICATION}
+    assert middle["status"] == "waiting_for_password"  # the staff registration is still locked
+
+    opened = unlock(workspace, staff_att["id"], STAFF_PASSWORD)
+    assert opened.returncode == 0, opened.stderr
+    shown = show(workspace, case_id)
+    assert shown["kind"] == "membership_application"
+    assert shown["fields"] == {"application": APPLICATION, "staff": staff_json(PEOPLE)}
+    assert shown["fields"]["application"]["poc"] == APPLICATION["poc"]
+    assert shown["fields"]["staff"][1]["mobile"] is None  # the empty cell, not the template's hint
+    states = [(a["state"], a["document"]) for a in shown["attachments"]]
+    assert states == [("decrypted", "application"), ("decrypted", "staff_registration")]
+    assert "password_pending" not in shown["open_findings"]
+    assert shown["org_name"] == ORG
+
+
+def test_encrypted_staff_registration_alone_wide_layout(workspace, mailbox):
+    people = [
+        dict(PEOPLE[0], application_type="継続"),
+        {
+            "name": "中村　陽子",
+            "name_kana": "なかむら　ようこ",
+            "department": "経営企画部",
+            "title": "係長",
+            "phone": "03-1234-2222",
+            "mobile": "070-1234-3333",
+            "email": "yoko.nakamura@example.co.jp",
+            "application_type": "新規",
+            "system_registration": "不要",
+            "poc": "しない",
+        },
+    ]
+    registration = write_staff_registration(ORG, people, layout="wide", checkbox_style="glyph")
+    mailbox.append(
+        [
+            make_mail(
+                sender=SENDER,
+                subject="事務従事者登録届の送付",
+                attachments=[(staff_name(), encrypt_agile(registration, STAFF_PASSWORD), DOCX_TYPE)],
+            )
+        ]
+    )
+    case_id = poll_one_case(workspace)
+    [att] = show(workspace, case_id)["attachments"]
+    assert unlock(workspace, att["id"], STAFF_PASSWORD).returncode == 0
+    shown = show(workspace, case_id)
+    assert shown["kind"] == "staff_registration"
+    assert shown["fields"] == {"staff": staff_json(people)}  # no application key: only what applies
+
+
+def test_password_zip_with_a_cp932_member_name(workspace, mailbox, tmp_path):
+    member = f"201201_協議会加入申込書（{ORG}）.docx"
+    values = dict(APPLICATION, roster_publication="登載する", receive_secrets="希望しない")
+    archive = make_aes_zip({member: write_application(values)}, APP_PASSWORD)
+    mailbox.append(
+        [
+            make_mail(
+                sender=SENDER,
+                subject="加入申込書（パスワード付きzip）",
+                attachments=[(f"{yymmdd()}_協議会加入申込書（{ORG}）.zip", archive, "application/zip")],
+            )
+        ]
+    )
+    case_id = poll_one_case(workspace)
+    [att] = show(workspace, case_id)["attachments"]
+    assert (att["format"], att["encrypted"], att["state"]) == ("zip", True, "password_pending")
+
+    assert unlock(workspace, att["id"], "not-the-password").returncode == 3
+    opened = unlock(workspace, att["id"], APP_PASSWORD)
+    assert opened.returncode == 0, opened.stderr
+    shown = show(workspace, case_id)
+    assert shown["fields"] == {"application": values}
+    [att] = shown["attachments"]
+    assert (att["state"], att["document"]) == ("decrypted", "application")
+    # the member's cp932 name came out as the same Unicode name (kept decrypted under that name)
+    kept = sorted(p.name for p in (workspace.root / "messages" / "decrypted").iterdir())
+    assert kept == [f"{att['id']}_{member}"]
