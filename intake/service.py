@@ -35,6 +35,19 @@ def poll_all(poller: Poller, config: Config) -> None:
             log.error("%s", exc)
     if not poller.stop.is_set():
         send_due(config=config, engine=poller.engine)
+        forget_expired_passwords(poller.engine)
+
+
+def forget_expired_passwords(engine) -> int:
+    """Passwords phoned in ahead whose time ran out are deleted even if no mail ever came."""
+    from sqlmodel import Session
+
+    from intake.passwords import purge_expired
+
+    with Session(engine) as session:
+        count = purge_expired(session)
+        session.commit()
+    return count
 
 
 def serve(*, config: Config, engine: Engine) -> None:

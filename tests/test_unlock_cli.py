@@ -203,6 +203,18 @@ def test_an_expired_password_is_not_used_and_is_purged(workspace):
         assert s.exec(select(AuditEntry).where(AuditEntry.action == "password_expired")).all()
 
 
+def test_an_expired_password_is_deleted_by_the_next_poll_even_without_mail(workspace):
+    new_mailbox(workspace)
+    assert expect_password(workspace, "--sender", SENDER).returncode == 0
+    with Session(workspace.engine()) as s:
+        (row,) = s.exec(select(ExpectedPassword)).all()
+        row.expires_at = utcnow() - timedelta(minutes=1)
+        s.add(row)
+        s.commit()
+    poll(workspace)
+    assert expected_rows(workspace) == []
+
+
 # -- no password anywhere --------------------------------------------------------------------------
 
 

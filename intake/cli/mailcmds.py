@@ -41,6 +41,7 @@ def poll(
     A mailbox that cannot be read is reported in one line and the others are still polled;
     the exit code is then 1."""
     from intake.replies.sender import send_due
+    from intake.service import forget_expired_passwords
 
     rt = ctx.obj
     config = rt.config
@@ -54,6 +55,7 @@ def poll(
         except SourceError as exc:
             failures.append(str(exc))
     sent = send_due(config=config, engine=engine)
+    forget_expired_passwords(engine)
     if as_json:
         rt.print_json(
             {"mailboxes": [r.as_dict() for r in reports], "replies": sent.as_dict(), "errors": failures}
