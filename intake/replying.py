@@ -23,7 +23,7 @@ from intake.config import Config
 from intake.models import Case, Message, utcnow
 from intake.records import OutboxReply
 from intake.replies.calendar import REGISTRATION_BUSINESS_DAYS, add_business_days
-from intake.replies.outbox import queue_reply
+from intake.replies.outbox import cancel, queue_reply
 
 
 def plan_reply(
@@ -37,16 +37,30 @@ def plan_reply(
     if template is None:
         return None
     context = _context(config, case, findings)
+    context["filenames"] = [f.params["filename"] for f in findings if f.code == "word_format_required"]
     reply = queue_reply(
         session, config=config, case=case, trigger=trigger, template=template, context=context
     )
     if reply is None:
         return None
+    _supersede_unsent(session, case, reply)
     if template == "acknowledgement":
         case.acknowledged_at = utcnow()
         session.add(case)
     _record_outgoing(session, case, reply, config.get_mailbox(case.mailbox).address)
     return reply
+
+
+def _supersede_unsent(session: Session, case: Case, newest: OutboxReply) -> None:
+    """An older reply still waiting (the SMTP server was down, or staff hold it) would ask for
+    what the sender has since sent: the newest reply replaces it."""
+    waiting = select(OutboxReply).where(
+        OutboxReply.case_id == case.id,
+        col(OutboxReply.state).in_(("queued", "held")),
+        OutboxReply.id != newest.id,
+    )
+    for older in session.exec(waiting):
+        cancel(session, older.id, by=f"intake (superseded by reply {newest.id})")
 
 
 def _record_outgoing(session: Session, case: Case, reply: OutboxReply, mailbox_address: str) -> None:

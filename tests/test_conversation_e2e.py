@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
@@ -92,9 +94,8 @@ def body_of(message: EmailMessage) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-def delivered(server, to: str | None = None) -> list[EmailMessage]:
-    messages = [d.message for d in server.handler.received]
-    return [m for m in messages if to is None or parseaddr(m["To"])[1] == to]
+def delivered(server) -> list[EmailMessage]:
+    return [d.message for d in server.handler.received]
 
 
 def case_tag(message: EmailMessage) -> str:
@@ -103,7 +104,7 @@ def case_tag(message: EmailMessage) -> str:
     return found[0]
 
 
-def reply_to(parent: EmailMessage, text: str, *, sender: str = REPORTER, quote: bool = True) -> bytes:
+def reply_to(parent: EmailMessage, text: str, *, sender: str = REPORTER) -> bytes:
     """What a mail client sends when the person answers ``parent``: threaded, the parent quoted."""
     msg = EmailMessage()
     msg["From"] = sender
@@ -113,7 +114,7 @@ def reply_to(parent: EmailMessage, text: str, *, sender: str = REPORTER, quote: 
     msg["Message-ID"] = make_msgid(domain="example.co.jp")
     msg["In-Reply-To"] = parent["Message-ID"]
     msg["References"] = f"{parent.get('References', '')} {parent['Message-ID']}".strip()
-    quoted = "".join(f"> {line}\n" for line in body_of(parent).splitlines()) if quote else ""
+    quoted = "".join(f"> {line}\n" for line in body_of(parent).splitlines())
     msg.set_content(f"{text}\n\n{parent['Date']}、{parent['From']} さんは書きました:\n{quoted}")
     return msg.as_bytes()
 
@@ -121,8 +122,6 @@ def reply_to(parent: EmailMessage, text: str, *, sender: str = REPORTER, quote: 
 def assert_reply_headers(reply: EmailMessage, original: bytes | EmailMessage, case_id: str) -> None:
     """RFC 3834 marks, threading to the sender's message, our own Message-ID, the case tag."""
     if isinstance(original, bytes):
-        from email import message_from_bytes, policy
-
         original = message_from_bytes(original, policy=policy.default)
     assert reply["Auto-Submitted"] == "auto-replied"
     assert reply["X-Auto-Response-Suppress"] == "All"
@@ -282,6 +281,13 @@ PEOPLE = [
 MEMBER_SENDER = "佐藤 美咲 <misaki.sato@example.co.jp>"
 
 
+def add_attachments(raw: bytes, files: list[tuple[str, bytes]]) -> bytes:
+    msg = message_from_bytes(raw, policy=policy.default)
+    for name, data in files:
+        msg.add_attachment(data, maintype="application", subtype=DOCX_TYPE.split("/")[1], filename=name)
+    return msg.as_bytes()
+
+
 def yymmdd() -> str:
     return datetime.now(JST).strftime("%y%m%d")
 
@@ -319,20 +325,24 @@ def test_membership_notices_pdf_then_encrypted_submission_acknowledged_after_unl
         assert "Word 形式（.docx）のままご提出ください" in text
         assert ACK not in text
 
-        # the complete submission, both files encrypted: nothing while the password is pending
-        complete = make_mail(
-            sender=MEMBER_SENDER,
-            subject="協議会加入申込書及び事務従事者登録届の送付",
-            attachments=[
-                (app_name, encrypt_agile(write_application(APPLICATION), PASSWORD), DOCX_TYPE),
-                (staff_name, encrypt_agile(write_staff_registration(ORG, PEOPLE), PASSWORD), DOCX_TYPE),
+        # the sender answers the notice with the Word files, both encrypted (Q3 ③): the answer joins
+        # the case, and nothing goes while a password is pending
+        complete = reply_to(
+            notice, "Word形式のファイルを暗号化して再送いたします。パスワードは別途お電話いたします。"
+        )
+        complete = add_attachments(
+            complete,
+            [
+                (app_name, encrypt_agile(write_application(APPLICATION), PASSWORD)),
+                (staff_name, encrypt_agile(write_staff_registration(ORG, PEOPLE), PASSWORD)),
             ],
         )
         membership.append([complete])
         poll(workspace)
         assert len(delivered(server)) == 1
-        [item] = [c for c in cli_json(workspace, "queue") if c["id"] != pdf_case]
+        [item] = cli_json(workspace, "queue")
         case_id = item["id"]
+        assert case_id == pdf_case
         assert item["status"] == "waiting_for_password"
         assert item["open_findings"] == ["password_pending"]
         first, second = pending_ids(workspace, case_id)
@@ -376,7 +386,7 @@ def test_membership_notices_pdf_then_encrypted_submission_acknowledged_after_unl
         membership.append([registration])
         poll(workspace)
         assert len(delivered(server)) == 2
-        [item] = [c for c in cli_json(workspace, "queue") if c["id"] not in (pdf_case, case_id)]
+        [item] = [c for c in cli_json(workspace, "queue") if c["id"] != case_id]
         assert item["kind"] == "staff_registration" and item["status"] == "waiting_for_password"
         [attachment] = pending_ids(workspace, item["id"])
         unlock(workspace, attachment)
@@ -433,7 +443,7 @@ Subject: Re: [CSC-2026-0001]
     return text.replace("\n", "\r\n").encode("ascii")
 
 
-def test_bounces_auto_replies_and_list_posts_get_nothing(workspace, dovecot):
+def test_bounces_auto_replies_lists_and_own_mail_get_nothing(workspace, dovecot):
     with smtp_server() as server:
         incident, _ = setup(workspace, dovecot, smtp_port=server.port)
         robots = {
@@ -455,10 +465,19 @@ def test_bounces_auto_replies_and_list_posts_get_nothing(workspace, dovecot):
                     "List-Unsubscribe": "<mailto:sec-info-off@example.com>",
                 },
             ),
+            "robot_sender": make_mail(
+                sender="お知らせ <no-reply@example.com>",
+                to=INCIDENT,
+                subject="セキュリティ情報の配信",
+                body="本メールは送信専用です。\n",
+            ),
+            "own_address": make_mail(  # the other mailbox we serve: a loop between our own mailboxes
+                sender=f"協議会事務局 <{MEMBERSHIP}>", to=INCIDENT, subject="転送", body=REPORT_BODY
+            ),
         }
         incident.append(list(robots.values()))
         report = poll(workspace)
-        assert report["mailboxes"][0]["created"] == 3
+        assert report["mailboxes"][0]["created"] == len(robots)
         assert report["replies"]["sent"] == []
         assert server.handler.received == []
         assert cli_json(workspace, "outbox") == []
@@ -534,7 +553,10 @@ def test_smtp_down_replies_wait_then_go_exactly_once_and_a_550_fails(workspace, 
     port = free_port()
     incident, _ = setup(workspace, dovecot, smtp_port=port, replies_extra="retry_base_seconds = 1")
     senders = ["Ichiro <ichiro@example.co.jp>", "Jiro <jiro@example.com>", "Saburo <saburo@example.net>"]
-    incident.append([make_mail(sender=s, to=INCIDENT, subject="ご相談", body=REPORT_BODY) for s in senders])
+    originals = {
+        parseaddr(s)[1]: make_mail(sender=s, to=INCIDENT, subject="ご相談", body=REPORT_BODY) for s in senders
+    }
+    incident.append(list(originals.values()))
 
     report = poll(workspace)  # nobody listens on the SMTP port
     assert report["replies"]["sent"] == [] and report["replies"]["stopped"]
@@ -546,8 +568,6 @@ def test_smtp_down_replies_wait_then_go_exactly_once_and_a_550_fails(workspace, 
     assert all("Connect" in r["last_error"] or "refused" in r["last_error"].lower() for r in tried)
 
     with smtp_server(RefusingRecorder(), port=port) as server:
-        import time
-
         time.sleep(1.2)  # the retry delay of the one that was tried
         report = poll(workspace)
         assert len(report["replies"]["sent"]) == 3
@@ -557,6 +577,8 @@ def test_smtp_down_replies_wait_then_go_exactly_once_and_a_550_fails(workspace, 
         assert got == ["ichiro@example.co.jp", "jiro@example.com", "saburo@example.net"]
         ids = [m["Message-ID"] for m in delivered(server)]
         assert len(set(ids)) == 3
+        for message in delivered(server):
+            assert_reply_headers(message, originals[parseaddr(message["To"])[1]], case_tag(message))
 
         # a permanent refusal ends "failed", is not retried, and nothing else is disturbed
         incident.append(
@@ -575,7 +597,10 @@ def test_smtp_down_replies_wait_then_go_exactly_once_and_a_550_fails(workspace, 
     [failed] = [r for r in outbox if r["to"] == "nobody.here@example.com"]
     assert failed["state"] == "failed" and failed["attempts"] == 1 and "550" in failed["last_error"]
     assert sorted(r["state"] for r in outbox) == ["failed", "sent", "sent", "sent"]
-    assert all(r["attempts"] == 1 for r in outbox if r["to"] != "ichiro@example.co.jp")
+    tried_ids = {r["id"] for r in tried}
+    for r in outbox:  # one try per reply, plus the one that met the closed port
+        assert r["attempts"] == (2 if r["id"] in tried_ids else 1), r
+        assert r["state"] == "failed" or r["last_error"] is None
 
 
 def test_reply_references_keep_the_senders_chain(workspace, dovecot):
@@ -598,3 +623,34 @@ def test_reply_references_keep_the_senders_chain(workspace, dovecot):
         assert parseaddr(reply["From"])[1] == INCIDENT
         assert reply["Subject"] == f"Re: Fwd: ご相談 [{case_id}]"
         assert server.handler.received[0].mail_from == INCIDENT
+
+
+def test_a_reply_still_waiting_for_smtp_is_replaced_by_the_newer_one(workspace, dovecot):
+    """The reporter answers everything while the SMTP server is down: the old checklist, which
+    would ask again for what they have since sent, is cancelled; only the acknowledgement goes."""
+    port = free_port()
+    incident, _ = setup(workspace, dovecot, smtp_port=port)
+    incident.append([make_mail(sender=REPORTER, to=INCIDENT, subject="ご相談", body=REPORT_BODY)])
+    poll(workspace)  # nobody listens: the checklist waits
+    (checklist,) = cli_json(workspace, "outbox")
+    assert (checklist["template"], checklist["state"]) == ("checklist", "queued")
+
+    answers = "\n".join(
+        [
+            "確認①（秘密指定の有無）：被害組織名は秘密に指定してください",
+            "確認②（情報の共有範囲）：協議会構成員限り",
+            "確認③（協議会事務局外への対応調整の要否）：不要です",
+        ]
+    )
+    case_id = checklist["case_id"]
+    incident.append(
+        [make_mail(sender=REPORTER, to=INCIDENT, subject=f"Re: ご相談 [{case_id}]", body=answers)]
+    )
+    with smtp_server(Recorder(), port=port) as server:
+        poll(workspace)
+        (delivered_one,) = delivered(server)
+    assert ACK in body_of(delivered_one)
+    states = {r["template"]: r["state"] for r in cli_json(workspace, "outbox")}
+    assert states == {"checklist": "cancelled", "acknowledgement": "sent"}
+    audit = cli_json(workspace, "audit", case_id)
+    assert any(e["action"] == "reply_cancelled" for e in audit)

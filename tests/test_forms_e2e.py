@@ -165,7 +165,7 @@ def test_encrypted_staff_registration_alone_wide_layout(workspace, mailbox):
     assert shown["fields"] == {"staff": staff_json(people)}  # no application key: only what applies
 
 
-def test_password_zip_with_a_cp932_member_name(workspace, mailbox, tmp_path):
+def test_password_zip_with_a_cp932_member_name(workspace, mailbox):
     member = f"201201_協議会加入申込書（{ORG}）.docx"
     values = dict(APPLICATION, roster_publication="登載する", receive_secrets="希望しない")
     archive = make_aes_zip({member: write_application(values)}, APP_PASSWORD)
