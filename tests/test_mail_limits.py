@@ -63,7 +63,7 @@ def test_message_over_the_size_limit_names_the_limit():
     raw = mail(body=b"x" * int(4.5 * MIB))
     with pytest.raises(LimitExceeded) as caught:
         parse_message(raw, limits=Limits(max_message_bytes=3 * MIB))
-    assert str(caught.value) == "message is 4.5 MB, over the 3 MB limit (limits.max_message_bytes)"
+    assert str(caught.value) == "message is 4.5 MB, over the 3 MB limit (limits.max_message_mb)"
 
 
 def test_message_at_the_size_limit_is_parsed():
@@ -77,7 +77,7 @@ def test_attachment_over_the_limit_is_rejected_without_losing_the_message():
     )
     parsed = parse_message(raw, limits=Limits(max_attachment_bytes=1 * MIB))
     (attachment,) = parsed.attachments
-    assert attachment.rejected == "attachment is 1.5 MB, over the 1 MB limit (limits.max_attachment_bytes)"
+    assert attachment.rejected == "attachment is 1.5 MB, over the 1 MB limit (limits.max_attachment_mb)"
     assert (attachment.filename, attachment.payload, attachment.size) == ("big.docx", b"", int(1.5 * MIB))
     assert parsed.body_text == "see attached"
 
@@ -88,7 +88,7 @@ def test_unencoded_attachment_over_the_limit_is_rejected_at_its_real_size():
         + b"a,b\r\n" * 300_000
     )
     (attachment,) = parse_message(mixed([part]), limits=Limits(max_attachment_bytes=1 * MIB)).attachments
-    assert attachment.rejected == "attachment is 1.4 MB, over the 1 MB limit (limits.max_attachment_bytes)"
+    assert attachment.rejected == "attachment is 1.4 MB, over the 1 MB limit (limits.max_attachment_mb)"
     assert (attachment.size, attachment.payload) == (1_500_000, b"")
 
 

@@ -166,7 +166,7 @@ def _attachment(node: Node, ctype: str, filename: str | None, limits: Limits) ->
     payload = b"" if too_big else _payload(node.part)
     size = estimate if too_big else len(payload)
     if size > limit:
-        reason = over_size("attachment", size, limit, "max_attachment_bytes")
+        reason = over_size("attachment", size, limit, "max_attachment_mb")
         return ParsedAttachment(node.index, filename, ctype, b"", size, node.forwarded, reason)
     return ParsedAttachment(node.index, filename, ctype, payload, size, node.forwarded, None)
 

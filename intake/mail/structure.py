@@ -81,7 +81,7 @@ def check_raw(raw: bytes, limits: Limits) -> None:
     """Refuse, before parsing, a message over the size limit or with multipart nesting that is
     obviously deeper than allowed (the stdlib parser's cost grows with the square of that depth)."""
     if len(raw) > limits.max_message_bytes:
-        raise LimitExceeded(over_size("message", len(raw), limits.max_message_bytes, "max_message_bytes"))
+        raise LimitExceeded(over_size("message", len(raw), limits.max_message_bytes, "max_message_mb"))
     if (
         raw.lower().count(b"boundary") > limits.max_depth
         and _multipart_depth(raw, limits.max_depth) > limits.max_depth
