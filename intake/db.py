@@ -38,9 +38,15 @@ def make_engine(url: str) -> Engine:
 
 
 def _create_private_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does. An existing file is never opened here:
+    closing any descriptor of a SQLite file drops the POSIX locks this process holds on it."""
+    if path.exists():
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:  # created meanwhile by another process
+        pass
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
