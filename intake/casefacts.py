@@ -41,7 +41,7 @@ def build_facts(session: Session, *, config: Config, case: Case) -> CaseFacts:
         forms=forms,
         register=_register(session, org) if org else None,
         member=_is_member(session, case.sender),
-        other_departments=_other_departments(session, org, forms),
+        other_departments=_other_departments(session, case.id, forms),
         recruitment_periods=tuple((p.start, p.end) for p in config.membership.recruitment_periods),
         incident=read_confirmations([m.text for m in messages], [m.subject for m in messages])
         if mailbox.profile == "incident"
@@ -151,13 +151,14 @@ def _organisation(session: Session, case: Case, forms: tuple[FormFacts, ...]) ->
 
 
 def _register(session: Session, org: Organisation) -> RegisterFacts:
+    from intake.register import removed_last_time
+
     rows = session.exec(select(RegisteredPerson).where(RegisteredPerson.organisation_id == org.id)).all()
     people = tuple(PersonOnFile(p.name, p.email, p.status, p.poc) for p in rows)
-    last_removal = max((p.removed_at for p in rows if p.removed_at), default=None)
+    # Whom the previous accepted registration marked 廃止 (Q15) — not simply the latest removal on
+    # file, which may be older when the last registration removed nobody.
     removed = tuple(
-        PersonOnFile(p.name, p.email, p.status, p.poc)
-        for p in rows
-        if last_removal and p.removed_at == last_removal
+        PersonOnFile(p.name, p.email, p.status, p.poc) for p in removed_last_time(session, org.id) if p
     )
     return RegisterFacts(org.name, org.corporate_number, org.department, org.poc_email, people, removed)
 
@@ -179,9 +180,9 @@ def _is_member(session: Session, sender: str) -> bool:
     return bool(person or poc)
 
 
-def _other_departments(
-    session: Session, org: Organisation | None, forms: tuple[FormFacts, ...]
-) -> tuple[str, ...]:
+def _other_departments(session: Session, case_id: str, forms: tuple[FormFacts, ...]) -> tuple[str, ...]:
+    """Other departments of the applicant's organisation (same 法人番号, else same name) that are
+    members, or whose application is in another case still in hand (Q5: "already applied")."""
     from intake.register import org_key
 
     application = next((f for f in forms if f.document == "application"), None)
@@ -189,8 +190,21 @@ def _other_departments(
         return ()
     department = application.fields.get("department") or ""
     number = application.fields.get("corporate_number")
-    same = col(Organisation.name_key) == org_key(application.fields["org_name"])
+    key = org_key(application.fields["org_name"])
+    same = col(Organisation.name_key) == key
     if number:
         same = same | (col(Organisation.corporate_number) == number)
     rows = session.exec(select(Organisation).where(same, Organisation.is_member)).all()
-    return tuple(f"{o.name} {o.department}".strip() for o in rows if (o.department or "") != department)
+    found = [f"{o.name} {o.department}".strip() for o in rows if (o.department or "") != department]
+    applied = session.exec(
+        select(ApplicationForm)
+        .join(Case, col(Case.id) == ApplicationForm.case_id)
+        .where(ApplicationForm.case_id != case_id, col(Case.status).not_in(("rejected", "closed")))
+    ).all()
+    for form in applied:
+        same_org = (number and form.corporate_number == number) or (
+            form.org_name and org_key(form.org_name) == key
+        )
+        if same_org and (form.department or "") != department:
+            found.append(f"{form.org_name} {form.department or ''}".strip())
+    return tuple(dict.fromkeys(found))
