@@ -160,6 +160,13 @@ def test_poc_not_registered(staff) -> None:
     assert "（１０）POCとしての登録" in finding.message_ja
 
 
+def test_poc_unknown_gets_a_message_without_an_empty_name() -> None:
+    facts = good_case(app=None, staff=staff_form(person(1, poc="しない"), person(2)))
+    finding = only(run(facts), "poc_not_registered")
+    assert "（）" not in finding.message_ja
+    assert finding.message_ja.startswith("秘密を含む情報の受信を希望される場合は、担当者代表（POC）の方を")
+
+
 def test_poc_not_checked_when_secrets_not_wanted() -> None:
     facts = good_case(app=app_form(receive_secrets="希望しない"), staff=staff_form(person(1, poc="しない")))
     assert run_check("poc_not_registered", facts) == []

@@ -74,6 +74,7 @@ def poc_not_registered(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]
                 "poc_name": name or email or "",
                 "poc_email": email or "",
             },
+            variant=None if (name or email) else "unknown_poc",
         )
     ]
 
