@@ -58,7 +58,6 @@ STATED = {
     "non_member": "info",
     "individual_applicant": "info",
 }
-DOMAIN_MD = Path(__file__).resolve().parents[2] / "shared" / "spec" / "domain.md"
 
 
 def _raw() -> dict:
@@ -85,13 +84,6 @@ def test_severities_stated_by_domain_md(code: str, severity: str) -> None:
 
 def test_free_mail_variant_raises_individual_applicant_to_warning() -> None:
     assert _raw()["individual_applicant"]["variants"]["free_mail"]["severity"] == "warning"
-
-
-@pytest.mark.skipif(not DOMAIN_MD.exists(), reason="shared/spec/domain.md not present")
-def test_domain_md_lists_the_same_codes() -> None:
-    text = DOMAIN_MD.read_text(encoding="utf-8").split("## Rules", 1)[1].split("## Replies", 1)[0]
-    found = {m.group(1).split(":")[0] for m in re.finditer(r"^\| `([a-z_]+(?::[^`]*)?)`", text, re.M)}
-    assert found == set(DOMAIN_CODES)
 
 
 def test_every_placeholder_is_a_param_some_check_can_fill() -> None:
