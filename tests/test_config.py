@@ -90,3 +90,36 @@ def test_relative_paths_are_taken_from_the_config_folder(tmp_path):
     config = load_config(tmp_path / "config.toml")
     assert config.storage.archive_dir == tmp_path / "msgs"
     assert config.storage.database == f"sqlite:///{tmp_path.resolve()}/db/x.db"
+
+
+def test_the_example_configuration_loads_and_documents_every_key(monkeypatch):
+    from pathlib import Path
+
+    from pydantic import BaseModel
+
+    from intake.config import Config, load_config
+
+    example = Path(__file__).resolve().parent.parent / "config.example.toml"
+    monkeypatch.setenv("INTAKE_KYOGIKAI_PASSWORD", "not-a-real-one")
+    config = load_config(example)
+    assert [mb.name for mb in config.mailbox] == ["kyogikai", "anken"]
+
+    text = example.read_text(encoding="utf-8")
+
+    def keys(model: type[BaseModel]) -> set[str]:
+        found = set()
+        for name, field in model.model_fields.items():
+            found.add(name)
+            inner = getattr(field.annotation, "__args__", (field.annotation,))
+            for kind in inner:
+                sub = getattr(kind, "__args__", (kind,))[0] if hasattr(kind, "__args__") else kind
+                if isinstance(sub, type) and issubclass(sub, BaseModel):
+                    found |= keys(sub)
+        return found
+
+    undocumented = {
+        key
+        for key in keys(Config)
+        if f"{key} =" not in text and f"[{key}]" not in text and f"[[{key}]]" not in text
+    }
+    assert undocumented == set()
