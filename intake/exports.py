@@ -15,8 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlmodel import Session, col, select
 
 from intake import views
@@ -101,6 +99,9 @@ def write_xlsx(
     name beginning with ``=`` stays text, never a formula Excel would run."""
     rows = list(rows)
     names = list(columns or (rows[0].keys() if rows else ()))
+    from openpyxl import Workbook  # only when a spreadsheet is written: it is slow to import
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     book = Workbook()
     sheet = book.active
     sheet.title = title

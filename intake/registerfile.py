@@ -11,8 +11,6 @@ import csv
 import io
 from pathlib import Path
 
-import openpyxl
-
 from intake.classify import fold
 from intake.errors import IntakeError
 
@@ -48,6 +46,8 @@ def _csv_table(raw: bytes, path: Path) -> list[list]:
 
 
 def _xlsx_table(raw: bytes, path: Path) -> list[list]:
+    import openpyxl  # only for .xlsx: it is slow to import
+
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         return [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
