@@ -21,6 +21,7 @@ from intake.checks.facts import (
 )
 from intake.config import Config
 from intake.formstore import APPLICATION_KEYS, STAFF_KEYS
+from intake.limits import limits_from
 from intake.mail import parse_message
 from intake.models import Attachment, Case, Message
 from intake.records import ApplicationForm, Organisation, RegisteredPerson, StaffEntry
@@ -51,8 +52,6 @@ def build_facts(session: Session, *, config: Config, case: Case) -> CaseFacts:
 
 
 def _messages(session: Session, config: Config, case: Case) -> tuple[MessageFacts, ...]:
-    from intake.pipeline import limits_from
-
     archive = Archive(config.storage.archive_dir)
     rows = session.exec(
         select(Message)
@@ -73,7 +72,8 @@ def _messages(session: Session, config: Config, case: Case) -> tuple[MessageFact
 def _attachments(session: Session, case_id: str) -> tuple[AttachmentFacts, ...]:
     rows = session.exec(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)).all()
     return tuple(
-        AttachmentFacts(a.id, a.filename, a.format, a.encrypted, a.macro, a.state, a.document) for a in rows
+        AttachmentFacts(a.id, a.filename, a.format, a.encrypted, a.macro, a.state, a.document, a.detail)
+        for a in rows
     )
 
 

@@ -34,6 +34,7 @@ class StorageConfig(_Section):
     archive_dir: FilePath = Path("storage/messages")
     key_file: FilePath = Path("storage/intake.key")  # encrypts passwords phoned in ahead; mode 0600
     keep_decrypted: bool = False  # write decrypted documents under archive_dir/decrypted (off: memory only)
+    lock_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0  # wait this long for a busy SQLite database
 
 
 class DocumentsConfig(_Section):
@@ -90,6 +91,8 @@ class RepliesConfig(_Section):
     retry_base_seconds: Annotated[int, Field(ge=1)] = 60
     retry_max_seconds: Annotated[int, Field(ge=1)] = 14400
     max_attempts: Annotated[int, Field(ge=1)] = 10
+    # a reply taken by a sender that then died waits this long before another sender takes it
+    claim_lease_seconds: Annotated[int, Field(ge=1)] = 600
 
 
 class RecruitmentPeriod(_Section):
@@ -108,6 +111,12 @@ class LimitsConfig(_Section):
     max_attachment_mb: Annotated[float, Field(gt=0)] = 20.0
     max_parts: Annotated[int, Field(ge=1)] = 200
     max_depth: Annotated[int, Field(ge=1)] = 20
+    max_header_line_kb: Annotated[float, Field(ge=1)] = 64.0
+    # inside one attachment (a zip, or the zip a .docx is), counted while it is unpacked
+    max_unpacked_mb: Annotated[float, Field(gt=0)] = 50.0
+    max_ratio: Annotated[float, Field(ge=10)] = 200.0
+    max_zip_members: Annotated[int, Field(ge=1)] = 1000
+    max_xml_mb: Annotated[float, Field(gt=0)] = 10.0
 
 
 class ImapTuning(_Section):

@@ -3,6 +3,11 @@
 Any SQLAlchemy URL works; SQLite is the default. A SQLite file is created with mode 0600 (it
 holds personal data) and used in WAL mode, so the poller and staff commands can work side by side.
 The schema is built and upgraded only by the versioned migrations in ``intake/migrations``.
+
+On SQLite every transaction that may write begins with ``BEGIN IMMEDIATE``: it waits (up to
+``storage.lock_timeout_seconds``) for the one writer there may be, instead of starting as a reader
+and failing at once with "database is locked" when it tries to write after another process did.
+Commands that only read use :func:`reading` (plain ``BEGIN``), so they never wait for a writer.
 """
 
 from __future__ import annotations
@@ -25,16 +30,28 @@ from intake.errors import IntakeError
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
+READ_ONLY = "intake_read_only"
+
+
+def make_engine(url: str, *, lock_timeout: float = 30.0) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return create_engine(url)
     _create_private_file(Path(parsed.database))
-    engine = create_engine(url, connect_args={"timeout": 30})
-    event.listen(engine, "connect", _sqlite_pragmas)
+    engine = create_engine(url, connect_args={"timeout": lock_timeout})
+    event.listen(engine, "connect", lambda conn, _record: _sqlite_pragmas(conn, lock_timeout))
     # pysqlite's own transaction handling breaks SAVEPOINT: let SQLAlchemy emit BEGIN itself.
-    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    event.listen(engine, "begin", _begin)
     return engine
+
+
+def reading(engine: Engine) -> Engine:
+    """The same database for a command that only reads: its transactions never take the write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+def _begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def _create_private_file(path: Path) -> None:
@@ -49,13 +66,13 @@ def _create_private_file(path: Path) -> None:
         pass
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection, lock_timeout: float) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
     cursor.execute("PRAGMA secure_delete=ON")  # deleted rows (used password tokens) are overwritten
     cursor.close()
 

@@ -5,9 +5,12 @@ The command line turns each branch into one plain line and an exit code::
 
     IntakeError                      exit 1 unless said otherwise
     ├── ConfigError                  exit 2: the configuration file is wrong (names file, key, problem)
-    ├── SourceError                  a mailbox could not be read (unreachable, refused login, bad folder)
+    ├── SourceError                  a mailbox could not be read (unreachable, refused login, cut off)
+    ├── StorageError                 the archive or the database cannot be written now (disk full,
+    │                                database held by another program): the poll stops, nothing lost
     ├── MessageError                 one message could not be processed: it goes to quarantine
-    │   └── LimitExceeded            a configured size / count / depth limit was passed
+    │   └── LimitExceeded            a configured limit was passed (a message's, or what an
+    │                                attachment unpacks to: then only the attachment is refused)
     ├── DocumentError                an attachment could not be opened or read
     │   ├── WrongPassword            exit 3: the password did not open the file
     │   └── UnsupportedEncryption    the encryption is one we cannot open at all
@@ -31,6 +34,10 @@ class ConfigError(IntakeError):
 
 class SourceError(IntakeError):
     """A mailbox could not be reached, logged into or read."""
+
+
+class StorageError(IntakeError):
+    """The archive or the database cannot be written now; nothing was marked, the next poll retries."""
 
 
 class MessageError(IntakeError):

@@ -19,9 +19,10 @@ from intake import classify
 from intake.archive import Archive
 from intake.config import Config
 from intake.documents import convert_doc_to_docx, decrypt_office, find_soffice, open_zip, triage
-from intake.errors import DocumentError, NotFound, WrongPassword
-from intake.forms import extract_form, load_form_specs
+from intake.errors import DocumentError, LimitExceeded, NotFound, WrongPassword
+from intake.forms import ExtractedForm, extract_form, load_form_specs
 from intake.formstore import store_form
+from intake.limits import container_limits_from, limits_from
 from intake.mail import parse_message
 from intake.models import Attachment, AuditEntry, Case, Message
 
@@ -67,7 +68,6 @@ def pending_attachments(session: Session) -> list[PendingAttachment]:
 
 def attachment_bytes(session: Session, config: Config, attachment: Attachment) -> bytes:
     """The attachment's bytes, taken again from the archived message."""
-    from intake.pipeline import limits_from
 
     message = session.get(Message, attachment.message_pk)
     raw = Archive(config.storage.archive_dir).load(message.sha256)
@@ -87,7 +87,7 @@ def open_attachment(
     attachment.attempts += 1
     session.add(attachment)
     try:
-        documents = _decrypt(attachment, attachment_bytes(session, config, attachment), password)
+        documents = _decrypt(config, attachment, attachment_bytes(session, config, attachment), password)
     except WrongPassword:
         _audit(
             session,
@@ -102,16 +102,24 @@ def open_attachment(
         _audit(session, attachment, by, "unlock_failed", str(exc))
         _refresh(session, config, attachment.case_id)
         return OpenResult(attachment.id, attachment.case_id, False, attachment.state, [str(exc)])
+    except LimitExceeded as exc:
+        attachment.state, attachment.detail = "rejected", str(exc)
+        _audit(session, attachment, by, "unlock_failed", str(exc))
+        _refresh(session, config, attachment.case_id)
+        return OpenResult(attachment.id, attachment.case_id, False, attachment.state, [str(exc)])
     attachment.state = "decrypted"
     summary = read_documents(session, config=config, attachment=attachment, documents=documents)
-    _audit(session, attachment, by, "unlocked", f"opened ({via}); " + "; ".join(summary))
+    action = "unlocked" if attachment.state == "decrypted" else "unlocked_unreadable"
+    _audit(session, attachment, by, action, f"opened ({via}); " + "; ".join(summary))
     _refresh(session, config, attachment.case_id)
     return OpenResult(attachment.id, attachment.case_id, True, attachment.state, summary)
 
 
-def _decrypt(attachment: Attachment, data: bytes, password: str) -> list[tuple[str | None, bytes]]:
+def _decrypt(
+    config: Config, attachment: Attachment, data: bytes, password: str
+) -> list[tuple[str | None, bytes]]:
     if attachment.format == "zip":
-        members = open_zip(data, password)
+        members = open_zip(data, password, container_limits_from(config))
         return [(m.name, _maybe_decrypt(m.data, m.name, password)) for m in members]
     return [(attachment.filename, decrypt_office(data, password))]
 
@@ -139,6 +147,8 @@ def read_documents(
 
 
 def _read_one(session: Session, config: Config, attachment: Attachment, name: str | None, data: bytes) -> str:
+    """Read one document into the database; a Word file that cannot be read marks the attachment
+    ``failed`` (or ``rejected`` over a limit) with the reason, which the checks then report."""
     label = name or attachment.filename or "attachment"
     found = triage(data, name)
     if found.macro:
@@ -146,17 +156,16 @@ def _read_one(session: Session, config: Config, attachment: Attachment, name: st
         return f"{label}: macro-enabled document, not opened"
     if found.encrypted:
         return f"{label}: still encrypted with another password"
-    if found.format == "doc":
-        soffice = find_soffice(config.documents.soffice or None)
-        if soffice is None:
-            return f"{label}: old Word (.doc) file — LibreOffice is not installed, open it by hand"
-        data = convert_doc_to_docx(data, soffice=soffice)
-    elif found.format != "docx":
+    if found.format not in ("doc", "docx"):
         return f"{label}: {found.detail} — not a Word form"
     try:
-        form = extract_form(data, specs=_specs(config.rules_path))
-    except DocumentError as exc:
-        return f"{label}: {exc}"
+        form = _extract(config, found.format, data)
+    except (DocumentError, LimitExceeded) as exc:
+        attachment.state = "rejected" if isinstance(exc, LimitExceeded) else "failed"
+        attachment.detail = f"{label}: {exc}"
+        return attachment.detail
+    if form is None:
+        return f"{label}: old Word (.doc) file — LibreOffice is not installed, open it by hand"
     if form.document is None:
         return f"{label}: a Word document that is neither Council form"
     attachment.document = form.document
@@ -167,6 +176,16 @@ def _read_one(session: Session, config: Config, attachment: Attachment, name: st
     unit = "fields read" if form.document == "application" else "people read"
     problems = f", {len(form.problems)} not readable" if form.problems else ""
     return f"{DOCUMENT_NAMES[form.document]}: {read} {unit}{problems}"
+
+
+def _extract(config: Config, kind: str, data: bytes) -> ExtractedForm | None:
+    """The form in a .docx, or in a .doc converted by LibreOffice (None: LibreOffice is missing)."""
+    if kind == "doc":
+        soffice = find_soffice(config.documents.soffice or None)
+        if soffice is None:
+            return None
+        data = convert_doc_to_docx(data, soffice=soffice)
+    return extract_form(data, specs=_specs(config.rules_path), limits=container_limits_from(config))
 
 
 @lru_cache(maxsize=4)

@@ -18,11 +18,11 @@ from intake.checks import find_password
 from intake.config import Config, MailboxConfig
 from intake.documents import open_zip, triage
 from intake.errors import DocumentError, LimitExceeded, WrongPassword
-from intake.mail import Limits, ParsedAttachment, ParsedMessage, no_reply_reason, parse_message
+from intake.limits import container_limits_from, limits_from
+from intake.mail import ParsedAttachment, ParsedMessage, no_reply_reason, parse_message
 from intake.models import Attachment, AuditEntry, Case, Message
 from intake.opening import read_documents
 
-MB = 1024 * 1024
 ACTOR = "intake"
 
 
@@ -32,16 +32,6 @@ class Ingested:
     message_pk: int | None = None  # the stored message (for a duplicate: the one it repeats)
     created: bool = False
     duplicate: bool = False
-
-
-def limits_from(config: Config) -> Limits:
-    lim = config.limits
-    return Limits(
-        max_message_bytes=int(lim.max_message_mb * MB),
-        max_attachment_bytes=int(lim.max_attachment_mb * MB),
-        max_parts=lim.max_parts,
-        max_depth=lim.max_depth,
-    )
 
 
 def ingest(
@@ -157,7 +147,7 @@ def _open_plain(session: Session, config: Config, row: Attachment, payload: byte
         return
     try:
         if row.format == "zip":
-            documents = [(m.name, m.data) for m in open_zip(payload, None)]
+            documents = [(m.name, m.data) for m in open_zip(payload, None, container_limits_from(config))]
         else:
             documents = [(row.filename, payload)]
         read_documents(session, config=config, attachment=row, documents=documents)

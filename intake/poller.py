@@ -4,6 +4,12 @@ For every batch: each raw message is archived (on disk, flushed) first; each is 
 savepoint, and a message whose processing raises goes to the quarantine with its error instead;
 the source's cursor moves in the same transaction; the batch is committed; only then are the
 messages marked at the source. A crash at any point loses nothing and processes nothing twice.
+
+One poller per mailbox at a time (:class:`~intake.guards.MailboxLock`); a message that was in
+hand when the poller died twice is set aside in the quarantine (:class:`~intake.guards.InFlight`).
+An archive or database that cannot be written stops the mailbox's poll with a
+:class:`~intake.errors.StorageError` after committing what was done; nothing is marked that is
+not stored.
 """
 
 from __future__ import annotations
@@ -13,16 +19,23 @@ import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from intake.archive import Archive
 from intake.config import Config, MailboxConfig
-from intake.errors import IntakeError
-from intake.models import QuarantineEntry
+from intake.errors import IntakeError, MessageError, StorageError
+from intake.guards import InFlight, MailboxLock
+from intake.models import Message, QuarantineEntry
 from intake.pipeline import Ingested, ingest
 from intake.sources import Fetched, MailSource, open_source
 
 log = logging.getLogger(__name__)
+KILLED_TWICE = (
+    "processing this message stopped intake twice (the process was killed, for example out of "
+    "memory); it was set aside so that the rest of the mailbox goes on — `intake reprocess ID` "
+    "tries it again"
+)
 
 
 @dataclass
@@ -33,6 +46,7 @@ class PollReport:
     joined: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    skipped: str | None = None  # why the mailbox was not polled (another process polls it)
     case_ids: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -48,40 +62,86 @@ class Poller:
         self.archive = Archive(config.storage.archive_dir)
         self.stop = stop or threading.Event()
 
-    def poll(self, mailbox: MailboxConfig) -> PollReport:
+    def poll(self, mailbox: MailboxConfig, *, wait_seconds: float = 0.0) -> PollReport:
+        """Poll one mailbox; when another process polls it, wait up to ``wait_seconds`` for it to
+        finish, else skip it (``report.skipped`` says so)."""
         report = PollReport(mailbox=mailbox.name)
-        with open_source(mailbox, self.config) as source:
-            self._drain(source, mailbox, report)
+        lock = MailboxLock(self.config.storage.archive_dir, mailbox.name)
+        if not lock.acquire(wait_seconds=wait_seconds):
+            report.skipped = f"mailbox {mailbox.name}: another intake is polling it; skipped this time"
+            log.info("%s", report.skipped)
+            return report
+        inflight = InFlight(self.config.storage.archive_dir, mailbox.name)
+        try:
+            if left := inflight.open():
+                log.warning("mailbox %s: the last poll died while processing message %s", mailbox.name, left)
+            with open_source(mailbox, self.config) as source:
+                self._drain(source, mailbox, report, inflight)
+        finally:
+            inflight.close()
+            lock.release()
         log.info("polled %s: %s", mailbox.name, report.as_dict())
         return report
 
-    def _drain(self, source: MailSource, mailbox: MailboxConfig, report: PollReport) -> None:
+    def _drain(
+        self, source: MailSource, mailbox: MailboxConfig, report: PollReport, inflight: InFlight
+    ) -> None:
         with Session(self.engine) as session:
-            for batch in source.batches(session):
-                done = self._process_batch(session, mailbox, batch, report)
-                source.record(session, done)
-                session.commit()
-                source.mark_processed(done)
-                if len(done) < len(batch):  # stopped part-way
-                    return
+            try:
+                for batch in source.batches(session):
+                    done, failure = self._process_batch(session, mailbox, batch, report, inflight)
+                    source.record(session, done)
+                    session.commit()
+                    source.mark_processed(done)
+                    if failure is not None:
+                        raise failure
+                    if len(done) < len(batch):  # stopped part-way
+                        return
+            except OperationalError as exc:
+                session.rollback()
+                raise StorageError(f"mailbox {mailbox.name}: {database_problem(exc, self.config)}") from None
+            except StorageError:
+                session.rollback()
+                raise
 
     def _process_batch(
-        self, session: Session, mailbox: MailboxConfig, batch: list[Fetched], report: PollReport
-    ):
+        self,
+        session: Session,
+        mailbox: MailboxConfig,
+        batch: list[Fetched],
+        report: PollReport,
+        inflight: InFlight,
+    ) -> tuple[list[Fetched], StorageError | None]:
+        """Process what the stop flag allows; an archive that cannot be written ends the batch
+        (returned, to be raised once what was done is committed)."""
         done: list[Fetched] = []
         for fetched in batch:
             if self.stop.is_set():
                 break
-            self.process_one(session, mailbox, fetched, report)
+            try:
+                self.process_one(session, mailbox, fetched, report, inflight)
+            except ArchiveFull as exc:
+                return done, StorageError(f"mailbox {mailbox.name}: {exc}")
             done.append(fetched)
-        return done
+        return done, None
 
     def process_one(
-        self, session: Session, mailbox: MailboxConfig, fetched: Fetched, report: PollReport
+        self,
+        session: Session,
+        mailbox: MailboxConfig,
+        fetched: Fetched,
+        report: PollReport,
+        inflight: InFlight | None = None,
     ) -> Ingested | None:
         """Archive and process one message; None when it went to the quarantine."""
         report.fetched += 1
-        sha256 = self.archive.store(fetched.raw)
+        sha256 = self._store(fetched.raw)
+        if inflight is not None and inflight.killed_poller(sha256) and not _stored(session, mailbox, sha256):
+            self._quarantine(session, mailbox, fetched, sha256, MessageError(KILLED_TWICE))
+            report.quarantined += 1
+            return None
+        if inflight is not None:
+            inflight.begin(sha256)
         try:
             with session.begin_nested():
                 result = ingest(
@@ -93,10 +153,15 @@ class Poller:
                     source_ref=fetched.ref,
                     received_at=fetched.received_at,
                 )
+        except OperationalError:  # the database, not the message: stop the poll, keep the mail
+            raise
         except Exception as exc:  # one bad message must not stop the poll
             self._quarantine(session, mailbox, fetched, sha256, exc)
             report.quarantined += 1
             return None
+        finally:
+            if inflight is not None:
+                inflight.clear()
         if result.duplicate:
             report.duplicates += 1
         elif result.created:
@@ -105,6 +170,15 @@ class Poller:
         else:
             report.joined += 1
         return result
+
+    def _store(self, raw: bytes) -> str:
+        try:
+            return self.archive.store(raw)
+        except OSError as exc:
+            raise ArchiveFull(
+                f"archive_dir {self.archive.root}: a message cannot be stored ({exc.strerror or exc}); "
+                "nothing after it was processed or marked, the next poll catches up"
+            ) from None
 
     def _quarantine(
         self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str, exc: Exception
@@ -129,6 +203,27 @@ class Poller:
             if fetched.received_at is not None:
                 entry.received_at = fetched.received_at
             session.add(entry)
+
+
+class ArchiveFull(StorageError):
+    """The archive folder cannot be written (disk full, permissions)."""
+
+
+def _stored(session: Session, mailbox: MailboxConfig, sha256: str) -> bool:
+    query = select(Message.id).where(Message.mailbox == mailbox.name, Message.sha256 == sha256)
+    return session.exec(query.limit(1)).first() is not None
+
+
+def database_problem(exc: OperationalError, config: Config) -> str:
+    """A database error in plain words (no SQL, no parameters)."""
+    text = str(getattr(exc, "orig", exc))
+    if "locked" in text or "busy" in text:
+        wait = config.storage.lock_timeout_seconds
+        return (
+            f"the database is busy: another program has held it for more than {wait:g} s "
+            "(storage.lock_timeout_seconds); nothing was lost, the next poll catches up"
+        )
+    return f"the database cannot be written now ({text}); nothing was lost, the next poll catches up"
 
 
 def describe(exc: Exception) -> str:

@@ -10,40 +10,83 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
-from intake.config import Config
-from intake.errors import IntakeError
-from intake.poller import Poller
+from intake.config import Config, MailboxConfig
+from intake.errors import ConfigError, IntakeError
+from intake.passwords import purge_expired
+from intake.poller import Poller, PollReport, database_problem
+from intake.replies.sender import SendReport, send_due
 
 log = logging.getLogger(__name__)
 
 
-def poll_all(poller: Poller, config: Config) -> None:
-    """One tick: every mailbox, then the replies that are due."""
-    from intake.replies.sender import send_due
+@dataclass
+class RoundReport:
+    """What one round did: per mailbox, the failures in one line each, and the replies sent."""
 
-    for mailbox in config.mailbox:
+    reports: list[PollReport] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    sent: SendReport | None = None
+
+    @property
+    def skipped(self) -> list[str]:
+        return [r.skipped for r in self.reports if r.skipped]
+
+
+def poll_round(
+    poller: Poller, config: Config, mailboxes: list[MailboxConfig] | None = None, *, wait_seconds: float = 0.0
+) -> RoundReport:
+    """One round, the same for ``intake poll``, each tick of ``intake run`` and the demo: every
+    mailbox (one that fails is reported and the others are still polled), then the replies that
+    are due, then the passwords phoned in ahead whose time ran out."""
+    round_ = RoundReport()
+    for mailbox in config.mailbox if mailboxes is None else mailboxes:
         if poller.stop.is_set():
-            return
+            return round_
         try:
-            poller.poll(mailbox)
-        except IntakeError as exc:  # one unreachable mailbox must not stop the others
-            log.error("%s", exc)
-    if not poller.stop.is_set():
-        send_due(config=config, engine=poller.engine)
+            round_.reports.append(poller.poll(mailbox, wait_seconds=wait_seconds))
+        except ConfigError:
+            raise
+        except IntakeError as exc:
+            _failed(round_, str(exc))
+        except Exception as exc:  # a bug must not stop the other mailboxes either
+            log.debug("mailbox %s: internal error", mailbox.name, exc_info=True)
+            _failed(round_, f"mailbox {mailbox.name}: internal error ({exc.__class__.__name__}: {exc})")
+    if poller.stop.is_set():
+        return round_
+    try:
+        round_.sent = send_due(config=config, engine=poller.engine)
         forget_expired_passwords(poller.engine)
+    except OperationalError as exc:
+        _failed(round_, f"replies: {database_problem(exc, config)}")
+    return round_
 
 
-def forget_expired_passwords(engine) -> int:
+def _failed(round_: RoundReport, line: str) -> None:
+    round_.failures.append(line)
+
+
+def tick(poller: Poller, config: Config) -> RoundReport:
+    """One round of ``intake run``: its failures go to the log, the only place it reports to."""
+    try:
+        round_ = poll_round(poller, config)
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return RoundReport(failures=[str(exc)])
+    for line in round_.failures:
+        log.error("%s", line)
+    return round_
+
+
+def forget_expired_passwords(engine: Engine) -> int:
     """Passwords phoned in ahead whose time ran out are deleted even if no mail ever came."""
-    from sqlmodel import Session
-
-    from intake.passwords import purge_expired
-
     with Session(engine) as session:
         count = purge_expired(session)
         session.commit()
@@ -55,7 +98,7 @@ def serve(*, config: Config, engine: Engine) -> None:
     poller = Poller(config=config, engine=engine, stop=stop)
     scheduler = BlockingScheduler(timezone="Asia/Tokyo")
     scheduler.add_job(
-        poll_all,
+        tick,
         "interval",
         args=(poller, config),
         seconds=config.poll_interval,

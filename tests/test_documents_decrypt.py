@@ -33,6 +33,7 @@ from office_fixtures import (
 )
 
 from intake.documents import (
+    ContainerLimits,
     CorpusReport,
     ZipMember,
     _agile,
@@ -257,8 +258,8 @@ def test_zip_bomb_refused_before_reading(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(pyzipper.AESZipFile, "open", refuse)
     bomb = make_lying_zip("bomb.xml", b"<w/>" * 100, declared_size=3_000_000_000)
-    with pytest.raises(LimitExceeded, match="max_total_bytes"):
-        open_zip(bomb, None, max_total_bytes=50_000_000)
+    with pytest.raises(LimitExceeded, match="max_unpacked_mb"):
+        open_zip(bomb, None, ContainerLimits(max_unpacked_bytes=50_000_000))
 
 
 def test_member_larger_than_declared_is_not_returned() -> None:

@@ -24,7 +24,7 @@ from office_fixtures import (
     word_fib,
 )
 
-from intake.documents import Triage, check_zip_limits, triage
+from intake.documents import ContainerLimits, Triage, check_zip_limits, triage
 from intake.errors import DocumentError, LimitExceeded
 
 PASSWORD = "Tel-2026-0401"
@@ -161,28 +161,30 @@ def no_decompression(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_declared_size_over_limit_is_refused(no_decompression: None) -> None:
     bomb = make_lying_zip("big.xml", b"<w/>" * 10, declared_size=4_000_000_000)
-    with pytest.raises(LimitExceeded, match="max_total_bytes"):
-        check_zip_limits(bomb, max_total_bytes=100_000_000, max_ratio=1e12, max_members=10)
+    with pytest.raises(LimitExceeded, match="max_unpacked_mb"):
+        check_zip_limits(
+            bomb, ContainerLimits(max_unpacked_bytes=100_000_000, max_ratio=1e12, max_members=10)
+        )
 
 
 def test_ratio_over_limit_is_refused(no_decompression: None) -> None:
     bomb = make_lying_zip("zeros.bin", bytes(1000), declared_size=50_000_000)
     with pytest.raises(LimitExceeded, match="max_ratio"):
-        check_zip_limits(bomb, max_total_bytes=10**12, max_ratio=200, max_members=10)
+        check_zip_limits(bomb, ContainerLimits(max_unpacked_bytes=10**12, max_ratio=200, max_members=10))
 
 
 def test_real_compressible_zip_is_refused_by_ratio() -> None:
     bomb = make_plain_zip({"zeros.bin": bytes(20_000_000)})
     assert len(bomb) < 100_000
     with pytest.raises(LimitExceeded, match="expand"):
-        check_zip_limits(bomb, max_total_bytes=10**9, max_ratio=100, max_members=10)
+        check_zip_limits(bomb, ContainerLimits(max_unpacked_bytes=10**9, max_ratio=100, max_members=10))
 
 
 def test_member_count_limit(docx_bytes: bytes) -> None:
     many = make_plain_zip({f"{i}.txt": b"x" for i in range(5)})
-    with pytest.raises(LimitExceeded, match="max_members"):
-        check_zip_limits(many, max_total_bytes=10**6, max_ratio=100, max_members=4)
-    check_zip_limits(many, max_total_bytes=10**6, max_ratio=100, max_members=5)
+    with pytest.raises(LimitExceeded, match="max_zip_members"):
+        check_zip_limits(many, ContainerLimits(max_unpacked_bytes=10**6, max_ratio=100, max_members=4))
+    check_zip_limits(many, ContainerLimits(max_unpacked_bytes=10**6, max_ratio=100, max_members=5))
 
 
 def test_ordinary_docx_passes_default_limits(docx_bytes: bytes) -> None:
@@ -191,7 +193,9 @@ def test_ordinary_docx_passes_default_limits(docx_bytes: bytes) -> None:
 
 
 def test_small_repetitive_member_is_not_a_bomb(no_decompression: None) -> None:
-    check_zip_limits(make_lying_zip("styles.xml", bytes(100), declared_size=500_000), max_ratio=10)
+    check_zip_limits(
+        make_lying_zip("styles.xml", bytes(100), declared_size=500_000), ContainerLimits(max_ratio=10)
+    )
 
 
 def test_damaged_zip_limits_raise_document_error() -> None:

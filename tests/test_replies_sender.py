@@ -17,6 +17,7 @@ from smtp_server import (
 )
 from sqlmodel import Session
 
+from intake.config import parse_config
 from intake.models import utcnow
 from intake.records import OutboxReply
 from intake.replies import sender
@@ -104,6 +105,17 @@ def test_server_down_keeps_the_reply_queued_then_it_goes_once(workspace):
     assert up.state == "sent" and up.attempts == 2 and up.last_error is None
 
 
+def test_server_down_records_the_attempt_and_error_of_every_due_reply(workspace):
+    config = configure(workspace, port=free_port())  # nothing listens
+    engine = workspace.engine()
+    ids = [enqueue(workspace, config, message_id=f"m{i}@x") for i in range(3)]
+    report = send_due(config=config, engine=engine, now=utcnow())
+    assert report.retrying == ids and report.stopped
+    for reply_id in ids:
+        row = load(engine, reply_id)
+        assert row.state == "queued" and row.attempts == 1 and "connect" in row.last_error.lower()
+
+
 def test_4xx_is_retried_with_growing_waits_then_sent(workspace):
     handler = Recorder(data=["451 4.3.0 try again later", "452 4.3.1 insufficient storage"])
     with smtp_server(handler) as server:
@@ -143,7 +155,7 @@ def test_temporary_failures_give_up_after_the_attempt_limit(workspace):
 
 
 def test_backoff_is_capped():
-    config = type("C", (), {"replies": object()})()
+    config = parse_config({})
     assert sender.backoff(1, config) == timedelta(minutes=1)
     assert sender.backoff(4, config) == timedelta(minutes=8)
     assert sender.backoff(30, config) == timedelta(hours=4)
@@ -217,7 +229,7 @@ def test_crash_after_delivery_gives_one_recognisable_duplicate(workspace, monkey
         monkeypatch.setattr(sender, "_record", real_record)
         assert load(engine, reply_id).state == "queued"
         assert send_due(config=config, engine=engine, now=now + timedelta(minutes=1)).sent == []  # leased
-        assert send_due(config=config, engine=engine, now=now + sender.CLAIM_LEASE).sent == [reply_id]
+        assert send_due(config=config, engine=engine, now=now + timedelta(seconds=config.replies.claim_lease_seconds)).sent == [reply_id]
     ids = [d.message["Message-ID"] for d in server.handler.received]
     assert len(ids) == 2 and ids[0] == ids[1] == f"<{load(engine, reply_id).message_id}>"
 
@@ -251,7 +263,7 @@ def test_a_reply_claimed_by_another_sender_is_skipped(workspace, monkeypatch):
         reply_id = enqueue(workspace, config)
         now = utcnow()
         monkeypatch.setattr(sender, "_due_ids", lambda engine, now: [reply_id])  # both saw it due
-        assert sender._claim(engine, reply_id, now)  # the other sender (e.g. `intake run`) took it
+        assert sender._claim(engine, reply_id, now, timedelta(minutes=10))  # the other sender (e.g. `intake run`) took it
         report = send_due(config=config, engine=engine, now=now)
     assert report.sent == report.retrying == report.failed == []
     assert server.handler.received == [] and load(engine, reply_id).attempts == 0

@@ -80,4 +80,47 @@ def password_pending(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]:
     return [ctx.finding("password_pending", {"filename": join([_name(a) for a in found])})]
 
 
-CHECKS = (word_format_required, encryption_required, macro_enabled_document, password_pending)
+_FORM_SUFFIXES = (".docx", ".doc", ".zip")
+
+
+@check(
+    "attachment_unreadable",
+    "A file that could be the form was refused or could not be read: the sender must send it again.",
+)
+def attachment_unreadable(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]:
+    """A damaged, over-limit or otherwise unreadable Word file or zip counts as not received
+    (never acknowledged), until a later attachment of the same document is read."""
+    unreadable = [a for a in facts.attachments if _unreadable_form(a) and not _superseded(a, facts)]
+    if not unreadable:
+        return []
+    reasons = [f"{_name(a)}: {a.detail}" if a.detail else _name(a) for a in unreadable]
+    return [
+        ctx.finding(
+            "attachment_unreadable",
+            {"filename": join([_name(a) for a in unreadable]), "reason": join(reasons, "; ")},
+        )
+    ]
+
+
+def _unreadable_form(att: AttachmentFacts) -> bool:
+    if att.state not in ("failed", "rejected") or att.macro:
+        return False
+    named_like_form = (att.filename or "").lower().endswith(_FORM_SUFFIXES)
+    return att.format in (*WORD_FORMATS, "zip") or att.document is not None or named_like_form
+
+
+def _superseded(att: AttachmentFacts, facts: CaseFacts) -> bool:
+    """A later attachment was read as the same form (any form, when this one's kind is unknown)."""
+    return any(
+        form.attachment_id > att.id and (att.document is None or form.document == att.document)
+        for form in facts.forms
+    )
+
+
+CHECKS = (
+    word_format_required,
+    encryption_required,
+    macro_enabled_document,
+    password_pending,
+    attachment_unreadable,
+)

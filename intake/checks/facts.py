@@ -21,6 +21,7 @@ class AttachmentFacts:
     macro: bool
     state: str  # password_pending | decrypted | plain | rejected | failed
     document: str | None  # application | staff_registration | None (from the title once read, else the name)
+    detail: str = ""  # plain English: what was found, or why it could not be read
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Errors are one plain line on standard error, never a traceback with local values
 from __future__ import annotations
 
 import os
+import resource
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -43,6 +44,7 @@ from intake.cli import casecmds, democmd, mailcmds, replycmds, staffcmds, unlock
 
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; our own errors become one line on standard error and their exit code."""
+    no_core_dumps()
     try:
         app(args=argv)  # usage errors exit 2 and --help exits 0 inside
     except IntakeError as exc:
@@ -51,5 +53,13 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: one line, and the trace only when asked for
         if os.environ.get("INTAKE_DEBUG"):
             raise
-        typer.echo(f"intake: internal error ({exc.__class__.__name__}: {exc}); INTAKE_DEBUG=1 shows the trace", err=True)
+        typer.echo(
+            f"intake: internal error ({exc.__class__.__name__}: {exc}); INTAKE_DEBUG=1 shows the trace",
+            err=True,
+        )
         sys.exit(1)
+
+
+def no_core_dumps() -> None:
+    """A crashing intake must not leave its memory (a typed password, a decrypted form) on disk."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

@@ -38,7 +38,7 @@ def queue(
 ) -> None:
     """The review queue, newest first."""
     rt = ctx.obj
-    with Session(rt.ready_engine()) as session:
+    with Session(rt.reading_engine()) as session:
         items = views.queue(session, status=status, kind=kind, mailbox=mailbox, org=org)
     if as_json:
         rt.print_json(items)
@@ -77,7 +77,7 @@ def show(
 ) -> None:
     """One case, whole: messages, attachments, fields, findings, notes, history."""
     rt = ctx.obj
-    with Session(rt.ready_engine()) as session:
+    with Session(rt.reading_engine()) as session:
         case = views.case_detail(session, case_id)
         history = [(views.jst(e.at), e.by, e.action, e.detail) for e in audit_entries(session, case_id)]
     if as_json:

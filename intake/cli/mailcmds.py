@@ -13,9 +13,9 @@ from intake import views
 from intake.cli import app
 from intake.cli.runtime import add_row
 from intake.db import upgrade
-from intake.errors import SourceError
 from intake.poller import Poller
 from intake.quarantine import open_entries, reprocess
+from intake.service import poll_round
 
 
 @app.command()
@@ -35,45 +35,51 @@ def poll(
     ctx: typer.Context,
     mailbox: Annotated[str | None, typer.Option("--mailbox", help="Poll only this mailbox.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for another intake polling the same mailbox.")
+    ] = 600.0,
 ) -> None:
     """Fetch and process every new message once, send the replies that are due, then exit.
 
     A mailbox that cannot be read is reported in one line and the others are still polled;
-    the exit code is then 1."""
-    from intake.replies.sender import send_due
-    from intake.service import forget_expired_passwords
-
+    the exit code is then 1. A mailbox another intake is polling is waited for (--wait), then
+    skipped with one line."""
     rt = ctx.obj
     config = rt.config
     targets = [config.get_mailbox(mailbox)] if mailbox else config.mailbox
-    engine = rt.ready_engine()
-    poller = Poller(config=config, engine=engine)
-    reports, failures = [], []
-    for mb in targets:
-        try:
-            reports.append(poller.poll(mb))
-        except SourceError as exc:
-            failures.append(str(exc))
-    sent = send_due(config=config, engine=engine)
-    forget_expired_passwords(engine)
+    round_ = poll_round(Poller(config=config, engine=rt.ready_engine()), config, targets, wait_seconds=wait)
+    sent = round_.sent
     if as_json:
         rt.print_json(
-            {"mailboxes": [r.as_dict() for r in reports], "replies": sent.as_dict(), "errors": failures}
+            {
+                "mailboxes": [r.as_dict() for r in round_.reports if not r.skipped],
+                "replies": sent.as_dict() if sent else None,
+                "errors": round_.failures,
+                "skipped": round_.skipped,
+            }
         )
     else:
-        for r in reports:
-            rt.out.print(
-                f"{r.mailbox}: {r.fetched} fetched, {r.created} new cases, {r.joined} joined cases, "
-                f"{r.duplicates} duplicates, {r.quarantined} quarantined"
-            )
-        if sent.sent or sent.retrying or sent.failed:
-            rt.out.print(
-                f"replies: {len(sent.sent)} sent, {len(sent.retrying)} to retry, {len(sent.failed)} failed"
-            )
-    for line in failures:
+        _print_round(rt, round_)
+    for line in round_.failures:
         rt.err.print(f"intake: {line}", markup=False, highlight=False)
-    if failures:
+    if round_.failures:
         raise typer.Exit(1)
+
+
+def _print_round(rt, round_) -> None:
+    for r in round_.reports:
+        if r.skipped:
+            rt.out.print(r.skipped, markup=False)
+            continue
+        rt.out.print(
+            f"{r.mailbox}: {r.fetched} fetched, {r.created} new cases, {r.joined} joined cases, "
+            f"{r.duplicates} duplicates, {r.quarantined} quarantined"
+        )
+    sent = round_.sent
+    if sent and (sent.sent or sent.retrying or sent.failed):
+        rt.out.print(
+            f"replies: {len(sent.sent)} sent, {len(sent.retrying)} to retry, {len(sent.failed)} failed"
+        )
 
 
 @app.command()
@@ -91,7 +97,7 @@ def quarantine(
 ) -> None:
     """Messages that could not be processed, with the reason."""
     rt = ctx.obj
-    with Session(rt.ready_engine()) as session:
+    with Session(rt.reading_engine()) as session:
         items = [views.quarantine_item(q) for q in open_entries(session)]
     if as_json:
         rt.print_json(items)

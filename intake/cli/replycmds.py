@@ -61,7 +61,7 @@ def outbox(
     if ctx.invoked_subcommand is not None:
         return
     rt = ctx.obj
-    with Session(rt.ready_engine()) as session:
+    with Session(rt.reading_engine()) as session:
         items = [reply_item(r) for r in list_replies(session, state=state)]
     if as_json:
         rt.print_json(items)
@@ -90,7 +90,7 @@ def show_reply(
 ) -> None:
     """One reply with its body, e.g. to read it before releasing it."""
     rt = ctx.obj
-    with Session(rt.ready_engine()) as session:
+    with Session(rt.reading_engine()) as session:
         reply = session.get(OutboxReply, reply_id)
         if reply is None:
             raise NotFound(f"no reply {reply_id} in the outbox")

@@ -16,7 +16,7 @@ from rich.text import Text
 from sqlalchemy import Engine
 
 from intake.config import Config, load_config
-from intake.db import make_engine, require_current
+from intake.db import make_engine, reading, require_current
 
 
 @dataclass
@@ -34,12 +34,17 @@ class Runtime:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.config.storage.database)
+        storage = self.config.storage
+        return make_engine(storage.database, lock_timeout=storage.lock_timeout_seconds)
 
     def ready_engine(self) -> Engine:
         """The engine of a database whose schema is current (else: run `intake init`)."""
         require_current(self.engine)
         return self.engine
+
+    def reading_engine(self) -> Engine:
+        """:meth:`ready_engine` for a command that only reads (it never waits for the poller)."""
+        return reading(self.ready_engine())
 
     @property
     def by(self) -> str:

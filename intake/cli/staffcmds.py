@@ -92,7 +92,7 @@ def audit(
 ) -> None:
     """The append-only record of staff actions (of one case, or all)."""
     rt: Runtime = ctx.obj
-    with Session(rt.ready_engine()) as session:
+    with Session(rt.reading_engine()) as session:
         items = [_audit_item(e) for e in staff.audit_entries(session, case_id)]
     if as_json:
         rt.print_json(items)
@@ -149,7 +149,7 @@ def register_show(
 ) -> None:
     """One organisation (every department of it) and everyone registered, removed people included."""
     rt: Runtime = ctx.obj
-    with Session(rt.ready_engine()) as session:
+    with Session(rt.reading_engine()) as session:
         found = register.find_organisations(session, org)
         if not found:
             raise NotFound(f"no organisation {org!r} on the register")
@@ -198,7 +198,7 @@ def register_export(ctx: typer.Context, fmt: FormatOpt = Format.csv, output: Out
     """The register as a register file (active people only): imports back unchanged."""
     rt: Runtime = ctx.obj
     _check_output(fmt, output)
-    with Session(rt.ready_engine()) as session:
+    with Session(rt.reading_engine()) as session:
         rows = register.register_rows(session)
     _emit(rt, rows, register.REGISTER_COLUMNS, fmt, output, title="register")
 
@@ -208,7 +208,7 @@ def roster_export(ctx: typer.Context, fmt: FormatOpt = Format.csv, output: Outpu
     """The public member roster: organisation, 区分, 分野, participation class; never personal data."""
     rt: Runtime = ctx.obj
     _check_output(fmt, output)
-    with Session(rt.ready_engine()) as session:
+    with Session(rt.reading_engine()) as session:
         rows = exports.roster_rows(session)
     _emit(rt, rows, exports.ROSTER_COLUMNS, fmt, output, title="roster")
 
@@ -218,7 +218,7 @@ def export_queue(ctx: typer.Context, fmt: FormatOpt = Format.xlsx, output: Outpu
     """The queue as a spreadsheet: one row per case."""
     rt: Runtime = ctx.obj
     _check_output(fmt, output)
-    with Session(rt.ready_engine()) as session:
+    with Session(rt.reading_engine()) as session:
         rows = exports.queue_export_rows(session)
     _emit(rt, rows, exports.QUEUE_COLUMNS, fmt, output, title="queue")
 

@@ -64,6 +64,10 @@ def _unlock_once(rt: Runtime, attachment_id: int, password: str) -> None:
     result = _attempt(rt, attachment_id, password)
     if result.opened:
         _print_opened(rt, result)
+        if result.state in ("failed", "rejected"):
+            raise DocumentError(
+                f"attachment {attachment_id} opened, but it could not be read ({result.state})"
+            )
         return
     if result.state == "password_pending":
         raise WrongPassword(f"{WRONG_JA_EN}: attachment {attachment_id} stays pending")

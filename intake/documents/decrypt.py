@@ -42,22 +42,14 @@ from msoffcrypto import exceptions as mso
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from intake.documents import _agile
-from intake.documents.triage import (
-    DEFAULT_MAX_MEMBERS,
-    DEFAULT_MAX_RATIO,
-    DEFAULT_MAX_TOTAL_BYTES,
-    WORD_FIB_IDENT,
-    check_zip_limits,
-    ooxml_encryption_scheme,
-    read_fib_flags,
-)
-from intake.errors import DocumentError, LimitExceeded, UnsupportedEncryption, WrongPassword
+from intake.documents.containers import ContainerLimits, check_zip_limits, read_member
+from intake.documents.triage import WORD_FIB_IDENT, ooxml_encryption_scheme, read_fib_flags
+from intake.errors import DocumentError, UnsupportedEncryption, WrongPassword
 
 logging.getLogger("msoffcrypto").setLevel(logging.WARNING)
 
 WRONG_PASSWORD = "the password does not open this file"
 _MAX_DESCRIPTOR = 1024 * 1024
-_CHUNK = 64 * 1024
 
 
 def decrypt_office(data: bytes, password: str) -> bytes:
@@ -211,23 +203,19 @@ class ZipMember:
 
 
 def open_zip(
-    data: bytes,
-    password: str | None,
-    *,
-    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
-    max_ratio: float = DEFAULT_MAX_RATIO,
-    max_members: int = DEFAULT_MAX_MEMBERS,
+    data: bytes, password: str | None, limits: ContainerLimits = ContainerLimits()
 ) -> list[ZipMember]:
     """Extract the files of a plain, ZipCrypto or WinZip-AES zip into memory.
 
     The declared sizes are checked first (:func:`check_zip_limits`); reading then never takes
-    more than a member's declared size nor more than ``max_total_bytes`` in all. Directories
+    more than a member's declared size nor more than ``limits.max_unpacked_bytes`` in all, and
+    stops as soon as a member inflates faster than ``limits.max_ratio``. Directories
     are skipped; names lose any folder part. Names written without the UTF-8 flag (Japanese
     Windows tools) are decoded as UTF-8 if they are valid UTF-8, else as cp932. A missing or
     wrong password raises :class:`WrongPassword`; a non-ASCII password is tried as UTF-8 and
     then as cp932 bytes.
     """
-    check_zip_limits(data, max_total_bytes=max_total_bytes, max_ratio=max_ratio, max_members=max_members)
+    check_zip_limits(data, limits)
     try:
         zf = pyzipper.AESZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, pyzipper.BadZipFile, ValueError, OSError, NotImplementedError) as exc:
@@ -238,9 +226,9 @@ def open_zip(
             raise WrongPassword("this zip is password-protected and no password was given")
         candidates = _password_candidates(password)
         members: list[ZipMember] = []
-        budget = max_total_bytes
+        budget = limits.max_unpacked_bytes
         for index, info in enumerate(infos, start=1):
-            content = _read_member(zf, info, candidates, budget)
+            content = _read_member(zf, info, candidates, budget, limits)
             budget -= len(content)
             members.append(ZipMember(member_name(info, index), content))
     return members
@@ -261,12 +249,19 @@ def _password_candidates(password: str | None) -> list[bytes]:
 
 
 def _read_member(
-    zf: pyzipper.AESZipFile, info: zipfile.ZipInfo, candidates: list[bytes], budget: int
+    zf: pyzipper.AESZipFile,
+    info: zipfile.ZipInfo,
+    candidates: list[bytes],
+    budget: int,
+    limits: ContainerLimits,
 ) -> bytes:
     encrypted = bool(info.flag_bits & 0x1)
+    what = f"the file {member_name(info, 0)!r} in the zip"
     for pwd in candidates if encrypted else [b""]:
         try:
-            return _read_capped(zf, info, pwd or None, budget)
+            return read_member(
+                lambda pwd=pwd: zf.open(info, pwd=pwd or None), info, cap=budget, limits=limits, what=what
+            )
         except RuntimeError:  # pyzipper: bad password / password required
             continue
         except (zipfile.BadZipFile, pyzipper.BadZipFile, zlib.error, EOFError, OSError) as exc:
@@ -278,22 +273,6 @@ def _read_member(
                 "the zip uses a compression or encryption method that cannot be read"
             ) from exc
     raise WrongPassword("the password does not open this zip")
-
-
-def _read_capped(zf: pyzipper.AESZipFile, info: zipfile.ZipInfo, pwd: bytes | None, budget: int) -> bytes:
-    """Read one member, never more than its declared size nor the remaining budget."""
-    limit = min(info.file_size, budget)
-    chunks: list[bytes] = []
-    taken = 0
-    with zf.open(info, pwd=pwd) as stream:
-        while chunk := stream.read(min(_CHUNK, limit - taken + 1)):
-            taken += len(chunk)
-            if taken > limit:
-                raise LimitExceeded(
-                    "a file in the zip is larger than declared or than the size limit (max_total_bytes)"
-                )
-            chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def member_name(info: zipfile.ZipInfo, index: int) -> str:

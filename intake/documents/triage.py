@@ -2,8 +2,6 @@
 
 The checks are cheap and never decrypt or decompress more than two tiny OOXML index parts
 (``[Content_Types].xml`` and ``_rels/.rels``, each capped at :data:`_INDEX_PART_CAP` bytes).
-:func:`check_zip_limits` guards against zip bombs from the declared sizes in the central
-directory alone.
 """
 
 from __future__ import annotations
@@ -15,18 +13,11 @@ from dataclasses import dataclass
 import msoffcrypto
 import olefile
 
-from intake.errors import DocumentError, LimitExceeded
+from intake.errors import DocumentError
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 WORD_FIB_IDENT = 0xA5EC
-
-DEFAULT_MAX_TOTAL_BYTES = 100 * 1024 * 1024
-DEFAULT_MAX_RATIO = 200.0
-DEFAULT_MAX_MEMBERS = 1000
-#: Members (and archives) declaring less than this are exempt from the ratio check: a few
-#: kilobytes of repetitive XML legitimately compress 100:1 and are harmless.
-RATIO_FLOOR_BYTES = 1024 * 1024
 
 _INDEX_PART_CAP = 512 * 1024
 _STRICT_RELATIONSHIP = b"purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
@@ -276,48 +267,3 @@ def _triage_ooxml(zf: zipfile.ZipFile, names: set[str]) -> Triage:
         )
         return Triage("other", False, macro, detail)
     return Triage("other", False, macro, "Office Open XML package that is not a Word document")
-
-
-def check_zip_limits(
-    data: bytes,
-    *,
-    max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
-    max_ratio: float = DEFAULT_MAX_RATIO,
-    max_members: int = DEFAULT_MAX_MEMBERS,
-) -> None:
-    """Refuse a zip bomb from the sizes its central directory declares; nothing is decompressed.
-
-    Raises :class:`LimitExceeded` naming the limit passed: more than ``max_members`` entries,
-    more than ``max_total_bytes`` declared uncompressed, or an expansion ratio above
-    ``max_ratio`` for any member (or the whole archive) declaring at least
-    :data:`RATIO_FLOOR_BYTES`. A zip whose directory cannot be read raises
-    :class:`DocumentError`. Python's ``zipfile`` never returns more than a member's declared
-    size, so the declared sizes bound what a later read can produce.
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as exc:
-        raise DocumentError("the zip file is damaged and cannot be read") from exc
-    if len(infos) > max_members:
-        raise LimitExceeded(
-            f"the zip holds {len(infos):,} entries, more than the limit of {max_members:,} (max_members)"
-        )
-    total = sum(info.file_size for info in infos)
-    if total > max_total_bytes:
-        raise LimitExceeded(
-            f"the zip declares {total:,} bytes once unpacked, more than the limit of {max_total_bytes:,} (max_total_bytes)"
-        )
-    for info in infos:
-        _check_ratio(info.file_size, info.compress_size, max_ratio, "one of its files")
-    _check_ratio(total, sum(info.compress_size for info in infos), max_ratio, "the zip as a whole")
-
-
-def _check_ratio(declared: int, compressed: int, max_ratio: float, what: str) -> None:
-    if declared < RATIO_FLOOR_BYTES:
-        return
-    ratio = declared / max(compressed, 1)
-    if ratio > max_ratio:
-        raise LimitExceeded(
-            f"{what} would expand {ratio:,.0f} times when unpacked, more than the limit of {max_ratio:g} (max_ratio)"
-        )

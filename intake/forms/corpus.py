@@ -57,8 +57,7 @@ def report_file(path: Path) -> FileReport:
     """The report of one file; errors are caught and reported, never raised."""
     report = FileReport(path.name)
     try:
-        document = open_docx(path.read_bytes())
-        body = read_body(document.element.body)
+        body = read_body(open_docx(path.read_bytes()))
     except DocumentError as exc:
         report.error = str(exc)
         return report

@@ -8,25 +8,24 @@ describes. What could not be read is listed in ``problems`` in plain English; no
 from __future__ import annotations
 
 import functools
-import io
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import docx
+from lxml import etree
 
+from intake.documents.containers import ContainerLimits
+from intake.documents.ooxml import STRICT_MESSAGE, read_main_part
 from intake.errors import DocumentError
 from intake.forms.docxml import Block, Body, Cell, Paragraph, Row, Table, read_body
-from intake.forms.inline import Piece
+from intake.forms.inline import Piece, w
 from intake.forms.matching import LabelIndex, split_pairs, title_key
 from intake.forms.normalize import parse_japanese_date
 from intake.forms.spec import FieldSpec, FormSpec, FormSpecs
 from intake.forms.staff import Column, People, cell_under, wide_header
 from intake.forms.values import FieldValue, read_value
 
-STRICT_MESSAGE = "Strict Open XML documents are not supported; ask for a normal .docx"
-MAX_UNCOMPRESSED = 100 * 1024 * 1024
+__all__ = ["STRICT_MESSAGE", "ExtractedForm", "FieldProblem", "extract_form", "open_docx", "read_docx_body"]
 
 
 @dataclass
@@ -61,47 +60,35 @@ class ExtractedForm:
 
 
 def extract_form(
-    docx_bytes: bytes, *, specs: FormSpecs, max_uncompressed: int = MAX_UNCOMPRESSED
+    docx_bytes: bytes, *, specs: FormSpecs, limits: ContainerLimits = ContainerLimits()
 ) -> ExtractedForm:
-    """Read one .docx. Raises DocumentError when it cannot be opened at all."""
-    body = read_docx_body(docx_bytes, max_uncompressed=max_uncompressed)
-    found = identify(body.blocks, specs)
-    if found is None:
-        return ExtractedForm(None, None, None, None)
-    spec, title = found
-    others = [other for other in specs if other.id != spec.id]
-    return _FormReader(spec, others).read(body.blocks, title)
+    """Read one .docx. Raises DocumentError when it cannot be opened at all, LimitExceeded when
+    its text is over ``limits``."""
+    try:
+        body = read_docx_body(docx_bytes, limits=limits)
+        found = identify(body.blocks, specs)
+        if found is None:
+            return ExtractedForm(None, None, None, None)
+        spec, title = found
+        others = [other for other in specs if other.id != spec.id]
+        return _FormReader(spec, others).read(body.blocks, title)
+    except RecursionError:
+        raise DocumentError("the document nests tables or controls too deeply to be a form") from None
 
 
-def read_docx_body(data: bytes, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> Body:
+def read_docx_body(data: bytes, *, limits: ContainerLimits = ContainerLimits()) -> Body:
     """Open a .docx (with clear errors) and read its body."""
-    document = open_docx(data, max_uncompressed=max_uncompressed)
-    return read_body(document.element.body)
+    return read_body(open_docx(data, limits=limits))
 
 
-def open_docx(data: bytes, *, max_uncompressed: int = MAX_UNCOMPRESSED) -> Any:
-    """python-docx's Document, or DocumentError in plain words."""
-    if data[:4] == b"\xd0\xcf\x11\xe0":
-        raise DocumentError("not a .docx: an encrypted Word file or an old binary Word 97-2003 document")
-    if data[:4] != b"PK\x03\x04":
-        raise DocumentError("not a Word .docx file")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(i.file_size for i in archive.infolist()) > max_uncompressed:
-                raise DocumentError(
-                    f"the .docx expands to more than {max_uncompressed // 2**20} MB; not opened"
-                )
-            rels = archive.read("_rels/.rels") if "_rels/.rels" in archive.namelist() else b""
-    except zipfile.BadZipFile as exc:
-        raise DocumentError(f"damaged .docx (the zip cannot be read: {exc})") from None
-    if b"purl.oclc.org/ooxml" in rels:
-        raise DocumentError(STRICT_MESSAGE)
-    try:
-        return docx.Document(io.BytesIO(data))
-    except Exception as exc:  # python-docx raises KeyError, ValueError, PackageNotFoundError, lxml errors
-        if "macroEnabled" in str(exc):
-            raise DocumentError("macro-enabled Word document (.docm): not opened") from None
-        raise DocumentError(f"the .docx cannot be opened ({type(exc).__name__}: {exc})") from None
+def open_docx(data: bytes, *, limits: ContainerLimits = ContainerLimits()) -> etree._Element:
+    """The ``w:body`` element of a .docx's main document part, read under ``limits``
+    (:func:`intake.documents.ooxml.read_main_part`), or DocumentError in plain words."""
+    root = read_main_part(data, limits)
+    body = root.find(w("body"))
+    if body is None:
+        raise DocumentError("the .docx has no document body (it is not a Word document)")
+    return body
 
 
 def identify(blocks: list[Block], specs: Iterable[FormSpec]) -> tuple[FormSpec, str] | None:

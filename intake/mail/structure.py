@@ -35,6 +35,7 @@ class Limits:
     max_attachment_bytes: int = 20 * MIB
     max_parts: int = 200
     max_depth: int = 20
+    max_header_line_bytes: int = 64 * 1024
 
 
 class Node(NamedTuple):
@@ -78,15 +79,31 @@ def depth_error(limits: Limits) -> LimitExceeded:
 
 
 def check_raw(raw: bytes, limits: Limits) -> None:
-    """Refuse, before parsing, a message over the size limit or with multipart nesting that is
-    obviously deeper than allowed (the stdlib parser's cost grows with the square of that depth)."""
+    """Refuse, before parsing, a message over the size limit, with a header line longer than any
+    mail program writes, or with multipart nesting that is obviously deeper than allowed (the
+    stdlib parser's cost grows with the square of that depth)."""
     if len(raw) > limits.max_message_bytes:
         raise LimitExceeded(over_size("message", len(raw), limits.max_message_bytes, "max_message_mb"))
+    _check_header_lines(raw, limits.max_header_line_bytes)
     if (
         raw.lower().count(b"boundary") > limits.max_depth
         and _multipart_depth(raw, limits.max_depth) > limits.max_depth
     ):
         raise depth_error(limits)
+
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+def _check_header_lines(raw: bytes, limit: int) -> None:
+    """RFC 5322 lines stop at 998 characters; a header line of ``limit`` bytes is hostile."""
+    end = _HEADER_END.search(raw)
+    head = raw[: end.start()] if end else raw
+    if len(head) <= limit:
+        return
+    longest = max(len(line) for line in head.split(b"\n"))
+    if longest > limit:
+        raise LimitExceeded(over_size("a header line", longest, limit, "max_header_line_kb"))
 
 
 def _multipart_depth(raw: bytes, cap: int) -> int:

@@ -1,8 +1,9 @@
 """Delivering queued replies over SMTP (aiosmtplib), one at a time, with retries.
 
 Each due reply (``queued``, ``next_attempt_at`` ≤ now) is first *claimed*: one conditional UPDATE
-moves its ``next_attempt_at`` ``CLAIM_LEASE`` ahead and is committed before connecting, so a second
-sender running at the same moment (``intake run`` and ``intake send``) skips it. Then the SMTP
+moves its ``next_attempt_at`` ``[replies] claim_lease_seconds`` ahead and is committed before
+connecting, so a second sender running at the same moment (``intake run`` and ``intake send``)
+skips it. Then the SMTP
 transaction runs, and its outcome is committed at once, reply by reply:
 
 - accepted → ``sent``, with ``sent_at`` and the server's answer in ``server_reply``;
@@ -11,12 +12,13 @@ transaction runs, and its outcome is committed at once, reply by reply:
   after ``max_attempts`` tries → ``failed``;
 - permanent refusal (a 5xx answer, the recipient refused) → ``failed`` at once, with ``last_error``.
 
-A problem with the server itself (connection, TLS, login) also ends the round: the other replies
-stay due and are tried at the next one. In ``off`` mode nothing is sent.
+A problem with the server itself (connection, TLS, login, timeout) ends the round: every other
+due reply records the same attempt and error without another connection, and all are tried again
+after their backoff. In ``off`` mode nothing is sent.
 
 **Crash guarantee.** If the process dies — or the database cannot be written — after the server
 accepted a reply and before ``sent`` was recorded, the reply is still ``queued`` and goes again once
-its lease has passed. The recipient then gets at most one duplicate per such crash, and it is
+its lease (``claim_lease_seconds``) has passed. The recipient then gets at most one duplicate per such crash, and it is
 recognisable: the Message-ID is fixed when the reply is queued, so the copy carries the same one
 (many mail systems drop it on that basis). A reply is never lost, and never sent twice otherwise.
 
@@ -44,11 +46,6 @@ from intake.replies.outbox import as_utc
 
 log = logging.getLogger(__name__)
 
-# Defaults; ``[replies] retry_base_seconds``, ``retry_max_seconds`` and ``max_attempts`` override them.
-RETRY_BASE_SECONDS = 60
-RETRY_MAX_SECONDS = 4 * 3600
-MAX_ATTEMPTS = 10  # 1+2+4+…+128+240 min: about 8 hours of trying
-CLAIM_LEASE = timedelta(minutes=10)  # longer than any SMTP session with the configured timeouts
 BATCH_LIMIT = 200
 
 
@@ -85,27 +82,43 @@ def send_due(*, config: Config, engine: Engine, now: datetime | None = None) -> 
         log.error("replies not sent: %s", exc)
         report.stopped = str(exc)
         return report
-    for reply_id in _due_ids(engine, now):
-        if not _claim(engine, reply_id, now):
+    lease = timedelta(seconds=config.replies.claim_lease_seconds)
+    due = _due_ids(engine, now)
+    for position, reply_id in enumerate(due):
+        if not _claim(engine, reply_id, now, lease):
             continue  # another sender took it
         outcome = _attempt(engine, config, reply_id, password)
-        state = _record(engine, config, reply_id, outcome, now)
-        getattr(report, {"sent": "sent", "queued": "retrying", "failed": "failed"}[state]).append(reply_id)
+        _note(report, reply_id, _record(engine, config, reply_id, outcome, now))
         if outcome.stop_round:
             report.stopped = outcome.detail
+            _record_rest(engine, config, due[position + 1 :], outcome, now, lease, report)
             break
     return report
 
 
+def _record_rest(
+    engine: Engine,
+    config: Config,
+    rest: list[int],
+    outcome: Outcome,
+    now: datetime,
+    lease: timedelta,
+    report: SendReport,
+) -> None:
+    """The server is down for every reply of the round: each due one records the attempt."""
+    for reply_id in rest:
+        if _claim(engine, reply_id, now, lease):
+            _note(report, reply_id, _record(engine, config, reply_id, outcome, now))
+
+
+def _note(report: SendReport, reply_id: int, state: str) -> None:
+    getattr(report, {"sent": "sent", "queued": "retrying", "failed": "failed"}[state]).append(reply_id)
+
+
 def backoff(attempts: int, config: Config) -> timedelta:
     """The wait before the next try after ``attempts`` failed ones (1 → the base delay)."""
-    base = _setting(config, "retry_base_seconds", RETRY_BASE_SECONDS)
-    cap = _setting(config, "retry_max_seconds", RETRY_MAX_SECONDS)
+    base, cap = config.replies.retry_base_seconds, config.replies.retry_max_seconds
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
-
-
-def _setting(config: Config, key: str, default: int) -> int:
-    return getattr(config.replies, key, default)
 
 
 def _due_ids(engine: Engine, now: datetime) -> list[int]:
@@ -119,7 +132,7 @@ def _due_ids(engine: Engine, now: datetime) -> list[int]:
         return list(session.exec(query))
 
 
-def _claim(engine: Engine, reply_id: int, now: datetime) -> bool:
+def _claim(engine: Engine, reply_id: int, now: datetime, lease: timedelta) -> bool:
     """Take the reply for this round, or learn that someone else did."""
     statement = (
         update(OutboxReply)
@@ -128,7 +141,7 @@ def _claim(engine: Engine, reply_id: int, now: datetime) -> bool:
             col(OutboxReply.state) == "queued",
             col(OutboxReply.next_attempt_at) <= now,
         )
-        .values(next_attempt_at=now + CLAIM_LEASE)
+        .values(next_attempt_at=now + lease)
     )
     with engine.begin() as conn:
         return conn.execute(statement).rowcount == 1
@@ -193,7 +206,7 @@ def _text(exc: BaseException) -> str:
 
 def _record(engine: Engine, config: Config, reply_id: int, outcome: Outcome, now: datetime) -> str:
     """Commit the outcome of one try; returns the reply's new state."""
-    limit = _setting(config, "max_attempts", MAX_ATTEMPTS)
+    limit = config.replies.max_attempts
     with Session(engine) as session:
         reply = session.get(OutboxReply, reply_id)
         assert reply is not None

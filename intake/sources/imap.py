@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
@@ -88,14 +89,29 @@ class ImapSource:
         client = self._require()
         last = self._cursor(session).last_uid
         self._repair_marks(last)
-        # `UID SEARCH UID N:*` always answers the highest UID, even when it is below N: filter.
-        new = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
-        if not new:
-            return
-        sizes = client.fetch(new, [b"RFC822.SIZE"])
+        with self._talking("searching for new messages"):
+            # `UID SEARCH UID N:*` always answers the highest UID, even when it is below N: filter.
+            new = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
+            if not new:
+                return
+            sizes = client.fetch(new, [b"RFC822.SIZE"])
         for uids in _chunks(new, sizes, self.batch_size):
-            data = client.fetch(uids, [b"BODY.PEEK[]", b"INTERNALDATE"])
+            with self._talking("fetching messages"):
+                data = client.fetch(uids, [b"BODY.PEEK[]", b"INTERNALDATE"])
             yield [self._fetched(uid, data[uid]) for uid in uids if uid in data]
+
+    @contextmanager
+    def _talking(self, action: str) -> Iterator[None]:
+        """Any failure of the conversation (a dropped connection, a timeout, a refusal) becomes
+        this mailbox's SourceError: the poll of this mailbox ends, the others go on."""
+        try:
+            yield
+        except (IMAPClientError, OSError, EOFError) as exc:  # imaplib's abort is an IMAPClientError
+            name = exc.__class__.__name__
+            raise SourceError(
+                f"mailbox {self.mailbox.name}: the server stopped answering while {action} ({name}: "
+                f"{_plain(exc)}); what was stored is kept, the next poll goes on from there"
+            ) from None
 
     def _fetched(self, uid: int, item: dict) -> Fetched:
         when = item.get(b"INTERNALDATE")
@@ -116,15 +132,11 @@ class ImapSource:
         if not uids:
             return
         client = self._require()
-        try:
+        with self._talking("marking processed messages"):
             if self.mailbox.processed_folder:
                 client.move(uids, self.mailbox.processed_folder)
             else:
                 client.add_flags(uids, [PROCESSED], silent=True)
-        except IMAPClientError as exc:
-            raise SourceError(
-                f"mailbox {self.mailbox.name}: could not mark processed messages: {_plain(exc)}"
-            ) from None
 
     def _repair_marks(self, last: int) -> None:
         """Mark what was committed but not marked (a crash between commit and mark)."""
@@ -133,7 +145,9 @@ class ImapSource:
         criteria = ["UID", f"1:{last}"]
         if not self.mailbox.processed_folder:
             criteria += ["NOT", "KEYWORD", PROCESSED.decode()]
-        self._mark([uid for uid in self._require().search(criteria) if uid <= last])
+        with self._talking("looking for messages to mark"):
+            unmarked = [uid for uid in self._require().search(criteria) if uid <= last]
+        self._mark(unmarked)
 
     def _require(self) -> IMAPClient:
         if self.client is None:

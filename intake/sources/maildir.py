@@ -50,7 +50,12 @@ class MaildirSource:
 
     def batches(self, session: Session) -> Iterator[list[Fetched]]:
         seen = set(session.exec(select(MaildirSeen.key).where(MaildirSeen.mailbox == self.mailbox.name)))
-        listing = self._listing()
+        try:
+            listing = self._listing()
+        except OSError as exc:
+            raise SourceError(
+                f"mailbox {self.mailbox.name}: {self.root} cannot be read ({exc.strerror})"
+            ) from None
         self._repair_marks(listing, seen)
         new = sorted((k for k in listing if k not in seen), key=lambda k: (_mtime(listing[k]), k))
         for start in range(0, len(new), self.batch_size):
@@ -61,6 +66,10 @@ class MaildirSource:
                     raw = path.read_bytes()
                 except FileNotFoundError:  # taken away by someone else meanwhile
                     continue
+                except OSError as exc:
+                    raise SourceError(
+                        f"mailbox {self.mailbox.name}: {path} cannot be read ({exc.strerror})"
+                    ) from None
                 self._files[key] = path
                 when = datetime.fromtimestamp(_mtime(path), UTC)
                 batch.append(Fetched(ref=f"maildir:{key}", raw=raw, key=key, received_at=when))
