@@ -4,6 +4,7 @@ the archive (message texts are read again from the archived raw bytes: the datab
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
 
 from sqlmodel import Session, col, func, select
@@ -27,9 +28,10 @@ from intake.models import Attachment, Case, Message
 from intake.records import ApplicationForm, Organisation, RegisteredPerson, StaffEntry
 
 
-def build_facts(session: Session, *, config: Config, case: Case) -> CaseFacts:
+def build_facts(session: Session, *, config: Config, case: Case, texts: Mapping[int, str] = {}) -> CaseFacts:
+    """The case's facts; ``texts`` are body texts already parsed, by message id."""
     mailbox = config.get_mailbox(case.mailbox)
-    messages = _messages(session, config, case)
+    messages = _messages(session, config, case, texts)
     forms = _forms(session, case.id)
     org = _organisation(session, case, forms)
     return CaseFacts(
@@ -51,7 +53,9 @@ def build_facts(session: Session, *, config: Config, case: Case) -> CaseFacts:
     )
 
 
-def _messages(session: Session, config: Config, case: Case) -> tuple[MessageFacts, ...]:
+def _messages(
+    session: Session, config: Config, case: Case, texts: Mapping[int, str]
+) -> tuple[MessageFacts, ...]:
     archive = Archive(config.storage.archive_dir)
     rows = session.exec(
         select(Message)
@@ -60,11 +64,11 @@ def _messages(session: Session, config: Config, case: Case) -> tuple[MessageFact
     ).all()
     facts = []
     for row in rows:
-        parsed = parse_message(archive.load(row.sha256), limits=limits_from(config))
+        text = texts.get(row.id)
+        if text is None:
+            text = parse_message(archive.load(row.sha256), limits=limits_from(config)).body_text
         facts.append(
-            MessageFacts(
-                sender=row.from_addr, subject=row.subject, text=parsed.body_text, received_at=row.received_at
-            )
+            MessageFacts(sender=row.from_addr, subject=row.subject, text=text, received_at=row.received_at)
         )
     return tuple(facts)
 

@@ -5,6 +5,8 @@ and the reply that the change calls for is written to the outbox in the same tra
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlmodel import Session, select
 
 from intake import classify
@@ -17,15 +19,23 @@ from intake.records import IncidentRecord
 STAFF_STATUSES = frozenset({"accepted", "rejected", "closed"})
 
 
-def refresh_case(session: Session, *, config: Config, case_id: str, reply: bool = True) -> Case:
+def refresh_case(
+    session: Session,
+    *,
+    config: Config,
+    case_id: str,
+    reply: bool = True,
+    texts: Mapping[int, str] | None = None,
+) -> Case:
     """Evaluate the case again; with ``reply`` the change may call for a reply to the sender
-    (a new message from them, or an attachment opened) — staff notes and the like do not."""
+    (a new message from them, or an attachment opened) — staff notes and the like do not.
+    ``texts`` are the body texts of messages already parsed (by id), not read again."""
     session.flush()
     case = session.get(Case, case_id)
     mailbox = config.get_mailbox(case.mailbox)
     documents = session.exec(select(Attachment.document).where(Attachment.case_id == case_id)).all()
     case.kind = classify.case_kind(mailbox.profile, documents)
-    facts = build_facts(session, config=config, case=case)
+    facts = build_facts(session, config=config, case=case, texts=texts or {})
     results = evaluate(facts, rules_dir=config.rules_path)
     _sync_findings(session, case, results)
     if facts.incident is not None:

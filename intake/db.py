@@ -92,7 +92,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
+    with reading(engine).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 

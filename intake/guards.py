@@ -78,7 +78,7 @@ class InFlight:
         if left:
             self.deaths[left] = self.deaths.get(left, 0) + 1
             self._save_deaths()
-            self.clear()
+        self.clear()  # also gives the file its size once, while there is room
         return left or None
 
     def close(self) -> None:
@@ -93,8 +93,9 @@ class InFlight:
             os.pwrite(self._fd, f"{sha256}\n".encode("ascii"), 0)
 
     def clear(self) -> None:
+        """Blank the record in place: the file keeps its size, so a full disk cannot stop it."""
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
+            os.pwrite(self._fd, b" " * (_RECORD - 1) + b"\n", 0)
 
     def killed_poller(self, sha256: str) -> bool:
         """True when this message was in hand at enough deaths to be set aside."""

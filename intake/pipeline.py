@@ -65,7 +65,7 @@ def ingest(
         rows.append(row := _record_attachment(session, case, message, part))
         _open_plain(session, config, row, part.payload)
     _try_phoned_passwords(session, config, case, message, rows)
-    refresh_case(session, config=config, case_id=case.id, reply=True)
+    refresh_case(session, config=config, case_id=case.id, reply=True, texts={message.id: parsed.body_text})
     return Ingested(case_id=case.id, message_pk=message.id, created=created)
 
 

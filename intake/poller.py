@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -66,14 +66,22 @@ class Poller:
         """Poll one mailbox; when another process polls it, wait up to ``wait_seconds`` for it to
         finish, else skip it (``report.skipped`` says so)."""
         report = PollReport(mailbox=mailbox.name)
-        lock = MailboxLock(self.config.storage.archive_dir, mailbox.name)
-        if not lock.acquire(wait_seconds=wait_seconds):
+        lock: MailboxLock | None = None
+        try:
+            lock = MailboxLock(self.config.storage.archive_dir, mailbox.name)
+            inflight = InFlight(self.config.storage.archive_dir, mailbox.name)
+            locked = lock.acquire(wait_seconds=wait_seconds)
+            left = inflight.open() if locked else None
+        except OSError as exc:
+            if lock is not None:
+                lock.release()
+            raise StorageError(f"mailbox {mailbox.name}: {self._full(exc)}") from None
+        if not locked:
             report.skipped = f"mailbox {mailbox.name}: another intake is polling it; skipped this time"
             log.info("%s", report.skipped)
             return report
-        inflight = InFlight(self.config.storage.archive_dir, mailbox.name)
         try:
-            if left := inflight.open():
+            if left:
                 log.warning("mailbox %s: the last poll died while processing message %s", mailbox.name, left)
             with open_source(mailbox, self.config) as source:
                 self._drain(source, mailbox, report, inflight)
@@ -115,14 +123,15 @@ class Poller:
         """Process what the stop flag allows; an archive that cannot be written ends the batch
         (returned, to be raised once what was done is committed)."""
         done: list[Fetched] = []
-        for fetched in batch:
+        for position, fetched in enumerate(batch):
             if self.stop.is_set():
                 break
             try:
                 self.process_one(session, mailbox, fetched, report, inflight)
             except ArchiveFull as exc:
                 return done, StorageError(f"mailbox {mailbox.name}: {exc}")
-            done.append(fetched)
+            batch[position] = light = replace(fetched, raw=b"")  # archived: no need to hold the bytes
+            done.append(light)
         return done, None
 
     def process_one(
@@ -141,7 +150,7 @@ class Poller:
             report.quarantined += 1
             return None
         if inflight is not None:
-            inflight.begin(sha256)
+            self._begin(inflight, sha256)
         try:
             with session.begin_nested():
                 result = ingest(
@@ -175,10 +184,19 @@ class Poller:
         try:
             return self.archive.store(raw)
         except OSError as exc:
-            raise ArchiveFull(
-                f"archive_dir {self.archive.root}: a message cannot be stored ({exc.strerror or exc}); "
-                "nothing after it was processed or marked, the next poll catches up"
-            ) from None
+            raise self._full(exc) from None
+
+    def _begin(self, inflight: InFlight, sha256: str) -> None:
+        try:
+            inflight.begin(sha256)
+        except OSError as exc:
+            raise self._full(exc) from None
+
+    def _full(self, exc: OSError) -> ArchiveFull:
+        return ArchiveFull(
+            f"archive_dir {self.archive.root}: a message cannot be stored ({exc.strerror or exc}); "
+            "nothing after it was processed or marked, the next poll catches up"
+        )
 
     def _quarantine(
         self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str, exc: Exception
@@ -214,16 +232,16 @@ def _stored(session: Session, mailbox: MailboxConfig, sha256: str) -> bool:
     return session.exec(query.limit(1)).first() is not None
 
 
-def database_problem(exc: OperationalError, config: Config) -> str:
+def database_problem(exc: OperationalError, config: Config | None = None) -> str:
     """A database error in plain words (no SQL, no parameters)."""
     text = str(getattr(exc, "orig", exc))
     if "locked" in text or "busy" in text:
-        wait = config.storage.lock_timeout_seconds
+        wait = f" for more than {config.storage.lock_timeout_seconds:g} s" if config else ""
         return (
-            f"the database is busy: another program has held it for more than {wait:g} s "
-            "(storage.lock_timeout_seconds); nothing was lost, the next poll catches up"
+            f"the database is busy: another program has held it{wait} (storage.lock_timeout_seconds); "
+            "nothing was lost, try again or let the next poll catch up"
         )
-    return f"the database cannot be written now ({text}); nothing was lost, the next poll catches up"
+    return f"the database cannot be written now ({text}); nothing was lost, try again once it is fixed"
 
 
 def describe(exc: Exception) -> str:

@@ -84,6 +84,7 @@ def test_send_exits_1_while_the_smtp_server_is_down(workspace):
         session.commit()
     result = workspace.cli("send")
     assert result.returncode == 1
-    assert "0 sent, 1 to retry later" in result.stdout and "stopped" in result.stdout
+    assert "0 sent, 1 to retry later" in result.stdout
+    assert "\nintake: replies: SMTPConnectError" in result.stderr
     [item] = json.loads(workspace.cli("outbox", "--json").stdout)
     assert item["state"] == "queued" and item["attempts"] == 1 and item["last_error"]

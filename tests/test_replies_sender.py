@@ -229,7 +229,9 @@ def test_crash_after_delivery_gives_one_recognisable_duplicate(workspace, monkey
         monkeypatch.setattr(sender, "_record", real_record)
         assert load(engine, reply_id).state == "queued"
         assert send_due(config=config, engine=engine, now=now + timedelta(minutes=1)).sent == []  # leased
-        assert send_due(config=config, engine=engine, now=now + timedelta(seconds=config.replies.claim_lease_seconds)).sent == [reply_id]
+        assert send_due(
+            config=config, engine=engine, now=now + timedelta(seconds=config.replies.claim_lease_seconds)
+        ).sent == [reply_id]
     ids = [d.message["Message-ID"] for d in server.handler.received]
     assert len(ids) == 2 and ids[0] == ids[1] == f"<{load(engine, reply_id).message_id}>"
 
@@ -263,7 +265,9 @@ def test_a_reply_claimed_by_another_sender_is_skipped(workspace, monkeypatch):
         reply_id = enqueue(workspace, config)
         now = utcnow()
         monkeypatch.setattr(sender, "_due_ids", lambda engine, now: [reply_id])  # both saw it due
-        assert sender._claim(engine, reply_id, now, timedelta(minutes=10))  # the other sender (e.g. `intake run`) took it
+        assert sender._claim(
+            engine, reply_id, now, timedelta(minutes=10)
+        )  # the other sender (e.g. `intake run`) took it
         report = send_due(config=config, engine=engine, now=now)
     assert report.sent == report.retrying == report.failed == []
     assert server.handler.received == [] and load(engine, reply_id).attempts == 0

@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from intake.cli.runtime import Runtime
 from intake.errors import IntakeError
+from intake.poller import database_problem
 
 app = typer.Typer(
     add_completion=False,
@@ -50,6 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     except IntakeError as exc:
         typer.echo(f"intake: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except OperationalError as exc:  # the database itself (held too long by another program, disk full)
+        typer.echo(f"intake: {database_problem(exc)}", err=True)
+        sys.exit(1)
     except Exception as exc:  # a bug: one line, and the trace only when asked for
         if os.environ.get("INTAKE_DEBUG"):
             raise

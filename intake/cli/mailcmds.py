@@ -62,6 +62,10 @@ def poll(
         _print_round(rt, round_)
     for line in round_.failures:
         rt.err.print(f"intake: {line}", markup=False, highlight=False)
+    if sent and sent.stopped and config.replies.mode != "off":  # the replies wait in the outbox
+        rt.err.print(
+            f"intake: replies: {sent.stopped}; they wait for their next try", markup=False, highlight=False
+        )
     if round_.failures:
         raise typer.Exit(1)
 

@@ -137,7 +137,8 @@ def send_cmd(
             f"{len(report.sent)} sent, {len(report.retrying)} to retry later, {len(report.failed)} failed",
             markup=False,
         )
-        if report.stopped:
-            rt.out.print(f"stopped: {report.stopped}", markup=False)
-    if report.failed or (report.stopped and rt.config.replies.mode != "off"):
+    server_down = report.stopped and rt.config.replies.mode != "off"
+    if server_down:
+        rt.err.print(f"intake: replies: {report.stopped}", markup=False, highlight=False)
+    if report.failed or server_down:
         raise typer.Exit(1)

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from sqlmodel import Session
+
+MAX_BATCH_BYTES = 64 * 1024 * 1024
+
+
+def chunks(keys: Iterable, size_of: Callable[[object], int], count: int) -> Iterator[list]:
+    """Batches of at most ``count`` messages and about MAX_BATCH_BYTES (a big one goes alone),
+    so a backlog of big messages never sits in memory at once."""
+    batch: list = []
+    total = 0
+    for key in keys:
+        size = size_of(key)
+        if batch and (len(batch) >= count or total + size > MAX_BATCH_BYTES):
+            yield batch
+            batch, total = [], 0
+        batch.append(key)
+        total += size
+    if batch:
+        yield batch
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,9 @@ from sqlmodel import Session
 from intake.config import MailboxConfig
 from intake.errors import SourceError
 from intake.models import SourceCursor
-from intake.sources.base import Fetched
+from intake.sources.base import Fetched, chunks
 
 PROCESSED = b"$IntakeProcessed"
-MAX_BATCH_BYTES = 64 * 1024 * 1024
 
 
 class ImapSource:
@@ -95,10 +94,12 @@ class ImapSource:
             if not new:
                 return
             sizes = client.fetch(new, [b"RFC822.SIZE"])
-        for uids in _chunks(new, sizes, self.batch_size):
+        for uids in chunks(new, lambda uid: int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0)), self.batch_size):
             with self._talking("fetching messages"):
                 data = client.fetch(uids, [b"BODY.PEEK[]", b"INTERNALDATE"])
-            yield [self._fetched(uid, data[uid]) for uid in uids if uid in data]
+            batch = [self._fetched(uid, data[uid]) for uid in uids if uid in data]
+            del data  # the batch alone holds the bytes: the poller lets each go once archived
+            yield batch
 
     @contextmanager
     def _talking(self, action: str) -> Iterator[None]:
@@ -153,21 +154,6 @@ class ImapSource:
         if self.client is None:
             raise SourceError(f"mailbox {self.mailbox.name}: not connected")
         return self.client
-
-
-def _chunks(uids: list[int], sizes: dict, count: int) -> Iterator[list[int]]:
-    """Batches of at most ``count`` messages and about MAX_BATCH_BYTES (a big one goes alone)."""
-    batch: list[int] = []
-    total = 0
-    for uid in uids:
-        size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
-        if batch and (len(batch) >= count or total + size > MAX_BATCH_BYTES):
-            yield batch
-            batch, total = [], 0
-        batch.append(uid)
-        total += size
-    if batch:
-        yield batch
 
 
 def _plain(exc: Exception) -> str:

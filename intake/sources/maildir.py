@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from intake.config import MailboxConfig
 from intake.errors import SourceError
 from intake.models import MaildirSeen
-from intake.sources.base import Fetched
+from intake.sources.base import Fetched, chunks
 
 
 class MaildirSource:
@@ -58,9 +58,9 @@ class MaildirSource:
             ) from None
         self._repair_marks(listing, seen)
         new = sorted((k for k in listing if k not in seen), key=lambda k: (_mtime(listing[k]), k))
-        for start in range(0, len(new), self.batch_size):
+        for keys in chunks(new, lambda k: _size(listing[k]), self.batch_size):
             batch = []
-            for key in new[start : start + self.batch_size]:
+            for key in keys:
                 path = listing[key]
                 try:
                     raw = path.read_bytes()
@@ -106,6 +106,13 @@ class MaildirSource:
             path = listing[key]
             if path.parent.name == "new" or self.mailbox.processed_folder:
                 self._mark(key, path)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _mtime(path: Path) -> float:

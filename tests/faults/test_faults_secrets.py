@@ -1,0 +1,138 @@
+"""Document passwords rest nowhere: not in the database, its WAL, the archive, the key file's folder,
+the log, any command's output, the staff terminal or the replies the SMTP server received.
+
+One workspace goes through every way a password reaches intake, with the log at DEBUG and
+``intake run`` polling all along: a password phoned in ahead opens a mail on arrival, a wrong one
+is typed at the ``intake unlock`` prompt on a real pseudo-terminal, then the right one. The
+passwords hold Japanese characters, so they are searched as UTF-8 and as UTF-16-LE (the form Office
+derives its keys from) in every byte intake wrote — the WAL copied while ``intake run`` still had
+the database open. A running intake also refuses to dump core (``RLIMIT_CORE`` 0), so a crash cannot
+write a password to disk either.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from forms_samples import APPLICATION
+from mailfactory import DOCX_TYPE, make_mail
+from office_fixtures import JAPANESE_NAME, encrypt_agile
+from smtp_server import smtp_server
+from sqlmodel import Session, select
+from test_unlock_prompt import PASSWORD_PROMPT, Terminal
+
+from intake.forms import write_application
+from intake.models import Attachment
+
+PHONED = "霞が関#Phoned-2026"
+TYPED = "桜田門#Typed-2026"
+WRONG = "日比谷#Wrong-2026"
+SECRETS = (PHONED, TYPED, WRONG)
+
+
+def encodings(secret: str) -> set[bytes]:
+    return {secret.encode("utf-8"), secret.encode("utf-16-le")}
+
+
+def deliver(path: Path, sender: str, password: str) -> None:
+    data = encrypt_agile(write_application(APPLICATION), password)
+    mailbox.Maildir(path, create=False).add(
+        make_mail(sender=sender, attachments=[(JAPANESE_NAME, data, DOCX_TYPE)])
+    )
+
+
+def states(engine) -> list[str]:
+    with Session(engine) as session:
+        return [a.state for a in session.exec(select(Attachment).order_by(Attachment.id))]
+
+
+def wait_for(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def core_limit(pid: int) -> str:
+    line = next(x for x in Path(f"/proc/{pid}/limits").read_text().splitlines() if x.startswith("Max core"))
+    return " ".join(line.split()[4:6])  # "Max core file size  SOFT  HARD  bytes"
+
+
+def test_no_password_rests_anywhere_after_phoned_typed_and_wrong_passwords(workspace):
+    with smtp_server() as sink:
+        path = workspace.add_maildir(
+            profile="membership", name="kyogikai", prefix="KYOGIKAI", address="kyogikai-shomu@example.jp"
+        )
+        workspace.extra = f'[smtp]\nhost = "127.0.0.1"\nport = {sink.port}\nsecurity = "none"\n'
+        workspace.write()
+        config = workspace.config_file
+        config.write_text('log_level = "DEBUG"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
+        workspace.write = lambda: config  # keep the DEBUG line
+        outputs = [workspace.cli("init")]
+        outputs.append(
+            workspace.cli(
+                "expect-password", "--sender", "yamada@example.co.jp", "--password-stdin", input=PHONED + "\n"
+            )
+        )
+        deliver(path, "山田 太郎 <yamada@example.co.jp>", PHONED)
+        deliver(path, "佐藤 花子 <sato@example.co.jp>", TYPED)
+        engine = workspace.engine()
+
+        log = workspace.root / "run.log"
+        env = {**os.environ, **workspace.env, "INTAKE_CONFIG": str(config)}
+        with log.open("wb") as out:
+            service = subprocess.Popen(
+                [sys.executable, "-m", "intake", "run"], env=env, cwd=workspace.root, stdout=out, stderr=out
+            )
+        try:
+            wait_for(lambda: states(engine) == ["decrypted", "password_pending"])
+            assert core_limit(service.pid) == "0 0"
+            term = Terminal(workspace, "unlock")
+            term.expect("which one? (1-1, empty to quit): ")
+            term.type("1")
+            term.expect(PASSWORD_PROMPT)
+            term.type(WRONG)
+            term.expect("wrong password")
+            term.expect(PASSWORD_PROMPT)
+            term.type(TYPED)
+            term.expect("opened / 開封しました")
+            term.expect("no attachments are waiting for a password")
+            assert term.wait() == 0
+            wait_for(lambda: len(sink.handler.received) == 2)  # both acknowledged or asked for more
+            live = workspace.root / "live-copy"
+            live.mkdir()
+            for name in ("intake.db", "intake.db-wal", "intake.db-shm"):
+                if (workspace.root / name).exists():
+                    shutil.copy(workspace.root / name, live / name)
+            assert (live / "intake.db-wal").exists()  # the WAL as it was while intake had it open
+        finally:
+            service.send_signal(signal.SIGTERM)
+            service.wait(60)
+        assert service.returncode == 0
+        outputs += [
+            workspace.cli("queue", "--json"),
+            workspace.cli("audit"),
+            workspace.cli("outbox", "--json"),
+        ]
+
+    assert states(engine) == ["decrypted", "decrypted"]
+    text = "".join(r.stdout + r.stderr for r in outputs) + log.read_text(errors="replace") + term.text
+    assert "DEBUG intake." in log.read_text()  # the log level did apply
+    files = [p for p in workspace.root.rglob("*") if p.is_file()]
+    assert {"intake.db", "intake.key", "intake.db-wal"} <= {p.name for p in files}
+    assert any("messages" in p.parts for p in files)
+    mail = [d.content for d in sink.handler.received]
+    for secret in SECRETS:
+        assert secret not in text
+        for encoded in encodings(secret):
+            assert encoded not in term.raw
+            assert not any(encoded in content for content in mail)
+            leaked = [str(p) for p in files if encoded in p.read_bytes()]
+            assert leaked == [], f"a password is written in {leaked}"
