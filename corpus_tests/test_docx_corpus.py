@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake.forms.corpus import corpus_report, format_report
+from intake.tools.forms_corpus import corpus_report, format_report
 
 
 @pytest.fixture(scope="module")

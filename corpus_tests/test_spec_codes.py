@@ -4,12 +4,9 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from test_checks_catalogue import DOMAIN_CODES  # noqa: E402
+from support.codes import DOMAIN_CODES  # the project's own list (pytest's pythonpath holds tests/)
 
 
 def test_domain_md_lists_the_same_codes(corpus_dir: Path) -> None:

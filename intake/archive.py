@@ -1,7 +1,8 @@
 """The archive of raw messages: every message byte-exact, named by its SHA-256, never deleted.
 
 A message is written here (and flushed to disk) before anything else happens to it, so whatever
-processing does later — quarantine included — the original bytes are safe.
+processing does later — quarantine included — the original bytes are safe. The database keeps
+what was read from a message, never its body: :func:`read_archived` is the one way back to it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ import hashlib
 import os
 from pathlib import Path
 
+from intake.config import Config
 from intake.errors import NotFound
+from intake.mail import Limits, ParsedMessage, parse_message
 
 
 class Archive:
@@ -44,3 +47,9 @@ class Archive:
             return self.path_for(sha256).read_bytes()
         except FileNotFoundError:
             raise NotFound(f"archived message {sha256} is missing from {self.root}") from None
+
+
+def read_archived(config: Config, sha256: str) -> ParsedMessage:
+    """The archived message ``sha256``, loaded and parsed under the configured limits."""
+    raw = Archive(config.storage.archive_dir).load(sha256)
+    return parse_message(raw, limits=Limits.from_config(config.limits))

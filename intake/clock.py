@@ -1,8 +1,14 @@
-"""Japan time (JST, UTC+9): case years, recruitment periods and every time shown to staff."""
+"""The time: now (one function, so tests move it instead of waiting), and Japan time (JST, UTC+9)
+for case years, recruitment periods and every time shown to staff."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 JST = timezone(timedelta(hours=9), "JST")
+
+
+def utcnow() -> datetime:
+    """Now, as an aware UTC time. Everything that asks for the time asks here."""
+    return datetime.now(UTC)
 
 
 def jst_iso(when: datetime | None) -> str | None:

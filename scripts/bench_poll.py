@@ -18,12 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from dovecot import Dovecot  # noqa: E402
-from mailfactory import numbered_mails  # noqa: E402
-
 from intake.config import parse_config  # noqa: E402
 from intake.db import make_engine, upgrade  # noqa: E402
-from intake.poller import Poller  # noqa: E402
+from intake.runner.poller import Poller  # noqa: E402
+from support.dovecot import Dovecot  # noqa: E402
+from support.mailfactory import numbered_mails  # noqa: E402
 
 
 def run(root: Path, mailbox_config: dict, count: int) -> None:

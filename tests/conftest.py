@@ -1,19 +1,11 @@
-from __future__ import annotations
+"""Fixtures every test may use: a real Dovecot for the session, an account on it, a workspace."""
 
-import os
-import subprocess
-import sys
-from dataclasses import dataclass, field
-from pathlib import Path
+from __future__ import annotations
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from dovecot import Dovecot, ImapAccount  # noqa: E402
-
-from intake.config import Config, load_config  # noqa: E402
-from intake.db import make_engine, upgrade  # noqa: E402
+from support.dovecot import Dovecot, ImapAccount
+from support.workspace import Workspace
 
 
 @pytest.fixture(scope="session")
@@ -26,99 +18,6 @@ def dovecot():
 @pytest.fixture
 def imap_account(dovecot) -> ImapAccount:
     return dovecot.add_account()
-
-
-@dataclass
-class Workspace:
-    """A folder with a config.toml, its database and archive, and a way to run the CLI on it."""
-
-    root: Path
-    monkeypatch: pytest.MonkeyPatch
-    env: dict[str, str] = field(default_factory=dict)
-    mailboxes: list[str] = field(default_factory=list)
-    extra: str = ""
-
-    @property
-    def config_file(self) -> Path:
-        return self.root / "config.toml"
-
-    def add_imap(
-        self,
-        account: ImapAccount,
-        *,
-        name="kyogikai",
-        profile="membership",
-        prefix="KYOGIKAI",
-        address="kyogikai-shomu@example.jp",
-        folder="INBOX",
-        extra="",
-    ) -> None:
-        env_name = f"INTAKE_TEST_{name.upper()}_PASSWORD"
-        self.env[env_name] = account.password
-        self.monkeypatch.setenv(env_name, account.password)
-        self.mailboxes.append(f"""
-[[mailbox]]
-name = "{name}"
-profile = "{profile}"
-address = "{address}"
-case_prefix = "{prefix}"
-source = "imap"
-host = "{account.host}"
-port = {account.port}
-security = "none"
-username = "{account.username}"
-password_env = "{env_name}"
-folder = "{folder}"
-{extra}""")
-
-    def add_maildir(
-        self, *, name="anken", profile="incident", prefix="CSC", address="csc-anken@example.jp", extra=""
-    ) -> Path:
-        path = self.root / "maildir" / name
-        for sub in ("cur", "new", "tmp"):
-            (path / sub).mkdir(parents=True, exist_ok=True)
-        self.mailboxes.append(f"""
-[[mailbox]]
-name = "{name}"
-profile = "{profile}"
-address = "{address}"
-case_prefix = "{prefix}"
-source = "maildir"
-path = "{path}"
-{extra}""")
-        return path
-
-    def write(self) -> Path:
-        text = f"""poll_interval = 1
-[storage]
-database = "sqlite:///{self.root}/intake.db"
-archive_dir = "{self.root}/messages"
-{self.extra}
-""" + "".join(self.mailboxes)
-        self.config_file.write_text(text, encoding="utf-8")
-        return self.config_file
-
-    def config(self) -> Config:
-        self.write()
-        return load_config(self.config_file)
-
-    def engine(self):
-        engine = make_engine(f"sqlite:///{self.root}/intake.db")
-        upgrade(engine)
-        return engine
-
-    def cli(self, *args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-        self.write()
-        env = {**os.environ, **self.env, "INTAKE_CONFIG": str(self.config_file), "COLUMNS": "200"}
-        return subprocess.run(
-            [sys.executable, "-m", "intake", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            input=input,
-            timeout=timeout,
-            cwd=self.root,
-        )
 
 
 @pytest.fixture

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from checks_builders import (
+
+from intake.checks import corporate_number_valid
+from intake.checks.corporate import check_digit
+from support.checks_builders import (
     app_form,
     attachment,
     codes,
@@ -14,9 +17,6 @@ from checks_builders import (
     run,
     run_check,
 )
-
-from intake.checks import corporate_number_valid
-from intake.checks.corporate import check_digit
 
 # ---- required_field ------------------------------------------------------------------------
 

@@ -10,47 +10,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from checks_builders import RULES
 
 from intake.checks import load_rules
 from intake.checks.registry import REGISTRY
 from intake.errors import ConfigError
+from support.checks_builders import RULES
+from support.codes import DOMAIN_CODES, OWN_CODES
 
-# The finding codes of shared/spec/domain.md (families without their ":<field>" part). Kept here so
-# the project's tests do not depend on ../shared; test_domain_md_lists_the_same_codes compares
-# when the spec is present.
-DOMAIN_CODES = (
-    "filename_format",
-    "filename_org_mismatch",
-    "word_format_required",
-    "encryption_required",
-    "password_in_email",
-    "password_pending",
-    "outside_recruitment_period",
-    "macro_enabled_document",
-    "required_field",
-    "choice_required",
-    "individual_applicant",
-    "duplicate_department",
-    "corporate_number_invalid",
-    "staff_registration_required",
-    "staff_registration_not_needed",
-    "taskforce_contact",
-    "mailing_list_address",
-    "poc_not_registered",
-    "multiple_poc",
-    "continuing_unknown",
-    "new_already_registered",
-    "abolished_unknown",
-    "abolished_not_removed",
-    "sender_not_on_file",
-    "secret_designation",
-    "sharing_scope",
-    "external_coordination",
-    "non_member",
-)
-# Codes of the product's own, beyond domain.md (interface.md lists the later ones).
-OWN_CODES = ("attachment_unreadable",)
 # Severities domain.md states outright.
 STATED = {
     "password_pending": "info",
@@ -202,9 +168,8 @@ def test_an_edited_message_is_used(tmp_path: Path) -> None:
     path = rules / "findings.toml"
     text = path.read_text(encoding="utf-8").replace("{label}をご記入ください。", "{label}が未記入です。")
     path.write_text(text, encoding="utf-8")
-    from checks_builders import app_form, good_case
-
     from intake.checks import evaluate
+    from support.checks_builders import app_form, good_case
 
     found = evaluate(good_case(app=app_form(address=None)), rules_dir=rules)
     assert [f.message_ja for f in found] == ["２（５）所在地が未記入です。"]

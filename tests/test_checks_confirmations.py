@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from checks_builders import codes, incident_case, only, run
 
 from intake.checks import CONFIRMATION_BLOCK, read_confirmations
 from intake.checks.facts import IncidentAnswers
+from support.checks_builders import codes, incident_case, only, run
 
 R, N = "requested", "not_requested"
 

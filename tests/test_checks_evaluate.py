@@ -6,7 +6,8 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from checks_builders import (
+from intake.checks import RuleFinding, evaluate
+from support.checks_builders import (
     APP_NAME,
     RULES,
     app_form,
@@ -18,8 +19,6 @@ from checks_builders import (
     run,
     staff_form,
 )
-
-from intake.checks import RuleFinding, evaluate
 
 
 def test_a_complete_correct_case_has_no_finding() -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from checks_builders import good_case, message, only, run_check
 
 from intake.checks import find_password
+from support.checks_builders import good_case, message, only, run_check
 
 CARRY_A_PASSWORD = [
     "パスワード：Xy7#kL9p",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from checks_builders import (
+
+from support.checks_builders import (
     POC_EMAIL,
     app_form,
     codes,

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from checks_builders import (
+
+from intake.checks.facts import AttachmentFacts
+from intake.clock import JST
+from support.checks_builders import (
     APP_NAME,
     ORG,
     STAFF_NAME,
@@ -16,9 +19,6 @@ from checks_builders import (
     run_check,
     staff_form,
 )
-
-from intake.checks.facts import AttachmentFacts
-from intake.clock import JST
 
 # ---- filename_format -----------------------------------------------------------------------
 

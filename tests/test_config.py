@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from support.cli import run
+
 GOOD_MAILBOX = """
 [[mailbox]]
 name = "kyogikai"
@@ -45,19 +47,7 @@ def test_configuration_error_is_one_line_with_exit_2(workspace, text, expected):
 
 
 def _run(workspace, command):
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "INTAKE_CONFIG": str(workspace.config_file)}
-    return subprocess.run(
-        [sys.executable, "-m", "intake", command],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=workspace.root,
-        timeout=60,
-    )
+    return run([command], env={"INTAKE_CONFIG": str(workspace.config_file)}, cwd=workspace.root)
 
 
 def test_missing_secret_variable_names_the_key(workspace, monkeypatch):

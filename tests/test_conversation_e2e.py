@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from mailfactory import DOCX_TYPE, make_mail
-from office_fixtures import encrypt_agile, make_pdf
-from smtp_server import Recorder, free_port, smtp_server
-
+from intake import clock
 from intake.forms import write_application, write_staff_registration
 from intake.replies.calendar import add_business_days, format_jdate
+from support.mailfactory import DOCX_TYPE, make_mail
+from support.office_fixtures import encrypt_agile, make_pdf
+from support.samples import application, person
+from support.smtp_server import Recorder, free_port, smtp_server
 
 JST = timezone(timedelta(hours=9))
 INCIDENT = "csc-anken@example.jp"
@@ -236,48 +236,22 @@ POC = {
     "phone": "03-5555-0101",
     "email": "misaki.sato@example.co.jp",
 }
-APPLICATION = {
-    "application_kind": "新規加入",
-    "org_name": ORG,
-    "org_name_kana": "かぶしきがいしゃさんぷるでんりょく",
-    "corporate_number": "7000012050002",
-    "department": "情報セキュリティ室",
-    "address": "東京都港区虎ノ門1-2-3",
-    "representative": "代表取締役社長　高橋　健一",
-    "category": "重要社会基盤事業者",
-    "sector": "電力",
-    "participation": "一般の構成員",
-    "receive_secrets": "希望する",
-    "early_warning_service": "希望する",
-    "roster_publication": "登載する",
-    "poc": POC,
-}
+APPLICATION = application(
+    org_name=ORG,
+    org_name_kana="かぶしきがいしゃさんぷるでんりょく",
+    department="情報セキュリティ室",
+    address="東京都港区虎ノ門1-2-3",
+    representative="代表取締役社長　高橋　健一",
+    early_warning_service="希望する",
+    roster_publication="登載する",
+    poc=POC,
+)
 PEOPLE = [
-    {
-        "name": "佐藤　美咲",
-        "name_kana": "さとう　みさき",
-        "department": "情報セキュリティ室",
-        "title": "室長",
-        "phone": "03-5555-0101",
-        "mobile": "090-5555-0101",
-        "email": "misaki.sato@example.co.jp",
-        "application_type": "新規",
-        "system_registration": "要",
-        "poc": "する",
-    },
-    {
-        "name": "田中　誠",
-        "name_kana": "たなか　まこと",
-        "department": "情報セキュリティ室",
-        "title": "主任",
-        "phone": "03-5555-0102",
-        "mobile": None,
-        "email": "makoto.tanaka@example.co.jp",
-        "application_type": "新規",
-        "system_registration": "不要",
-        "poc": "しない",
-    },
-]
+    person("佐藤　美咲", kana="さとう　みさき", department="情報セキュリティ室", title="室長", phone="03-5555-0101",
+           mobile="090-5555-0101", email="misaki.sato@example.co.jp", poc="する"),
+    person("田中　誠", kana="たなか　まこと", department="情報セキュリティ室", phone="03-5555-0102",
+           email="makoto.tanaka@example.co.jp", system="不要"),
+]  # fmt: skip
 MEMBER_SENDER = "佐藤 美咲 <misaki.sato@example.co.jp>"
 
 
@@ -549,7 +523,16 @@ class RefusingRecorder(Recorder):
         return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
 
 
-def test_smtp_down_replies_wait_then_go_exactly_once_and_a_550_fails(workspace, dovecot):
+def test_smtp_down_replies_wait_then_go_exactly_once_and_a_550_fails(workspace, dovecot, monkeypatch):
+    shift = timedelta()
+    real = clock.utcnow
+
+    def later(seconds: float) -> None:
+        """Move intake's clock on instead of waiting for the retry time."""
+        nonlocal shift
+        shift += timedelta(seconds=seconds)
+        monkeypatch.setattr(clock, "utcnow", lambda: real() + shift)
+
     port = free_port()
     incident, _ = setup(workspace, dovecot, smtp_port=port, replies_extra="retry_base_seconds = 1")
     senders = ["Ichiro <ichiro@example.co.jp>", "Jiro <jiro@example.com>", "Saburo <saburo@example.net>"]
@@ -568,7 +551,7 @@ def test_smtp_down_replies_wait_then_go_exactly_once_and_a_550_fails(workspace, 
     assert all("Connect" in r["last_error"] or "refused" in r["last_error"].lower() for r in tried)
 
     with smtp_server(RefusingRecorder(), port=port) as server:
-        time.sleep(1.2)  # the retry delay of the one that was tried
+        later(seconds=2)  # past the retry delay of the one that was tried
         report = poll(workspace)
         assert len(report["replies"]["sent"]) == 3
         again = poll(workspace)
@@ -590,7 +573,7 @@ def test_smtp_down_replies_wait_then_go_exactly_once_and_a_550_fails(workspace, 
         )
         report = poll(workspace)
         assert report["replies"]["sent"] == [] and len(report["replies"]["failed"]) == 1
-        time.sleep(1.2)
+        later(seconds=2)
         poll(workspace)
         assert len(delivered(server)) == 3
     outbox = cli_json(workspace, "outbox")

@@ -10,7 +10,11 @@ import subprocess
 import sys
 import time
 
-from mailfactory import numbered_mails
+import pytest
+
+from support.mailfactory import numbered_mails
+
+pytestmark = pytest.mark.e2e  # starts intake as a separate process
 
 
 def test_demo_prints_a_queue_with_the_seeded_cases(tmp_path):

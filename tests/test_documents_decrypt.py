@@ -13,7 +13,11 @@ import olefile
 import pytest
 import pyzipper
 from msoffcrypto.format.ooxml import OOXMLFile
-from office_fixtures import (
+
+from intake.documents import ContainerLimits, ZipMember, _agile, decrypt_office, open_zip, triage
+from intake.errors import DocumentError, LimitExceeded, UnsupportedEncryption, WrongPassword
+from intake.tools.office_corpus import CorpusReport, check_folder, format_report
+from support.office_fixtures import (
     JAPANESE_NAME,
     LO_PASSWORD,
     TABLE_ROWS,
@@ -31,19 +35,6 @@ from office_fixtures import (
     needs_libreoffice,
     word_fib,
 )
-
-from intake.documents import (
-    ContainerLimits,
-    CorpusReport,
-    ZipMember,
-    _agile,
-    check_folder,
-    decrypt_office,
-    format_report,
-    open_zip,
-    triage,
-)
-from intake.errors import DocumentError, LimitExceeded, UnsupportedEncryption, WrongPassword
 
 PASSWORD = "Tel-2026-0401"
 

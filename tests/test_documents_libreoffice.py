@@ -11,7 +11,10 @@ from pathlib import Path
 
 import docx
 import pytest
-from office_fixtures import (
+
+from intake.documents import convert_doc_to_docx, decrypt_office, find_soffice, triage
+from intake.errors import DocumentError
+from support.office_fixtures import (
     LO_PASSWORD,
     SOFFICE,
     TABLE_ROWS,
@@ -21,9 +24,6 @@ from office_fixtures import (
     needs_libreoffice,
     word_fib,
 )
-
-from intake.documents import convert_doc_to_docx, decrypt_office, find_soffice, triage
-from intake.errors import DocumentError
 
 PLAIN_DOC = make_ole({"WordDocument": word_fib()})  # shaped like a .doc: enough to reach soffice
 

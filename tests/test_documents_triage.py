@@ -5,7 +5,10 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-from office_fixtures import (
+
+from intake.documents import ContainerLimits, Triage, check_zip_limits, triage
+from intake.errors import DocumentError, LimitExceeded
+from support.office_fixtures import (
     JAPANESE_NAME,
     LO_PASSWORD,
     encrypt_agile,
@@ -23,9 +26,6 @@ from office_fixtures import (
     needs_libreoffice,
     word_fib,
 )
-
-from intake.documents import ContainerLimits, Triage, check_zip_limits, triage
-from intake.errors import DocumentError, LimitExceeded
 
 PASSWORD = "Tel-2026-0401"
 

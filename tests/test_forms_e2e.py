@@ -10,11 +10,11 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from forms_samples import APPLICATION, PEOPLE, STAFF_KEYS
-from mailfactory import DOCX_TYPE, make_mail
-from office_fixtures import encrypt_agile, make_aes_zip
 
 from intake.forms import write_application, write_staff_registration
+from support.mailfactory import DOCX_TYPE, make_mail
+from support.office_fixtures import encrypt_agile, make_aes_zip
+from support.samples import APPLICATION, PEOPLE, STAFF_KEYS
 
 JST = timezone(timedelta(hours=9))
 ORG = APPLICATION["org_name"]  # テスト株式会社

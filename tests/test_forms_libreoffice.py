@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from forms_samples import PEOPLE, application, expected_application, expected_staff, specs
 
 from intake.forms import extract_form, write_application, write_staff_registration
 from intake.forms.wordxml import CHECKBOX_STYLES
+from support.samples import PEOPLE, application, expected_application, expected_staff, specs
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 

@@ -14,15 +14,6 @@ from pathlib import Path
 import docx
 import pytest
 from docx.oxml import OxmlElement
-from forms_samples import (
-    APPLICATION,
-    PEOPLE,
-    application,
-    build_docx,
-    expected_application,
-    expected_staff,
-    specs,
-)
 
 from intake.errors import ConfigError, DocumentError
 from intake.forms import (
@@ -34,6 +25,15 @@ from intake.forms import (
 from intake.forms.extract import STRICT_MESSAGE
 from intake.forms.wordxml import CHECKBOX_STYLES
 from intake.resources import default_rules_dir
+from support.samples import (
+    APPLICATION,
+    PEOPLE,
+    application,
+    build_docx,
+    expected_application,
+    expected_staff,
+    specs,
+)
 
 STYLES = CHECKBOX_STYLES
 APP_LAYOUTS = ("label_value", "number_label_value")

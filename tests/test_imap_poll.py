@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from mailfactory import make_mail, numbered_mails
 from sqlmodel import Session, func, select
 
-from intake.models import Case, Message, QuarantineEntry
-from intake.poller import Poller
+from intake.db.tables import Case, Message, QuarantineEntry
+from intake.runner.poller import Poller
+from support.mailfactory import make_mail, numbered_mails
 
 PROCESSED = b"$IntakeProcessed"
 
@@ -125,7 +125,7 @@ def test_failing_message_is_quarantined_and_the_rest_processed(workspace, imap_a
     workspace.add_imap(imap_account)
     config, engine = workspace.config(), workspace.engine()
 
-    import intake.pipeline as pipeline
+    import intake.cases.ingest as pipeline
 
     real_parse = pipeline.parse_message
 
@@ -169,7 +169,7 @@ def test_wrong_credentials_fail_in_one_line_and_change_nothing(workspace, imap_a
 
 
 def test_unreachable_server_fails_in_one_line(workspace, imap_account):
-    from dovecot import free_port
+    from support.dovecot import free_port
 
     imap_account.port = free_port()  # nothing listens there
     workspace.add_imap(imap_account)

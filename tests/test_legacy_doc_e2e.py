@@ -7,8 +7,9 @@ import json
 import mailbox
 
 import pytest
-from mailfactory import make_mail
-from office_fixtures import LO_PASSWORD, libreoffice_fixtures, libreoffice_missing_reason
+
+from support.mailfactory import make_mail
+from support.office_fixtures import LO_PASSWORD, libreoffice_fixtures, libreoffice_missing_reason
 
 pytestmark = pytest.mark.skipif(
     libreoffice_missing_reason() is not None, reason=str(libreoffice_missing_reason())

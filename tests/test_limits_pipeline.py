@@ -7,8 +7,8 @@ import json
 import mailbox
 import os
 
-from mailfactory import make_mail
-from office_fixtures import make_pdf
+from support.mailfactory import make_mail
+from support.office_fixtures import make_pdf
 
 
 def test_over_the_limits_is_kept_and_said_plainly(workspace):

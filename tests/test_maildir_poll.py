@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import mailbox
 
-from mailfactory import make_mail, numbered_mails
 from sqlmodel import Session, func, select
 
-from intake.models import Case
-from intake.poller import Poller
+from intake.db.tables import Case
+from intake.runner.poller import Poller
+from support.mailfactory import make_mail, numbered_mails
 
 
 def deliver(path, mails):

@@ -1,4 +1,4 @@
-"""Passwords phoned in ahead (intake.passwords): the key file, the encrypted table, used once, expiry."""
+"""Passwords phoned in ahead (intake.cases.expected): the key file, the encrypted table, used once, expiry."""
 
 from __future__ import annotations
 
@@ -10,12 +10,26 @@ from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
-from forms_samples import PEOPLE
-from mailfactory import DOCX_TYPE, make_mail
-from office_fixtures import JAPANESE_NAME, encrypt_agile
 from pydantic import SecretStr
 from sqlmodel import Session, select
-from test_unlock_cli import (
+
+from intake.cases import refresh
+from intake.cases.expected import (
+    PasswordVault,
+    aware,
+    forget,
+    purge_expired,
+    try_expected_passwords,
+)
+from intake.db.tables import AuditEntry, ExpectedPassword, utcnow
+from intake.errors import ConfigError
+from intake.forms import write_staff_registration
+from intake.resources import default_rules_dir
+from intake.runner.poller import Poller
+from support.mailfactory import DOCX_TYPE, make_mail
+from support.office_fixtures import JAPANESE_NAME, encrypt_agile
+from support.samples import PEOPLE
+from support.unlocking import (
     PASSWORD,
     SENDER,
     WRONG,
@@ -26,18 +40,7 @@ from test_unlock_cli import (
     poll,
 )
 
-from intake.errors import ConfigError
-from intake.forms import write_staff_registration
-from intake.models import AuditEntry, utcnow
-from intake.passwords import (
-    PasswordVault,
-    aware,
-    forget,
-    purge_expired,
-    try_expected_passwords,
-    try_expected_passwords_on,
-)
-from intake.records import ExpectedPassword
+RULES = default_rules_dir()
 
 
 @pytest.fixture
@@ -47,7 +50,7 @@ def vault(tmp_path) -> PasswordVault:
 
 def _expect(session, vault, *, sender=SENDER, org=None, password=PASSWORD, ttl_hours=72) -> int:
     expected_id = vault.expect(
-        session, sender=sender, org=org, password=password, ttl_hours=ttl_hours, by="staff"
+        session, sender=sender, org=org, password=password, ttl_hours=ttl_hours, by="staff", rules_dir=RULES
     )
     session.commit()
     return expected_id
@@ -101,14 +104,17 @@ def test_candidates_match_sender_in_any_case_or_organisation_by_key(workspace, v
         by_sender = _expect(s, vault, sender="YAMADA@example.co.jp")
         by_org = _expect(s, vault, sender=None, org="テスト（株）", password=WRONG)
         _expect(s, vault, sender="other@example.com", password="Unrelated-1")
-        found = vault.candidates(s, sender="yamada@EXAMPLE.co.jp", org="テスト株式会社")
+        found = vault.candidates(s, sender="yamada@EXAMPLE.co.jp", org="テスト株式会社", rules_dir=RULES)
         assert [i for i, _ in found] == [by_sender, by_org]
         assert [p.get_secret_value() for _, p in found] == [PASSWORD, WRONG]
         assert PASSWORD not in repr(found) and PASSWORD not in str(found)
-        assert [i for i, _ in vault.candidates(s, sender="someone@example.jp", org="テスト 株式会社")] == [
-            by_org
-        ]
-        assert vault.candidates(s, sender="someone@example.jp", org=None) == []
+        assert [
+            i
+            for i, _ in vault.candidates(
+                s, sender="someone@example.jp", org="テスト 株式会社", rules_dir=RULES
+            )
+        ] == [by_org]
+        assert vault.candidates(s, sender="someone@example.jp", org=None, rules_dir=RULES) == []
 
 
 def test_expired_passwords_are_not_candidates_and_are_purged(workspace, vault):
@@ -117,7 +123,7 @@ def test_expired_passwords_are_not_candidates_and_are_purged(workspace, vault):
         fresh = _expect(s, vault, password=WRONG)
         s.get(ExpectedPassword, old).expires_at = utcnow() - timedelta(minutes=1)
         s.commit()
-        assert [i for i, _ in vault.candidates(s, sender=SENDER, org=None)] == [fresh]
+        assert [i for i, _ in vault.candidates(s, sender=SENDER, org=None, rules_dir=RULES)] == [fresh]
         assert purge_expired(s) == 1
         s.commit()
         assert [r.id for r in s.exec(select(ExpectedPassword))] == [fresh]
@@ -131,7 +137,7 @@ def test_expired_passwords_are_not_candidates_and_are_purged(workspace, vault):
 def test_a_token_made_with_another_key_is_ignored(workspace, vault, tmp_path):
     with Session(workspace.engine()) as s:
         _expect(s, PasswordVault(tmp_path / "other.key"))
-        assert vault.candidates(s, sender=SENDER, org=None) == []
+        assert vault.candidates(s, sender=SENDER, org=None, rules_dir=RULES) == []
 
 
 def test_empty_password_or_nobody_is_refused(workspace, vault):
@@ -163,16 +169,18 @@ def test_try_expected_passwords_tries_each_once_and_deletes_every_one_tried(work
         _expect(s, vault, sender=None, org="テスト株式会社")
         _expect(s, vault, sender="someone-else@example.com", password="Not-For-This-Mail")
         opened = try_expected_passwords(
-            s, config=config, attachment_id=pending.id, sender=SENDER, org="テスト株式会社"
+            s, config=config, attachments={pending.id: None}, sender=SENDER, org="テスト株式会社"
         )
         s.commit()
-        assert opened is True
+        assert opened == [pending.id]
         assert [r.sender for r in s.exec(select(ExpectedPassword))] == ["someone-else@example.com"]
         used = s.exec(select(AuditEntry).where(AuditEntry.action == "expected_password_used")).all()
         assert len(used) == 2 and "did not open it" in used[0].detail and "opened it" in used[1].detail
         # the file is no longer pending: a further call tries nothing and deletes nothing
         _expect(s, vault)
-        assert not try_expected_passwords(s, config=config, attachment_id=pending.id, sender=SENDER, org=None)
+        assert not try_expected_passwords(
+            s, config=config, attachments={pending.id: None}, sender=SENDER, org=None
+        )
         assert len(s.exec(select(ExpectedPassword)).all()) == 2
     (opened_row,) = attachment_rows(workspace)
     assert (opened_row.state, opened_row.attempts) == ("decrypted", 2)
@@ -194,8 +202,8 @@ def test_one_password_phoned_in_opens_every_file_of_its_message(workspace):
     config = workspace.config()
     with Session(workspace.engine()) as s:
         _expect(s, PasswordVault(config.storage.key_file), sender=None, org="テスト株式会社")
-        opened = try_expected_passwords_on(
-            s, config=config, attachment_ids=ids, sender=SENDER, org="テスト株式会社"
+        opened = try_expected_passwords(
+            s, config=config, attachments=dict.fromkeys(ids), sender=SENDER, org="テスト株式会社"
         )
         s.commit()
         assert opened == ids and s.exec(select(ExpectedPassword)).all() == []
@@ -203,3 +211,23 @@ def test_one_password_phoned_in_opens_every_file_of_its_message(workspace):
         ("decrypted", "application"),
         ("decrypted", "staff_registration"),
     ]
+
+
+def test_a_message_opened_by_a_password_phoned_in_ahead_is_evaluated_once(workspace, monkeypatch):
+    """The password opens the file inside the ingest of its message, and the case's checks run once
+    for the whole arrival — not once for the opening and again for the message."""
+    path = new_mailbox(workspace)
+    config = workspace.config()
+    engine = workspace.engine()
+    with Session(engine) as s:
+        _expect(s, PasswordVault(config.storage.key_file))
+    deliver_application(path)
+    evaluated = []
+    real = refresh.evaluate
+    monkeypatch.setattr(refresh, "evaluate", lambda facts, **kw: evaluated.append(facts) or real(facts, **kw))
+    report = Poller(config=config, engine=engine).poll(config.mailbox[0])
+    assert report.created == 1
+    (opened,) = attachment_rows(workspace)
+    assert opened.state == "decrypted" and opened.document == "application"
+    assert [f.case_id for f in evaluated] == [report.case_ids[0]]
+    assert evaluated[0].forms and evaluated[0].forms[0].document == "application"  # after the opening

@@ -11,10 +11,12 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from mailfactory import DOCX_TYPE, make_mail
-from office_fixtures import encrypt_agile
 
 from intake.forms import write_application, write_staff_registration
+from support.mailfactory import DOCX_TYPE, make_mail
+from support.office_fixtures import encrypt_agile
+from support.samples import application
+from support.samples import person as sample_person
 
 JST = timezone(timedelta(hours=9))
 MEMBERSHIP = "kyogikai-shomu@example.jp"
@@ -33,44 +35,35 @@ POC_A = {
     "email": "misaki.sato@example.co.jp",
 }
 SENDER_A = "佐藤 美咲 <misaki.sato@example.co.jp>"
-APP_A = {
-    "application_kind": "新規加入",
-    "org_name": ORG_A,
-    "org_name_kana": "かぶしきがいしゃさんぷるでんりょく",
-    "corporate_number": "9010401123456",
-    "department": "情報セキュリティ室",
-    "address": "東京都港区虎ノ門1-2-3",
-    "representative": "代表取締役社長　高橋　健一",
-    "category": "重要社会基盤事業者",
-    "sector": "電力",
-    "participation": "一般の構成員",
-    "receive_secrets": "希望する",
-    "early_warning_service": "希望する",
-    "roster_publication": "登載する",
-    "poc": POC_A,
-}
-APP_B = {
-    "application_kind": "新規加入",
-    "org_name": ORG_B,
-    "org_name_kana": "ごうどうがいしゃてすとぶつりゅう",
-    "corporate_number": "2020001098765",
-    "department": "",
-    "address": "大阪府大阪市北区梅田4-5-6",
-    "representative": "代表社員　森　健太",
-    "category": "重要社会基盤事業者",
-    "sector": "物流",
-    "participation": "一般の構成員",
-    "receive_secrets": "希望しない",
-    "early_warning_service": "希望しない",
-    "roster_publication": "登載しない",
-    "poc": {
+APP_A = application(
+    org_name=ORG_A,
+    org_name_kana="かぶしきがいしゃさんぷるでんりょく",
+    corporate_number="9010401123456",
+    department="情報セキュリティ室",
+    address="東京都港区虎ノ門1-2-3",
+    representative="代表取締役社長　高橋　健一",
+    early_warning_service="希望する",
+    roster_publication="登載する",
+    poc=POC_A,
+)
+APP_B = application(
+    org_name=ORG_B,
+    org_name_kana="ごうどうがいしゃてすとぶつりゅう",
+    corporate_number="2020001098765",
+    department="",
+    address="大阪府大阪市北区梅田4-5-6",
+    representative="代表社員　森　健太",
+    sector="物流",
+    receive_secrets="希望しない",
+    early_warning_service="希望しない",
+    poc={
         "name": "森　健太",
         "name_kana": "もり　けんた",
         "title": "総務部 部長",
         "phone": "06-6666-0202",
         "email": "kenta.mori@example.com",
     },
-}
+)
 APP_C = dict(
     APP_B,
     org_name=ORG_C,
@@ -84,18 +77,9 @@ APP_C = dict(
 def person(
     name: str, kana: str, email: str, kind: str, *, poc: str = "しない", phone: str = "03-5555-0199"
 ) -> dict:
-    return {
-        "name": name,
-        "name_kana": kana,
-        "department": "情報セキュリティ室",
-        "title": "主任",
-        "phone": phone,
-        "mobile": None,
-        "email": email,
-        "application_type": kind,
-        "system_registration": "要",
-        "poc": poc,
-    }
+    return sample_person(
+        name, kind, kana=kana, email=email, poc=poc, phone=phone, department="情報セキュリティ室"
+    )
 
 
 def sato(kind: str, phone: str = "03-5555-0101") -> dict:

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
-from mailfactory import DOCX_TYPE, JST, make_mail
-from office_fixtures import encrypt_agile
 from sqlmodel import Session, select
 
+from intake.cases.unlock import unlock
+from intake.db.tables import Attachment, Case
+from intake.desk.register.file import REGISTER_COLUMNS
 from intake.forms import write_staff_registration
-from intake.models import Attachment, Case
-from intake.opening import open_attachment
-from intake.registerfile import REGISTER_COLUMNS
+from support.mailfactory import DOCX_TYPE, JST, make_mail
+from support.office_fixtures import encrypt_agile
 
 PASSWORD = "Minato#Tel-0415"
 ORG = "みなと精工株式会社"
@@ -143,7 +143,7 @@ class Office:
                 select(Attachment.id).where(Attachment.state == "password_pending").order_by(Attachment.id)
             ).all()
             for attachment_id in pending if not unlock_by_cli else ():
-                opened = open_attachment(
+                opened = unlock(
                     session, config=self.config, attachment_id=attachment_id, password=PASSWORD, by="staff"
                 )
                 assert opened.opened

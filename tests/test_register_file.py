@@ -10,8 +10,18 @@ import openpyxl
 import pytest
 from sqlmodel import Session, select
 
-from intake.records import Organisation, RegisteredPerson
-from intake.register import REGISTER_COLUMNS, find_organisation, org_key
+from intake.cases.organisations import find_organisation
+from intake.cases.organisations import org_key as _org_key
+from intake.db.tables import Organisation, RegisteredPerson
+from intake.desk.register import REGISTER_COLUMNS
+from intake.resources import default_rules_dir
+
+RULES = default_rules_dir()
+
+
+def org_key(name: str) -> str:
+    return _org_key(name, RULES)
+
 
 ROWS = [
     ["株式会社テスト", "1234567890123", "情報システム部", "山田 太郎", "yamada@test.co.jp", "03-1111-0001", "要", "する"],
@@ -194,14 +204,35 @@ def test_find_organisation_by_corporate_number_name_and_department(engine):
         session.add_all([a, b, c])
         session.commit()
         found = find_organisation(
-            session, org_name="別名", corporate_number="1234567890123", department="経営企画部"
+            session,
+            rules_dir=RULES,
+            org_name="別名",
+            corporate_number="1234567890123",
+            department="経営企画部",
         )
         assert found.id == b.id
-        assert find_organisation(session, org_name="㈱テスト", department="情報システム部").id == a.id
-        assert find_organisation(session, org_name="㈱テスト") is None  # two departments: ambiguous
-        assert find_organisation(session, org_name="テスト協会", department="総務部").id == c.id
-        assert find_organisation(session, org_name="テスト協会", corporate_number="9999999999999") is not None
+        assert (
+            find_organisation(session, rules_dir=RULES, org_name="㈱テスト", department="情報システム部").id
+            == a.id
+        )
+        assert (
+            find_organisation(session, rules_dir=RULES, org_name="㈱テスト") is None
+        )  # two departments: ambiguous
+        assert (
+            find_organisation(session, rules_dir=RULES, org_name="テスト協会", department="総務部").id == c.id
+        )
+        assert (
+            find_organisation(
+                session, rules_dir=RULES, org_name="テスト協会", corporate_number="9999999999999"
+            )
+            is not None
+        )
         c.corporate_number = "1111111111111"
         session.add(c)
         session.commit()
-        assert find_organisation(session, org_name="テスト協会", corporate_number="9999999999999") is None
+        assert (
+            find_organisation(
+                session, rules_dir=RULES, org_name="テスト協会", corporate_number="9999999999999"
+            )
+            is None
+        )

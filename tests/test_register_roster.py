@@ -9,10 +9,10 @@ import re
 import openpyxl
 import pytest
 from sqlmodel import Session, select
-from staff_builders import CaseBuilder, person
 
-from intake.exports import ROSTER_COLUMNS
-from intake.records import ApplicationForm, RegisteredPerson, StaffEntry
+from intake.db.tables import ApplicationForm, RegisteredPerson, StaffEntry
+from intake.desk.exports import ROSTER_COLUMNS
+from support.staff_builders import CaseBuilder, person
 
 _PHONE = re.compile(r"\d{2,4}-\d{2,4}-\d{3,4}")
 _SURNAMES = ("山田", "佐藤", "鈴木", "高橋", "田中", "伊藤")

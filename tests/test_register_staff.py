@@ -8,11 +8,11 @@ import json
 
 import pytest
 from sqlmodel import Session, select
-from staff_builders import CaseBuilder, person
 
-from intake.models import AuditEntry
-from intake.records import Organisation, RegisteredPerson
-from intake.register import REGISTER_COLUMNS, removed_last_time
+from intake.cases.organisations import removed_last_time
+from intake.db.tables import AuditEntry, Organisation, RegisteredPerson
+from intake.desk.register import REGISTER_COLUMNS
+from support.staff_builders import CaseBuilder, person
 
 ORG = "株式会社テスト"
 

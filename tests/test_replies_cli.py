@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from smtp_server import REPORTER, add_case, configure, free_port, smtp_server
 from sqlmodel import Session, select
 
-from intake.models import AuditEntry
-from intake.records import OutboxReply
+from intake.db.tables import AuditEntry, OutboxReply
 from intake.replies.outbox import queue_reply
+from support.smtp_server import REPORTER, add_case, configure, free_port, smtp_server
 
 CONTEXT = {"missing": ["確認②（情報の共有範囲）にご回答ください。"]}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from intake.records import OutboxReply
+from intake.db.tables import OutboxReply
 from intake.replies.compose import (
     ReplyTemplateError,
     compose_reply,

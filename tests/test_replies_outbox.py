@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from smtp_server import OUR_INCIDENT, OUR_MEMBERSHIP, REPORTER, add_case, configure
 from sqlmodel import Session, select
 
+from intake.db.tables import AuditEntry, OutboxReply, utcnow
 from intake.errors import IntakeError, NotFound
-from intake.models import AuditEntry, utcnow
-from intake.records import OutboxReply
 from intake.replies.outbox import cancel, list_replies, queue_reply, release
+from support.smtp_server import OUR_INCIDENT, OUR_MEMBERSHIP, REPORTER, add_case, configure
 
 CONTEXT = {"missing": ["確認①（秘密指定の有無）にご回答ください。"], "confirmation_block": "確認①："}
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from smtp_server import (
+from sqlmodel import Session
+
+from intake.config import parse_config
+from intake.db.tables import OutboxReply, utcnow
+from intake.replies import sender
+from intake.replies.outbox import as_utc, queue_reply, release
+from intake.replies.sender import send_due
+from support.smtp_server import (
     OUR_INCIDENT,
     REPORTER,
     Recorder,
@@ -15,14 +22,6 @@ from smtp_server import (
     password_checker,
     smtp_server,
 )
-from sqlmodel import Session
-
-from intake.config import parse_config
-from intake.models import utcnow
-from intake.records import OutboxReply
-from intake.replies import sender
-from intake.replies.outbox import as_utc, queue_reply, release
-from intake.replies.sender import send_due
 
 BLOCK = "【確認①】秘密指定の有無：\n【確認②】情報の共有範囲（TLP 可）：\n【確認③】対応調整の要否："
 CONTEXT = {"missing": ["確認①（秘密指定の有無）にご回答ください。㈱①〜"], "confirmation_block": BLOCK}

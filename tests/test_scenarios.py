@@ -5,7 +5,7 @@ and ``make_mail``) delivered over IMAP to the membership mailbox (kyogikai-shomu
 mailbox (csc-anken). All scenarios share one workspace: a register imported with ``intake register
 import``, recruitment periods configured around today, replies held. The membership and incident
 mail is appended at once and polled once per mailbox (``Poller``); encrypted forms are opened the
-way staff open them (``open_attachment`` with the phoned-in password, one of them through ``intake
+way staff open them (``intake.cases.unlock.unlock`` with the phoned-in password, one of them through ``intake
 unlock ID --password-stdin``); then each case, found by its subject, must carry EXACTLY its expected
 open finding codes (``intake queue --json`` → ``open_findings``, and the Finding rows). A complete
 submission may only carry info findings, named in its expected set.
@@ -27,19 +27,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from forms_samples import application
-from mailfactory import DOCX_TYPE, JST, make_mail
-from office_fixtures import encrypt_agile, make_aes_zip, make_docm, make_pdf
 from sqlmodel import Session, col, select
 
+from intake.cases.unlock import unlock
 from intake.checks import CONFIRMATION_BLOCK, load_rules
 from intake.checks.corporate import check_digit
+from intake.db.tables import Attachment, Case, Finding
+from intake.desk.register.file import REGISTER_COLUMNS
 from intake.forms import write_application, write_staff_registration
-from intake.models import Attachment, Case, Finding
-from intake.opening import open_attachment
-from intake.poller import Poller
-from intake.registerfile import REGISTER_COLUMNS
 from intake.resources import default_rules_dir
+from intake.runner.poller import Poller
+from support.mailfactory import DOCX_TYPE, JST, make_mail
+from support.office_fixtures import encrypt_agile, make_aes_zip, make_docm, make_pdf
+from support.samples import application
+from support.samples import person as sample_person
 
 PASSWORD = "Kasumi#2026-0412"  # the password "phoned in" for every encrypted form
 PDF_TYPE = "application/pdf"
@@ -77,19 +78,11 @@ class Person:
 
     def block(self, kind: str = "新規", *, system: Any = "要", poc: Any = "しない", **changes: Any) -> dict:
         """This person's 事務従事者 block of a 事務従事者登録届."""
-        values = {
-            "name": self.name,
-            "name_kana": self.kana,
-            "department": self.department,
-            "title": self.title,
-            "phone": self.phone,
-            "mobile": None,
-            "email": self.email,
-            "application_type": kind,
-            "system_registration": system,
-            "poc": poc,
-        }
-        return values | changes
+        values = sample_person(
+            self.name, kind, kana=self.kana, email=self.email, department=self.department,
+            title=self.title, phone=self.phone,
+        )  # fmt: skip
+        return values | {"system_registration": system, "poc": poc} | changes
 
     def register_row(self, org: Org, *, poc: str = "しない") -> dict:
         return org.register_row() | {
@@ -1168,9 +1161,7 @@ def unlock_all(engine, config, case_ids: list[str]) -> None:
             .order_by(Attachment.id)  # in order of arrival
         ).all()
         for attachment_id in pending:
-            result = open_attachment(
-                session, config=config, attachment_id=attachment_id, password=PASSWORD, by="test"
-            )
+            result = unlock(session, config=config, attachment_id=attachment_id, password=PASSWORD, by="test")
             assert result.opened, result
             session.commit()
 

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-
-from forms_samples import APPLICATION
-from mailfactory import make_mail
+from pathlib import Path
 
 from intake.forms import write_application
+from support import cli
+from support.mailfactory import make_mail
+from support.samples import APPLICATION
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "intake", *args], capture_output=True, text=True, timeout=120
-    )
+    return cli.run(list(args), env={}, cwd=Path.cwd())
 
 
 def test_sweep_counts_cases_quarantine_robots_and_names(tmp_path):

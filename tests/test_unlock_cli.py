@@ -6,95 +6,28 @@ Cases are made the real way: an encrypted Word form is delivered to a Maildir an
 
 from __future__ import annotations
 
-import functools
-import mailbox
 import stat
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from forms_samples import APPLICATION
-from mailfactory import DOCX_TYPE, make_mail
-from office_fixtures import JAPANESE_NAME, encrypt_agile
 from sqlmodel import Session, select
 
-from intake.forms import write_application
-from intake.models import Attachment, AuditEntry, utcnow
-from intake.passwords import aware
-from intake.records import ExpectedPassword
-
-PASSWORD = "Kasumigaseki#2026-Tel"
-WRONG = "Wrong#Guess-0417"
-SENDER = "yamada@example.co.jp"
-
-
-# -- helpers shared by the unlock and password tests --------------------------------------------
-
-
-@functools.cache
-def encrypted_application(password: str = PASSWORD) -> bytes:
-    return encrypt_agile(write_application(APPLICATION), password)
-
-
-def new_mailbox(workspace, *, debug: bool = False) -> Path:
-    """A membership Maildir mailbox; replies held (no SMTP); with ``debug`` the log level is DEBUG."""
-    workspace.extra = '[replies]\nmode = "hold"\n'
-    if debug:
-        write = workspace.write
-
-        def write_debug() -> Path:  # log_level is a top-level key: it must come before [storage]
-            path = write()
-            path.write_text('log_level = "DEBUG"\n' + path.read_text(encoding="utf-8"), encoding="utf-8")
-            return path
-
-        workspace.write = write_debug
-    path = workspace.add_maildir(
-        profile="membership", name="kyogikai", prefix="KYOGIKAI", address="kyogikai-shomu@example.jp"
-    )
-    assert workspace.cli("init").returncode == 0
-    return path
-
-
-def deliver_application(
-    path: Path, *, password: str = PASSWORD, sender: str = f"山田 太郎 <{SENDER}>"
-) -> None:
-    data = encrypted_application(password)
-    mailbox.Maildir(path, create=False).add(
-        make_mail(sender=sender, attachments=[(JAPANESE_NAME, data, DOCX_TYPE)])
-    )
-
-
-def poll(workspace) -> str:
-    result = workspace.cli("poll")
-    assert result.returncode == 0, result.stderr
-    return result.stdout + result.stderr
-
-
-def attachment_rows(workspace) -> list[Attachment]:
-    with Session(workspace.engine()) as s:
-        return list(s.exec(select(Attachment).order_by(Attachment.id)))
-
-
-def expected_rows(workspace) -> list[ExpectedPassword]:
-    with Session(workspace.engine()) as s:
-        return list(s.exec(select(ExpectedPassword)))
-
-
-def unlock(workspace, attachment_id: int, password: str):
-    return workspace.cli("unlock", str(attachment_id), "--password-stdin", input=password + "\n")
-
-
-def expect_password(workspace, *args: str, password: str = PASSWORD):
-    return workspace.cli("expect-password", *args, "--password-stdin", input=password + "\n")
-
-
-def make_pending(workspace) -> Attachment:
-    """One case whose encrypted 加入申込書 waits for its password."""
-    deliver_application(new_mailbox(workspace))
-    poll(workspace)
-    (row,) = attachment_rows(workspace)
-    assert row.state == "password_pending" and row.filename == JAPANESE_NAME
-    return row
+from intake.cases.expected import aware
+from intake.db.tables import Attachment, AuditEntry, ExpectedPassword, utcnow
+from support.unlocking import (
+    PASSWORD,
+    SENDER,
+    WRONG,
+    attachment_rows,
+    deliver_application,
+    expect_password,
+    expected_rows,
+    make_pending,
+    new_mailbox,
+    poll,
+    unlock,
+)
 
 
 @pytest.fixture
@@ -240,7 +173,7 @@ def test_no_password_in_logs_database_archive_or_any_file(workspace):
         assert result.returncode == code, result.stderr
         outputs.append(result.stdout + result.stderr)
     assert all(a.state == "decrypted" for a in attachment_rows(workspace))
-    assert "DEBUG intake.passwords" in "".join(outputs)  # the log level did apply
+    assert "DEBUG intake.cases.expected" in "".join(outputs)  # the log level did apply
     files = _all_files(workspace.root)
     assert {"intake.db", "intake.key"} <= {p.name for p in files}
     assert any("messages" in p.parts for p in files)  # the archive is among the files searched

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from intake.checks.answers.confirmations import CONFIRMATION_BLOCK, read_confirmations
 from intake.checks.base import CheckContext, RuleFinding, current_form
-from intake.checks.confirmations import CONFIRMATION_BLOCK, read_confirmations
 from intake.checks.corporate import corporate_number_valid
 from intake.checks.facts import CaseFacts
 from intake.checks.password import find_password

@@ -43,7 +43,7 @@ def word_format_required(facts: CaseFacts, ctx: CheckContext) -> list[RuleFindin
     ]
     if not wrong:
         return []
-    docs = [ctx.data.documents[a.document] if a.document in ctx.data.documents else None for a in wrong]
+    docs = [ctx.data.documents.get(a.document) if a.document else None for a in wrong]
     return [
         ctx.finding(
             "word_format_required",

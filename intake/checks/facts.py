@@ -1,6 +1,6 @@
 """What the checks look at: a case, read-only, as plain values (no database, no I/O).
 
-``intake.casework`` builds a :class:`CaseFacts` from the database and the archive; every check
+``intake.cases.refresh`` builds a :class:`CaseFacts` from the database and the archive; every check
 is a function of it. Choice fields hold the option's Japanese text, or None unless exactly one
 box was ticked; ``ticked`` tells "none" from "several".
 """

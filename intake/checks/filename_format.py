@@ -24,7 +24,7 @@ _EXPECTED = "yymmdd_{word}（組織・団体名）.docx"
 
 def expected_name(document: str | None, data: RulesData) -> str:
     """The pattern to show the sender; both forms' when the document is not known."""
-    docs = [document] if document in data.documents else sorted(data.documents)
+    docs = [document] if document is not None and document in data.documents else sorted(data.documents)
     return join([_EXPECTED.format(word=data.documents[d].file_word) for d in docs], " / ")
 
 
@@ -60,7 +60,7 @@ def _real_date(yymmdd: str) -> bool:
 def half_width_brackets(filename: str) -> bool:
     """The organisation's opening bracket (the first one) was typed half-width: 「(」, not 「（」."""
     found = re.search(r"[(（]", filename)
-    return bool(found) and found.group() == "("
+    return found is not None and found.group() == "("
 
 
 @check(

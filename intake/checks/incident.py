@@ -8,8 +8,8 @@ not answered them clearly. The answers are ``facts.incident``, else read from th
 
 from __future__ import annotations
 
+from intake.checks.answers.confirmations import read_confirmations
 from intake.checks.base import CheckContext, RuleFinding, check
-from intake.checks.confirmations import read_confirmations
 from intake.checks.facts import CaseFacts, IncidentAnswers
 
 

@@ -13,8 +13,7 @@ from collections.abc import Iterable, Mapping
 from email.utils import parseaddr
 
 from intake.checks.facts import PersonOnFile, StaffFacts
-from intake.classify import fold
-from intake.forms.normalize import normalize_email
+from intake.forms.normalize import fold, normalize_email
 
 
 def org_key(name: str, legal_forms: tuple[tuple[str, str], ...]) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.checks.base import SEVERITIES, RuleFinding
+from intake.checks.registry import REGISTRY
 from intake.checks.rules_data import RulesData, load_data
 from intake.errors import ConfigError
 from intake.forms.spec import FormSpecs, load_form_specs
@@ -130,8 +131,6 @@ def _message(path: Path, where: str, raw: Any, default: Message | None) -> Messa
 
 def _cross_check(rules: Rules, root: Path) -> None:
     """Every check named in the table exists, and every code it may emit has a message."""
-    from intake.checks.registry import REGISTRY
-
     for profile, steps in rules.data.table.items():
         for step in steps:
             for name in step.checks:

@@ -1,5 +1,10 @@
 """The ``intake`` command line (typer; rich tables for people, ``--json`` for programs).
 
+One module per command group, as the README lists them: :mod:`.mail` (init, poll, run,
+quarantine, reprocess), :mod:`.cases` (queue, show, note, set-status, decide, audit), :mod:`.unlock`
+(unlock, expect-password), :mod:`.replies` (outbox, send), :mod:`.register` (register, roster,
+export) and :mod:`.tools` (demo, sweep, check-office, check-forms).
+
 Exit codes: 0 success, 1 the operation failed, 2 usage or configuration error, 3 wrong password.
 Errors are one plain line on standard error, never a traceback with local values.
 """
@@ -9,39 +14,14 @@ from __future__ import annotations
 import os
 import resource
 import sys
-from pathlib import Path
-from typing import Annotated
 
 import typer
 from sqlalchemy.exc import OperationalError
 
-from intake.cli.runtime import Runtime
+from intake.cli import cases, mail, register, replies, tools, unlock  # noqa: F401  (commands register themselves)
+from intake.cli.app import app
 from intake.errors import IntakeError
-from intake.poller import database_problem
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,  # pretty tracebacks print local variables: never, they may hold secrets
-    help="Mail intake for the Cybersecurity Council secretariat.",
-)
-
-
-@app.callback()
-def _global(
-    ctx: typer.Context,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="Configuration file (default: $INTAKE_CONFIG, else ./config.toml)."),
-    ] = None,
-    by: Annotated[
-        str | None, typer.Option("--by", help="Operator name for the audit log (default: OS user).")
-    ] = None,
-) -> None:
-    ctx.obj = Runtime(config_file=config, operator=by)
-
-
-from intake.cli import casecmds, democmd, mailcmds, replycmds, staffcmds, unlockcmds  # noqa: E402,F401  (commands register themselves)
+from intake.runner.poller import database_problem
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -42,6 +42,11 @@ class Runtime:
         require_current(self.engine)
         return self.engine
 
+    def close(self) -> None:
+        """Let the database go (called when the command ends)."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
     def reading_engine(self) -> Engine:
         """:meth:`ready_engine` for a command that only reads (it never waits for the poller)."""
         return reading(self.ready_engine())
@@ -60,9 +65,15 @@ def add_row(table: Table, *cells: object) -> None:
 
 
 def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    """Log records to standard error; set up again, it replaces its own handler only."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "intake", False)]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.intake = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
     # Library chatter (IMAP commands, SQL) stays out of the log whatever the level.
     for noisy in ("imapclient", "sqlalchemy", "alembic", "apscheduler.executors", "aiosmtplib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

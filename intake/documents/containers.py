@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
+from intake.config import LimitsConfig
 from intake.errors import DocumentError, LimitExceeded
 
 MIB = 1024 * 1024
@@ -32,6 +33,16 @@ class ContainerLimits:
     max_ratio: float = 200.0  # limits.max_ratio: unpacked / packed, per member and overall
     max_members: int = 1000  # limits.max_zip_members
     max_xml_bytes: int = 10 * MIB  # limits.max_xml_mb: the one XML part a form is read from
+
+    @classmethod
+    def from_config(cls, limits: LimitsConfig) -> ContainerLimits:
+        """The ``[limits]`` of the configuration."""
+        return cls(
+            max_unpacked_bytes=int(limits.max_unpacked_mb * MIB),
+            max_ratio=limits.max_ratio,
+            max_members=limits.max_zip_members,
+            max_xml_bytes=int(limits.max_xml_mb * MIB),
+        )
 
 
 def check_zip_limits(data: bytes, limits: ContainerLimits = ContainerLimits()) -> None:

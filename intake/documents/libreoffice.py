@@ -132,6 +132,9 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         pass
     if process.returncode is None:
         process.wait()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def _read_result(path: Path) -> bytes:

@@ -22,10 +22,9 @@ Japanese terms met in this package:
 
 Public interface: :func:`extract_form` → :class:`ExtractedForm` (``fields``, ``staff``,
 ``problems``, ``as_json()``); :func:`load_form_specs`; :func:`write_application` and
-:func:`write_staff_registration` (tests, demo); :func:`corpus_report` (a sweep over real files).
+:func:`write_staff_registration` (tests, demo); :mod:`.naming` for what file names say.
 """
 
-from intake.forms.corpus import FileReport, corpus_report, format_report
 from intake.forms.extract import ExtractedForm, FieldProblem, extract_form, open_docx, read_docx_body
 from intake.forms.spec import FieldSpec, FormSpec, FormSpecs, load_form_spec, load_form_specs
 from intake.forms.values import FieldValue
@@ -36,12 +35,9 @@ __all__ = [
     "FieldProblem",
     "FieldSpec",
     "FieldValue",
-    "FileReport",
     "FormSpec",
     "FormSpecs",
-    "corpus_report",
     "extract_form",
-    "format_report",
     "load_form_spec",
     "load_form_specs",
     "open_docx",

@@ -153,7 +153,8 @@ def _by_item(scope: list[FieldSpec], item: str, section: str | None) -> FieldSpe
         return None
     matches = [f for f in scope if f.item == item]
     in_section = [f for f in matches if f.section == section and section]
-    return (in_section or matches or [None])[0]
+    found = in_section or matches
+    return found[0] if found else None
 
 
 def _after_label(text: str, label: str) -> str | None:

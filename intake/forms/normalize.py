@@ -34,6 +34,11 @@ _ERA_ABBREV = {"R": "令和", "H": "平成", "S": "昭和"}
 
 
 @functools.lru_cache(maxsize=8192)
+def fold(text: str) -> str:
+    """NFKC and no white space: how labels and names are compared (the original is kept)."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
 def nfkc(text: str) -> str:
     """Unicode NFKC, with the dash look-alikes (ー, −, ―, －) mapped to ``-``."""
     return unicodedata.normalize("NFKC", text).translate(_DASH_TABLE)
@@ -188,6 +193,6 @@ def parse_japanese_date(text: str) -> str | None:
 
 def to_fullwidth_digits(text: str) -> str:
     """「03-1234」 → 「０３－１２３４」: how many applicants type numbers (used by the writer)."""
-    table = {str(d): chr(0xFF10 + d) for d in range(10)}
+    table: dict[str, str | int | None] = {str(d): chr(0xFF10 + d) for d in range(10)}
     table["-"] = "－"
     return text.translate(str.maketrans(table))

@@ -40,7 +40,7 @@ def is_forward_file(filename: str | None, content_type: str) -> bool:
     """Whether an attachment is a whole message (an .eml / Outlook .msg forwarded as attachment)."""
     if content_type in _FORWARD_TYPES:
         return True
-    return bool(filename) and filename.lower().endswith(_FORWARD_SUFFIXES)
+    return filename is not None and filename.lower().endswith(_FORWARD_SUFFIXES)
 
 
 class BodyCollector:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import codecs
 import re
 from email.errors import HeaderParseError
-from email.header import decode_header, ecre
+from email.header import decode_header, ecre  # type: ignore[attr-defined]  # the stdlib's own pattern
 from functools import lru_cache
 from typing import NamedTuple
 

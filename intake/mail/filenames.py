@@ -28,7 +28,7 @@ ParamValue = str | tuple[str | None, str | None, str]
 def _params(part: Message, header: str) -> list[tuple[str, ParamValue]]:
     if header not in part:
         return []
-    return part.get_params(failobj=[], header=header) or []
+    return list(part.get_params(failobj=[], header=header) or [])
 
 
 def _pick(params: list[tuple[str, ParamValue]], key: str) -> ParamValue | None:

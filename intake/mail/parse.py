@@ -143,7 +143,7 @@ def _is_opaque_container(ctype: str) -> bool:
 
 def _payload(part: Message) -> bytes:
     if part.is_multipart():  # an opaque message/* part: keep its text as it was
-        return b"".join(child.as_bytes() for child in part.get_payload())
+        return b"".join(child.as_bytes() for child in part.get_payload() if isinstance(child, Message))
     payload = part.get_payload(decode=True)
     return payload if isinstance(payload, bytes) else b""
 
@@ -162,9 +162,11 @@ def _base64_size(part: Message) -> int | None:
 def _attachment(node: Node, ctype: str, filename: str | None, limits: Limits) -> ParsedAttachment:
     limit = limits.max_attachment_bytes
     estimate = None if node.part.is_multipart() else _base64_size(node.part)
-    too_big = estimate is not None and estimate > limit  # refused without decoding
-    payload = b"" if too_big else _payload(node.part)
-    size = estimate if too_big else len(payload)
+    if estimate is not None and estimate > limit:  # refused without decoding
+        reason = over_size("attachment", estimate, limit, "max_attachment_mb")
+        return ParsedAttachment(node.index, filename, ctype, b"", estimate, node.forwarded, reason)
+    payload = _payload(node.part)
+    size = len(payload)
     if size > limit:
         reason = over_size("attachment", size, limit, "max_attachment_mb")
         return ParsedAttachment(node.index, filename, ctype, b"", size, node.forwarded, reason)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import Message
-from typing import NamedTuple
 
+from intake.config import LimitsConfig
 from intake.errors import LimitExceeded
 
 MIB = 1024 * 1024
@@ -37,8 +37,20 @@ class Limits:
     max_depth: int = 20
     max_header_line_bytes: int = 64 * 1024
 
+    @classmethod
+    def from_config(cls, limits: LimitsConfig) -> Limits:
+        """The ``[limits]`` of the configuration."""
+        return cls(
+            max_message_bytes=int(limits.max_message_mb * MIB),
+            max_attachment_bytes=int(limits.max_attachment_mb * MIB),
+            max_parts=limits.max_parts,
+            max_depth=limits.max_depth,
+            max_header_line_bytes=int(limits.max_header_line_kb * 1024),
+        )
 
-class Node(NamedTuple):
+
+@dataclass(frozen=True, slots=True)
+class Node:
     """One MIME part as the walk meets it."""
 
     index: int  # position in Message.walk() order
@@ -142,14 +154,14 @@ def _iterate(msg: Message) -> Iterator[Node]:
     stack = [Node(0, msg, 0, False, False, None, None)]
     index = 0
     while stack:
-        node = stack.pop()._replace(index=index)
+        node = replace(stack.pop(), index=index)
         index += 1
         yield node
         part = node.part
         if not part.is_multipart():
             continue
         ctype = part.get_content_type()
-        children = part.get_payload()
+        children = [child for child in part.get_payload() if isinstance(child, Message)]
         forwarded = node.forwarded or ctype in FORWARD_TYPES
         opaque = node.opaque or (ctype.startswith("message/") and ctype not in FORWARD_TYPES)
         alternative = node.index if ctype == "multipart/alternative" else node.alternative

@@ -26,8 +26,8 @@ from pathlib import Path
 import jinja2
 
 from intake.clock import JST
+from intake.db.tables import OutboxReply
 from intake.errors import IntakeError
-from intake.records import OutboxReply
 from intake.replies.calendar import format_jdate
 
 MAX_REFERENCES = 20  # the first id and the latest ones are kept (RFC 5322 §3.6.4 allows trimming)

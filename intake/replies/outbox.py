@@ -26,9 +26,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from intake.config import Config
+from intake.db import audit
+from intake.db.tables import Case, Message, OutboxReply, utcnow
 from intake.errors import IntakeError, NotFound
-from intake.models import AuditEntry, Case, Message, utcnow
-from intake.records import OutboxReply
 from intake.replies.compose import compose_reply
 
 log = logging.getLogger(__name__)
@@ -130,14 +130,8 @@ def release(session: Session, reply_id: int, by: str) -> OutboxReply:
     before = reply.state
     reply.state, reply.attempts, reply.next_attempt_at, reply.last_error = "queued", 0, utcnow(), None
     session.add(reply)
-    session.add(
-        AuditEntry(
-            by=by,
-            case_id=reply.case_id,
-            action="reply_released",
-            detail=f"reply {reply_id} ({reply.template}) to {reply.to_addr}, was {before}",
-        )
-    )
+    detail = f"reply {reply_id} ({reply.template}) to {reply.to_addr}, was {before}"
+    audit.record(session, by=by, action="reply_released", case_id=reply.case_id, detail=detail)
     return reply
 
 
@@ -150,14 +144,8 @@ def cancel(session: Session, reply_id: int, by: str) -> OutboxReply:
         raise IntakeError(f"reply {reply_id} is {reply.state}: it can no longer be cancelled")
     before, reply.state = reply.state, "cancelled"
     session.add(reply)
-    session.add(
-        AuditEntry(
-            by=by,
-            case_id=reply.case_id,
-            action="reply_cancelled",
-            detail=f"reply {reply_id} ({reply.template}) to {reply.to_addr}, was {before}",
-        )
-    )
+    detail = f"reply {reply_id} ({reply.template}) to {reply.to_addr}, was {before}"
+    audit.record(session, by=by, action="reply_cancelled", case_id=reply.case_id, detail=detail)
     return reply
 
 

@@ -38,9 +38,8 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from intake.config import Config, SmtpConfig
+from intake.db.tables import OutboxReply, utcnow
 from intake.errors import ConfigError
-from intake.models import utcnow
-from intake.records import OutboxReply
 from intake.replies.compose import to_email_message
 from intake.replies.outbox import as_utc
 

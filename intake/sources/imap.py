@@ -18,8 +18,8 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from sqlmodel import Session
 
 from intake.config import MailboxConfig
+from intake.db.tables import SourceCursor
 from intake.errors import SourceError
-from intake.models import SourceCursor
 from intake.sources.base import Fetched, chunks
 
 PROCESSED = b"$IntakeProcessed"

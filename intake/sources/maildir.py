@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from intake.config import MailboxConfig
+from intake.db.tables import MaildirSeen
 from intake.errors import SourceError
-from intake.models import MaildirSeen
 from intake.sources.base import Fetched, chunks
 
 

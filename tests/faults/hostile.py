@@ -18,8 +18,8 @@ from datetime import datetime
 from email.utils import format_datetime, make_msgid
 from itertools import pairwise
 
-from mailfactory import JST
-from office_fixtures import make_docx
+from support.mailfactory import JST
+from support.office_fixtures import make_docx
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB

@@ -17,8 +17,12 @@ import subprocess
 import sys
 import time
 
-from mailfactory import numbered_mails
-from test_unlock_cli import PASSWORD, WRONG, deliver_application, new_mailbox, poll
+import pytest
+
+from support.mailfactory import numbered_mails
+from support.unlocking import PASSWORD, WRONG, deliver_application, new_mailbox, poll
+
+pytestmark = pytest.mark.e2e  # starts intake as a separate process
 
 BACKLOG = 1000
 

@@ -36,12 +36,14 @@ from pathlib import Path
 import hostile
 import pytest
 from conftest import Workspace
-from forms_samples import application
-from mailfactory import DOCX_TYPE, make_mail
 from measured import Measured, environment
-from office_fixtures import make_pdf
 
 from intake.forms import write_application
+from support.mailfactory import DOCX_TYPE, make_mail
+from support.office_fixtures import make_pdf
+from support.samples import application
+
+pytestmark = pytest.mark.e2e  # the poll runs as a separate process, for its own memory
 
 RSS_CAP_MB = 300
 ZIP_NAME = hostile.FORM_NAME.removesuffix(".docx") + ".zip"

@@ -21,7 +21,6 @@ import re
 import socket
 import sqlite3
 import subprocess
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,18 +30,18 @@ from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
-from mailfactory import make_mail, numbered_mails
-from smtp_server import Delivery, Recorder, free_port, smtp_server
 from sqlmodel import Session, select
 from tcpproxy import TcpProxy
 
+from intake import clock
 from intake.db import make_engine, reading
-from intake.models import Case, MaildirSeen, Message, QuarantineEntry, utcnow
-from intake.poller import Poller
-from intake.records import OutboxReply
+from intake.db.tables import Case, MaildirSeen, Message, OutboxReply, QuarantineEntry, utcnow
 from intake.replies.outbox import as_utc
 from intake.replies.sender import send_due
-from intake.service import poll_round
+from intake.runner.poller import Poller
+from intake.runner.service import poll_round
+from support.mailfactory import make_mail, numbered_mails
+from support.smtp_server import Delivery, Recorder, free_port, smtp_server
 
 PROCESSED = b"$IntakeProcessed"
 INCIDENT = "csc-anken@example.jp"
@@ -347,14 +346,21 @@ def send_two_days_later(workspace):
         engine.dispose()
 
 
-def wait_until_due(workspace) -> None:
-    """Sleep until the last queued reply's retry time has passed (no longer)."""
-    due = max(as_utc(r.next_attempt_at) for r in rows(workspace, OutboxReply) if r.state == "queued")
-    time.sleep(max((due - utcnow()).total_seconds(), 0) + 0.05)
+@pytest.fixture
+def wait_until_due(monkeypatch):
+    """Move intake's clock just past the last queued reply's retry time, instead of waiting."""
+
+    def move(workspace) -> None:
+        due = max(as_utc(r.next_attempt_at) for r in rows(workspace, OutboxReply) if r.state == "queued")
+        real = clock.utcnow
+        shift = max(due - real(), timedelta()) + timedelta(seconds=0.05)
+        monkeypatch.setattr(clock, "utcnow", lambda: real() + shift)
+
+    return move
 
 
 @pytest.mark.parametrize("fault", list(TEMPORARY))
-def test_smtp_temporary_outage_keeps_every_reply_then_each_goes_once(workspace, fault):
+def test_smtp_temporary_outage_keeps_every_reply_then_each_goes_once(workspace, fault, wait_until_due):
     """Three incident reports come in while SMTP is out: the poll itself succeeds (exit 0), each
     reply records one attempt and the server's answer; once the server is good, ``intake send``
     delivers each exactly once — after a hang-up after DATA, the message the server had already
@@ -435,7 +441,7 @@ def test_smtp_5xx_fails_each_reply_at_once_and_nothing_is_sent_later(workspace):
     assert_each_message_in_one_case(workspace, list(reports.values()))
 
 
-def test_intake_send_during_an_smtp_outage_exits_1_and_says_why(workspace):
+def test_intake_send_during_an_smtp_outage_exits_1_and_says_why(workspace, wait_until_due):
     port = free_port()  # nothing listens
     configure(workspace, smtp_port=port)
     maildir = workspace.add_maildir(name="anken", profile="incident", prefix="CSC", address=INCIDENT)

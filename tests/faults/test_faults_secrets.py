@@ -21,15 +21,18 @@ import sys
 import time
 from pathlib import Path
 
-from forms_samples import APPLICATION
-from mailfactory import DOCX_TYPE, make_mail
-from office_fixtures import JAPANESE_NAME, encrypt_agile
-from smtp_server import smtp_server
+import pytest
 from sqlmodel import Session, select
-from test_unlock_prompt import PASSWORD_PROMPT, Terminal
 
+from intake.db.tables import Attachment
 from intake.forms import write_application
-from intake.models import Attachment
+from support.mailfactory import DOCX_TYPE, make_mail
+from support.office_fixtures import JAPANESE_NAME, encrypt_agile
+from support.samples import APPLICATION
+from support.smtp_server import smtp_server
+from support.terminal import PASSWORD_PROMPT, Terminal
+
+pytestmark = pytest.mark.e2e  # starts intake as a separate process
 
 PHONED = "霞が関#Phoned-2026"
 TYPED = "桜田門#Typed-2026"

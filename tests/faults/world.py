@@ -21,24 +21,24 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
 
-from dovecot import Dovecot, ImapAccount
-from forms_samples import application
-from mailfactory import DOCX_TYPE, JST, make_mail
 from measured import Measured
-from office_fixtures import encrypt_agile, make_pdf
-from smtp_server import Recorder
 from sqlmodel import Session
 
+from intake.cases.expected import PasswordVault
 from intake.checks.corporate import check_digit
 from intake.config import load_config
 from intake.db import make_engine, upgrade
 from intake.forms import write_application
-from intake.passwords import PasswordVault
+from support.dovecot import Dovecot, ImapAccount
+from support.mailfactory import DOCX_TYPE, JST, make_mail
+from support.office_fixtures import encrypt_agile, make_pdf
+from support.samples import application
+from support.smtp_server import Recorder
 
 PASSWORD = "Hikari#2026-Trial"
 INCIDENT = "csc-anken@example.jp"
@@ -169,7 +169,15 @@ class World:
         vault = PasswordVault(config.storage.key_file)
         with Session(engine) as session:
             for sender in senders:
-                vault.expect(session, sender=sender, org=None, password=PASSWORD, ttl_hours=24, by="trial")
+                vault.expect(
+                    session,
+                    sender=sender,
+                    org=None,
+                    password=PASSWORD,
+                    ttl_hours=24,
+                    by="trial",
+                    rules_dir=config.rules_path,
+                )
             session.commit()
         engine.dispose()
 
@@ -267,6 +275,8 @@ class Trial:
     problems: list[str] = field(default_factory=list)
     duplicates: int = 0
     lost: int = 0
+    set_aside_shas: list[str] = field(default_factory=list)
+    apart: int = 0  # cases left out of the exact comparison: a set-aside message's conversation
 
     @property
     def exact(self) -> bool:
@@ -279,6 +289,8 @@ def run_trial(world: World, seed: int, *, window: float = 4.0) -> Trial:
     ``intake reprocess`` as staff would, and the replies that calls for are sent."""
     rng = random.Random(seed)
     trial = Trial(seed, "run" if seed % 2 == 0 else "poll")
+    if trial.command == "poll":
+        window = min(window, 2.5)  # a poll ends once the backlog is done: kill it before
     for _ in range(rng.randint(2, 5)):
         process = world.start(trial.command)
         time.sleep(rng.uniform(0.2, window))
@@ -288,6 +300,8 @@ def run_trial(world: World, seed: int, *, window: float = 4.0) -> Trial:
         trial.peak_rss_mb = max(trial.peak_rss_mb, process.peak_mb)
         trial.kills += alive
     _finish(world, trial)
+    with world.db() as conn:
+        trial.set_aside_shas = [sha for (sha,) in conn.execute("SELECT sha256 FROM quarantineentry")]
     for entry in world.json("quarantine"):
         trial.set_aside += 1
         world.cli("reprocess", str(entry["id"]))
@@ -363,12 +377,21 @@ def outcome(world: World, sink: Recorder, since: int = 0) -> Outcome:
 
 
 def verify(world: World, trial: Trial, expected: Outcome, sink: Recorder, since: int) -> Trial:
-    """Check the promises; every broken one is a line in ``trial.problems``."""
+    """Check the promises; every broken one is a line in ``trial.problems``.
+
+    A message set aside after two deaths is processed only when staff put it back: an answer to it
+    that came in meanwhile opens a case of its own, and the replies of that conversation follow
+    from that order. Those cases (``trial.apart``) are left out of the exact comparison; every
+    other promise holds for them too (stored once, replies at most twice, none left unsent)."""
     got = outcome(world, sink, since)
+    apart = _conversations_of(world, trial.set_aside_shas)
+    trial.apart = len(apart & set(got.cases))
     _every_message_once(world, trial)
-    _same_cases(trial, expected, got)
-    if got.replies != expected.replies:
-        missing, extra = expected.replies - got.replies, got.replies - expected.replies
+    _same_cases(trial, _without(expected, apart), _without(got, apart))
+    expected_replies = Counter({k: n for k, n in expected.replies.items() if k[0] not in apart})
+    got_replies = Counter({k: n for k, n in got.replies.items() if k[0] not in apart})
+    if got_replies != expected_replies:
+        missing, extra = expected_replies - got_replies, got_replies - expected_replies
         trial.problems.append(f"replies differ: missing {dict(missing)}, extra {dict(extra)}")
     for message_id, count in got.deliveries.items():
         if not 1 <= count <= 2:
@@ -384,12 +407,31 @@ def verify(world: World, trial: Trial, expected: Outcome, sink: Recorder, since:
     return trial
 
 
+def _conversations_of(world: World, shas: list[str]) -> set[str]:
+    """The set-aside messages and those that answer them (by In-Reply-To / References)."""
+    if not shas:
+        return set()
+    with world.db() as conn:
+        rows = conn.execute(
+            "SELECT sha256, message_id, in_reply_to, \"references\" FROM message WHERE direction = 'in'"
+        ).fetchall()
+    ids = {mid for sha, mid, _, _ in rows if sha in shas and mid}
+    answers = {sha for sha, _, irt, refs in rows if ids & set(f"{irt} {refs}".split())}
+    return set(shas) | answers
+
+
+def _without(outcome_: Outcome, keys: set[str]) -> Outcome:
+    return replace(outcome_, cases={k: v for k, v in outcome_.cases.items() if k not in keys})
+
+
 def _same_cases(trial: Trial, expected: Outcome, got: Outcome) -> None:
     missing = set(expected.cases) - set(got.cases)
     extra = set(got.cases) - set(expected.cases)
     if missing or extra:
         trial.lost += len(missing)
-        trial.problems.append(f"cases differ: {len(missing)} missing, {len(extra)} extra")
+        trial.problems.append(
+            f"cases differ: missing {[expected.cases[k] for k in missing]}, extra {[got.cases[k] for k in extra]}"
+        )
     for key in sorted(set(expected.cases) & set(got.cases)):
         if expected.cases[key] != got.cases[key]:
             trial.problems.append(f"case differs: expected {expected.cases[key]}, got {got.cases[key]}")

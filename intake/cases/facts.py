@@ -1,0 +1,221 @@
+"""Building the read-only :class:`~intake.checks.facts.CaseFacts` of a case from the database and
+the archive (message texts are read again from the archived raw bytes: the database keeps none)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session, col, func, select
+
+from intake.archive import read_archived
+from intake.cases.formrows import APPLICATION_KEYS, STAFF_KEYS
+from intake.cases.organisations import find_organisation, org_key, removed_last_time
+from intake.checks import read_confirmations
+from intake.checks.facts import (
+    AttachmentFacts,
+    CaseFacts,
+    FormFacts,
+    MessageFacts,
+    PersonOnFile,
+    RegisterFacts,
+    StaffFacts,
+)
+from intake.config import Config
+from intake.db.tables import (
+    ApplicationForm,
+    Attachment,
+    Case,
+    Message,
+    Organisation,
+    RegisteredPerson,
+    StaffEntry,
+)
+
+
+def build_facts(session: Session, *, config: Config, case: Case, texts: Mapping[int, str] = {}) -> CaseFacts:
+    """The case's facts; ``texts`` are body texts already parsed, by message id."""
+    mailbox = config.get_mailbox(case.mailbox)
+    messages = _messages(session, config, case, texts)
+    forms = _forms(session, case.id)
+    org = _organisation(session, case, forms, config.rules_path)
+    return CaseFacts(
+        case_id=case.id,
+        profile=mailbox.profile,
+        sender=case.sender,
+        received_at=case.received_at,
+        messages=messages,
+        attachments=_attachments(session, case.id),
+        forms=forms,
+        register=_register(session, org) if org else None,
+        member=_is_member(session, case.sender),
+        other_departments=_other_departments(session, case.id, forms, config.rules_path),
+        recruitment_periods=tuple((p.start, p.end) for p in config.membership.recruitment_periods),
+        incident=read_confirmations([m.text for m in messages], [m.subject for m in messages])
+        if mailbox.profile == "incident"
+        else None,
+        own_addresses=config.own_addresses,
+    )
+
+
+def _messages(
+    session: Session, config: Config, case: Case, texts: Mapping[int, str]
+) -> tuple[MessageFacts, ...]:
+    rows = session.exec(
+        select(Message)
+        .where(Message.case_id == case.id, Message.direction == "in")
+        .order_by(Message.received_at, Message.id)
+    ).all()
+    facts = []
+    for row in rows:
+        text = texts.get(row.id)
+        if text is None:
+            text = read_archived(config, row.sha256).body_text
+        facts.append(
+            MessageFacts(sender=row.from_addr, subject=row.subject, text=text, received_at=row.received_at)
+        )
+    return tuple(facts)
+
+
+def _attachments(session: Session, case_id: str) -> tuple[AttachmentFacts, ...]:
+    rows = session.exec(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)).all()
+    return tuple(
+        AttachmentFacts(a.id, a.filename, a.format, a.encrypted, a.macro, a.state, a.document, a.detail)
+        for a in rows
+    )
+
+
+def _forms(session: Session, case_id: str) -> tuple[FormFacts, ...]:
+    query = select(Attachment.id, Attachment.filename).where(Attachment.case_id == case_id)
+    filenames = {attachment_id: name for attachment_id, name in session.exec(query)}
+    forms: list[FormFacts] = []
+    for app in session.exec(select(ApplicationForm).where(ApplicationForm.case_id == case_id)):
+        detail = json.loads(app.detail_json)
+        fields = {key: getattr(app, key.replace(".", "_")) for key in APPLICATION_KEYS}
+        forms.append(
+            FormFacts(
+                app.attachment_id,
+                filenames.get(app.attachment_id),
+                "application",
+                fields,
+                _ticked(detail),
+                _problems(detail),
+                submitted_on=_day(app.submitted_on),
+            )
+        )
+    people: dict[int, list[StaffEntry]] = {}
+    for entry in session.exec(
+        select(StaffEntry).where(StaffEntry.case_id == case_id).order_by(StaffEntry.position)
+    ):
+        people.setdefault(entry.attachment_id, []).append(entry)
+    for attachment_id, entries in people.items():
+        staff = tuple(
+            StaffFacts(e.position, {k: getattr(e, k) for k in STAFF_KEYS}, _ticked(json.loads(e.detail_json)))
+            for e in entries
+        )
+        problems = {p["field"]: p["problem"] for e in entries for p in json.loads(e.detail_json)["problems"]}
+        forms.append(
+            FormFacts(
+                attachment_id,
+                filenames.get(attachment_id),
+                "staff_registration",
+                {"org_name": entries[0].org_name},
+                {},
+                problems,
+                staff,
+            )
+        )
+    return tuple(forms)
+
+
+def _ticked(detail: dict) -> dict[str, tuple[str, ...]]:
+    return {k: tuple(v) for k, v in detail.get("ticked", {}).items()}
+
+
+def _problems(detail: dict) -> dict[str, str]:
+    return {p["field"]: p["problem"] for p in detail.get("problems", [])}
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _organisation(
+    session: Session, case: Case, forms: tuple[FormFacts, ...], rules_dir: Path
+) -> Organisation | None:
+    for form in forms:
+        name = form.fields.get("org_name")
+        if name:
+            return find_organisation(
+                session,
+                rules_dir=rules_dir,
+                org_name=name,
+                corporate_number=form.fields.get("corporate_number"),
+                department=form.fields.get("department"),
+            )
+    if not case.org_name:
+        return None
+    return find_organisation(session, rules_dir=rules_dir, org_name=case.org_name)
+
+
+def _register(session: Session, org: Organisation) -> RegisterFacts:
+    rows = session.exec(select(RegisteredPerson).where(RegisteredPerson.organisation_id == org.id)).all()
+    people = tuple(PersonOnFile(p.name, p.email, p.status, p.poc) for p in rows)
+    # Whom the previous accepted registration marked 廃止 (Q15) — not simply the latest removal on
+    # file, which may be older when the last registration removed nobody.
+    removed = tuple(
+        PersonOnFile(p.name, p.email, p.status, p.poc) for p in removed_last_time(session, org.id) if p
+    )
+    return RegisterFacts(org.name, org.corporate_number, org.department, org.poc_email, people, removed)
+
+
+def _is_member(session: Session, sender: str) -> bool:
+    if not sender or "@" not in sender:
+        return False
+    domain = "%@" + sender.rsplit("@", 1)[1]
+    person = session.exec(
+        select(func.count())
+        .select_from(RegisteredPerson)
+        .where(RegisteredPerson.status == "active", col(RegisteredPerson.email).like(domain))
+    ).one()
+    poc = session.exec(
+        select(func.count())
+        .select_from(Organisation)
+        .where(Organisation.is_member, col(Organisation.poc_email).like(domain))
+    ).one()
+    return bool(person or poc)
+
+
+def _other_departments(
+    session: Session, case_id: str, forms: tuple[FormFacts, ...], rules_dir: Path
+) -> tuple[str, ...]:
+    """Other departments of the applicant's organisation (same 法人番号, else same name) that are
+    members, or whose application is in another case still in hand (Q5: "already applied")."""
+    application = next((f for f in forms if f.document == "application"), None)
+    if application is None or not application.fields.get("org_name"):
+        return ()
+    department = application.fields.get("department") or ""
+    number = application.fields.get("corporate_number")
+    key = org_key(application.fields["org_name"], rules_dir)
+    same = col(Organisation.name_key) == key
+    if number:
+        same = same | (col(Organisation.corporate_number) == number)
+    rows = session.exec(select(Organisation).where(same, Organisation.is_member)).all()
+    found = [f"{o.name} {o.department}".strip() for o in rows if (o.department or "") != department]
+    applied = session.exec(
+        select(ApplicationForm)
+        .join(Case, col(Case.id) == ApplicationForm.case_id)
+        .where(ApplicationForm.case_id != case_id, col(Case.status).not_in(("rejected", "closed")))
+    ).all()
+    for form in applied:
+        same_org = (number and form.corporate_number == number) or (
+            form.org_name and org_key(form.org_name, rules_dir) == key
+        )
+        if same_org and (form.department or "") != department:
+            found.append(f"{form.org_name} {form.department or ''}".strip())
+    return tuple(dict.fromkeys(found))

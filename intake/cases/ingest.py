@@ -1,0 +1,174 @@
+"""Turning one archived message into database records: a new case, or a message of an old one.
+
+``ingest`` works inside the caller's transaction and raises on failure; the poller wraps each call
+in a savepoint so one bad message goes to quarantine and the rest of the batch carries on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, or_, select
+
+from intake.cases.expected import try_expected_passwords
+from intake.cases.kinds import case_kind
+from intake.cases.refresh import refresh_case
+from intake.cases.threads import find_thread_case, new_case_id
+from intake.cases.unlock import read_documents
+from intake.checks import find_password
+from intake.config import Config, MailboxConfig
+from intake.db import audit
+from intake.db.tables import Attachment, Case, Message, utcnow
+from intake.documents import ContainerLimits, open_zip, triage
+from intake.errors import DocumentError, LimitExceeded, WrongPassword
+from intake.forms.naming import document_from_filename, org_from_filename
+from intake.mail import Limits, ParsedAttachment, ParsedMessage, no_reply_reason, parse_message
+
+ACTOR = "intake"
+
+
+@dataclass(frozen=True)
+class Ingested:
+    case_id: str | None
+    message_pk: int | None = None  # the stored message (for a duplicate: the one it repeats)
+    created: bool = False
+    duplicate: bool = False
+
+
+def ingest(
+    session: Session,
+    *,
+    config: Config,
+    mailbox: MailboxConfig,
+    raw: bytes,
+    sha256: str,
+    source_ref: str,
+    received_at: datetime | None = None,
+) -> Ingested:
+    parsed = parse_message(raw, limits=Limits.from_config(config.limits))
+    existing = _duplicate_of(session, mailbox.name, sha256, parsed)
+    if existing is not None:
+        return Ingested(case_id=existing.case_id, message_pk=existing.id, duplicate=True)
+    case = find_thread_case(session, mailbox=mailbox.name, prefix=mailbox.case_prefix, parsed=parsed)
+    created = case is None
+    if case is None:
+        case = _open_case(session, mailbox, parsed, received_at or utcnow())
+    message = _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, config)
+    message.received_at = received_at or message.received_at
+    message.password_in_text = find_password(parsed.body_text)
+    detail = f"message {message.id} {source_ref}"
+    audit.record(session, by=ACTOR, action="message_received", case_id=case.id, detail=detail)
+    rows = []
+    for part in parsed.attachments:
+        rows.append((row := _record_attachment(session, case, message, part), part.payload))
+        _open_plain(session, config, row, part.payload)
+    _try_phoned_passwords(session, config, case, message, rows)
+    refresh_case(session, config=config, case_id=case.id, reply=True, texts={message.id: parsed.body_text})
+    return Ingested(case_id=case.id, message_pk=message.id, created=created)
+
+
+def _duplicate_of(session: Session, mailbox: str, sha256: str, parsed: ParsedMessage) -> Message | None:
+    same = Message.sha256 == sha256
+    if parsed.message_id:
+        same = or_(same, (Message.message_id == parsed.message_id) & (Message.from_addr == parsed.from_addr))
+    return session.exec(select(Message).where(Message.mailbox == mailbox, same).limit(1)).first()
+
+
+def _open_case(
+    session: Session, mailbox: MailboxConfig, parsed: ParsedMessage, received_at: datetime
+) -> Case:
+    case = Case(
+        id=new_case_id(session, mailbox.case_prefix, received_at),
+        mailbox=mailbox.name,
+        kind=case_kind(mailbox.profile, ()),
+        sender=parsed.from_addr,
+        sender_name=parsed.from_name,
+        subject=parsed.subject,
+        forwarded=parsed.forwarded,
+        received_at=received_at,
+    )
+    session.add(case)
+    return case
+
+
+def _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, config) -> Message:
+    message = Message(
+        case_id=case.id,
+        mailbox=mailbox.name,
+        message_id=parsed.message_id,
+        in_reply_to=" ".join(parsed.in_reply_to),
+        references=" ".join(parsed.references),
+        sha256=sha256,
+        size=len(raw),
+        subject=parsed.subject,
+        from_addr=parsed.from_addr,
+        from_name=parsed.from_name,
+        date=parsed.date,
+        no_reply_reason=no_reply_reason(parsed, own_addresses=config.own_addresses),
+        forwarded=parsed.forwarded,
+        source_ref=source_ref,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _record_attachment(session: Session, case: Case, message: Message, part: ParsedAttachment) -> Attachment:
+    row = Attachment(
+        case_id=case.id,
+        message_pk=message.id,
+        part_index=part.index,
+        filename=part.filename,
+        content_type=part.content_type,
+        size=part.size,
+        document=document_from_filename(part.filename),
+    )
+    if part.rejected:
+        row.state, row.detail = "rejected", part.rejected
+    else:
+        found = triage(part.payload, part.filename)
+        row.format, row.encrypted, row.macro, row.detail = (
+            found.format,
+            found.encrypted,
+            found.macro,
+            found.detail,
+        )
+        row.state = "rejected" if found.macro else ("password_pending" if found.encrypted else "plain")
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _open_plain(session: Session, config: Config, row: Attachment, payload: bytes) -> None:
+    """Read the forms in an unencrypted Word file or plain zip right away."""
+    if row.state != "plain" or row.format not in ("docx", "doc", "zip"):
+        return
+    try:
+        if row.format == "zip":
+            documents = [
+                (m.name, m.data) for m in open_zip(payload, None, ContainerLimits.from_config(config.limits))
+            ]
+        else:
+            documents = [(row.filename, payload)]
+        read_documents(session, config=config, attachment=row, documents=documents)
+    except DocumentError as exc:  # a password zip says so here; other damage is reported plainly
+        if isinstance(exc, WrongPassword):
+            row.state, row.encrypted, row.detail = "password_pending", True, "password-protected zip"
+        else:
+            row.state, row.detail = "failed", str(exc)
+    except LimitExceeded as exc:
+        row.state, row.detail = "rejected", str(exc)
+    session.add(row)
+
+
+def _try_phoned_passwords(
+    session: Session, config: Config, case: Case, message: Message, rows: list[tuple[Attachment, bytes]]
+) -> None:
+    """A password phoned in before the mail: tried once on every locked file of this message."""
+    pending = {row.id: payload for row, payload in rows if row.state == "password_pending"}
+    if not pending:
+        return
+    names = [row.filename for row, _ in rows if row.id in pending]
+    org = next((o for name in names if (o := org_from_filename(name))), case.org_name)
+    try_expected_passwords(session, config=config, attachments=pending, sender=message.from_addr, org=org)

@@ -1,0 +1,101 @@
+"""Keeping a case current: whenever it changes (a message arrives, an attachment is opened) its
+findings are evaluated again, each is opened or resolved with the time, the case status follows,
+and the reply that the change calls for is written to the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlmodel import Session, select
+
+from intake.cases.facts import build_facts
+from intake.cases.kinds import case_kind
+from intake.checks import RuleFinding, evaluate
+from intake.config import Config
+from intake.db.tables import Attachment, Case, Finding, IncidentRecord, utcnow
+from intake.forms.naming import org_from_filename
+from intake.replies.planning import plan_reply
+
+STAFF_STATUSES = frozenset({"accepted", "rejected", "closed"})
+
+
+def refresh_case(
+    session: Session,
+    *,
+    config: Config,
+    case_id: str,
+    reply: bool = True,
+    texts: Mapping[int, str] | None = None,
+) -> Case:
+    """Evaluate the case again; with ``reply`` the change may call for a reply to the sender
+    (a new message from them, or an attachment opened) — staff notes and the like do not.
+    ``texts`` are the body texts of messages already parsed (by id), not read again."""
+    session.flush()
+    case = session.get(Case, case_id)
+    mailbox = config.get_mailbox(case.mailbox)
+    documents = session.exec(select(Attachment.document).where(Attachment.case_id == case_id)).all()
+    case.kind = case_kind(mailbox.profile, documents)
+    facts = build_facts(session, config=config, case=case, texts=texts or {})
+    results = evaluate(facts, rules_dir=config.rules_path)
+    _sync_findings(session, case, results)
+    if facts.incident is not None:
+        _store_incident(session, case, facts.incident)
+    _update_org(case, facts)
+    if case.status not in STAFF_STATUSES:
+        case.status = _status(results)
+    case.updated_at = utcnow()
+    session.add(case)
+    if reply:
+        plan_reply(session, config=config, case=case, findings=results)
+    return case
+
+
+def _status(results: list[RuleFinding]) -> str:
+    codes = {r.code for r in results}
+    if "password_pending" in codes:
+        return "waiting_for_password"
+    if any(r.severity == "missing" for r in results):
+        return "waiting_for_sender"
+    return "ready_for_review"
+
+
+def _sync_findings(session: Session, case: Case, results: list[RuleFinding]) -> None:
+    existing = {f.code: f for f in session.exec(select(Finding).where(Finding.case_id == case.id))}
+    now = utcnow()
+    for result in results:
+        row = existing.pop(result.code, None) or Finding(
+            case_id=case.id, code=result.code, severity=result.severity
+        )
+        if not row.open or row.id is None:
+            row.open, row.opened_at, row.resolved_at = True, now, None
+        row.severity, row.message_ja, row.message_en = result.severity, result.message_ja, result.message_en
+        session.add(row)
+    for row in existing.values():
+        if row.open:
+            row.open, row.resolved_at = False, now
+            session.add(row)
+
+
+def _store_incident(session: Session, case: Case, answers) -> None:
+    record = session.get(IncidentRecord, case.id) or IncidentRecord(case_id=case.id)
+    for key in (
+        "secret_designation",
+        "secret_detail",
+        "sharing_scope",
+        "tlp",
+        "external_coordination",
+        "coordination_detail",
+    ):
+        setattr(record, key, getattr(answers, key))
+    session.add(record)
+
+
+def _update_org(case: Case, facts) -> None:
+    for form in facts.forms:
+        name = form.fields.get("org_name")
+        if name:
+            case.org_name = name
+            return
+    if case.org_name is None:
+        case.org_name = next((o for a in facts.attachments if (o := org_from_filename(a.filename))), None)

@@ -1,0 +1,223 @@
+"""Opening attachments: decrypting with the phoned-in password and reading the forms inside.
+
+The encrypted bytes are taken from the archived message each time (the archive is the only copy);
+decrypted bytes stay in memory unless ``storage.keep_decrypted`` is on. A wrong password counts an
+attempt and leaves an audit entry — never the password itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from intake.archive import read_archived
+from intake.cases.formrows import store_form
+from intake.cases.refresh import refresh_case
+from intake.config import Config
+from intake.db import audit
+from intake.db.tables import Attachment, Case, Message
+from intake.documents import (
+    ContainerLimits,
+    convert_doc_to_docx,
+    decrypt_office,
+    find_soffice,
+    open_zip,
+    triage,
+)
+from intake.errors import DocumentError, LimitExceeded, NotFound, WrongPassword
+from intake.forms import ExtractedForm, extract_form, load_form_specs
+from intake.forms.naming import org_from_filename
+
+log = logging.getLogger(__name__)
+DOCUMENT_NAMES = {"application": "加入申込書", "staff_registration": "事務従事者登録届"}
+
+
+@dataclass
+class OpenResult:
+    attachment_id: int
+    case_id: str
+    opened: bool
+    state: str
+    summary: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PendingAttachment:
+    id: int
+    case_id: str
+    sender: str
+    org: str | None
+    filename: str | None
+    received_at: datetime
+    attempts: int
+
+
+def pending_attachments(session: Session) -> list[PendingAttachment]:
+    rows = session.exec(
+        select(Attachment, Case.sender, Message.received_at)
+        .join(Case, col(Case.id) == Attachment.case_id)
+        .join(Message, col(Message.id) == Attachment.message_pk)
+        .where(Attachment.state == "password_pending")
+        .order_by(Message.received_at, Attachment.id)
+    ).all()
+    return [
+        PendingAttachment(
+            a.id, a.case_id, sender, org_from_filename(a.filename), a.filename, when, a.attempts
+        )
+        for a, sender, when in rows
+    ]
+
+
+def attachment_bytes(session: Session, config: Config, attachment: Attachment) -> bytes:
+    """The attachment's bytes, taken again from the archived message."""
+    message = session.get(Message, attachment.message_pk)
+    for part in read_archived(config, message.sha256).attachments:
+        if part.index == attachment.part_index:
+            return part.payload
+    raise DocumentError(f"attachment {attachment.id} is no longer found in its archived message")
+
+
+def open_attachment(
+    session: Session,
+    *,
+    config: Config,
+    attachment_id: int,
+    password: str,
+    by: str,
+    via: str = "staff",
+    payload: bytes | None = None,
+) -> OpenResult:
+    """Decrypt one pending attachment and read its forms; the caller refreshes the case (see
+    :func:`unlock`) and commits, also after a wrong password. ``payload``: the attachment's bytes
+    when the caller has the message parsed already (else they are read from the archive)."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.state != "password_pending":
+        raise NotFound(f"no attachment {attachment_id} waiting for a password")
+    attachment.attempts += 1
+    session.add(attachment)
+    data = payload if payload is not None else attachment_bytes(session, config, attachment)
+    try:
+        documents = _decrypt(config, attachment, data, password)
+    except WrongPassword:
+        detail = f"wrong password (attempt {attachment.attempts}, {via})"
+        _audit(session, attachment, by, "unlock_refused", detail)
+        return OpenResult(attachment.id, attachment.case_id, False, attachment.state)
+    except (DocumentError, LimitExceeded) as exc:
+        attachment.state = "rejected" if isinstance(exc, LimitExceeded) else "failed"
+        attachment.detail = str(exc)
+        _audit(session, attachment, by, "unlock_failed", str(exc))
+        return OpenResult(attachment.id, attachment.case_id, False, attachment.state, [str(exc)])
+    attachment.state = "decrypted"
+    summary = read_documents(session, config=config, attachment=attachment, documents=documents)
+    action = "unlocked" if attachment.state == "decrypted" else "unlocked_unreadable"
+    _audit(session, attachment, by, action, f"opened ({via}); " + "; ".join(summary))
+    return OpenResult(attachment.id, attachment.case_id, True, attachment.state, summary)
+
+
+def unlock(session: Session, *, config: Config, attachment_id: int, password: str, by: str) -> OpenResult:
+    """Staff typed the phoned-in password: open the attachment, and evaluate the case again when
+    that changed anything (a reply may follow); the caller commits."""
+    result = open_attachment(session, config=config, attachment_id=attachment_id, password=password, by=by)
+    if result.state != "password_pending":
+        refresh_case(session, config=config, case_id=result.case_id)
+    return result
+
+
+def _decrypt(
+    config: Config, attachment: Attachment, data: bytes, password: str
+) -> list[tuple[str | None, bytes]]:
+    if attachment.format == "zip":
+        members = open_zip(data, password, ContainerLimits.from_config(config.limits))
+        return [(m.name, _maybe_decrypt(m.data, m.name, password)) for m in members]
+    return [(attachment.filename, decrypt_office(data, password))]
+
+
+def _maybe_decrypt(data: bytes, name: str, password: str) -> bytes:
+    """A zip member that is itself an encrypted Word file: the same password usually opens it."""
+    if triage(data, name).encrypted:
+        try:
+            return decrypt_office(data, password)
+        except WrongPassword:
+            return data
+    return data
+
+
+def read_documents(
+    session: Session, *, config: Config, attachment: Attachment, documents: list[tuple[str | None, bytes]]
+) -> list[str]:
+    """Read every Word form among ``documents`` into the database; returns plain summary lines."""
+    summary: list[str] = []
+    for name, data in documents:
+        _keep_decrypted(config, attachment, name, data)
+        summary.append(_read_one(session, config, attachment, name, data))
+    session.add(attachment)
+    return summary
+
+
+def _read_one(session: Session, config: Config, attachment: Attachment, name: str | None, data: bytes) -> str:
+    """Read one document into the database; a Word file that cannot be read marks the attachment
+    ``failed`` (or ``rejected`` over a limit) with the reason, which the checks then report."""
+    label = name or attachment.filename or "attachment"
+    found = triage(data, name)
+    if found.macro:
+        attachment.macro = True
+        return f"{label}: macro-enabled document, not opened"
+    if found.encrypted:
+        return f"{label}: still encrypted with another password"
+    if found.format not in ("doc", "docx"):
+        return f"{label}: {found.detail} — not a Word form"
+    try:
+        form = _extract(config, found.format, data)
+    except (DocumentError, LimitExceeded) as exc:
+        attachment.state = "rejected" if isinstance(exc, LimitExceeded) else "failed"
+        attachment.detail = f"{label}: {exc}"
+        return attachment.detail
+    if form is None:
+        return f"{label}: old Word (.doc) file — LibreOffice is not installed, open it by hand"
+    if form.document is None:
+        return f"{label}: a Word document that is neither Council form"
+    attachment.document = form.document
+    store_form(session, attachment, form)
+    read = (
+        sum(1 for v in form.fields.values() if v.value) if form.document == "application" else len(form.staff)
+    )
+    unit = "fields read" if form.document == "application" else "people read"
+    problems = f", {len(form.problems)} not readable" if form.problems else ""
+    return f"{DOCUMENT_NAMES[form.document]}: {read} {unit}{problems}"
+
+
+def _extract(config: Config, kind: str, data: bytes) -> ExtractedForm | None:
+    """The form in a .docx, or in a .doc converted by LibreOffice (None: LibreOffice is missing)."""
+    if kind == "doc":
+        soffice = find_soffice(config.documents.soffice or None)
+        if soffice is None:
+            return None
+        data = convert_doc_to_docx(data, soffice=soffice)
+    return extract_form(
+        data, specs=_specs(config.rules_path), limits=ContainerLimits.from_config(config.limits)
+    )
+
+
+@lru_cache(maxsize=4)
+def _specs(rules_dir: Path):
+    return load_form_specs(rules_dir)
+
+
+def _keep_decrypted(config: Config, attachment: Attachment, name: str | None, data: bytes) -> None:
+    if not config.storage.keep_decrypted:
+        return
+    folder = config.storage.archive_dir / "decrypted"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target = folder / f"{attachment.id}_{Path(name or 'document').name}"
+    target.touch(mode=0o600)
+    target.write_bytes(data)
+
+
+def _audit(session: Session, attachment: Attachment, by: str, action: str, detail: str) -> None:
+    text = f"attachment {attachment.id}: {detail}"
+    audit.record(session, by=by, action=action, case_id=attachment.case_id, detail=text)

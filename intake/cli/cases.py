@@ -1,0 +1,253 @@
+"""Commands staff work cases with: queue, show, note, set-status, decide, audit."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from intake.cli.app import app
+from intake.cli.runtime import Runtime, add_row
+from intake.clock import jst_iso
+from intake.db import session_scope
+from intake.desk import actions, views
+from intake.desk.actions import audit_entries
+from intake.desk.labels import short_label
+
+
+def _age(iso: str | None) -> str:
+    if not iso:
+        return ""
+    seconds = (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
+    if seconds < 3600:
+        return f"{max(0, int(seconds // 60))}分"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}時間"
+    return f"{int(seconds // 86400)}日"
+
+
+@app.command()
+def queue(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="Only cases in this status.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only cases of this kind.")] = None,
+    mailbox: Annotated[str | None, typer.Option(help="Only cases of this mailbox.")] = None,
+    org: Annotated[str | None, typer.Option(help="Only organisations whose name contains this.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The review queue, newest first."""
+    rt = ctx.obj
+    with Session(rt.reading_engine()) as session:
+        items = views.queue(session, status=status, kind=kind, mailbox=mailbox, org=org)
+    if as_json:
+        rt.print_json(items)
+        return
+    rules = rt.config.rules_path
+    table = Table(
+        "case",
+        "kind",
+        "status",
+        "organisation",
+        "sender",
+        "age",
+        "open findings",
+        title=f"{len(items)} cases",
+    )
+    for c in items:
+        labels = "、".join(short_label(code, rules) for code in c["open_findings"])
+        add_row(
+            table,
+            c["id"],
+            c["kind"],
+            c["status"],
+            c["org_name"] or "",
+            c["sender"],
+            _age(c["received_at"]),
+            labels,
+        )
+    rt.out.print(table)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """One case, whole: messages, attachments, fields, findings, notes, history."""
+    rt = ctx.obj
+    with Session(rt.reading_engine()) as session:
+        case = views.case_detail(session, case_id)
+        history = [(views.jst(e.at), e.by, e.action, e.detail) for e in audit_entries(session, case_id)]
+    if as_json:
+        rt.print_json(case)
+        return
+    out = rt.out
+    out.print(f"[bold]{case['id']}[/bold]  {case['kind']}  [bold]{case['status']}[/bold]")
+    out.print(
+        f"from {case['sender']}  organisation {case['org_name'] or '-'}  received {case['received_at']}",
+        markup=False,
+    )
+    out.print(f"subject: {case['subject']}", markup=False)
+    _messages(out, case["messages"])
+    _attachments(out, case["attachments"])
+    _fields(out, case["fields"])
+    _findings(out, case["findings"])
+    for n in case["notes"]:
+        out.print(f"note {n['at']} {n['by']}: {n['text']}", markup=False)
+    history_table = Table("at", "by", "action", "detail", title="history")
+    for row in history:
+        add_row(history_table, *row)
+    out.print(history_table)
+
+
+def _messages(out, messages: list[dict]) -> None:
+    table = Table("dir", "from", "subject", "received", "no reply because", title="messages")
+    for m in messages:
+        add_row(table, m["direction"], m["from"], m["subject"], m["received_at"], m["no_reply_reason"] or "")
+    out.print(table)
+
+
+def _attachments(out, attachments: list[dict]) -> None:
+    if not attachments:
+        return
+    table = Table("id", "file", "format", "encrypted", "state", "document", "detail", title="attachments")
+    for a in attachments:
+        add_row(
+            table,
+            a["id"],
+            a["filename"] or "(no name)",
+            a["format"],
+            "yes" if a["encrypted"] else "no",
+            a["state"],
+            a["document"] or "",
+            a["detail"],
+        )
+    out.print(table)
+
+
+def _fields(out, fields: dict) -> None:
+    """Grouped as on the form: the application's items, then one block per person."""
+    if "application" in fields:
+        table = Table("item", "value", title="加入申込書")
+        for key, value in fields["application"].items():
+            if isinstance(value, dict):
+                for sub, v in value.items():
+                    add_row(table, f"{key}.{sub}", v)
+            else:
+                add_row(table, key, value)
+        out.print(table)
+    for n, person in enumerate(fields.get("staff", []), start=1):
+        table = Table("item", "value", title=f"事務従事者{n}")
+        for key, value in person.items():
+            add_row(table, key, value)
+        out.print(table)
+    if "incident" in fields:
+        table = Table("item", "value", title="確認①②③")
+        for key, value in fields["incident"].items():
+            add_row(
+                table,
+                key,
+                value if not isinstance(value, dict) else ", ".join(f"{k}={v}" for k, v in value.items()),
+            )
+        out.print(table)
+
+
+def _findings(out, findings: list[dict]) -> None:
+    if not findings:
+        return
+    table = Table("code", "severity", "state", "message", title="findings")
+    for f in findings:
+        state = "open" if f["open"] else f"resolved {f['resolved_at']}"
+        add_row(table, f["code"], f["severity"], state, f["message_en"])
+    out.print(table)
+
+
+class Secrecy(StrEnum):
+    secret = "secret"
+    not_secret = "not_secret"
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+CaseArg = Annotated[str, typer.Argument(metavar="CASE_ID")]
+
+
+@app.command()
+def note(ctx: typer.Context, case_id: CaseArg, text: Annotated[str, typer.Argument(metavar="TEXT")]) -> None:
+    """Add a staff note to a case."""
+    rt: Runtime = ctx.obj
+    with session_scope(rt.ready_engine()) as session:
+        actions.add_note(session, case_id, text, by=rt.by)
+    rt.out.print(f"note added to {case_id}")
+
+
+@app.command("set-status")
+def set_status(
+    ctx: typer.Context,
+    case_id: CaseArg,
+    status: Annotated[str, typer.Argument(metavar="STATUS", help=", ".join(actions.STATUSES))],
+    note_text: Annotated[str | None, typer.Option("--note", help="A note kept with the change.")] = None,
+) -> None:
+    """Move a case; accepting a membership application or staff registration updates the register."""
+    rt: Runtime = ctx.obj
+    with session_scope(rt.ready_engine()) as session:
+        before = actions.get_case(session, case_id).status
+        actions.set_status(session, case_id, status, by=rt.by, note=note_text, rules_dir=rt.config.rules_path)
+    rt.out.print(f"{case_id}: {before} → {status}")
+
+
+@app.command()
+def decide(
+    ctx: typer.Context,
+    case_id: CaseArg,
+    secret: Annotated[Secrecy | None, typer.Option("--secret", help="Staff's secrecy decision.")] = None,
+    scope: Annotated[str | None, typer.Option("--scope", help="Staff's sharing scope decision.")] = None,
+) -> None:
+    """Record staff's decision on an incident report (kept apart from what the reporter asked, Q22)."""
+    rt: Runtime = ctx.obj
+    with session_scope(rt.ready_engine()) as session:
+        record = actions.record_incident_decision(
+            session, case_id, secret=secret.value if secret else None, scope=scope, by=rt.by
+        )
+        decided = f"secret={record.decided_secret or '-'} scope={record.decided_scope or '-'}"
+    rt.out.print(f"{case_id}: decided {decided}", markup=False)
+
+
+@app.command()
+def audit(
+    ctx: typer.Context,
+    case_id: Annotated[str | None, typer.Argument(metavar="[CASE_ID]")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The append-only record of staff actions (of one case, or all)."""
+    rt: Runtime = ctx.obj
+    with Session(rt.reading_engine()) as session:
+        items = [_audit_item(e) for e in actions.audit_entries(session, case_id)]
+    if as_json:
+        rt.print_json(items)
+        return
+    table = Table("at", "by", "case", "action", "detail", title=f"audit: {len(items)} entries")
+    for e in items:
+        detail = e["detail"] if isinstance(e["detail"], str) else json.dumps(e["detail"], ensure_ascii=False)
+        add_row(table, e["at"], e["by"], e["case_id"] or "", e["action"], detail)
+    rt.out.print(table)
+
+
+def _audit_item(entry) -> dict:
+    try:
+        detail = json.loads(entry.detail)
+    except ValueError:
+        detail = None
+    return {
+        "id": entry.id,
+        "at": jst_iso(entry.at),
+        "by": entry.by,
+        "case_id": entry.case_id,
+        "action": entry.action,
+        "detail": detail if isinstance(detail, dict) else entry.detail,
+    }

@@ -1,0 +1,113 @@
+"""Tools: ``intake demo`` (the product on its embedded defaults, no servers needed) and the sweeps
+that run real-world material through the real code: sweep, check-office, check-forms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from intake.cli.app import app
+from intake.cli.cases import queue
+from intake.cli.mail import init, poll
+from intake.cli.runtime import Runtime, add_row
+from intake.tools import demo, forms_corpus, office_corpus
+from intake.tools.sweep import sweep
+
+
+@app.command("demo")
+def demo_cmd(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Option("--dir", help="Demo folder (made afresh).")] = Path("storage/demo"),
+) -> None:
+    """Seed a demo folder with realistic mail, poll it, and show the review queue."""
+    config_file = demo.prepare(folder)
+    rt = Runtime(config_file=config_file, operator=ctx.obj.by)
+    rt.out.print(f"demo folder: {folder}  (configuration {config_file})")
+    sub = typer.Context(ctx.command, obj=rt)
+    init(sub)
+    poll(sub)
+    queue(sub)
+    cli = f"intake --config {config_file}"
+    rt.out.print(
+        f"\nNext, as the secretariat would:\n"
+        f"  {cli} show <case id>        one case, whole\n"
+        f"  {cli} unlock                 the applicant phoned: the form's password is {demo.DEMO_PASSWORD}\n"
+        f"  {cli} outbox                 replies written so far (held for staff in the demo)\n"
+        f"  {cli} outbox release <id>    let one go",
+        markup=False,
+    )
+
+
+@app.command("sweep")
+def sweep_cmd(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of raw messages.")],
+    profile: Annotated[str, typer.Option(help="Mailbox profile to classify with.")] = "membership",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Run every file of FOLDER through the real pipeline into a throwaway database and count.
+
+    Exit 1 when any exception escaped (an internal error); needs no configuration."""
+    rt = ctx.obj
+    results = sweep(folder, profile=profile)
+    if as_json:
+        rt.print_json({name: counts.as_dict() for name, counts in results.items()})
+    else:
+        _print_sweep(rt, results)
+    if any(c.internal_errors for c in results.values()):
+        raise typer.Exit(1)
+
+
+def _print_sweep(rt, results) -> None:
+    table = Table(
+        "folder", "files", "kept", "quarantined", "robots", "names decoded", "garbled", "escaped", "msg/s"
+    )
+    for name, c in results.items():
+        add_row(
+            table,
+            name,
+            c.files,
+            c.kept,
+            sum(c.quarantined.values()),
+            sum(c.robots.values()),
+            f"{c.names_decoded}/{c.attachments}",
+            len(c.bad_names) + len(c.bad_subjects),
+            len(c.internal_errors),
+            c.as_dict()["messages_per_second"],
+        )
+    rt.out.print(table)
+    for name, c in results.items():
+        if c.robots:
+            rt.out.print(
+                f"{name}: robots by reason: " + ", ".join(f"{k} {v}" for k, v in c.robots.most_common())
+            )
+        if c.quarantined:
+            reasons = ", ".join(f"{k} ({v})" for k, v in c.quarantined.most_common())
+            rt.out.print(f"{name}: quarantined: {reasons}", markup=False)
+        for line in c.bad_subjects + c.bad_names:
+            rt.out.print(f"{name}: GARBLED {line}", markup=False)
+        for line in c.internal_errors[:20]:
+            rt.out.print(f"{name}: ESCAPED {line}", markup=False)
+
+
+@app.command("check-forms")
+def check_forms(
+    folder: Annotated[Path, typer.Argument(metavar="FOLDER", exists=True, file_okay=False)],
+) -> None:
+    """Read every .docx of FOLDER: check boxes with their states, text controls, and what cannot be read."""
+    typer.echo(forms_corpus.format_report(forms_corpus.corpus_report(folder)))
+
+
+@app.command("check-office")
+def check_office(
+    folder: Annotated[Path, typer.Argument(metavar="FOLDER", exists=True, file_okay=False)],
+    passwords_tsv: Annotated[Path, typer.Argument(metavar="PASSWORDS_TSV", exists=True, dir_okay=False)],
+) -> None:
+    """Try every listed encrypted Office file with its password and a wrong one (passwords not shown)."""
+    report = office_corpus.check_folder(folder, passwords_tsv)
+    typer.echo(office_corpus.format_report(report))
+    if not report.ok:
+        raise typer.Exit(1)

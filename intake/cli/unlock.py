@@ -1,0 +1,260 @@
+"""Commands for encrypted attachments: unlock, expect-password, check-office.
+
+Passwords are read without echo (:func:`getpass.getpass`, which turns echo off *before* it writes
+its prompt) or from the first line of standard input, and never printed. Each attempt is
+committed on its own, so a wrong password's attempt count and audit entry are kept.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from intake.cases import unlock as unlocking
+from intake.cases.expected import PasswordVault, aware, describe
+from intake.cases.organisations import org_key
+from intake.cases.unlock import OpenResult, PendingAttachment, pending_attachments
+from intake.cli.app import app
+from intake.cli.runtime import Runtime, add_row
+from intake.clock import JST
+from intake.db.tables import Attachment, Case, ExpectedPassword
+from intake.errors import DocumentError, IntakeError, NotFound, WrongPassword
+
+log = logging.getLogger(__name__)
+WRONG_JA_EN = "パスワードが違います / wrong password"
+
+
+class UsageProblem(IntakeError):
+    exit_code = 2
+
+
+@app.command()
+def unlock(
+    ctx: typer.Context,
+    attachment_id: Annotated[
+        int | None,
+        typer.Argument(metavar="[ATTACHMENT_ID]", help="Open this one (default: pick from a list)."),
+    ] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from the first line of standard input."),
+    ] = False,
+) -> None:
+    """Open attachments waiting for a password: list them, pick one, type the password (not shown)."""
+    rt: Runtime = ctx.obj
+    if password_stdin:
+        if attachment_id is None:
+            raise UsageProblem("--password-stdin needs an ATTACHMENT_ID")
+        _unlock_once(rt, attachment_id, _stdin_password())
+    elif attachment_id is not None:
+        _require_pending(rt, attachment_id)
+        _ask_passwords(rt, attachment_id)
+    else:
+        _prompt_loop(rt)
+
+
+def _unlock_once(rt: Runtime, attachment_id: int, password: str) -> None:
+    """One attempt; exit 0 opened, 3 wrong password, 1 the file could not be read."""
+    result = _attempt(rt, attachment_id, password)
+    if result.opened:
+        _print_opened(rt, result)
+        if result.state in ("failed", "rejected"):
+            raise DocumentError(
+                f"attachment {attachment_id} opened, but it could not be read ({result.state})"
+            )
+        return
+    if result.state == "password_pending":
+        raise WrongPassword(f"{WRONG_JA_EN}: attachment {attachment_id} stays pending")
+    detail = "; ".join(result.summary)
+    raise DocumentError(f"attachment {attachment_id} could not be read ({result.state}): {detail}")
+
+
+def _require_pending(rt: Runtime, attachment_id: int) -> None:
+    with Session(rt.ready_engine()) as session:
+        attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.state != "password_pending":
+        raise NotFound(f"no attachment {attachment_id} waiting for a password")
+
+
+def _attempt(rt: Runtime, attachment_id: int, password: str) -> OpenResult:
+    """Try ``password`` and commit, whatever the outcome (the attempt and its audit entry count)."""
+    with Session(rt.ready_engine()) as session:
+        result = unlocking.unlock(
+            session, config=rt.config, attachment_id=attachment_id, password=password, by=rt.by
+        )
+        session.commit()
+        status = session.get(Case, result.case_id).status
+    log.debug("attachment %s: opened=%s, state %s", attachment_id, result.opened, result.state)
+    result.summary.append(f"case {result.case_id} is now {status}")
+    return result
+
+
+def _print_opened(rt: Runtime, result: OpenResult) -> None:
+    rt.out.print(
+        f"[green]opened / 開封しました[/green]: attachment {result.attachment_id} of {result.case_id}"
+    )
+    for line in result.summary:
+        rt.out.print(f"  {line}", markup=False)
+
+
+def _prompt_loop(rt: Runtime) -> None:
+    """List, pick, type passwords, until nothing is pending or staff quit (empty line or Ctrl-D)."""
+    while True:
+        with Session(rt.ready_engine()) as session:
+            items = pending_attachments(session)
+        if not items:
+            rt.out.print(
+                "no attachments are waiting for a password / パスワード待ちの添付ファイルはありません"
+            )
+            return
+        rt.out.print(_pending_table(items))
+        chosen = _choose(rt, items)
+        if chosen is None or not _ask_passwords(rt, chosen.id):
+            return
+
+
+def _pending_table(items: list[PendingAttachment]) -> Table:
+    table = Table(
+        "#",
+        "id",
+        "case",
+        "sender",
+        "organisation",
+        "file",
+        "received (JST)",
+        "attempts",
+        title=f"waiting for a password: {len(items)}",
+    )
+    for number, p in enumerate(items, start=1):
+        received = aware(p.received_at).astimezone(JST).strftime("%Y-%m-%d %H:%M")
+        name = p.filename or "(no name)"
+        add_row(table, number, p.id, p.case_id, p.sender, p.org or "", name, received, p.attempts)
+    return table
+
+
+def _choose(rt: Runtime, items: list[PendingAttachment]) -> PendingAttachment | None:
+    """Ask for a row number until a valid one is given; None when staff quit."""
+    while True:
+        answer = _read_line(f"which one? (1-{len(items)}, empty to quit): ")
+        if not answer:
+            return None
+        if answer.isdigit() and 1 <= int(answer) <= len(items):
+            return items[int(answer) - 1]
+        rt.out.print(f"please type a number from 1 to {len(items)}")
+
+
+def _ask_passwords(rt: Runtime, attachment_id: int) -> bool:
+    """Ask for the password until it opens the file; False when staff quit without opening it."""
+    while True:
+        password = _hidden("password / パスワード (not shown, empty to quit): ")
+        if not password:
+            return False
+        try:
+            result = _attempt(rt, attachment_id, password)
+        except NotFound as exc:  # opened or changed by someone else meanwhile
+            rt.out.print(str(exc), markup=False)
+            return True
+        if result.opened:
+            _print_opened(rt, result)
+            return True
+        if result.state != "password_pending":
+            rt.out.print(f"could not be read ({result.state}): " + "; ".join(result.summary), markup=False)
+            return True
+        tries = _attempts(rt, attachment_id)
+        rt.out.print(f"{WRONG_JA_EN} — the file stays pending; try again (attempts so far: {tries})")
+
+
+def _attempts(rt: Runtime, attachment_id: int) -> int:
+    with Session(rt.ready_engine()) as session:
+        return session.get(Attachment, attachment_id).attempts
+
+
+def _read_line(prompt: str) -> str:
+    try:
+        return input(prompt).strip()
+    except EOFError:
+        return ""
+
+
+def _hidden(prompt: str) -> str:
+    """A password typed without echo; empty on Ctrl-D."""
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        return ""
+
+
+def _stdin_password() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise UsageProblem("no password on the first line of standard input")
+    return password
+
+
+@app.command("expect-password")
+def expect_password(
+    ctx: typer.Context,
+    sender: Annotated[
+        str | None, typer.Option("--sender", metavar="ADDRESS", help="The sender's address.")
+    ] = None,
+    org: Annotated[str | None, typer.Option("--org", metavar="NAME", help="The organisation's name.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read it from standard input (default: ask, not shown).")
+    ] = False,
+    ttl_hours: Annotated[
+        int | None, typer.Option("--ttl-hours", min=1, help="Keep it this long (default: from the config).")
+    ] = None,
+) -> None:
+    """Keep a password phoned in before its mail: used once, automatically, when the mail arrives."""
+    rt: Runtime = ctx.obj
+    if (sender is None) == (org is None):
+        raise UsageProblem("give exactly one of --sender ADDRESS or --org NAME")
+    if sender is not None and "@" not in sender:
+        raise UsageProblem(f"--sender: {sender!r} is not a mail address")
+    password = _stdin_password() if password_stdin else _typed_twice()
+    ttl = ttl_hours or rt.config.documents.expected_password_ttl_hours
+    with Session(rt.ready_engine()) as session:
+        expected_id = PasswordVault(rt.config.storage.key_file).expect(
+            session,
+            sender=sender,
+            org=org,
+            password=password,
+            ttl_hours=ttl,
+            by=rt.by,
+            rules_dir=rt.config.rules_path,
+        )
+        session.commit()
+        row = session.get(ExpectedPassword, expected_id)
+        whom, until = describe(row), aware(row.expires_at).astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
+        waiting = _already_waiting(session, sender, org, rt.config.rules_path)
+    rt.out.print(f"password {expected_id} kept for {whom}; expires / 有効期限: {until}", markup=False)
+    rt.out.print(
+        "it is used once, automatically, when an encrypted attachment from them arrives", markup=False
+    )
+    if waiting:
+        note = f"note: {waiting} attachment(s) from them already wait for a password — use `intake unlock`"
+        rt.out.print(note, markup=False)
+
+
+def _typed_twice() -> str:
+    first = _hidden("password / パスワード (not shown): ")
+    if not first:
+        raise UsageProblem("no password given")
+    if _hidden("again / もう一度: ") != first:
+        raise UsageProblem("the two passwords differ; nothing was kept")
+    return first
+
+
+def _already_waiting(session: Session, sender: str | None, org: str | None, rules_dir: Path) -> int:
+    items = pending_attachments(session)
+    if sender:
+        return sum(1 for p in items if p.sender.lower() == sender.strip().lower())
+    key = org_key(org or "", rules_dir)
+    return sum(1 for p in items if p.org and org_key(p.org, rules_dir) == key)

@@ -1,0 +1,124 @@
+"""Opening the database and keeping its schema current.
+
+Any SQLAlchemy URL works; SQLite is the default. A SQLite file is created with mode 0600 (it
+holds personal data) and used in WAL mode, so the poller and staff commands can work side by side.
+The schema is built and upgraded only by the versioned migrations in ``intake/migrations``.
+
+On SQLite every transaction that may write begins with ``BEGIN IMMEDIATE``: it waits (up to
+``storage.lock_timeout_seconds``) for the one writer there may be, instead of starting as a reader
+and failing at once with "database is locked" when it tries to write after another process did.
+Commands that only read use :func:`reading` (plain ``BEGIN``), so they never wait for a writer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from intake.db import audit
+from intake.errors import IntakeError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+READ_ONLY = "intake_read_only"
+
+
+def make_engine(url: str, *, lock_timeout: float = 30.0) -> Engine:
+    """The engine for ``url``, with the audit log made append-only (:func:`intake.db.audit.guard`)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        engine = create_engine(url)
+    else:
+        _create_private_file(Path(parsed.database))
+        engine = create_engine(url, connect_args={"timeout": lock_timeout})
+        event.listen(engine, "connect", lambda conn, _record: _sqlite_pragmas(conn, lock_timeout))
+        # pysqlite's own transaction handling breaks SAVEPOINT: let SQLAlchemy emit BEGIN itself.
+        event.listen(engine, "begin", _begin)
+    audit.guard(engine)
+    return engine
+
+
+def reading(engine: Engine) -> Engine:
+    """The same database for a command that only reads: its transactions never take the write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+def _begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite does. An existing file is never opened here:
+    closing any descriptor of a SQLite file drops the POSIX locks this process holds on it."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:  # created meanwhile by another process
+        pass
+
+
+def _sqlite_pragmas(dbapi_connection, lock_timeout: float) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted rows (used password tokens) are overwritten
+    cursor.close()
+
+
+def _alembic_config(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision; returns (revision before, revision after)."""
+    before = current_revision(engine)
+    command.upgrade(_alembic_config(engine), "head")
+    return before, head_revision()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with reading(engine).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to work on a database the migrations have not brought up to date."""
+    if current_revision(engine) != head_revision():
+        raise IntakeError(
+            "the database is not initialised or is older than this version of intake: run `intake init`"
+        )
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session committed on success and rolled back on any error."""
+    with Session(engine) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

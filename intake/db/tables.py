@@ -1,0 +1,298 @@
+"""The database tables: the one place the schema is declared (migrations follow it).
+
+Times are aware datetimes stored in UTC and shown in Japan time (JST, UTC+9).
+The archive of raw messages is the only copy of message content: tables keep what was read from it
+(headers, states, extracted fields), never a body or a password.
+
+Cases and their messages come first; then what is read from cases and what staff keep: forms, the
+member register, incident confirmations, passwords phoned in ahead, and the outbox of replies.
+Japanese terms: 加入申込書 membership application; 事務従事者登録届 staff registration (事務従事者:
+a person registered to handle the Council's secret information); 法人番号 corporate number; 区分
+category; 分野 sector; 参加区分 participation class; 構成員名簿への登載 publication in the public
+member roster (Q16).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from intake import clock
+
+
+def utcnow() -> datetime:
+    """:func:`intake.clock.utcnow`, looked up at each call."""
+    return clock.utcnow()
+
+
+class Case(SQLModel, table=True):
+    """One submission or report: the first message and everything that answers it."""
+
+    id: str = Field(primary_key=True)  # e.g. KYOGIKAI-2026-0001
+    mailbox: str = Field(index=True)
+    kind: str = Field(index=True)  # membership_application | staff_registration | incident_report | other
+    status: str = Field(index=True, default="new")
+    sender: str = ""
+    sender_name: str = ""
+    org_name: str | None = None
+    subject: str = ""
+    forwarded: bool = False
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+    acknowledged_at: datetime | None = None  # the one acknowledgement (受付完了) was queued
+
+
+class CaseCounter(SQLModel, table=True):
+    """The last case number given per case prefix and year."""
+
+    prefix: str = Field(primary_key=True)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Message(SQLModel, table=True):
+    """A message of a case, as read from its archived raw bytes (``sha256``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    mailbox: str = Field(index=True)
+    direction: str = "in"  # in | out
+    message_id: str | None = Field(default=None, index=True)
+    in_reply_to: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    references: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    sha256: str = Field(index=True)
+    size: int = 0
+    subject: str = ""
+    from_addr: str = Field(default="", index=True)
+    from_name: str = ""
+    date: datetime | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+    no_reply_reason: str | None = None
+    forwarded: bool = False
+    password_in_text: bool = False  # the text carries a password (never stored, never used)
+    source_ref: str = ""  # where it was read: imap:FOLDER:UIDVALIDITY:UID or maildir:KEY
+
+
+class Attachment(SQLModel, table=True):
+    """A file attached to a message; its bytes stay in the archived message (``part_index``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    message_pk: int = Field(foreign_key="message.id", index=True)
+    part_index: int
+    filename: str | None = None
+    content_type: str = ""
+    size: int = 0
+    sha256: str = ""
+    format: str = "other"  # docx | doc | pdf | zip | xlsx | other
+    encrypted: bool = False
+    macro: bool = False
+    state: str = "plain"  # password_pending | decrypted | plain | rejected | failed
+    document: str | None = None  # application | staff_registration | None
+    detail: str = ""  # plain words on what was found or what went wrong
+    attempts: int = 0
+
+
+class Finding(SQLModel, table=True):
+    """A rule's verdict on a case; open until the case no longer raises it."""
+
+    __table_args__ = (UniqueConstraint("case_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    code: str
+    severity: str  # missing | warning | info
+    message_ja: str = ""
+    message_en: str = ""
+    open: bool = True
+    opened_at: datetime = Field(default_factory=utcnow)
+    resolved_at: datetime | None = None
+
+
+class Note(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    at: datetime = Field(default_factory=utcnow)
+    by: str = ""
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only record of what staff and the product did to a case."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    by: str = ""
+    case_id: str | None = Field(default=None, index=True)
+    action: str
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class QuarantineEntry(SQLModel, table=True):
+    """A message that could not be processed: its raw bytes are archived, the error says why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str = Field(index=True)
+    source_ref: str = ""
+    sha256: str
+    size: int = 0
+    error: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(default_factory=utcnow)
+    state: str = Field(default="open", index=True)  # open | reprocessed
+    case_id: str | None = None
+    resolved_at: datetime | None = None
+
+
+class SourceCursor(SQLModel, table=True):
+    """How far an IMAP folder has been read: (UIDVALIDITY, last UID processed)."""
+
+    mailbox: str = Field(primary_key=True)
+    folder: str = Field(primary_key=True)
+    uidvalidity: int
+    last_uid: int = 0
+
+
+class MaildirSeen(SQLModel, table=True):
+    """Maildir messages already processed, by their unique file name (without flags)."""
+
+    mailbox: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+
+
+def _text(default: str = "") -> Column:
+    return Column(Text, nullable=False, default=default)
+
+
+class ApplicationForm(SQLModel, table=True):
+    """One 加入申込書 as read from an attachment; choices hold the option's Japanese text or None."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    attachment_id: int = Field(foreign_key="attachment.id", index=True)
+    submitted_on: str | None = None
+    application_kind: str | None = None
+    org_name: str | None = None
+    org_name_kana: str | None = None
+    corporate_number: str | None = None
+    department: str | None = None
+    address: str | None = None
+    representative: str | None = None
+    category: str | None = None
+    sector: str | None = None
+    participation: str | None = None
+    receive_secrets: str | None = None
+    early_warning_service: str | None = None
+    roster_publication: str | None = None
+    poc_name: str | None = None
+    poc_name_kana: str | None = None
+    poc_title: str | None = None
+    poc_phone: str | None = None
+    poc_email: str | None = None
+    detail_json: str = Field(default="{}", sa_column=_text("{}"))  # originals, ticked boxes, problems
+    read_at: datetime = Field(default_factory=utcnow)
+
+
+class StaffEntry(SQLModel, table=True):
+    """One person block (事務従事者N) of a 事務従事者登録届."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    attachment_id: int = Field(foreign_key="attachment.id", index=True)
+    position: int  # 1 for 事務従事者１, in document order
+    org_name: str | None = None
+    name: str | None = None
+    name_kana: str | None = None
+    department: str | None = None
+    title: str | None = None
+    phone: str | None = None
+    mobile: str | None = None
+    email: str | None = None
+    application_type: str | None = None  # 新規 | 継続 | 廃止
+    system_registration: str | None = None  # 要 | 不要
+    poc: str | None = None  # する | しない
+    detail_json: str = Field(default="{}", sa_column=_text("{}"))
+
+
+class Organisation(SQLModel, table=True):
+    """An organisation of the member register (imported, or created by an accepted application)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    name_key: str = Field(index=True)  # NFKC, no white space, legal-form abbreviations expanded
+    corporate_number: str | None = Field(default=None, index=True)
+    department: str | None = None
+    category: str | None = None
+    sector: str | None = None
+    participation: str | None = None
+    roster_publication: bool = False
+    poc_email: str | None = None
+    is_member: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RegisteredPerson(SQLModel, table=True):
+    """A person registered for an organisation (事務従事者); removals are remembered, not deleted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    name: str
+    name_key: str = Field(index=True)
+    email: str | None = Field(default=None, index=True)
+    phone: str | None = None
+    system_registration: str | None = None
+    poc: str | None = None
+    status: str = "active"  # active | removed
+    removed_at: datetime | None = None
+    source: str = ""  # "import" or the case id that registered it
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class IncidentRecord(SQLModel, table=True):
+    """Q24 確認①②③ for an incident case: the reporter's request, kept apart from staff's decision (Q22)."""
+
+    case_id: str = Field(foreign_key="case.id", primary_key=True)
+    secret_designation: str | None = None  # requested | not_requested
+    secret_detail: str | None = None
+    sharing_scope: str | None = None  # the Council phrase as written
+    tlp: str | None = None  # RED | AMBER+STRICT | AMBER | GREEN | CLEAR
+    external_coordination: str | None = None  # requested | not_requested
+    coordination_detail: str | None = None
+    decided_secret: str | None = None  # staff's decision: secret | not_secret
+    decided_scope: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+class ExpectedPassword(SQLModel, table=True):
+    """A password phoned in before its mail: encrypted with the key file, used once, then deleted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sender: str | None = Field(default=None, index=True)
+    org_key: str | None = Field(default=None, index=True)
+    token: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    created_by: str = ""
+
+
+class OutboxReply(SQLModel, table=True):
+    """A reply written in the same transaction as the case change that caused it, sent later."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    mailbox: str
+    template: str  # checklist | acknowledgement | out_of_period | word_required | encryption_required …
+    to_addr: str = Field(index=True)
+    subject: str
+    message_id: str = Field(index=True)  # ours, stable across retries
+    in_reply_to: str = ""
+    references: str = Field(default="", sa_column=_text())
+    body: str = Field(sa_column=_text())
+    state: str = Field(default="queued", index=True)  # queued | held | sent | failed | cancelled
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str | None = None
+    server_reply: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    sent_at: datetime | None = None

@@ -1,0 +1,155 @@
+"""The JSON shapes of interface.md, built from the database (the CLI prints them)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlmodel import Session, col, select
+
+from intake.cases.formrows import fields_json
+from intake.clock import jst_iso as jst
+from intake.db.tables import Attachment, Case, Finding, IncidentRecord, Message, Note, QuarantineEntry
+from intake.errors import NotFound
+
+
+def list_cases(
+    session: Session,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    mailbox: str | None = None,
+    org: str | None = None,
+) -> list[Case]:
+    query = select(Case).order_by(col(Case.received_at).desc(), col(Case.id).desc())
+    if status:
+        query = query.where(Case.status == status)
+    if kind:
+        query = query.where(Case.kind == kind)
+    if mailbox:
+        query = query.where(Case.mailbox == mailbox)
+    if org:
+        query = query.where(col(Case.org_name).contains(org))
+    return list(session.exec(query))
+
+
+def open_findings(session: Session, case_ids: list[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = defaultdict(list)
+    if case_ids:
+        query = select(Finding.case_id, Finding.code).where(col(Finding.case_id).in_(case_ids), Finding.open)
+        for case_id, code in session.exec(query.order_by(Finding.id)):
+            found[case_id].append(code)
+    return found
+
+
+def queue_item(case: Case, findings: list[str]) -> dict:
+    return {
+        "id": case.id,
+        "kind": case.kind,
+        "status": case.status,
+        "mailbox": case.mailbox,
+        "sender": case.sender,
+        "org_name": case.org_name,
+        "subject": case.subject,
+        "received_at": jst(case.received_at),
+        "open_findings": findings,
+    }
+
+
+def queue(session: Session, **filters) -> list[dict]:
+    cases = list_cases(session, **filters)
+    findings = open_findings(session, [c.id for c in cases])
+    return [queue_item(c, findings.get(c.id, [])) for c in cases]
+
+
+def case_detail(session: Session, case_id: str) -> dict:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    findings = list(session.exec(select(Finding).where(Finding.case_id == case_id).order_by(Finding.id)))
+    detail = queue_item(case, [f.code for f in findings if f.open])
+    detail["forwarded"] = case.forwarded
+    detail["findings"] = [_finding(f) for f in findings]
+    detail["messages"] = [_message(m) for m in _rows(session, Message, case_id)]
+    detail["attachments"] = [_attachment(a) for a in _rows(session, Attachment, case_id)]
+    detail["fields"] = case_fields(session, case)
+    detail["notes"] = [{"at": jst(n.at), "by": n.by, "text": n.text} for n in _rows(session, Note, case_id)]
+    return detail
+
+
+def case_fields(session: Session, case: Case) -> dict:
+    """What was read for the case, only what applies to its kind (interface.md ``fields``)."""
+    if case.kind != "incident_report":
+        return fields_json(session, case.id, case.kind)
+    record = session.get(IncidentRecord, case.id) or IncidentRecord(case_id=case.id)
+    return {
+        "incident": {
+            "secret_designation": record.secret_designation,
+            "secret_detail": record.secret_detail,
+            "sharing_scope": record.sharing_scope,
+            "tlp": record.tlp,
+            "external_coordination": record.external_coordination,
+            "coordination_detail": record.coordination_detail,
+            "decision": {
+                "secret": record.decided_secret,
+                "sharing_scope": record.decided_scope,
+                "by": record.decided_by,
+                "at": jst(record.decided_at),
+            },
+        }
+    }
+
+
+def _rows(session: Session, table, case_id: str) -> list:
+    return list(session.exec(select(table).where(table.case_id == case_id).order_by(table.id)))
+
+
+def _finding(f: Finding) -> dict:
+    return {
+        "code": f.code,
+        "severity": f.severity,
+        "message_ja": f.message_ja,
+        "message_en": f.message_en,
+        "open": f.open,
+        "opened_at": jst(f.opened_at),
+        "resolved_at": jst(f.resolved_at),
+    }
+
+
+def _message(m: Message) -> dict:
+    return {
+        "message_id": m.message_id,
+        "direction": m.direction,
+        "from": m.from_addr,
+        "from_name": m.from_name,
+        "subject": m.subject,
+        "date": jst(m.date),
+        "received_at": jst(m.received_at),
+        "no_reply_reason": m.no_reply_reason,
+        "forwarded": m.forwarded,
+    }
+
+
+def _attachment(a: Attachment) -> dict:
+    return {
+        "id": a.id,
+        "filename": a.filename,
+        "format": a.format,
+        "encrypted": a.encrypted,
+        "state": a.state,
+        "document": a.document,
+        "size": a.size,
+        "detail": a.detail,
+        "attempts": a.attempts,
+    }
+
+
+def quarantine_item(q: QuarantineEntry) -> dict:
+    return {
+        "id": q.id,
+        "mailbox": q.mailbox,
+        "received_at": jst(q.received_at),
+        "error": q.error,
+        "size": q.size,
+        "source_ref": q.source_ref,
+        "sha256": q.sha256,
+    }

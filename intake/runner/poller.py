@@ -1,0 +1,254 @@
+"""One poll of one mailbox: fetch new mail, keep it, process it, and only then mark it.
+
+For every batch: each raw message is archived (on disk, flushed) first; each is processed in a
+savepoint, and a message whose processing raises goes to the quarantine with its error instead;
+the source's cursor moves in the same transaction; the batch is committed; only then are the
+messages marked at the source. A crash at any point loses nothing and processes nothing twice.
+
+One poller per mailbox at a time (:class:`~intake.guards.MailboxLock`); a message that was in
+hand when the poller died twice is set aside in the quarantine (:class:`~intake.guards.InFlight`).
+An archive or database that cannot be written stops the mailbox's poll with a
+:class:`~intake.errors.StorageError` after committing what was done; nothing is marked that is
+not stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, select
+
+from intake.archive import Archive
+from intake.cases.ingest import Ingested, ingest
+from intake.config import Config, MailboxConfig
+from intake.db.tables import Message, QuarantineEntry
+from intake.errors import IntakeError, MessageError, StorageError
+from intake.runner.guards import InFlight, MailboxLock
+from intake.sources import Fetched, MailSource, open_source
+
+log = logging.getLogger(__name__)
+KILLED_TWICE = (
+    "processing this message stopped intake twice (the process was killed, for example out of "
+    "memory); it was set aside so that the rest of the mailbox goes on — `intake reprocess ID` "
+    "tries it again"
+)
+
+
+@dataclass
+class PollReport:
+    mailbox: str
+    fetched: int = 0
+    created: int = 0
+    joined: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    skipped: str | None = None  # why the mailbox was not polled (another process polls it)
+    case_ids: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "case_ids"}
+
+
+class Poller:
+    """Polls mailboxes into the database; ``stop`` ends a poll after the message in hand."""
+
+    def __init__(self, *, config: Config, engine: Engine, stop: threading.Event | None = None) -> None:
+        self.config = config
+        self.engine = engine
+        self.archive = Archive(config.storage.archive_dir)
+        self.stop = stop or threading.Event()
+
+    def poll(self, mailbox: MailboxConfig, *, wait_seconds: float = 0.0) -> PollReport:
+        """Poll one mailbox; when another process polls it, wait up to ``wait_seconds`` for it to
+        finish, else skip it (``report.skipped`` says so)."""
+        report = PollReport(mailbox=mailbox.name)
+        lock: MailboxLock | None = None
+        try:
+            lock = MailboxLock(self.config.storage.archive_dir, mailbox.name)
+            inflight = InFlight(self.config.storage.archive_dir, mailbox.name)
+            locked = lock.acquire(wait_seconds=wait_seconds)
+            left = inflight.open() if locked else None
+        except OSError as exc:
+            if lock is not None:
+                lock.release()
+            raise StorageError(f"mailbox {mailbox.name}: {self._full(exc)}") from None
+        if not locked:
+            report.skipped = f"mailbox {mailbox.name}: another intake is polling it; skipped this time"
+            log.info("%s", report.skipped)
+            return report
+        try:
+            if left:
+                log.warning("mailbox %s: the last poll died while processing message %s", mailbox.name, left)
+            with open_source(mailbox, self.config) as source:
+                self._drain(source, mailbox, report, inflight)
+        finally:
+            inflight.close()
+            lock.release()
+        log.info("polled %s: %s", mailbox.name, report.as_dict())
+        return report
+
+    def _drain(
+        self, source: MailSource, mailbox: MailboxConfig, report: PollReport, inflight: InFlight
+    ) -> None:
+        with Session(self.engine) as session:
+            try:
+                for batch in source.batches(session):
+                    done, failure = self._process_batch(session, mailbox, batch, report, inflight)
+                    source.record(session, done)
+                    session.commit()
+                    source.mark_processed(done)
+                    if failure is not None:
+                        raise failure
+                    if len(done) < len(batch):  # stopped part-way
+                        return
+            except OperationalError as exc:
+                session.rollback()
+                raise StorageError(f"mailbox {mailbox.name}: {database_problem(exc, self.config)}") from None
+            except StorageError:
+                session.rollback()
+                raise
+
+    def _process_batch(
+        self,
+        session: Session,
+        mailbox: MailboxConfig,
+        batch: list[Fetched],
+        report: PollReport,
+        inflight: InFlight,
+    ) -> tuple[list[Fetched], StorageError | None]:
+        """Process what the stop flag allows; an archive that cannot be written ends the batch
+        (returned, to be raised once what was done is committed)."""
+        done: list[Fetched] = []
+        for position, fetched in enumerate(batch):
+            if self.stop.is_set():
+                break
+            try:
+                self.process_one(session, mailbox, fetched, report, inflight)
+            except ArchiveFull as exc:
+                return done, StorageError(f"mailbox {mailbox.name}: {exc}")
+            batch[position] = light = replace(fetched, raw=b"")  # archived: no need to hold the bytes
+            done.append(light)
+        return done, None
+
+    def process_one(
+        self,
+        session: Session,
+        mailbox: MailboxConfig,
+        fetched: Fetched,
+        report: PollReport,
+        inflight: InFlight | None = None,
+    ) -> Ingested | None:
+        """Archive and process one message; None when it went to the quarantine."""
+        report.fetched += 1
+        sha256 = self._store(fetched.raw)
+        if inflight is not None and inflight.killed_poller(sha256) and not _stored(session, mailbox, sha256):
+            self._quarantine(session, mailbox, fetched, sha256, MessageError(KILLED_TWICE))
+            report.quarantined += 1
+            return None
+        if inflight is not None:
+            self._begin(inflight, sha256)
+        try:
+            with session.begin_nested():
+                result = ingest(
+                    session,
+                    config=self.config,
+                    mailbox=mailbox,
+                    raw=fetched.raw,
+                    sha256=sha256,
+                    source_ref=fetched.ref,
+                    received_at=fetched.received_at,
+                )
+        except OperationalError:  # the database, not the message: stop the poll, keep the mail
+            raise
+        except Exception as exc:  # one bad message must not stop the poll
+            self._quarantine(session, mailbox, fetched, sha256, exc)
+            report.quarantined += 1
+            return None
+        finally:
+            if inflight is not None:
+                inflight.clear()
+        if result.duplicate:
+            report.duplicates += 1
+        elif result.created:
+            report.created += 1
+            report.case_ids.append(result.case_id)
+        else:
+            report.joined += 1
+        return result
+
+    def _store(self, raw: bytes) -> str:
+        try:
+            return self.archive.store(raw)
+        except OSError as exc:
+            raise self._full(exc) from None
+
+    def _begin(self, inflight: InFlight, sha256: str) -> None:
+        try:
+            inflight.begin(sha256)
+        except OSError as exc:
+            raise self._full(exc) from None
+
+    def _full(self, exc: OSError) -> ArchiveFull:
+        return ArchiveFull(
+            f"archive_dir {self.archive.root}: a message cannot be stored ({exc.strerror or exc}); "
+            "nothing after it was processed or marked, the next poll catches up"
+        )
+
+    def _quarantine(
+        self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str, exc: Exception
+    ):
+        error = describe(exc)
+        log.warning("quarantined %s from %s: %s", fetched.ref, mailbox.name, error)
+        already = session.exec(
+            select(QuarantineEntry).where(
+                QuarantineEntry.mailbox == mailbox.name,
+                QuarantineEntry.sha256 == sha256,
+                QuarantineEntry.state == "open",
+            )
+        ).first()
+        if already is not None:  # tried again (intake reprocess): the newest error counts
+            already.error = error
+            session.add(already)
+        else:
+            entry = QuarantineEntry(
+                mailbox=mailbox.name,
+                source_ref=fetched.ref,
+                sha256=sha256,
+                size=len(fetched.raw),
+                error=error,
+            )
+            if fetched.received_at is not None:
+                entry.received_at = fetched.received_at
+            session.add(entry)
+
+
+class ArchiveFull(StorageError):
+    """The archive folder cannot be written (disk full, permissions)."""
+
+
+def _stored(session: Session, mailbox: MailboxConfig, sha256: str) -> bool:
+    query = select(Message.id).where(Message.mailbox == mailbox.name, Message.sha256 == sha256)
+    return session.exec(query.limit(1)).first() is not None
+
+
+def database_problem(exc: OperationalError, config: Config | None = None) -> str:
+    """A database error in plain words (no SQL, no parameters)."""
+    text = str(getattr(exc, "orig", exc))
+    if "locked" in text or "busy" in text:
+        wait = f" for more than {config.storage.lock_timeout_seconds:g} s" if config else ""
+        return (
+            f"the database is busy: another program has held it{wait} (storage.lock_timeout_seconds); "
+            "nothing was lost, try again or let the next poll catch up"
+        )
+    return f"the database cannot be written now ({text}); nothing was lost, try again once it is fixed"
+
+
+def describe(exc: Exception) -> str:
+    """An error in plain words: ours as they are, anything else marked as an internal error."""
+    if isinstance(exc, IntakeError):
+        return str(exc)
+    return f"internal error while processing ({exc.__class__.__name__}: {exc})"

@@ -1,0 +1,120 @@
+"""``intake run``: the scheduler that polls every mailbox every ``poll_interval`` seconds.
+
+APScheduler 3 with ``max_instances=1`` and ``coalesce``: a poll that overruns is never run twice
+at once, and missed runs collapse into one. SIGTERM or Ctrl-C sets the stop flag (the poll in hand
+finishes the message it is processing, commits and stops) and shuts the scheduler down.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from intake.cases.expected import purge_expired
+from intake.config import Config, MailboxConfig
+from intake.errors import ConfigError, IntakeError
+from intake.replies.sender import SendReport, send_due
+from intake.runner.poller import Poller, PollReport, database_problem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RoundReport:
+    """What one round did: per mailbox, the failures in one line each, and the replies sent."""
+
+    reports: list[PollReport] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    sent: SendReport | None = None
+
+    @property
+    def skipped(self) -> list[str]:
+        return [r.skipped for r in self.reports if r.skipped]
+
+
+def poll_round(
+    poller: Poller, config: Config, mailboxes: list[MailboxConfig] | None = None, *, wait_seconds: float = 0.0
+) -> RoundReport:
+    """One round, the same for ``intake poll``, each tick of ``intake run`` and the demo: every
+    mailbox (one that fails is reported and the others are still polled), then the replies that
+    are due, then the passwords phoned in ahead whose time ran out."""
+    round_ = RoundReport()
+    for mailbox in config.mailbox if mailboxes is None else mailboxes:
+        if poller.stop.is_set():
+            return round_
+        try:
+            round_.reports.append(poller.poll(mailbox, wait_seconds=wait_seconds))
+        except ConfigError:
+            raise
+        except IntakeError as exc:
+            _failed(round_, str(exc))
+        except Exception as exc:  # a bug must not stop the other mailboxes either
+            log.debug("mailbox %s: internal error", mailbox.name, exc_info=True)
+            _failed(round_, f"mailbox {mailbox.name}: internal error ({exc.__class__.__name__}: {exc})")
+    if poller.stop.is_set():
+        return round_
+    try:
+        round_.sent = send_due(config=config, engine=poller.engine)
+        forget_expired_passwords(poller.engine)
+    except OperationalError as exc:
+        _failed(round_, f"replies: {database_problem(exc, config)}")
+    return round_
+
+
+def _failed(round_: RoundReport, line: str) -> None:
+    round_.failures.append(line)
+
+
+def tick(poller: Poller, config: Config) -> RoundReport:
+    """One round of ``intake run``: its failures go to the log, the only place it reports to."""
+    try:
+        round_ = poll_round(poller, config)
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return RoundReport(failures=[str(exc)])
+    for line in round_.failures:
+        log.error("%s", line)
+    return round_
+
+
+def forget_expired_passwords(engine: Engine) -> int:
+    """Passwords phoned in ahead whose time ran out are deleted even if no mail ever came."""
+    with Session(engine) as session:
+        count = purge_expired(session)
+        session.commit()
+    return count
+
+
+def serve(*, config: Config, engine: Engine) -> None:
+    stop = threading.Event()
+    poller = Poller(config=config, engine=engine, stop=stop)
+    scheduler = BlockingScheduler(timezone="Asia/Tokyo")
+    scheduler.add_job(
+        tick,
+        "interval",
+        args=(poller, config),
+        seconds=config.poll_interval,
+        next_run_time=datetime.now().astimezone(),
+        max_instances=1,
+        coalesce=True,
+        id="poll",
+    )
+
+    def shutdown(signum, _frame) -> None:
+        log.info("signal %s: finishing the message in hand, then stopping", signum)
+        stop.set()
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    log.info("polling %d mailbox(es) every %d s", len(config.mailbox), config.poll_interval)
+    scheduler.start()
+    log.info("stopped")

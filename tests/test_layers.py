@@ -1,0 +1,134 @@
+"""The direction of the code: every import points down the layers, and no module comes back to
+itself through others — imports inside functions counted too, so none can hide a cycle.
+
+Layers, lowest first (the README's layout table names the same rooms):
+
+* foundation — errors, config, clock, resources (and the package itself);
+* libraries that take facts and return results — mail, documents, forms, checks;
+* storage — the database (engine, tables, migrations, audit) and the archive;
+* services on storage — mail sources, replies (outbox, sender, planning);
+* case operations — ingest, threads, unlock, passwords phoned in ahead, refresh, facts;
+* the runner (poll, service, quarantine) and the desk (staff actions, register, views, exports);
+* tools and the command line.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import intake
+
+PACKAGE = Path(intake.__file__).resolve().parent
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("intake", "intake.errors", "intake.config", "intake.clock", "intake.resources"),
+    ("intake.mail", "intake.documents", "intake.forms", "intake.checks"),
+    ("intake.db", "intake.archive"),
+    ("intake.sources", "intake.replies"),
+    ("intake.cases",),
+    ("intake.runner", "intake.desk"),
+    ("intake.tools", "intake.cli", "intake.__main__"),
+)
+#: Imports made inside functions on purpose, each with its reason; anything else is moved up.
+LAZY = {
+    ("intake.sources", "intake.sources.imap"): "imapclient is loaded only when an IMAP mailbox is polled",
+    ("intake.sources", "intake.sources.maildir"): "the same for a Maildir",
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {
+    module_name(p): p for p in PACKAGE.rglob("*.py") if "migrations" not in p.parts or p.name == "env.py"
+}
+
+
+def layer(module: str) -> int:
+    best = max((prefix for group in LAYERS for prefix in group if _within(module, prefix)), key=len)
+    return next(i for i, group in enumerate(LAYERS) if best in group)
+
+
+def _within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".") and prefix != "intake"
+
+
+def imports(module: str) -> list[tuple[str, bool]]:
+    """The intake modules ``module`` imports, each with whether it is imported inside a function;
+    ``if TYPE_CHECKING:`` blocks are left out (they never run)."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    found: list[tuple[str, bool]] = []
+    _visit(tree, module, inside_function=False, found=found)
+    return found
+
+
+def _visit(node: ast.AST, module: str, *, inside_function: bool, found: list[tuple[str, bool]]) -> None:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+            continue
+        if isinstance(child, ast.Import):
+            found += [(a.name, inside_function) for a in child.names if a.name.startswith("intake")]
+        elif isinstance(child, ast.ImportFrom) and (child.module or "").startswith("intake"):
+            found += [(_target(child.module, a.name), inside_function) for a in child.names]
+        function = isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+        _visit(child, module, inside_function=inside_function or function, found=found)
+
+
+def _target(package: str, name: str) -> str:
+    """``from intake.x import y``: the module intake.x.y when there is one, else intake.x."""
+    return f"{package}.{name}" if f"{package}.{name}" in MODULES else package
+
+
+def graph() -> dict[str, set[str]]:
+    return {m: {target for target, _ in imports(m) if target in MODULES} for m in MODULES}
+
+
+def test_every_module_has_a_layer():
+    assert all(layer(m) >= 0 for m in MODULES)
+    assert layer("intake.cases.ingest") > layer("intake.db.tables") > layer("intake.mail.parse")
+
+
+def test_imports_point_down_the_layers():
+    upward = [
+        f"{m} (layer {layer(m)}) imports {t} (layer {layer(t)})"
+        for m, targets in graph().items()
+        for t in targets
+        if layer(t) > layer(m)
+    ]
+    assert upward == []
+
+
+def test_no_import_cycle():
+    edges = graph()
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    cycles: list[list[str]] = []
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for target in sorted(edges[module]):
+            if state.get(target) == 1:
+                cycles.append(path[path.index(target) :] + [target])
+            elif target not in state:
+                visit(target, [*path, target])
+        state[module] = 2
+
+    for module in sorted(edges):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
+
+
+def test_imports_inside_functions_are_only_the_listed_lazy_ones():
+    inside = {(m, t) for m in MODULES for t, in_function in imports(m) if in_function}
+    assert inside == set(LAZY)
+
+
+def test_the_top_of_the_package_holds_few_modules_and_every_subpackage_says_what_lives_there():
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(top) <= 8, top
+    for init in PACKAGE.rglob("*/__init__.py"):
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        summary = doc.split("\n\n")[0]
+        assert summary and len(summary.splitlines()) <= 2, f"{init}: {summary!r}"
