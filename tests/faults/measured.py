@@ -30,6 +30,8 @@ signal.signal(signal.SIGUSR1, forward)
 signal.signal(signal.SIGTERM, forward)
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1, signal.SIGTERM})
 child = subprocess.Popen(sys.argv[2:])
+with open(sys.argv[1] + ".pid", "w") as out:
+    out.write(str(child.pid))
 for signum in early:
     forward(signum, None)
 _, status, usage = os.wait4(child.pid, 0)
@@ -72,6 +74,17 @@ class Measured:
     def running(self) -> bool:
         return self.launcher.poll() is None
 
+    def opened(self, path: Path, timeout: float = 30) -> bool:
+        """Wait until intake has ``path`` open (the database: its work has begun); False when it
+        ended first."""
+        pid_file = Path(f"{self.report}.pid")
+        deadline = time.monotonic() + timeout
+        while self.running() and time.monotonic() < deadline:
+            if pid_file.exists() and _has_open(pid_file.read_text(), path):
+                return True
+            time.sleep(0.005)
+        return False
+
     def kill(self) -> None:
         """SIGKILL for intake (through the launcher, which then reports)."""
         self.launcher.send_signal(signal.SIGUSR1)
@@ -88,8 +101,16 @@ class Measured:
             self.launcher.wait(30)
         result = json.loads(self.report.read_text())
         self.report.unlink()
+        Path(f"{self.report}.pid").unlink(missing_ok=True)
         self.returncode, self.peak_mb = result["exit"], result["maxrss_kb"] / 1024
         return self.returncode
+
+
+def _has_open(pid: str, path: Path) -> bool:
+    try:
+        return any(os.readlink(fd) == str(path) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:  # the process is gone, or a descriptor closed while we looked
+        return False
 
 
 def environment(config_file: Path, extra: dict[str, str] | None = None) -> dict[str, str]:

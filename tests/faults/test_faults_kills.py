@@ -97,13 +97,16 @@ def start(workspace, *args: str, stdin: str = "") -> Measured:
 
 
 def kill_until_done(workspace, args: tuple[str, ...], stdin: str, check, seed: int, tries: int = 8) -> int:
-    """Kill the command at seeded moments around its run time until one run completes; after each
-    kill ``check()`` must find the state entirely before or entirely after. Returns the kills."""
+    """Kill the command at seeded moments after it has opened the database (its work has begun)
+    until one run completes; after each kill ``check()`` must find the state entirely before or
+    entirely after. Returns the kills."""
     rng = random.Random(seed)
+    database = workspace.root / "intake.db"
     kills = 0
     for _ in range(tries):
         process = start(workspace, *args, stdin=stdin)
-        time.sleep(rng.uniform(0.5, 2.0))
+        if process.opened(database):
+            time.sleep(rng.uniform(0, 0.08))
         if alive := process.running():
             process.kill()
         process.wait()
