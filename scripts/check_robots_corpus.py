@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 from intake.errors import MessageError
-from intake.mail import ParsedMessage, no_reply_reason, parse_message
+from intake.mail import AUTOMATED, ParsedMessage, no_reply_reason, parse_message, read_delivery_report
 
 FOLDERS = ("emails_autoreply_bounce", "emails_japanese", "emails_malformed")
 HUMAN_NOTE = re.compile(r"negative control|human message", re.IGNORECASE)
@@ -92,6 +92,23 @@ def report_robots(parsed: dict[str, ParsedMessage], notes: dict[str, str]) -> bo
     return share >= ROBOT_TARGET and not human_flagged
 
 
+def report_bounces(folder: Path, parsed: dict[str, ParsedMessage]) -> bool:
+    """Print what the delivery reports say (read_delivery_report); True when none raised."""
+    counts: Counter[str] = Counter()
+    for name, msg in parsed.items():
+        if no_reply_reason(msg) not in AUTOMATED:
+            continue
+        report = read_delivery_report((folder / name).read_bytes())  # an exception fails the run
+        counts["robots"] += 1
+        if report is not None:
+            counts["reports"] += 1
+            counts["failed (not a delay)"] += report.failed
+            counts["with a status"] += bool(report.status)
+            counts["naming the returned message"] += bool(report.original_ids)
+    print("  delivery reports: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return True
+
+
 def report_japanese(parsed: dict[str, ParsedMessage]) -> bool:
     """Print names that did not decode cleanly, and messages flagged as robots; True when clean."""
     bad = {name: mangled_names(msg) for name, msg in parsed.items()}
@@ -122,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         ok &= not surprises
         if folder_name == "emails_autoreply_bounce":
             ok &= report_robots(parsed, manifest(folder))
+            ok &= report_bounces(folder, parsed)
         elif folder_name == "emails_japanese":
             ok &= report_japanese(parsed)
     print("all goals met" if ok else "GOALS MISSED")

@@ -97,6 +97,9 @@ def test_every_placeholder_is_a_param_some_check_can_fill() -> None:
         "count",
         "sender",
         "reason",
+        "to",
+        "item",
+        "line",
     }
     assert names <= known, names - known
 
@@ -139,7 +142,7 @@ def test_unknown_check_in_table_is_reported(tmp_path: Path) -> None:
     rules = _copy(tmp_path)
     path = rules / "checks.toml"
     path.write_text(
-        path.read_text(encoding="utf-8").replace('"non_member"]', '"no_such_check"]'), encoding="utf-8"
+        path.read_text(encoding="utf-8").replace('"non_member"', '"no_such_check"'), encoding="utf-8"
     )
     with pytest.raises(ConfigError, match=r"checks\.toml: table\.incident: unknown check 'no_such_check'"):
         load_rules(rules)
@@ -150,7 +153,8 @@ def test_missing_message_for_a_used_code_is_reported(tmp_path: Path) -> None:
     path = rules / "findings.toml"
     text = path.read_text(encoding="utf-8")
     start = text.index("[non_member]")
-    path.write_text(text[:start], encoding="utf-8")
+    end = text.index("\n[", start)  # the next entry
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
     with pytest.raises(ConfigError, match="no entry for non_member"):
         load_rules(rules)
 

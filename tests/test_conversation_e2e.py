@@ -9,9 +9,8 @@ headers every reply carries.
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -19,104 +18,37 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from intake import clock
 from intake.forms import write_application, write_staff_registration
 from intake.replies.calendar import add_business_days, format_jdate
+from support import conversation
+from support.conversation import (
+    ACK,
+    ASK,
+    BLOCK_LINE,
+    INCIDENT,
+    JST,
+    MEMBERSHIP,
+    body_of,
+    case_tag,
+    cli_json,
+    delivered,
+    poll,
+    setup,
+)
 from support.mailfactory import DOCX_TYPE, make_mail
 from support.office_fixtures import encrypt_agile, make_pdf
 from support.samples import application, person
 from support.smtp_server import Recorder, free_port, smtp_server
 
-JST = timezone(timedelta(hours=9))
-INCIDENT = "csc-anken@example.jp"
-MEMBERSHIP = "kyogikai-shomu@example.jp"
 OUR_DOMAIN = "example.jp"
 REPORTER = "鈴木 一郎 <ichiro.suzuki@example.co.jp>"
 REPORTER_ADDR = "ichiro.suzuki@example.co.jp"
 PASSWORD = "Toranomon#2026-Tel"
 
-# The reply's checklist lines (rules/findings.toml): what a reporter is asked, item by item.
-ASK = {
-    1: "確認①（秘密指定の有無）について、ご回答欄にご記入ください",
-    2: "確認②（情報の共有範囲）について、ご回答欄にご記入ください",
-    3: "確認③（協議会事務局外への対応調整の要否）について、ご回答欄にご記入ください",
-}
-BLOCK_LINE = {
-    1: "確認①（秘密指定の有無）：",
-    2: "確認②（情報の共有範囲）：",
-    3: "確認③（協議会事務局外への対応調整の要否）：",
-}
-ACK = "受付を完了しました"
-
 
 # -- set-up -------------------------------------------------------------------------------------
 
 
-def setup(workspace, dovecot, *, smtp_port: int, cap: int = 10, backlog: int = 24, replies_extra: str = ""):
-    """Two IMAP mailboxes on Dovecot (incident + membership), SMTP without TLS; returns the accounts."""
-    today = datetime.now(JST).date()
-    workspace.extra = f"""
-[smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-security = "none"
-timeout = 5
-
-[replies]
-mode = "send"
-max_per_sender_per_day = {cap}
-backlog_age_hours = {backlog}
-{replies_extra}
-
-[membership]
-recruitment_periods = [ {{ start = "{today - timedelta(days=10)}", end = "{today + timedelta(days=10)}" }} ]
-"""
-    incident, membership = dovecot.add_account(), dovecot.add_account()
-    workspace.add_imap(incident, name="anken", profile="incident", prefix="CSC", address=INCIDENT)
-    workspace.add_imap(
-        membership, name="kyogikai", profile="membership", prefix="KYOGIKAI", address=MEMBERSHIP
-    )
-    init = workspace.cli("init")
-    assert init.returncode == 0, init.stderr
-    return incident, membership
-
-
-def poll(workspace) -> dict:
-    result = workspace.cli("poll", "--json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def cli_json(workspace, *args: str):
-    result = workspace.cli(*args, "--json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def body_of(message: EmailMessage) -> str:
-    return message.get_body(("plain",)).get_content()
-
-
-def delivered(server) -> list[EmailMessage]:
-    return [d.message for d in server.handler.received]
-
-
-def case_tag(message: EmailMessage) -> str:
-    found = re.findall(r"\[([A-Z]+-\d{4}-\d{4})\]", message["Subject"])
-    assert len(found) == 1, message["Subject"]
-    return found[0]
-
-
 def reply_to(parent: EmailMessage, text: str, *, sender: str = REPORTER) -> bytes:
-    """What a mail client sends when the person answers ``parent``: threaded, the parent quoted."""
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = parent["From"]
-    msg["Subject"] = f"Re: {parent['Subject']}"
-    msg["Date"] = format_datetime(datetime.now(JST))
-    msg["Message-ID"] = make_msgid(domain="example.co.jp")
-    msg["In-Reply-To"] = parent["Message-ID"]
-    msg["References"] = f"{parent.get('References', '')} {parent['Message-ID']}".strip()
-    quoted = "".join(f"> {line}\n" for line in body_of(parent).splitlines())
-    msg.set_content(f"{text}\n\n{parent['Date']}、{parent['From']} さんは書きました:\n{quoted}")
-    return msg.as_bytes()
+    return conversation.reply_to(parent, text, sender=sender)
 
 
 def assert_reply_headers(reply: EmailMessage, original: bytes | EmailMessage, case_id: str) -> None:
@@ -455,11 +387,18 @@ def test_bounces_auto_replies_lists_and_own_mail_get_nothing(workspace, dovecot)
         assert report["replies"]["sent"] == []
         assert server.handler.received == []
         assert cli_json(workspace, "outbox") == []
-        reasons = set()
-        for item in cli_json(workspace, "queue"):
+        reasons = {}
+        for item in cli_json(workspace, "queue", "--all"):
             [message] = cli_json(workspace, "show", item["id"])["messages"]
-            reasons.add(message["no_reply_reason"])
-        assert reasons == set(robots)
+            reasons[message["no_reply_reason"]] = item["robot"]
+        assert set(reasons) == set(robots)
+        # robots that answer nothing of ours stay out of the review queue; a person writing
+        # through a list is still someone to read
+        assert {reason for reason, robot in reasons.items() if not robot} == {"mailing_list"}
+        assert [c["id"] for c in cli_json(workspace, "queue")] == [
+            c["id"] for c in cli_json(workspace, "queue", "--all") if not c["robot"]
+        ]
+        assert len(cli_json(workspace, "queue", "--robots")) == len(robots) - 1
 
 
 def test_per_sender_cap_holds(workspace, dovecot):

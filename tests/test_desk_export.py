@@ -5,6 +5,7 @@ from __future__ import annotations
 import openpyxl
 
 from intake.desk.exports import QUEUE_COLUMNS
+from support import cli
 from support.staff_builders import CaseBuilder
 
 
@@ -51,3 +52,19 @@ def test_queue_export_as_xlsx_needs_an_output_file(workspace):
     result = workspace.cli("export", "--format", "xlsx")
     assert result.returncode == 2
     assert "needs --output" in result.stderr
+
+
+def test_queue_table_keeps_every_case_id_whole_on_an_80_column_terminal(workspace):
+    workspace.write()
+    built = CaseBuilder(workspace.engine())
+    ids = [
+        built.case("membership_application", org="一般社団法人とても長い名前のサイバーセキュリティ推進協会"),
+        built.case("staff_registration", org="株式会社テスト", sender="a.very.long.address@example.co.jp"),
+    ]
+    built.finding(ids[0], "required_field:poc.email")
+    result = cli.run(["queue"], env={**workspace.environment, "COLUMNS": "80"}, cwd=workspace.root)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for case_id in ids:
+        assert any(case_id in line for line in lines), case_id

@@ -21,6 +21,7 @@ from intake.checks.facts import (
     MessageFacts,
     PersonOnFile,
     RegisterFacts,
+    ReplyFacts,
     StaffFacts,
 )
 from intake.config import Config
@@ -30,9 +31,11 @@ from intake.db.tables import (
     Case,
     Message,
     Organisation,
+    OutboxReply,
     RegisteredPerson,
     StaffEntry,
 )
+from intake.mail import AUTOMATED
 
 
 def build_facts(session: Session, *, config: Config, case: Case, texts: Mapping[int, str] = {}) -> CaseFacts:
@@ -57,12 +60,14 @@ def build_facts(session: Session, *, config: Config, case: Case, texts: Mapping[
         if mailbox.profile == "incident"
         else None,
         own_addresses=config.own_addresses,
+        replies=_replies(session, case.id),
     )
 
 
 def _messages(
     session: Session, config: Config, case: Case, texts: Mapping[int, str]
 ) -> tuple[MessageFacts, ...]:
+    """What the sender wrote, oldest first; robots' mail in the case is left out."""
     rows = session.exec(
         select(Message)
         .where(Message.case_id == case.id, Message.direction == "in")
@@ -70,6 +75,8 @@ def _messages(
     ).all()
     facts = []
     for row in rows:
+        if row.no_reply_reason in AUTOMATED:
+            continue  # a bounce or auto-reply quotes our words back: they are not the sender's answers
         text = texts.get(row.id)
         if text is None:
             text = read_archived(config, row.sha256).body_text
@@ -77,6 +84,14 @@ def _messages(
             MessageFacts(sender=row.from_addr, subject=row.subject, text=text, received_at=row.received_at)
         )
     return tuple(facts)
+
+
+def _replies(session: Session, case_id: str) -> tuple[ReplyFacts, ...]:
+    query = select(OutboxReply).where(OutboxReply.case_id == case_id).order_by(col(OutboxReply.id))
+    return tuple(
+        ReplyFacts(r.id, r.to_addr, r.state, r.created_at, r.last_error or "" if r.state == "bounced" else "")
+        for r in session.exec(query)
+    )
 
 
 def _attachments(session: Session, case_id: str) -> tuple[AttachmentFacts, ...]:
@@ -196,26 +211,47 @@ def _other_departments(
 ) -> tuple[str, ...]:
     """Other departments of the applicant's organisation (same 法人番号, else same name) that are
     members, or whose application is in another case still in hand (Q5: "already applied")."""
-    application = next((f for f in forms if f.document == "application"), None)
-    if application is None or not application.fields.get("org_name"):
+    application = _application(forms)
+    if application is None:
         return ()
     department = application.fields.get("department") or ""
     number = application.fields.get("corporate_number")
-    key = org_key(application.fields["org_name"], rules_dir)
-    same = col(Organisation.name_key) == key
+    same = col(Organisation.name_key) == org_key(application.fields["org_name"] or "", rules_dir)
     if number:
         same = same | (col(Organisation.corporate_number) == number)
     rows = session.exec(select(Organisation).where(same, Organisation.is_member)).all()
     found = [f"{o.name} {o.department}".strip() for o in rows if (o.department or "") != department]
+    for form in other_department_applications(session, case_id, forms, rules_dir):
+        found.append(f"{form.org_name} {form.department or ''}".strip())
+    return tuple(dict.fromkeys(found))
+
+
+def other_department_applications(
+    session: Session, case_id: str, forms: tuple[FormFacts, ...], rules_dir: Path
+) -> list[ApplicationForm]:
+    """Applications in other cases still in hand from another department of the same organisation."""
+    application = _application(forms)
+    if application is None:
+        return []
+    department = application.fields.get("department") or ""
+    number = application.fields.get("corporate_number")
+    key = org_key(application.fields["org_name"] or "", rules_dir)
     applied = session.exec(
         select(ApplicationForm)
         .join(Case, col(Case.id) == ApplicationForm.case_id)
         .where(ApplicationForm.case_id != case_id, col(Case.status).not_in(("rejected", "closed")))
     ).all()
-    for form in applied:
-        same_org = (number and form.corporate_number == number) or (
-            form.org_name and org_key(form.org_name, rules_dir) == key
+    return [
+        form
+        for form in applied
+        if (
+            (number and form.corporate_number == number)
+            or (form.org_name and org_key(form.org_name, rules_dir) == key)
         )
-        if same_org and (form.department or "") != department:
-            found.append(f"{form.org_name} {form.department or ''}".strip())
-    return tuple(dict.fromkeys(found))
+        and (form.department or "") != department
+    ]
+
+
+def _application(forms: tuple[FormFacts, ...]) -> FormFacts | None:
+    application = next((f for f in forms if f.document == "application"), None)
+    return application if application is not None and application.fields.get("org_name") else None

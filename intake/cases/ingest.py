@@ -14,6 +14,7 @@ from sqlmodel import Session, or_, select
 from intake.cases.expected import try_expected_passwords
 from intake.cases.kinds import case_kind
 from intake.cases.refresh import refresh_case
+from intake.cases.reports import mark_bounced, reported_reply
 from intake.cases.threads import find_thread_case, new_case_id
 from intake.cases.unlock import read_documents
 from intake.checks import find_password
@@ -23,7 +24,15 @@ from intake.db.tables import Attachment, Case, Message, utcnow
 from intake.documents import ContainerLimits, open_zip, triage
 from intake.errors import DocumentError, LimitExceeded, WrongPassword
 from intake.forms.naming import document_from_filename, org_from_filename
-from intake.mail import Limits, ParsedAttachment, ParsedMessage, no_reply_reason, parse_message
+from intake.mail import (
+    AUTOMATED,
+    Limits,
+    ParsedAttachment,
+    ParsedMessage,
+    no_reply_reason,
+    parse_message,
+    read_delivery_report,
+)
 
 ACTOR = "intake"
 
@@ -50,11 +59,17 @@ def ingest(
     existing = _duplicate_of(session, mailbox.name, sha256, parsed)
     if existing is not None:
         return Ingested(case_id=existing.case_id, message_pk=existing.id, duplicate=True)
-    case = find_thread_case(session, mailbox=mailbox.name, prefix=mailbox.case_prefix, parsed=parsed)
+    reason = no_reply_reason(parsed, own_addresses=config.own_addresses)
+    report = read_delivery_report(raw) if reason in AUTOMATED else None
+    returned = reported_reply(session, mailbox.name, report)
+    case = session.get(Case, returned.case_id) if returned else None
+    case = case or find_thread_case(session, mailbox=mailbox.name, prefix=mailbox.case_prefix, parsed=parsed)
     created = case is None
     if case is None:
-        case = _open_case(session, mailbox, parsed, received_at or utcnow())
-    message = _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, config)
+        case = _open_case(session, mailbox, parsed, received_at or utcnow(), robot=reason in AUTOMATED)
+    elif reason not in AUTOMATED:
+        case.robot = False  # a person wrote into it
+    message = _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, reason)
     message.received_at = received_at or message.received_at
     message.password_in_text = find_password(parsed.body_text)
     detail = f"message {message.id} {source_ref}"
@@ -64,6 +79,8 @@ def ingest(
         rows.append((row := _record_attachment(session, case, message, part), part.payload))
         _open_plain(session, config, row, part.payload)
     _try_phoned_passwords(session, config, case, message, rows)
+    if returned is not None and report is not None and report.failed:
+        mark_bounced(session, returned, report, message.id)
     refresh_case(session, config=config, case_id=case.id, reply=True, texts={message.id: parsed.body_text})
     return Ingested(case_id=case.id, message_pk=message.id, created=created)
 
@@ -76,7 +93,7 @@ def _duplicate_of(session: Session, mailbox: str, sha256: str, parsed: ParsedMes
 
 
 def _open_case(
-    session: Session, mailbox: MailboxConfig, parsed: ParsedMessage, received_at: datetime
+    session: Session, mailbox: MailboxConfig, parsed: ParsedMessage, received_at: datetime, *, robot: bool
 ) -> Case:
     case = Case(
         id=new_case_id(session, mailbox.case_prefix, received_at),
@@ -87,12 +104,13 @@ def _open_case(
         subject=parsed.subject,
         forwarded=parsed.forwarded,
         received_at=received_at,
+        robot=robot,
     )
     session.add(case)
     return case
 
 
-def _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, config) -> Message:
+def _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, reason) -> Message:
     message = Message(
         case_id=case.id,
         mailbox=mailbox.name,
@@ -105,7 +123,7 @@ def _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, con
         from_addr=parsed.from_addr,
         from_name=parsed.from_name,
         date=parsed.date,
-        no_reply_reason=no_reply_reason(parsed, own_addresses=config.own_addresses),
+        no_reply_reason=reason,
         forwarded=parsed.forwarded,
         source_ref=source_ref,
     )

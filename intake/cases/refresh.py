@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from sqlmodel import Session, select
 
-from intake.cases.facts import build_facts
+from intake.cases.facts import build_facts, other_department_applications
 from intake.cases.kinds import case_kind
 from intake.checks import RuleFinding, evaluate
 from intake.config import Config
@@ -48,7 +48,16 @@ def refresh_case(
     session.add(case)
     if reply:
         plan_reply(session, config=config, case=case, findings=results)
+        _recheck_other_departments(session, config, case, facts.forms)
     return case
+
+
+def _recheck_other_departments(session: Session, config: Config, case: Case, forms) -> None:
+    """Q5: when another department of the same organisation applies, the earlier application is
+    checked again too, so both carry duplicate_department (no reply: nothing came from them)."""
+    others = other_department_applications(session, case.id, forms, config.rules_path)
+    for other in dict.fromkeys(form.case_id for form in others):
+        refresh_case(session, config=config, case_id=other, reply=False)
 
 
 def _status(results: list[RuleFinding]) -> str:

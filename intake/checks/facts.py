@@ -89,6 +89,20 @@ class IncidentAnswers:
     tlp: str | None = None  # RED | AMBER+STRICT | AMBER | GREEN | CLEAR
     external_coordination: str | None = None  # requested | not_requested
     coordination_detail: str | None = None
+    # Lines that answer an item in words intake cannot read: (the item's finding code, the line),
+    # e.g. ("secret_designation", "確認①：社内で検討中です"). Never taken as an answer; staff see them.
+    unclear: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ReplyFacts:
+    """A reply of ours in the outbox: whom it went to and what became of it."""
+
+    id: int
+    to_addr: str
+    state: str  # queued | held | sent | failed | cancelled | bounced
+    created_at: datetime
+    detail: str = ""  # for a bounced one: the status and the server's words
 
 
 @dataclass(frozen=True)
@@ -106,3 +120,4 @@ class CaseFacts:
     recruitment_periods: tuple[tuple[date, date], ...] = ()
     incident: IncidentAnswers | None = None
     own_addresses: frozenset[str] = frozenset()
+    replies: tuple[ReplyFacts, ...] = ()  # ours, oldest first

@@ -56,11 +56,7 @@ def field_gaps(
 
 def application_label(spec: FormSpec, fs: FieldSpec) -> str:
     """「２（１）組織・団体名」, 「４（１）担当者代表（POC）の電子メール」."""
-    section = next((s for s in spec.sections if s.id == fs.section), None)
-    item = fullwidth(fs.item or (section.item if section else ""))
-    if section:
-        return f"{item}{section.labels[0]}の{fs.labels[0]}"
-    return f"{item}{fs.labels[0]}"
+    return spec.label(fs.key)
 
 
 def staff_label(fs: FieldSpec, position: int) -> str:

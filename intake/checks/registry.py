@@ -6,6 +6,7 @@ from intake.checks import (
     applicant,
     attachments,
     corporate,
+    delivery,
     fields,
     filename_format,
     filename_org,
@@ -35,6 +36,7 @@ _ALL: tuple[Check, ...] = (
     *register.CHECKS,
     sender.sender_not_on_file,
     *incident.CHECKS,
+    *delivery.CHECKS,
 )
 
 REGISTRY: dict[str, Check] = {c.name: c for c in _ALL}

@@ -18,6 +18,7 @@ from intake.db import session_scope
 from intake.desk import actions, views
 from intake.desk.actions import audit_entries
 from intake.desk.labels import short_label
+from intake.forms import FormSpecs, load_form_specs
 
 
 def _age(iso: str | None) -> str:
@@ -31,6 +32,9 @@ def _age(iso: str | None) -> str:
     return f"{int(seconds // 86400)}日"
 
 
+DEFAULT_PAGE = 100
+
+
 @app.command()
 def queue(
     ctx: typer.Context,
@@ -38,26 +42,37 @@ def queue(
     kind: Annotated[str | None, typer.Option(help="Only cases of this kind.")] = None,
     mailbox: Annotated[str | None, typer.Option(help="Only cases of this mailbox.")] = None,
     org: Annotated[str | None, typer.Option(help="Only organisations whose name contains this.")] = None,
+    robots: Annotated[
+        bool,
+        typer.Option("--robots", help="Robot mail (bounces, auto-replies) that answers nothing of ours."),
+    ] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every case, robot mail included, no page limit.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many.")] = DEFAULT_PAGE,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The review queue, newest first."""
+    """The review queue, newest first (robot mail that answers nothing of ours: --robots)."""
     rt = ctx.obj
+    filters = {"status": status, "kind": kind, "mailbox": mailbox, "org": org}
+    filters["robots"] = None if every else robots
     with Session(rt.reading_engine()) as session:
-        items = views.queue(session, status=status, kind=kind, mailbox=mailbox, org=org)
+        items = views.queue(session, **filters, limit=None if every else limit)
+        total = len(items) if every else views.count_cases(session, **filters)
     if as_json:
         rt.print_json(items)
         return
-    rules = rt.config.rules_path
-    table = Table(
-        "case",
-        "kind",
-        "status",
-        "organisation",
-        "sender",
-        "age",
-        "open findings",
-        title=f"{len(items)} cases",
+    rt.out.print(_queue_table(items, total, rt.config.rules_path, robots=robots))
+
+
+def _queue_table(items: list[dict], total: int, rules, *, robots: bool) -> Table:
+    shown = (
+        f"{total} cases" if total == len(items) else f"{len(items)} of {total} cases (--all for every one)"
     )
+    title = f"robot mail: {shown}" if robots else shown
+    table = Table("case", "kind", "status", "organisation", "sender", "age", "open findings", title=title)
+    table.columns[0].no_wrap = True  # the case id stays whole on a narrow terminal
+    table.columns[0].min_width = 18
     for c in items:
         labels = "、".join(short_label(code, rules) for code in c["open_findings"])
         add_row(
@@ -70,7 +85,7 @@ def queue(
             _age(c["received_at"]),
             labels,
         )
-    rt.out.print(table)
+    return table
 
 
 @app.command()
@@ -96,7 +111,7 @@ def show(
     out.print(f"subject: {case['subject']}", markup=False)
     _messages(out, case["messages"])
     _attachments(out, case["attachments"])
-    _fields(out, case["fields"])
+    _fields(out, case["fields"], load_form_specs(rt.config.rules_path))
     _findings(out, case["findings"])
     for n in case["notes"]:
         out.print(f"note {n['at']} {n['by']}: {n['text']}", markup=False)
@@ -131,31 +146,38 @@ def _attachments(out, attachments: list[dict]) -> None:
     out.print(table)
 
 
-def _fields(out, fields: dict) -> None:
-    """Grouped as on the form: the application's items, then one block per person."""
+def _fields(out, fields: dict, specs: FormSpecs) -> None:
+    """Grouped and named as on the form: the application's items, then one block per person."""
     if "application" in fields:
-        table = Table("item", "value", title="加入申込書")
+        spec = specs["application"]
+        table = Table("item", "value", title=spec.name)
         for key, value in fields["application"].items():
             if isinstance(value, dict):
                 for sub, v in value.items():
-                    add_row(table, f"{key}.{sub}", v)
+                    add_row(table, spec.label(f"{key}.{sub}"), v)
             else:
-                add_row(table, key, value)
+                add_row(table, spec.label(key), value)
         out.print(table)
+    staff = specs["staff_registration"]
     for n, person in enumerate(fields.get("staff", []), start=1):
         table = Table("item", "value", title=f"事務従事者{n}")
         for key, value in person.items():
-            add_row(table, key, value)
+            add_row(table, staff.label(key), value)
         out.print(table)
     if "incident" in fields:
         table = Table("item", "value", title="確認①②③")
         for key, value in fields["incident"].items():
-            add_row(
-                table,
-                key,
-                value if not isinstance(value, dict) else ", ".join(f"{k}={v}" for k, v in value.items()),
-            )
+            shown = value if not isinstance(value, dict) else ", ".join(f"{k}={v}" for k, v in value.items())
+            add_row(table, INCIDENT_LABELS.get(key, key), shown)
         out.print(table)
+
+
+INCIDENT_LABELS = {
+    "secret_designation": "確認① 秘密指定の有無",
+    "sharing_scope": "確認② 情報の共有範囲",
+    "tlp": "確認② TLP",
+    "external_coordination": "確認③ 協議会事務局外への対応調整の要否",
+}
 
 
 def _findings(out, findings: list[dict]) -> None:

@@ -36,7 +36,8 @@ def demo_cmd(
         f"  {cli} show <case id>        one case, whole\n"
         f"  {cli} unlock                 the applicant phoned: the form's password is {demo.DEMO_PASSWORD}\n"
         f"  {cli} outbox                 replies written so far (held for staff in the demo)\n"
-        f"  {cli} outbox release <id>    let one go",
+        f"  {cli} outbox release <id>    let one go\n"
+        f"  {cli} queue --robots         bounces and auto-replies kept out of the queue",
         markup=False,
     )
 

@@ -42,6 +42,7 @@ class Case(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
     acknowledged_at: datetime | None = None  # the one acknowledgement (受付完了) was queued
+    robot: bool = Field(default=False, index=True)  # opened by a robot's mail that answers nothing of ours
 
 
 class CaseCounter(SQLModel, table=True):

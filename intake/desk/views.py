@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from intake.cases.formrows import fields_json
 from intake.clock import jst_iso as jst
@@ -19,8 +19,31 @@ def list_cases(
     kind: str | None = None,
     mailbox: str | None = None,
     org: str | None = None,
+    robots: bool | None = False,
+    limit: int | None = None,
 ) -> list[Case]:
-    query = select(Case).order_by(col(Case.received_at).desc(), col(Case.id).desc())
+    """Cases newest first. ``robots``: False — the review queue (no robot mail that answers nothing
+    of ours), True — only that robot mail, None — everything; ``limit``: the first so many."""
+    query = _filtered(select(Case), status, kind, mailbox, org, robots)
+    query = query.order_by(col(Case.received_at).desc(), col(Case.id).desc())
+    return list(session.exec(query.limit(limit) if limit else query))
+
+
+def count_cases(session: Session, **filters) -> int:
+    """How many cases :func:`list_cases` would give without a limit."""
+    filters.pop("limit", None)
+    query = _filtered(select(func.count()).select_from(Case), **_as_args(filters))
+    return session.exec(query).one()
+
+
+def _as_args(filters: dict) -> dict:
+    keys = ("status", "kind", "mailbox", "org", "robots")
+    return {k: filters.get(k, False if k == "robots" else None) for k in keys}
+
+
+def _filtered(query, status=None, kind=None, mailbox=None, org=None, robots=False):
+    if robots is not None:
+        query = query.where(Case.robot == robots)
     if status:
         query = query.where(Case.status == status)
     if kind:
@@ -29,7 +52,7 @@ def list_cases(
         query = query.where(Case.mailbox == mailbox)
     if org:
         query = query.where(col(Case.org_name).contains(org))
-    return list(session.exec(query))
+    return query
 
 
 def open_findings(session: Session, case_ids: list[str]) -> dict[str, list[str]]:
@@ -52,6 +75,7 @@ def queue_item(case: Case, findings: list[str]) -> dict:
         "subject": case.subject,
         "received_at": jst(case.received_at),
         "open_findings": findings,
+        "robot": case.robot,
     }
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.errors import ConfigError
-from intake.forms.normalize import label_key, split_item
+from intake.forms.normalize import label_key, split_item, to_fullwidth_digits
 
 KINDS = ("text", "choice", "text_or_choice", "phone", "email", "corporate_number", "date")
 _FORM_KEYS = {"id", "name", "titles", "hint_markers", "placeholders"}
@@ -80,6 +80,20 @@ class FormSpec:
             if spec.key == key:
                 return spec
         raise KeyError(key)
+
+    def label(self, key: str) -> str:
+        """How the form names an item, as printed on it: 「２（１）組織・団体名」,
+        「４（１）担当者代表（POC）の電子メール」, 「（７）電子メール」 (the first label of each)."""
+        try:
+            spec = self.field(key)
+        except KeyError:
+            return key
+        section = next((s for s in self.sections if s.id == spec.section), None)
+        item = to_fullwidth_digits(spec.item or (section.item if section else "")).replace("(", "（")
+        item = item.replace(")", "）")
+        if section:
+            return f"{item}{section.labels[0]}の{spec.labels[0]}"
+        return f"{item}{spec.labels[0]}"
 
     def required_keys(self, values: Mapping[str, str | None]) -> list[str]:
         """Keys required for these values: ``required`` ones plus those whose ``required_when``

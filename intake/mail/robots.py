@@ -193,6 +193,17 @@ _CHECKS: tuple[tuple[str, Callable[[ParsedMessage], bool]], ...] = (
 )
 
 
+#: The reasons that say a machine wrote the message (a bounce, an auto-reply, ourselves), as opposed
+#: to a person writing through a list or bulk mailer: such mail opens no case for staff to review
+#: unless it answers something of ours.
+AUTOMATED = frozenset(
+    {
+        "own_address", "auto_submitted", "delivery_report", "empty_return_path",
+        "autoreply_header", "robot_sender", "bounce_subject", "autoreply_subject",
+    }
+)  # fmt: skip
+
+
 def no_reply_reason(msg: ParsedMessage, *, own_addresses: Collection[str] = ()) -> str | None:
     """Why no automatic reply may go to ``msg`` (a short reason code), or None for a person.
 

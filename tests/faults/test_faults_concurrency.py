@@ -28,7 +28,7 @@ BACKLOG = 1000
 
 
 def count_cases(workspace, mailbox_name: str) -> int:
-    result = workspace.cli("queue", "--json", "--mailbox", mailbox_name)
+    result = workspace.cli("queue", "--json", "--all", "--mailbox", mailbox_name)
     assert result.returncode == 0, result.stderr
     return len(json.loads(result.stdout))
 

@@ -34,4 +34,4 @@ DOMAIN_CODES = (
     "non_member",
 )
 # Codes of the product's own, beyond domain.md (interface.md lists the later ones).
-OWN_CODES = ("attachment_unreadable",)
+OWN_CODES = ("attachment_unreadable", "answer_unclear", "reply_bounced")

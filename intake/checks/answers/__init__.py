@@ -1,3 +1,3 @@
-"""Reading what reporters write back: the answers to Q24 確認①②③ in their mail (confirmations),
-what each answer means (meaning), their words (vocab), and how mail text is quoted (mailtext).
+"""Reading what reporters write back: the answers to Q24 確認①②③ in their mail (confirmations), where
+each begins (marks), what it means (meaning), their words (vocab), and how mail is quoted (mailtext).
 """

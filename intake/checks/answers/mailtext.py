@@ -1,6 +1,7 @@
 """Reading a reply's text as its sender wrote it: quoting, reply headers, sentences.
 
-Every line is NFKC-normalised (full-width ＞：（） become > : ( ), and ① becomes 1) and gets a
+Every line is NFKC-normalised (full-width ＞：（） become > : ( ); a circled number ① ❶ ➀ becomes
+「(1)」, so it stays an item mark rather than a bare digit) and gets a
 ``depth``: 0 for the sender's own new text, 1 and more for quoted text — lines starting with ``>``
 (one level per ``>``) and everything below a reply or forward header (「-----Original Message-----」,
 「-----元のメッセージ-----」 = original message, 「On … wrote:」, 「…さんは書きました:」, a
@@ -19,9 +20,11 @@ from dataclasses import dataclass
 class Line:
     text: str  # NFKC, quote marks and surrounding spaces removed
     depth: int  # 0 = the sender's own text
+    raw: str = ""  # as written (not NFKC), quote marks removed: what staff are shown
 
 
 _QUOTE = re.compile(r"^\s*((?:>\s?)+)")
+_RAW_QUOTE = re.compile(r"^\s*(?:[>＞]\s?)+")
 _ORIGINAL = re.compile(
     r"^[-=_*\s]*(?:original message|forwarded message|begin forwarded message|元のメッセージ|転送(?:された)?メッセージ"
     r"|転送メール|オリジナルメッセージ)[-=_*\s:]*$",
@@ -32,11 +35,24 @@ _GMAIL_JA = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日.*<[^<>@\s]+@[^<>\s]+>\s*:
 _HEADER_START = re.compile(r"^(?:from|差出人|送信者)\s*:", re.IGNORECASE)
 _HEADER_NEXT = re.compile(r"^(?:sent|date|to|cc|subject|送信日時|日付|日時|宛先|件名)\s*:", re.IGNORECASE)
 _HINT = re.compile(r"\(\s*例[^()]*\)")  # 「（例：…）」: a template's example, not an answer
-_SEPARATOR = re.compile(r"^[\s\-=_*~・━─＝―‐]+$")
+_SEPARATOR = re.compile(r"^[\s\-=_*~・━─＝―‐|:+]+$")  # also a table's 「|---|---|」
+
+
+def _circled() -> dict[int, str]:
+    """① → (1), ❶ ➀ ➊ ⓵ → (1) …: every circled digit or number of Unicode."""
+    table = {}
+    for code in [*range(0x2460, 0x2500), *range(0x2776, 0x2794), *range(0x3251, 0x32C0)]:
+        char = chr(code)
+        if "CIRCLED" in unicodedata.name(char, "") and unicodedata.numeric(char, -1) > 0:
+            table[code] = f"({int(unicodedata.numeric(char))})"
+    return table
+
+
+_CIRCLED = _circled()
 
 
 def nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
+    return unicodedata.normalize("NFKC", text.translate(_CIRCLED))
 
 
 _ADDRESS = re.compile(
@@ -63,7 +79,8 @@ def is_separator(text: str) -> bool:
 
 def lines_of(text: str) -> list[Line]:
     """The lines of a mail text with their quoting depth."""
-    raw = nfkc(text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    written = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    raw = [nfkc(line) for line in written]
     out: list[Line] = []
     extra = 0
     for i, line in enumerate(raw):
@@ -73,7 +90,7 @@ def lines_of(text: str) -> list[Line]:
         if quotes == 0 and _is_header(content, raw[i + 1 : i + 5], line):
             extra += 1
             continue
-        out.append(Line(content, quotes + extra))
+        out.append(Line(content, quotes + extra, _RAW_QUOTE.sub("", written[i]).strip()))
     return out
 
 
@@ -105,6 +122,9 @@ def paragraphs(lines: list[Line], skip: set[int] | None = None) -> list[str]:
             out.extend([current, text] if current else [text])
             current = ""
             continue
+        if _LIST_ITEM.match(text) and current:  # 「(2) 被害：なし」 starts afresh
+            out.append(current)
+            current = ""
         current = _join(current, text)
     if current:
         out.append(current)
@@ -114,6 +134,9 @@ def paragraphs(lines: list[Line], skip: set[int] | None = None) -> list[str]:
 # A 「label：value」 line (送信元：…, 件名：…, TLP:AMBER): a record, never a sentence wrapped onto the
 # next line, so it is not joined with its neighbours.
 _FIELD_LINE = re.compile(r"^[^\s:、。,!?]{1,20}\s*:\s*\S")
+
+
+_LIST_ITEM = re.compile(r"^(?:\(\d{1,2}\)|\d{1,2}[.)](?!\d)|[・■□◆◇●○▶►※*-]\s*)")
 
 
 def _join(left: str, right: str) -> str:

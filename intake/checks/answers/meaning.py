@@ -54,16 +54,25 @@ def secret_free(sentence: str) -> tuple[str | None, str | None]:
     return _combine(verdicts, sentence)
 
 
+def says_nothing(text: str) -> bool:
+    """Nothing to read after an item: empty, a question (our own reply quoted back), a closing
+    (「よろしくお願いいたします」) or an announcement (「以下のとおり回答します」) — no answer, and
+    not an unclear one either."""
+    return not text.strip() or bool(v.QUESTION.search(text) or v.NO_ANSWER.search(text))
+
+
 def secret_answer(text: str) -> tuple[str | None, str | None]:
     """確認① from the text after the block's item: free text first, else bare 要 / 不要."""
-    if v.QUESTION.search(text) or not text.strip():
+    if says_nothing(text):
         return None, None
     found = secret_free(text)
     if found[0]:
         return found
     verdicts = []
     for part in clauses(text):
-        if v.NEG.search(part) or v.SECRET_NEG.search(part):
+        if v.PENDING.search(part):
+            continue  # 「秘密指定は社内で検討中」: not decided, not 「秘密」 = yes
+        if v.SECRET_NEG.search(part):
             verdicts.append(NOT_REQUESTED)
         elif v.BARE_YES.search(part) or v.SECRET_WORD.search(part) or v.SECRET_REQ.search(part):
             verdicts.append(REQUESTED)
@@ -109,7 +118,7 @@ def _phrase(text: str) -> tuple[str, re.Match[str]] | None:
 def scope_answer(text: str) -> tuple[str | None, str | None]:
     """確認② from the block: a phrase, a TLP label, 「不要」 (no restriction), or the sender's own
     wording when it names a scope (「弊社と事務局のみ」)."""
-    if v.QUESTION.search(text) or not text.strip():
+    if says_nothing(text):
         return None, None
     found, tlp = _phrase(text), tlp_of(text)
     if found and not v.SCOPE_LEAD.fullmatch(text[: found[1].start()].strip()):
@@ -118,7 +127,8 @@ def scope_answer(text: str) -> tuple[str | None, str | None]:
         return (found[0] if found else None), tlp
     if v.NO_LIMIT_ANSWER.search(text):
         return NO_RESTRICTION, None
-    return (_detail(text)[:100], None) if v.SCOPE_WORDS.search(text) else (None, None)
+    named = v.SCOPE_WORDS.search(text) and not v.PENDING.search(text)
+    return (_detail(text)[:100], None) if named else (None, None)
 
 
 def coordination_free(sentence: str) -> tuple[str | None, str | None]:
@@ -140,19 +150,21 @@ def coordination_free(sentence: str) -> tuple[str | None, str | None]:
 
 
 def coordination_answer(text: str) -> tuple[str | None, str | None]:
-    """確認③ from the block: free text first, else bare 要 / 不要, else an action named."""
-    if v.QUESTION.search(text) or not text.strip():
+    """確認③ from the block: free text first, else bare 要 / 不要, else an action named (but not
+    one already done: 「送信元へ連絡済み」 asks for nothing)."""
+    if says_nothing(text):
         return None, None
     found = coordination_free(text)
     if found[0]:
         return found
     if v.COORD_NEG.search(text):
         return NOT_REQUESTED, _detail(text)
-    if (
-        v.BARE_YES.search(text)
-        or v.COORD_REQ.search(text)
-        or (v.COORD_ACTION.search(text) and v.COORD_TARGET.search(text))
-    ):
+    named = (
+        v.COORD_ACTION.search(text)
+        and v.COORD_TARGET.search(text)
+        and not (v.COORD_DONE.search(text) or v.PENDING.search(text))
+    )
+    if v.BARE_YES.search(text) or v.COORD_REQ.search(text) or named:
         return REQUESTED, _detail(text)
     return None, None
 

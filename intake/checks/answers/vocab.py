@@ -1,11 +1,16 @@
 """The words that carry an answer to Q24 確認①②③ (regular expressions over NFKC text).
 
-QUESTION: a question, never an answer (our own reply quoted back). NEG: 「不要」 (not needed) and its
-kin. SECRET_*: 秘密 (secret), 匿名 (anonymous), 伏せる (withhold a name) …; SCOPE_PHRASES: the Council's
-sharing-scope phrases (…限り = … only); TLP: Traffic Light Protocol labels, 1.0 and 2.0 spellings;
-COORD_*: coordination outside the secretariat (確認 check, 通知 notify, 連絡 contact …) and whom
-(構成員 members, 送信元 the sender of a phishing mail …). *_REQ: the request forms
-(〜してほしい, 〜ください, お願い, please …). Add phrasings here; the tests list real examples.
+QUESTION: a question, never an answer (our own reply quoted back); NO_ANSWER: a closing
+(「よろしくお願いします」) or an announcement (「以下のとおり回答します」), no answer either; PENDING:
+not decided yet (「検討中」 under consideration, 「未定」 undecided, 「後日」 later) — an unclear
+answer, never a guess. NEG: 「不要」 (not needed) and its kin; BARE_YES: 「要」「お願いします」
+「希望します」. SECRET_*: 秘密 (secret), 匿名 (anonymous), 伏せる (withhold a name) …; SCOPE_PHRASES:
+the Council's sharing-scope phrases (…限り = … only); TLP: Traffic Light Protocol labels, 1.0 and
+2.0 spellings; COORD_*: coordination outside the secretariat (確認 check, 通知 notify, 連絡 contact
+…) and whom (構成員 members, 送信元 the sender of a phishing mail …); COORD_DONE: already done by
+the reporter (「連絡済み」). *_REQ: the request forms (〜してほしい, 〜ください, お願い, please …).
+Add phrasings here; tests/test_answer_styles.py lists real examples. The item marks (確認①,
+【確認1】, 秘密指定の有無 …) live in :mod:`intake.checks.answers.marks`.
 """
 
 from __future__ import annotations
@@ -33,24 +38,37 @@ QUESTION = rx(
     r"必要(?:です|でしょう)か",
     r"please (?:let us know|answer|tell)",
 )
-NEG = rx(
+NEG_CORE = rx(  # not needed, not wanted
     r"不要",
     r"必要(?:は|も)?(?:ありません|ない|なし|ございません|無し)",
     r"いりません",
     r"要りません",
     r"結構です",
-    r"希望(?:しません|しない|なし)",
+    r"希望(?:しません|しない|なし|無し|いたしません)",
+    r"(?:指定|依頼|要望)(?:は|を|も)?(?:しない|しません|せず|なし|無し|いたしません)",
     r"しなくて(?:も)?(?:よい|良い|いい|結構|構いません|大丈夫)",
-    r"控えて",
-    r"しないで",
-    rf"^\s*(?:なし|無し|無|ない|無い|いいえ|特に(?:なし|無し|ありません|ない)){END}",
+    rf"^\s*(?:なし|無し|無|ない|無い|否|いいえ|特に(?:なし|無し|ありません|ございません|ない|不要)){END}",
     r"\bno need\b",
     r"\bnot (?:necessary|needed|required)\b",
     r"\bneedn'?t\b",
     r"\b(?:don'?t|do not|doesn'?t|does not) need\b",
     r"^\s*(?:no|none|n/?a|nope)\b",
 )
-BARE_YES = rx(rf"^\s*(?:要|必要|あり|有り|有|はい|する|希望する|希望|yes|required|needed){END}")
+# …and 「控えて」「しないで」 (refrain from, don't): not for 確認①, where 「公開しないで」 asks for secrecy.
+NEG = rx(NEG_CORE.pattern, r"控えて", r"しないで")
+BARE_YES = rx(
+    rf"^\s*(?:要|必要|あり|有り|有|はい|する|希望する|希望|yes|required|needed){END}",
+    r"^\s*(?:はい\s*[、,]?\s*)?(?:お願い(?:いた|致)?(?:します|したい)|希望(?:いた|致)?します|要望(?:いた|致)?します)",
+    r"^\s*(?:yes\s*,?\s*)?please(?:\s+do)?\s*[.!]?\s*$",
+)
+# Not an answer at all: a closing (「よろしくお願いいたします」 = thank you in advance) or an
+# announcement (「以下のとおり回答いたします」 = we answer as follows), whatever item mark precedes it.
+NO_ANSWER = rx(
+    r"^\s*(?:以上(?:です)?\s*[、,。]?\s*)?(?:何卒|どうぞ|引き続き)?\s*(?:よろしく|宜しく)(?:お願い(?:いた|致|申し上げ)?(?:します|ます))?\s*[。.!]?\s*$",
+    r"^\s*以上(?:です|となります)?\s*[。.]?\s*$",
+    r"^\s*(?:(?:以下|下記|次)の?(?:とおり|通り)\s*)?(?:ご?回答|お答え|ご?連絡|ご?報告)(?:いた|致)?(?:します|申し上げます)\s*[。.:]?\s*$",
+    r"^\s*(?:best\s+)?regards\b|^\s*thanks?(?:\s+you)?\b",
+)
 
 # ---- 確認① secret designation ------------------------------------------------------------
 SECRET_TOPIC = rx(
@@ -63,7 +81,7 @@ SECRET_TOPIC = rx(
     r"伏せ",
     r"伏字",
     r"(?:公開|公表|開示)し(?:ない|ません)",
-    r"名(?:前)?を出さ",
+    r"名(?:前)?(?:は|を)?出さ",
     r"confidential",
     r"secret",
     r"anonym",
@@ -103,7 +121,7 @@ DISCLOSURE_OK = rx(
     r"fine to (?:disclose|name|publish)",
 )
 SECRET_NEG = rx(
-    NEG.pattern,
+    NEG_CORE.pattern,
     DISCLOSURE_OK.pattern,
     r"not (?:confidential|secret)",
     r"no (?:secrecy|confidentiality)",
@@ -174,13 +192,28 @@ TLP_NAMES = {
     "白": "CLEAR",
     "WHITE": "CLEAR",
 }
+PENDING = rx(  # not decided yet: 「検討中」 (under consideration), 「未定」, 「後日連絡します」 — no answer
+    r"検討(?:中|して|いた|します|しています)",
+    r"(?:確認|調整|相談)中",
+    r"未定",
+    r"未決",
+    r"後日",
+    r"追って",
+    r"改めて",
+    r"別途",
+    r"わかりません",
+    r"分かりません",
+    r"\b(?:tbd|tbc|undecided|later|not (?:yet )?decided)\b",
+)
 SCOPE_WORDS = rx(r"限り", r"のみ", r"内", r"範囲", r"共有", r"\bonly\b", r"\bwithin\b", r"\blimited\b")
 SCOPE_LEAD = re.compile(
     r"(?:(?:情報の)?共有範囲|範囲)?\s*(?:は|:|を)?"
 )  # what may precede a phrase in an answer
-NO_LIMIT_ANSWER = rx(
-    r"^\s*(?:不要|なし|無し|特に(?:なし|無し|ありません)|制限(?:なし|無し)|指定(?:なし|無し)|問題ありません"
-    r"|no(?:ne)?|n/?a|no restrictions?)\s*(?:です|。)?\s*$"
+NO_LIMIT_ANSWER = rx(  # 確認② answered 「不要」「特になし」「指定しない」: no restriction asked for
+    r"^\s*(?:(?:いずれ|どれ|全て|すべて)?(?:も|とも)\s*)?(?:特に\s*)?(?:(?:制限|指定|限定|範囲)\s*(?:は|を|も)?\s*)?"
+    r"(?:不要|なし|無し|無|ない|ありません|ございません|しない|しません|問題ありません|必要(?:は)?(?:ありません|ない)"
+    r"|希望(?:しません|しない|なし)|否)\s*(?:です|で(?:お願い(?:いた|致)?します|結構です|構いません|す))?\s*[。.]?\s*$",
+    r"^\s*(?:no(?:ne)?|n/?a|no restrictions?|not needed|no need)\s*[.]?\s*$",
 )
 
 # ---- 確認③ coordination outside the secretariat ----------------------------------------------
@@ -263,6 +296,12 @@ COORD_REQ = rx(
     r"\bneeded\b",
     r"\brequired\b",
 )
+COORD_DONE = rx(  # already done by the reporter: 「連絡済み」「通知しました」 — no request
+    r"済(?:み)?",
+    r"(?:連絡|通知|報告|確認|共有|相談)(?:いた|致)?しました",
+    r"(?:て|で)(?:おり|い)ます",
+    r"\balready\b",
+)
 COORD_NEG = rx(
     NEG.pattern,
     r"\bno\s+(?:external\s+)?coordination\b",
@@ -281,4 +320,4 @@ DISCLAIMER = rx(
     r"心当たり",
     r"宛先(?:に)?誤り",
 )
-ALL_CONTEXT = rx(r"確認", r"[①②③]", r"上記", r"ご質問", r"点", r"項目", r"confirmation", r"question")
+ALL_CONTEXT = rx(r"確認", r"\([1-3]\)", r"上記", r"ご質問", r"点", r"項目", r"confirmation", r"question")

@@ -1,0 +1,217 @@
+"""Where a reporter's answer to an item of Q24 確認①②③ begins: the item marks, as data.
+
+Reporters seldom copy our fill-in block as it is; they retype it in their house style. A line
+answers an item when it starts with a *mark* (after bullets and a table's 「|」):
+
+* a numbered mark — 確認 (confirmation) and the number: 確認①, 確認1, 確認一, 【確認①】, [確認1],
+  確認①）, "Confirmation 1";
+* a number alone — (1), ①, 【①】 — or a bare 1 in a table cell (「| 1 | 不要 |」): weak, since
+  reports number their own paragraphs too (the reader decides whether the list is ours);
+* the item's name — the Q&A's words with or without their question words: 秘密指定 /
+  秘密指定の有無 / 秘密指定の要否 (secret designation: whether / whether needed), 共有範囲 /
+  情報の共有範囲 / 共有範囲の設定 (sharing scope), 対応調整 / 協議会事務局外への対応調整の要否
+  (coordination outside the Council's secretariat) — after a number, in brackets, or alone.
+
+After the mark come separators (： : ― → ＞ | a tab, or a particle such as は / について) and the
+answer, or nothing: then the answer is on the next line. Several marks may share one line
+(「確認①：不要　確認②：TLP:AMBER」); marks with nothing between them share the answer that follows
+(「確認①②：不要」). Text is NFKC, so ① arrives here as 「(1)」 (see :func:`mailtext.nfkc`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Item:
+    number: int
+    code: str  # the finding that stays open while the item is unanswered
+    mark: str  # how the Q&A and our replies name it
+    names: tuple[str, ...]  # regular expressions of the item's name, longest spelling first
+
+
+_WHETHER = r"(?:\s*の?\s*(?:有無|要否|可否|是非|希望|設定|指定|範囲))*"  # question words after a name
+ITEMS: tuple[Item, ...] = (
+    Item(
+        1,
+        "secret_designation",
+        "確認①",
+        (
+            rf"秘密(?:の)?指定{_WHETHER}",
+            rf"秘匿(?:の)?(?:指定)?{_WHETHER}",
+            r"secre(?:t|cy)\s+designation",
+            r"secrecy",
+            r"confidentiality",
+        ),
+    ),
+    Item(
+        2,
+        "sharing_scope",
+        "確認②",
+        (
+            rf"(?:情報の?)?共有(?:の)?範囲{_WHETHER}",
+            rf"(?:情報の?)?共有先{_WHETHER}",
+            r"(?:information\s+)?sharing(?:\s+(?:scope|range|level))?",
+            r"scope(?:\s+of\s+sharing)?",
+        ),
+    ),
+    Item(
+        3,
+        "external_coordination",
+        "確認③",
+        (
+            rf"(?:(?:協議会)?(?:事務局)?外部?(?:へ|と)?の?)?対応(?:の)?調整{_WHETHER}",
+            rf"(?:協議会)?事務局外(?:へ|と)?の?(?:連絡|調整|対応){_WHETHER}",
+            r"(?:external\s+)?coordination",
+        ),
+    ),
+)
+BY_NUMBER = {item.number: item for item in ITEMS}
+
+# ---- the grammar -----------------------------------------------------------------------------
+
+LEAD = r"[\s|・*•■□◆◇●○◎▼▽▶►☆★\-]*"  # bullets and a table row's 「|」
+OPEN = r"[\[【(〔〈《「『<]"
+CLOSE = r"[\]】)〕〉》」』>]"
+WORD = r"確認事項|確認|confirmation"  # 確認 = confirmation
+KANJI_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+NAME = "|".join(f"(?P<i{item.number}>{'|'.join(item.names)})" for item in ITEMS)
+# A number, not the start of 「1件」「2回」「2026年」 or a kanji word such as 「一覧」.
+NUM = (
+    r"(?P<n>\d{1,2}(?![\d件回日月年名社通点時分週度人部番号個割%]|\.\d)"
+    rf"|[一二三四五六七八九](?:(?![一-龥ァ-ヶ])|(?=\s*(?:{NAME}))))"
+)
+SEP = r"[\s:|\t→⇒>=―\-─ー~/、,]"  # what may stand between a mark, a name and the answer
+PARTICLE = r"(?:について(?:は)?|に(?:つい|関)して(?:は)?|の件(?:は)?|は|も)"  # 「…について」 = about …
+
+# The shapes of a mark, strongest first: (kind, pattern). A shape with no name must carry a number.
+SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, pattern in (
+        ("numbered", rf"{OPEN}?\s*(?:{WORD})\s*(?:no\.?\s*)?{OPEN}?\s*{NUM}\s*(?:{CLOSE}\s*){{0,2}}"),
+        ("number", rf"(?:{OPEN}\s*){{1,2}}{NUM}\s*(?:{CLOSE}\s*){{1,2}}"),
+        ("cell", rf"(?P<n>\d)\s*[.)、:]?\s*(?=[|\t]|{OPEN}?\s*(?:{NAME}))"),  # 「| 1 |」, 「1. 秘密指定…」
+        ("named", rf"(?={OPEN}?\s*(?:{NAME}))"),
+    )
+)
+_NAMED = re.compile(
+    rf"{SEP}*(?P<open>{OPEN})?\s*(?P<name>{NAME})\s*(?(open){CLOSE}|(?:{CLOSE})?)"
+    rf"(?P<after>\s*{PARTICLE}|(?={SEP}|$))",
+    re.IGNORECASE,
+)
+_ASIDE = re.compile(
+    r"\s*\((?!\s*\d{1,2}\s*\))[^()]{0,40}\)"
+)  # 「確認①（秘密指定）」: the item's name in brackets
+_SEPS = re.compile(rf"(?:{SEP}|{PARTICLE}(?!い(?:[\s、,。!]|$)|う))*")  # not the は of 「はい」 (yes)
+_EN_SEP = re.compile(r"\s*[:|\t→⇒=>―-]")  # an English name is a label only before one of these
+_BOUNDARY = re.compile(r"[\s、,。;|\t)】\]]")  # what may stand before a name in mid-line
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One item mark in a line: the answer is ``line[answer:end]`` (``end`` = the next mark)."""
+
+    item: int | None  # 1, 2, 3; None: a number past 3 (「(4)」: the list is not ours)
+    kind: str  # numbered | number | cell | named
+    start: int
+    answer: int  # where the answer begins
+    detail: int  # where the answer's wording for staff begins (「秘密指定は不要です」 keeps its name)
+
+    @property
+    def weak(self) -> bool:
+        """A number without 確認 or a name: maybe a report's own paragraph numbering."""
+        return self.kind in ("number", "cell")
+
+
+def marks_in(line: str) -> list[Mark]:
+    """Every item mark in the line, in order; none unless the line starts with one."""
+    lead = re.match(LEAD, line)
+    first = _mark_at(line, lead.end() if lead else 0, shapes=SHAPES)
+    if first is None:
+        return []
+    marks = [first]
+    pos = first.answer
+    while (found := _next_mark(line, pos, {m.item for m in marks})) is not None:
+        marks.append(found)
+        pos = found.answer
+    return marks
+
+
+def _mark_at(line: str, pos: int, shapes: tuple[tuple[str, re.Pattern[str]], ...]) -> Mark | None:
+    for kind, pattern in shapes:
+        match = pattern.match(line, pos)
+        if match is None:
+            continue
+        number = _number(match.groupdict().get("n"))
+        named = _label(line, match.end())
+        if kind == "named" and named is None:
+            continue
+        if named is not None:  # a name makes any mark strong: 「(1) 秘密指定：不要」
+            return _named_mark(named, "numbered" if kind == "numbered" else "named", pos, line)
+        if kind == "cell" and not re.match(r"\s*[|\t]", line[match.end() :]):
+            continue
+        end = match.end()
+        aside = _ASIDE.match(line, end)
+        if aside and "例" not in aside.group():
+            end = aside.end()
+        answer = _skip(line, end)
+        return Mark(number if number in BY_NUMBER else None, kind, pos, answer, answer)
+    return None
+
+
+_LONGEST = 1000  # a line of answers is short: marks further on are not looked for
+_MID_SHAPES = tuple((kind, pattern) for kind, pattern in SHAPES if kind in ("numbered", "number"))
+
+
+def _next_mark(line: str, pos: int, seen: set[int | None]) -> Mark | None:
+    """The next mark after ``pos``: 確認N anywhere, a number alone when it names another of our
+    items (「①と③は不要、②は…」), a name after a clause boundary followed by a separator."""
+    for i in range(pos, min(len(line), _LONGEST)):
+        found = _mark_at(line, i, _MID_SHAPES)
+        if found is not None and found.kind == "number" and found.item in seen | {None}:
+            found = None
+        if found is None and (i == 0 or _BOUNDARY.match(line, i - 1)):
+            found = _named_mid(line, i)
+        if found is not None:
+            return found
+    return None
+
+
+def _named_mid(line: str, pos: int) -> Mark | None:
+    named = _label(line, pos)
+    if named is None or named.start("name") != pos and not re.match(OPEN, line[pos:]):
+        return None
+    return _named_mark(named, "named", pos, line)
+
+
+def _named_mark(named: re.Match[str], kind: str, pos: int, line: str) -> Mark:
+    """A mark ending in the item's name; 「秘密指定は不要です」 (a name as the subject of a sentence,
+    not a label) keeps the name in the wording for staff."""
+    sentence = kind == "named" and not named.group("open") and named.group("after").strip()
+    answer = _skip(line, named.end())
+    return Mark(_item_of(named), kind, pos, answer, named.start("name") if sentence else answer)
+
+
+def _label(line: str, pos: int) -> re.Match[str] | None:
+    """An item's name used as a label at ``pos``: 「秘密指定の有無：」, 「共有範囲は」, "Sharing scope:"."""
+    named = _NAMED.match(line, pos)
+    if named is None or not named.group("name").isascii():
+        return named
+    return named if _EN_SEP.match(line, named.end()) else None  # not "no coordination needed"
+
+
+def _item_of(named: re.Match[str]) -> int:
+    return next(item.number for item in ITEMS if named.group(f"i{item.number}"))
+
+
+def _number(text: str | None) -> int | None:
+    if not text:
+        return None
+    return KANJI_NUMBERS[text] if text in KANJI_NUMBERS else int(text)
+
+
+def _skip(line: str, pos: int) -> int:
+    """Past the separators and particles before an answer."""
+    return _SEPS.match(line, pos).end()  # type: ignore[union-attr]
