@@ -119,6 +119,21 @@ class LimitsConfig(_Section):
     max_xml_mb: Annotated[float, Field(gt=0)] = 10.0
 
 
+class DeskConfig(_Section):
+    """The web desk (``intake desk``): where it listens, how it is reached, how long a session lasts."""
+
+    host: str = "127.0.0.1"  # keep it on loopback; put a TLS reverse proxy in front for the office
+    port: Annotated[int, Field(ge=1, le=65535)] = 8730
+    public_url: str = ""  # e.g. https://desk.example.jp (behind the proxy): cookies then go over TLS only
+    idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    session_key_file: FilePath = Path("storage/desk.key")  # signs the session cookies; mode 0600
+    forwarded_allow_ips: str = "127.0.0.1"  # the proxy whose X-Forwarded-For is believed
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.lower().startswith("https://")
+
+
 class ImapTuning(_Section):
     batch_size: Annotated[int, Field(ge=1, le=5000)] = 100
 
@@ -135,6 +150,7 @@ class Config(_Section):
     membership: MembershipConfig = MembershipConfig()
     limits: LimitsConfig = LimitsConfig()
     imap: ImapTuning = ImapTuning()
+    desk: DeskConfig = DeskConfig()
 
     @model_validator(mode="after")
     def _unique_mailboxes(self) -> Config:
@@ -223,8 +239,9 @@ def _anchor_paths(config: Config, base: Path) -> Config:
         }
     )
     mailboxes = [mb.model_copy(update={"path": anchor(mb.path)}) for mb in config.mailbox]
+    desk = config.desk.model_copy(update={"session_key_file": anchor(config.desk.session_key_file)})
     return config.model_copy(
-        update={"storage": storage, "mailbox": mailboxes, "rules_dir": anchor(config.rules_dir)}
+        update={"storage": storage, "mailbox": mailboxes, "rules_dir": anchor(config.rules_dir), "desk": desk}
     )
 
 

@@ -132,9 +132,20 @@ def test_encrypted_application_and_staff_registration_read_exactly(workspace, ma
 
     # staff read the items named as the form names them, each person a block of their own
     text = workspace.cli("show", case_id).stdout
-    for label in ("１申込区分", "２（１）組織・団体名", "２（３）法人番号", "４（１）担当者代表（POC）の電子メール"):
+    for label in (
+        "１申込区分",
+        "２（１）組織・団体名",
+        "２（３）法人番号",
+        "４（１）担当者代表（POC）の電子メール",
+    ):
         assert label in text, label
-    for label in ("（１）氏名", "（７）電子メール", "（８）申請区分", "（１０）POCとしての登録", "事務従事者2"):
+    for label in (
+        "（１）氏名",
+        "（７）電子メール",
+        "（８）申請区分",
+        "（１０）POCとしての登録",
+        "事務従事者2",
+    ):
         assert label in text, label
     assert "poc.email" not in text and "application_kind" not in text
 

@@ -9,7 +9,7 @@ Layers, lowest first (the README's layout table names the same rooms):
 * services on storage — mail sources, replies (outbox, sender, planning);
 * case operations — ingest, threads, unlock, passwords phoned in ahead, refresh, facts;
 * the runner (poll, service, quarantine) and the desk (staff actions, register, views, exports);
-* tools and the command line.
+* tools, the command line and the web desk.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("intake.sources", "intake.replies"),
     ("intake.cases",),
     ("intake.runner", "intake.desk"),
-    ("intake.tools", "intake.cli", "intake.__main__"),
+    ("intake.tools", "intake.cli", "intake.web", "intake.__main__"),
 )
 #: Imports made inside functions on purpose, each with its reason; anything else is moved up.
 LAZY = {
     ("intake.sources", "intake.sources.imap"): "imapclient is loaded only when an IMAP mailbox is polled",
     ("intake.sources", "intake.sources.maildir"): "the same for a Maildir",
+    ("intake.cli.desk", "intake.web.server"): "the web stack (Starlette, uvicorn) loads only for intake desk",
 }
 
 

@@ -10,11 +10,11 @@ from sqlmodel import Session
 
 from intake.cli.app import app
 from intake.cli.runtime import add_row
-from intake.clock import jst_iso
 from intake.db import session_scope
 from intake.db.tables import OutboxReply
+from intake.desk import views
 from intake.errors import NotFound
-from intake.replies.outbox import as_utc, cancel, list_replies, release
+from intake.replies.outbox import cancel, list_replies, release
 from intake.replies.sender import send_due
 
 outbox_app = typer.Typer(
@@ -24,31 +24,6 @@ outbox_app = typer.Typer(
     help="Replies: queued, held, sent, failed. Without a sub-command: the list.",
 )
 app.add_typer(outbox_app)
-
-
-def reply_item(reply: OutboxReply) -> dict:
-    """The ``intake outbox --json`` shape of interface.md, plus template, times and threading."""
-    return {
-        "id": reply.id,
-        "case_id": reply.case_id,
-        "to": reply.to_addr,
-        "subject": reply.subject,
-        "state": reply.state,
-        "attempts": reply.attempts,
-        "last_error": reply.last_error,
-        "mailbox": reply.mailbox,
-        "template": reply.template,
-        "message_id": reply.message_id,
-        "in_reply_to": reply.in_reply_to or None,
-        "created_at": _jst(reply.created_at),
-        "next_attempt_at": _jst(reply.next_attempt_at) if reply.state == "queued" else None,
-        "sent_at": _jst(reply.sent_at),
-        "server_reply": reply.server_reply,
-    }
-
-
-def _jst(when) -> str | None:
-    return jst_iso(as_utc(when)) if when else None
 
 
 @outbox_app.callback()
@@ -62,7 +37,7 @@ def outbox(
         return
     rt = ctx.obj
     with Session(rt.reading_engine()) as session:
-        items = [reply_item(r) for r in list_replies(session, state=state)]
+        items = [views.reply_item(r) for r in list_replies(session, state=state)]
     if as_json:
         rt.print_json(items)
         return
@@ -94,7 +69,7 @@ def show_reply(
         reply = session.get(OutboxReply, reply_id)
         if reply is None:
             raise NotFound(f"no reply {reply_id} in the outbox")
-        item = {**reply_item(reply), "body": reply.body}
+        item = {**views.reply_item(reply), "body": reply.body}
     if as_json:
         rt.print_json(item)
         return

@@ -3,16 +3,20 @@ that run real-world material through the real code: sweep, check-office, check-f
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr
 from rich.table import Table
 
 from intake.cli.app import app
 from intake.cli.cases import queue
 from intake.cli.mail import init, poll
 from intake.cli.runtime import Runtime, add_row
+from intake.db import session_scope
+from intake.desk import users
 from intake.tools import demo, forms_corpus, office_corpus
 from intake.tools.sweep import sweep
 
@@ -30,6 +34,7 @@ def demo_cmd(
     init(sub)
     poll(sub)
     queue(sub)
+    desk_password = _demo_account(rt)
     cli = f"intake --config {config_file}"
     rt.out.print(
         f"\nNext, as the secretariat would:\n"
@@ -37,9 +42,23 @@ def demo_cmd(
         f"  {cli} unlock                 the applicant phoned: the form's password is {demo.DEMO_PASSWORD}\n"
         f"  {cli} outbox                 replies written so far (held for staff in the demo)\n"
         f"  {cli} outbox release <id>    let one go\n"
-        f"  {cli} queue --robots         bounces and auto-replies kept out of the queue",
+        f"  {cli} queue --robots         bounces and auto-replies kept out of the queue\n"
+        f"\nThe web desk on the same data:  {cli} desk\n"
+        f"  then open http://{rt.config.desk.host}:{rt.config.desk.port}/ and sign in as "
+        f"{DEMO_USER} / {desk_password}  (a demo account, made just now)",
         markup=False,
     )
+
+
+DEMO_USER = "demo"
+
+
+def _demo_account(rt: Runtime) -> str:
+    """A desk account for the demo, with a fresh password (the demo folder is made afresh)."""
+    password = secrets.token_urlsafe(12)
+    with session_scope(rt.ready_engine()) as session:
+        users.add_user(session, DEMO_USER, SecretStr(password), by=rt.by)
+    return password
 
 
 @app.command("sweep")

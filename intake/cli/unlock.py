@@ -7,9 +7,7 @@ committed on its own, so a wrong password's attempt count and audit entry are ke
 
 from __future__ import annotations
 
-import getpass
 import logging
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -23,16 +21,13 @@ from intake.cases.organisations import org_key
 from intake.cases.unlock import OpenResult, PendingAttachment, pending_attachments
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
+from intake.cli.secrets import UsageProblem, hidden, read_line, stdin_password, typed_twice
 from intake.clock import JST
 from intake.db.tables import Attachment, Case, ExpectedPassword
-from intake.errors import DocumentError, IntakeError, NotFound, WrongPassword
+from intake.errors import DocumentError, NotFound, WrongPassword
 
 log = logging.getLogger(__name__)
 WRONG_JA_EN = "パスワードが違います / wrong password"
-
-
-class UsageProblem(IntakeError):
-    exit_code = 2
 
 
 @app.command()
@@ -52,7 +47,7 @@ def unlock(
     if password_stdin:
         if attachment_id is None:
             raise UsageProblem("--password-stdin needs an ATTACHMENT_ID")
-        _unlock_once(rt, attachment_id, _stdin_password())
+        _unlock_once(rt, attachment_id, stdin_password())
     elif attachment_id is not None:
         _require_pending(rt, attachment_id)
         _ask_passwords(rt, attachment_id)
@@ -142,7 +137,7 @@ def _pending_table(items: list[PendingAttachment]) -> Table:
 def _choose(rt: Runtime, items: list[PendingAttachment]) -> PendingAttachment | None:
     """Ask for a row number until a valid one is given; None when staff quit."""
     while True:
-        answer = _read_line(f"which one? (1-{len(items)}, empty to quit): ")
+        answer = read_line(f"which one? (1-{len(items)}, empty to quit): ")
         if not answer:
             return None
         if answer.isdigit() and 1 <= int(answer) <= len(items):
@@ -153,7 +148,7 @@ def _choose(rt: Runtime, items: list[PendingAttachment]) -> PendingAttachment | 
 def _ask_passwords(rt: Runtime, attachment_id: int) -> bool:
     """Ask for the password until it opens the file; False when staff quit without opening it."""
     while True:
-        password = _hidden("password / パスワード (not shown, empty to quit): ")
+        password = hidden("password / パスワード (not shown, empty to quit): ")
         if not password:
             return False
         try:
@@ -176,28 +171,6 @@ def _attempts(rt: Runtime, attachment_id: int) -> int:
         return session.get(Attachment, attachment_id).attempts
 
 
-def _read_line(prompt: str) -> str:
-    try:
-        return input(prompt).strip()
-    except EOFError:
-        return ""
-
-
-def _hidden(prompt: str) -> str:
-    """A password typed without echo; empty on Ctrl-D."""
-    try:
-        return getpass.getpass(prompt)
-    except EOFError:
-        return ""
-
-
-def _stdin_password() -> str:
-    password = sys.stdin.readline().rstrip("\r\n")
-    if not password:
-        raise UsageProblem("no password on the first line of standard input")
-    return password
-
-
 @app.command("expect-password")
 def expect_password(
     ctx: typer.Context,
@@ -218,7 +191,7 @@ def expect_password(
         raise UsageProblem("give exactly one of --sender ADDRESS or --org NAME")
     if sender is not None and "@" not in sender:
         raise UsageProblem(f"--sender: {sender!r} is not a mail address")
-    password = _stdin_password() if password_stdin else _typed_twice()
+    password = stdin_password() if password_stdin else typed_twice()
     ttl = ttl_hours or rt.config.documents.expected_password_ttl_hours
     with Session(rt.ready_engine()) as session:
         expected_id = PasswordVault(rt.config.storage.key_file).expect(
@@ -241,15 +214,6 @@ def expect_password(
     if waiting:
         note = f"note: {waiting} attachment(s) from them already wait for a password — use `intake unlock`"
         rt.out.print(note, markup=False)
-
-
-def _typed_twice() -> str:
-    first = _hidden("password / パスワード (not shown): ")
-    if not first:
-        raise UsageProblem("no password given")
-    if _hidden("again / もう一度: ") != first:
-        raise UsageProblem("the two passwords differ; nothing was kept")
-    return first
 
 
 def _already_waiting(session: Session, sender: str | None, org: str | None, rules_dir: Path) -> int:

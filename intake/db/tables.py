@@ -297,3 +297,16 @@ class OutboxReply(SQLModel, table=True):
     server_reply: str | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: datetime | None = None
+
+
+class DeskUser(SQLModel, table=True):
+    """A secretariat operator who signs in to the web desk (``intake user add``); never a person
+    of a member organisation. Only a scrypt hash of the password is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    password_hash: str
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    password_changed_at: datetime = Field(default_factory=utcnow)
+    last_sign_in_at: datetime | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from sqlmodel import Session, col, select
 
@@ -89,7 +89,7 @@ def write_csv(
 
 def write_xlsx(
     rows: Iterable[Mapping[str, object]],
-    path: Path,
+    path: Path | BinaryIO,
     columns: Sequence[str] | None = None,
     *,
     title: str = "intake",

@@ -1,4 +1,5 @@
-"""Short Japanese labels for finding codes (``rules/labels.toml``), for the review queue."""
+"""Short Japanese labels (``rules/labels.toml``) for finding codes in the review queue, and the
+names the desk shows for a case's status and kind."""
 
 from __future__ import annotations
 
@@ -17,6 +18,16 @@ def short_label(code: str, rules_dir: Path) -> str:
     """「未記入 poc.email」 for ``required_field:poc.email``; the code itself when unlabelled."""
     family, _, field = code.partition(":")
     label = _labels(rules_dir).get(family)
-    if label is None:
+    if not isinstance(label, str):
         return code
     return f"{label} {field}" if field else label
+
+
+def status_label(status: str, rules_dir: Path) -> str:
+    """「確認待ち」 for ``ready_for_review``; the code itself when unlabelled."""
+    return str(_labels(rules_dir).get("statuses", {}).get(status, status))
+
+
+def kind_label(kind: str, rules_dir: Path) -> str:
+    """「加入申込書」 for ``membership_application``; the code itself when unlabelled."""
+    return str(_labels(rules_dir).get("kinds", {}).get(kind, kind))

@@ -6,10 +6,22 @@ from collections import defaultdict
 
 from sqlmodel import Session, col, func, select
 
+from intake.archive import read_archived
 from intake.cases.formrows import fields_json
 from intake.clock import jst_iso as jst
-from intake.db.tables import Attachment, Case, Finding, IncidentRecord, Message, Note, QuarantineEntry
+from intake.config import Config
+from intake.db.tables import (
+    Attachment,
+    Case,
+    Finding,
+    IncidentRecord,
+    Message,
+    Note,
+    OutboxReply,
+    QuarantineEntry,
+)
 from intake.errors import NotFound
+from intake.replies.outbox import as_utc
 
 
 def list_cases(
@@ -167,6 +179,32 @@ def _attachment(a: Attachment) -> dict:
     }
 
 
+def status_counts(session: Session) -> dict[str, int]:
+    """How many cases of the review queue are in each status."""
+    query = select(Case.status, func.count()).where(Case.robot == False).group_by(Case.status)  # noqa: E712
+    return dict(session.exec(query).all())
+
+
+def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
+    """The case's messages in order, each with its text: what the sender wrote (read from the
+    archive, as plain text — never their HTML) or the reply we wrote (from the outbox)."""
+    replies = {f"outbox:{r.id}": r for r in _rows(session, OutboxReply, case_id)}
+    out = []
+    for row in _rows(session, Message, case_id):
+        item = _message(row)
+        if row.direction == "in":
+            item["text"] = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
+        else:
+            reply = replies.get(row.source_ref)
+            item["text"] = reply.body if reply else ""
+            item["reply_state"] = reply.state if reply else None
+        out.append(item)
+    return out
+
+
+MAX_SHOWN = 50_000  # characters of one message's text shown at once
+
+
 def quarantine_item(q: QuarantineEntry) -> dict:
     return {
         "id": q.id,
@@ -177,3 +215,33 @@ def quarantine_item(q: QuarantineEntry) -> dict:
         "source_ref": q.source_ref,
         "sha256": q.sha256,
     }
+
+
+def reply_item(reply: OutboxReply) -> dict:
+    """The ``intake outbox --json`` shape of interface.md, plus template, times and threading."""
+    return {
+        "id": reply.id,
+        "case_id": reply.case_id,
+        "to": reply.to_addr,
+        "subject": reply.subject,
+        "state": reply.state,
+        "attempts": reply.attempts,
+        "last_error": reply.last_error,
+        "mailbox": reply.mailbox,
+        "template": reply.template,
+        "message_id": reply.message_id,
+        "in_reply_to": reply.in_reply_to or None,
+        "created_at": _aware_jst(reply.created_at),
+        "next_attempt_at": _aware_jst(reply.next_attempt_at) if reply.state == "queued" else None,
+        "sent_at": _aware_jst(reply.sent_at),
+        "server_reply": reply.server_reply,
+    }
+
+
+def _aware_aware_jst(when) -> str | None:
+    return jst(as_utc(when)) if when else None
+
+
+def _aware_jst(when) -> str | None:
+    """A time from the outbox in Japan time (SQLite gives back naive UTC times)."""
+    return jst(as_utc(when)) if when else None

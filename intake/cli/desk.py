@@ -1,0 +1,104 @@
+"""The web desk and its accounts: ``intake desk`` serves it, ``intake user …`` manages who may sign in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from pydantic import SecretStr
+from rich.table import Table
+from sqlmodel import Session
+
+from intake.cli.app import app
+from intake.cli.runtime import Runtime, add_row
+from intake.cli.secrets import stdin_password, typed_twice
+from intake.clock import jst_iso
+from intake.db import session_scope
+from intake.desk import users
+
+user_app = typer.Typer(no_args_is_help=True, help="Accounts of the web desk (secretariat operators).")
+app.add_typer(user_app, name="user")
+
+StdinOpt = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the password from standard input (default: ask, not shown)."),
+]
+
+
+@app.command()
+def desk(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option("--host", help="Listen here (default: [desk] host).")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Listen on this port (default: [desk] port).")
+    ] = None,
+) -> None:
+    """Serve the web desk: the queue, cases, phoned-in passwords and replies, for signed-in staff."""
+    from intake.web.server import serve  # the web stack loads only for this command
+
+    rt: Runtime = ctx.obj
+    serve(config=rt.config, engine=rt.ready_engine(), host=host, port=port, out=rt.out)
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")], password_stdin: StdinOpt = False
+) -> None:
+    """Add an account; the password is asked twice without echo (or read from standard input)."""
+    rt: Runtime = ctx.obj
+    password = SecretStr(stdin_password() if password_stdin else typed_twice())
+    with session_scope(rt.ready_engine()) as session:
+        users.add_user(session, name, password, by=rt.by)
+    rt.out.print(f"desk user {name} added", markup=False)
+
+
+@user_app.command("passwd")
+def user_passwd(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")], password_stdin: StdinOpt = False
+) -> None:
+    """Set a new password for an account."""
+    rt: Runtime = ctx.obj
+    password = SecretStr(stdin_password() if password_stdin else typed_twice())
+    with session_scope(rt.ready_engine()) as session:
+        users.set_password(session, name, password, by=rt.by)
+    rt.out.print(f"password of {name} changed", markup=False)
+
+
+@user_app.command("disable")
+def user_disable(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
+    """Disable an account: it can no longer sign in (its actions stay in the audit log)."""
+    rt: Runtime = ctx.obj
+    with session_scope(rt.ready_engine()) as session:
+        users.disable_user(session, name, by=rt.by)
+    rt.out.print(f"desk user {name} disabled", markup=False)
+
+
+@user_app.command("list")
+def user_list(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
+    """The desk's accounts."""
+    rt: Runtime = ctx.obj
+    with Session(rt.reading_engine()) as session:
+        items = [
+            {
+                "name": u.name,
+                "disabled": u.disabled,
+                "created_at": jst_iso(u.created_at),
+                "last_sign_in_at": jst_iso(u.last_sign_in_at),
+            }
+            for u in users.list_users(session)
+        ]
+    if as_json:
+        rt.print_json(items)
+        return
+    table = Table("name", "state", "created", "last sign-in", title=f"desk users: {len(items)}")
+    for u in items:
+        add_row(
+            table,
+            u["name"],
+            "disabled" if u["disabled"] else "active",
+            u["created_at"],
+            u["last_sign_in_at"] or "",
+        )
+    rt.out.print(table)

@@ -1,0 +1,185 @@
+"""The queue and the case page, and what staff do there: notes, status, decisions, unlocking.
+
+Every action calls the function the command line calls (:mod:`intake.desk.actions`,
+:func:`intake.cases.unlock.unlock`, :class:`intake.cases.expected.PasswordVault`) with the signed-in
+account as the one who did it. A password typed here is read from the POST body, handed to the
+unlock and forgotten: it is never stored, logged, put in a URL or sent back in a page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from intake.cases import unlock as unlocking
+from intake.cases.expected import PasswordVault
+from intake.cases.unlock import pending_attachments
+from intake.db.tables import Attachment
+from intake.desk import actions, views
+from intake.forms import FormSpecs, load_form_specs
+from intake.runner.quarantine import open_entries
+from intake.web.base import Desk, action, flash, page, text_of
+
+KINDS = ("membership_application", "staff_registration", "incident_report", "other")
+PAGE = 200
+
+
+@page
+def queue(request: Request, desk: Desk, user: str) -> Response:
+    tab = request.query_params.get("tab", "queue")
+    filters = {k: request.query_params.get(k) or None for k in ("status", "kind", "mailbox", "org")}
+    with desk.reading() as session:
+        if tab == "quarantine":
+            context: dict[str, Any] = {"entries": [views.quarantine_item(q) for q in open_entries(session)]}
+        else:
+            cases = views.queue(session, **filters, robots=tab == "robots", limit=PAGE)
+            total = views.count_cases(session, **filters, robots=tab == "robots")
+            context = {"cases": cases, "total": total}
+        context |= {"counts": views.status_counts(session), "pending": pending_attachments(session)}
+    return desk.render(
+        request,
+        "queue.html",
+        tab=tab,
+        filters=filters,
+        statuses=actions.STATUSES,
+        kinds=KINDS,
+        mailboxes=[m.name for m in desk.config.mailbox],
+        **context,
+    )
+
+
+@page
+def case_page(request: Request, desk: Desk, user: str) -> Response:
+    case_id = request.path_params["case_id"]
+    specs = load_form_specs(desk.config.rules_path)
+    with desk.reading() as session:
+        case = views.case_detail(session, case_id)
+        messages = views.message_texts(session, desk.config, case_id)
+        history = actions.audit_entries(session, case_id)
+    return desk.render(
+        request,
+        "case.html",
+        case=case,
+        messages=messages,
+        history=history,
+        application=_application_rows(case["fields"].get("application"), specs),
+        staff=_staff_table(case["fields"].get("staff"), specs),
+        incident=case["fields"].get("incident"),
+        transitions=actions.TRANSITIONS.get(case["status"], ()),
+    )
+
+
+@action
+def add_note(request: Request, desk: Desk, user: str, form: FormData) -> Response:
+    case_id = request.path_params["case_id"]
+    with desk.writing() as session:
+        actions.add_note(session, case_id, text_of(form.get("text")) or "", by=user)
+    flash(request, "メモを追加しました。")
+    return _to_case(case_id)
+
+
+@action
+def set_status(request: Request, desk: Desk, user: str, form: FormData) -> Response:
+    case_id = request.path_params["case_id"]
+    status, note = text_of(form.get("status")) or "", text_of(form.get("note"))
+    with desk.writing() as session:
+        actions.set_status(session, case_id, status, by=user, note=note, rules_dir=desk.config.rules_path)
+    flash(request, f"状態を {status} にしました。")
+    return _to_case(case_id)
+
+
+@action
+def decide(request: Request, desk: Desk, user: str, form: FormData) -> Response:
+    case_id = request.path_params["case_id"]
+    secret, scope = text_of(form.get("secret")) or None, text_of(form.get("scope"))
+    with desk.writing() as session:
+        actions.record_incident_decision(session, case_id, secret=secret, scope=scope, by=user)
+    flash(request, "判断を記録しました。")
+    return _to_case(case_id)
+
+
+@action
+def unlock(request: Request, desk: Desk, user: str, form: FormData) -> Response:
+    attachment_id = int(request.path_params["attachment_id"])
+    password = text_of(form.get("password")) or ""
+    with desk.writing() as session:
+        attachment = session.get(Attachment, attachment_id)
+        case_id = attachment.case_id if attachment else None
+        result = unlocking.unlock(
+            session, config=desk.config, attachment_id=attachment_id, password=password, by=user
+        )
+        attempts = session.get(Attachment, attachment_id).attempts
+    del password
+    if result.opened:
+        flash(request, "開封しました: " + "; ".join(result.summary))
+    elif result.state == "password_pending":
+        flash(
+            request, f"パスワードが違います（{attempts}回目）。ファイルはパスワード待ちのままです。", "error"
+        )
+    else:
+        flash(request, "ファイルを読めませんでした: " + "; ".join(result.summary), "error")
+    return _to_case(case_id or result.case_id)
+
+
+@action
+def expect_password(request: Request, desk: Desk, user: str, form: FormData) -> Response:
+    sender, org = text_of(form.get("sender")) or None, text_of(form.get("org")) or None
+    password = text_of(form.get("password")) or ""
+    if (sender is None) == (org is None):
+        flash(request, "送信者のアドレスか組織名のどちらか一方を入力してください。", "error")
+        return RedirectResponse("/", status_code=303)
+    with desk.writing() as session:
+        PasswordVault(desk.config.storage.key_file).expect(
+            session,
+            sender=sender,
+            org=org,
+            password=password,
+            ttl_hours=desk.config.documents.expected_password_ttl_hours,
+            by=user,
+            rules_dir=desk.config.rules_path,
+        )
+    del password
+    flash(request, f"パスワードを預かりました（{sender or org} からのメールで一度だけ使います）。")
+    return RedirectResponse("/", status_code=303)
+
+
+def _to_case(case_id: str) -> Response:
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+def _application_rows(values: dict | None, specs: FormSpecs) -> list[tuple[str, Any]]:
+    """The application's items in form order, named as the form names them."""
+    if not values:
+        return []
+    spec = specs["application"]
+    rows = []
+    for key, value in values.items():
+        if isinstance(value, dict):
+            rows += [(spec.label(f"{key}.{sub}"), v) for sub, v in value.items()]
+        else:
+            rows.append((spec.label(key), value))
+    return rows
+
+
+def _staff_table(people: list[dict] | None, specs: FormSpecs) -> dict | None:
+    """One row per person of a 事務従事者登録届, the items as columns."""
+    if not people:
+        return None
+    spec = specs["staff_registration"]
+    keys = list(people[0])
+    return {"headers": [spec.label(k) for k in keys], "rows": [[p.get(k) for k in keys] for p in people]}
+
+
+ROUTES = [
+    Route("/", queue, methods=["GET"]),
+    Route("/cases/{case_id}", case_page, methods=["GET"]),
+    Route("/cases/{case_id}/note", add_note, methods=["POST"]),
+    Route("/cases/{case_id}/status", set_status, methods=["POST"]),
+    Route("/cases/{case_id}/decide", decide, methods=["POST"]),
+    Route("/attachments/{attachment_id:int}/unlock", unlock, methods=["POST"]),
+    Route("/expect-password", expect_password, methods=["POST"]),
+]

@@ -1,0 +1,203 @@
+"""The web desk in a real headless Chromium, through the real pipeline.
+
+Staff sign in, see the queue, open a case, type a wrong and then the right phoned-in password for
+an encrypted form, see its fields, add a note, release the held reply and sign out. Hostile mail is
+shown as text (checked on the DOM, not on the HTML source). The desk and ``intake run`` work side by
+side on one SQLite database while 500 messages come in. ``INTAKE_SCREENSHOTS=DIR`` keeps the queue
+and the case page as pictures (the README's are taken this way).
+"""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import os
+import signal
+import subprocess
+import sys
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from support.desk import CHROMIUM, CHROMIUM_ARGS, STAFF, STAFF_PASSWORD, add_staff, desk_server
+from support.mailfactory import numbered_mails
+from support.unlocking import PASSWORD, WRONG, deliver_application, new_mailbox, poll
+
+pytestmark = pytest.mark.e2e  # a browser, and for the last test the service as a process
+SCREENSHOTS = os.environ.get("INTAKE_SCREENSHOTS")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    page = context.new_page()
+    page.problems = []  # responses that failed, dialogs opened, requests that left the machine
+    page.on("response", lambda r: r.status >= 400 and page.problems.append(f"{r.status} {r.url}"))
+    page.on("dialog", lambda d: page.problems.append(f"dialog: {d.message}"))
+    page.on("request", lambda r: "127.0.0.1" not in r.url and page.problems.append(f"request to {r.url}"))
+    yield page
+    context.close()
+
+
+def sign_in(page: Page, url: str) -> None:
+    page.goto(url + "/")
+    assert page.url.endswith("/login")
+    page.fill("input[name=name]", STAFF)
+    page.fill("input[name=password]", STAFF_PASSWORD)
+    page.click("button:has-text('サインイン')")
+    page.wait_for_url(url + "/")
+
+
+def shot(page: Page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+def test_staff_work_an_encrypted_application_from_sign_in_to_sign_out(workspace, page):
+    deliver_application(new_mailbox(workspace))  # replies held: staff release them
+    poll(workspace)
+    config = workspace.config()
+    add_staff(config)
+    with desk_server(config) as desk:
+        sign_in(page, desk.url)
+        pending = page.locator("section.pending")
+        assert "パスワード待ち（1件）" in pending.inner_text()
+        case_id = page.locator("table.queue td.id").first.inner_text()
+        shot(page, "queue")
+        page.click(f"text={case_id}")
+        assert page.locator("h1.case-id").inner_text() == case_id
+
+        password = page.locator("form[action$='/unlock'] input[name=password]")
+        assert (
+            password.get_attribute("autocomplete") == "off" and password.get_attribute("type") == "password"
+        )
+        password.fill(WRONG)
+        page.click("button:has-text('開封')")
+        assert "パスワードが違います（1回目）" in page.locator("p.flash").inner_text()
+        page.fill("form[action$='/unlock'] input[name=password]", PASSWORD)
+        page.click("button:has-text('開封')")
+        assert "開封しました" in page.locator("p.flash").inner_text()
+        fields = page.locator("section.form table.fields").first.inner_text()
+        assert "２（１）組織・団体名" in fields and "テスト株式会社" in fields
+        assert page.locator("td.state").first.inner_text() == "decrypted"
+
+        page.fill("textarea[name=text]", "電話で受付済み（山田様）")
+        page.click("button:has-text('追加')")
+        assert "電話で受付済み（山田様）" in page.locator("p.note").inner_text()
+        shot(page, "case")
+
+        page.click("nav >> text=返信")
+        reply = page.locator("article.reply").first
+        assert (
+            reply.locator(".state").inner_text() == "held"
+            and "受付" in reply.locator("pre.text").inner_text()
+        )
+        reply.locator("button:has-text('送信する')").click()
+        assert page.locator("article.reply").first.locator(".state").inner_text() == "queued"
+
+        page.click("button:has-text('サインアウト')")
+        page.wait_for_url(desk.url + "/login")
+        page.goto(desk.url + f"/cases/{case_id}")
+        assert page.url.endswith("/login")  # signed out means out
+    assert page.problems == []
+    audit = workspace.cli("audit", case_id, "--json").stdout
+    assert f'"by": "{STAFF}"' in audit and "unlocked" in audit and "reply_released" in audit
+
+
+HOSTILE = {
+    "subject": "<script>alert('subject')</script>",
+    "name": "<img src=x onerror=alert('name')>",
+    "file": "<img src=y onerror=alert('file')>.docx",
+    "text": 'ご連絡です <a href="javascript:alert(1)">こちら</a> <script>alert("body")</script>',
+}
+
+
+def hostile_mail() -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f'"{HOSTILE["name"]}" <attacker@example.com>'
+    msg["To"] = "csc-anken@example.jp"
+    msg["Subject"] = HOSTILE["subject"]
+    msg.set_content(HOSTILE["text"])
+    msg.add_alternative(
+        f'<html><body><img src="http://evil.example/pixel.png">{HOSTILE["text"]}</body></html>',
+        subtype="html",
+    )
+    msg.add_attachment(
+        b"not a form", maintype="application", subtype="octet-stream", filename=HOSTILE["file"]
+    )
+    return msg.as_bytes()
+
+
+def test_hostile_mail_shows_as_text_and_nothing_of_it_runs(workspace, page):
+    path = workspace.add_maildir()
+    workspace.extra = '[replies]\nmode = "hold"\n'
+    mailbox.Maildir(path, create=False).add(hostile_mail())
+    assert workspace.cli("init").returncode == 0
+    poll(workspace)
+    config = workspace.config()
+    add_staff(config)
+    with desk_server(config) as desk:
+        sign_in(page, desk.url)
+        assert HOSTILE["subject"] in page.locator("table.queue").inner_text()
+        page.click("table.queue td.id a")
+        body = page.locator("main")
+        for text in (HOSTILE["subject"], HOSTILE["file"], 'alert("body")', "javascript:alert(1)"):
+            assert text in body.inner_text(), text
+        assert page.locator("script").count() == 0
+        assert page.locator("img").count() == 0
+        assert page.locator("a[href^='javascript']").count() == 0
+        assert page.evaluate("document.querySelectorAll('[onerror]').length") == 0
+    assert page.problems == []
+
+
+def test_the_desk_and_the_service_side_by_side_on_500_messages(workspace, page):
+    path = workspace.add_maildir()
+    workspace.extra = '[replies]\nmode = "hold"\n'
+    box = mailbox.Maildir(path, create=False)
+    for raw in numbered_mails(500, to="csc-anken@example.jp", sender="報告者 <reporter@example.co.jp>"):
+        box.add(raw)
+    assert workspace.cli("init").returncode == 0
+    config = workspace.config()
+    add_staff(config)
+    env = {**os.environ, **workspace.env, "INTAKE_CONFIG": str(workspace.config_file)}
+    with (workspace.root / "run.log").open("wb") as log:
+        service = subprocess.Popen(
+            [sys.executable, "-m", "intake", "run"], env=env, cwd=workspace.root, stdout=log, stderr=log
+        )
+    try:
+        with desk_server(config) as desk:
+            sign_in(page, desk.url)
+            deadline = time.monotonic() + 180
+            opened = 0
+            while _cases(workspace) < 500:
+                assert time.monotonic() < deadline, "the backlog was not done in time"
+                page.goto(desk.url + "/")
+                if page.locator("table.queue td.id a").count():
+                    page.locator("table.queue td.id a").first.click()
+                    page.fill("textarea[name=text]", f"確認 {opened}")
+                    page.click("button:has-text('追加')")
+                    opened += 1
+            assert opened > 0
+    finally:
+        service.send_signal(signal.SIGTERM)
+        service.wait(60)
+    assert service.returncode == 0
+    assert page.problems == []
+    assert "locked" not in (workspace.root / "run.log").read_text(errors="replace").lower()
+    assert _cases(workspace) == 500 and os.listdir(path / "new") == []
+
+
+def _cases(workspace) -> int:
+    return len(json.loads(workspace.cli("queue", "--all", "--json").stdout))
