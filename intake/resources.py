@@ -1,7 +1,8 @@
-"""Where the default ``rules/`` data lives.
+"""Where the data shipped with intake lives: the default ``rules/`` and the systemd units.
 
-In a source checkout it is the top-level ``rules/`` folder; an installed wheel carries the same
-folder as ``intake/rules``. Staff who want to edit their own copy point ``rules_dir`` at it.
+In a source checkout they are the top-level ``rules/`` and ``packaging/`` folders; an installed
+wheel carries the same folders as ``intake/rules`` and ``intake/packaging``. Staff who want to edit
+their own copy of the rules point ``rules_dir`` at it.
 """
 
 from pathlib import Path
@@ -15,3 +16,11 @@ def default_rules_dir() -> Path:
     if installed.is_dir():
         return installed
     return _PACKAGE_DIR.parent / "rules"
+
+
+def packaging_dir() -> Path:
+    """The folder of the systemd units shipped with intake (``intake service-unit`` fills them in)."""
+    installed = _PACKAGE_DIR / "packaging"
+    if installed.is_dir():
+        return installed
+    return _PACKAGE_DIR.parent / "packaging"
