@@ -13,3 +13,8 @@ def utcnow() -> datetime:
 
 def jst_iso(when: datetime | None) -> str | None:
     return when.astimezone(JST).isoformat(timespec="seconds") if when else None
+
+
+def as_utc(when: datetime) -> datetime:
+    """An aware UTC time; SQLite gives back naive datetimes, which are UTC in this database."""
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

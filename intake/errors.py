@@ -6,6 +6,8 @@ The command line turns each branch into one plain line and an exit code::
     IntakeError                      exit 1 unless said otherwise
     ├── ConfigError                  exit 2: the configuration file is wrong (names file, key, problem)
     ├── SourceError                  a mailbox could not be read (unreachable, refused login, cut off)
+    │   └── AuthError                a login or its OAuth2 token was refused or could not be had
+    │                                (the mailbox shows as auth_failing until it recovers)
     ├── StorageError                 the archive or the database cannot be written now (disk full,
     │                                database held by another program): the poll stops, nothing lost
     ├── MessageError                 one message could not be processed: it goes to quarantine
@@ -33,7 +35,16 @@ class ConfigError(IntakeError):
 
 
 class SourceError(IntakeError):
-    """A mailbox could not be reached, logged into or read."""
+    """A mailbox or mail server could not be reached, logged into or read; ``hint`` says what to
+    change (shown by ``intake doctor``)."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class AuthError(SourceError):
+    """A server refused the login, or no access token could be obtained for it."""
 
 
 class StorageError(IntakeError):

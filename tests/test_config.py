@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 
 from support.cli import run
@@ -110,6 +112,71 @@ def test_the_example_configuration_loads_and_documents_every_key(monkeypatch):
     undocumented = {
         key
         for key in keys(Config)
-        if f"{key} =" not in text and f"[{key}]" not in text and f"[[{key}]]" not in text
+        if not any(form in text for form in (f"{key} =", f"[{key}]", f"[[{key}]]", f".{key}]"))
     }
     assert undocumented == set()
+
+
+MAILBOX = """[[mailbox]]
+name = "anken"
+profile = "incident"
+address = "csc-anken@example.jp"
+case_prefix = "CSC"
+source = "imap"
+username = "csc-anken@example.jp"
+"""
+SERVER_PROBLEMS = [
+    (
+        'host = "imap.example.jp"\nsecurity = "none"',
+        'mailbox[0]: security: "none" would send the login in clear text to imap.example.jp',
+    ),
+    ('auth = "command"', 'mailbox[0]: token_command: required when auth = "command"'),
+    (
+        'auth = "microsoft"\n[mailbox.oauth]\ntenant = "example.onmicrosoft.com"',
+        'mailbox[0]: oauth.client_id: required when auth = "microsoft"',
+    ),
+    (
+        'auth = "microsoft"\n[mailbox.oauth]\nclient_id = "c"\ntenant = "t"',
+        'mailbox[0]: oauth.client_secret_env: required for flow = "app"',
+    ),
+    (
+        'auth = "google"\n[mailbox.oauth]\nflow = "device"',
+        'mailbox[0]: oauth.flow: "device" is not a google flow',
+    ),
+    ('auth = "google"', 'mailbox[0]: oauth.service_account_file: required for flow = "service_account"'),
+    ('security = "ssl3"', "mailbox[0].security: Input should be 'tls', 'starttls' or 'none'"),
+]
+
+
+@pytest.mark.parametrize(("lines", "said"), SERVER_PROBLEMS)
+def test_server_keys_that_cannot_work_together_are_refused_naming_the_key(lines, said):
+    from intake.config import parse_config
+    from intake.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(tomllib.loads(MAILBOX + lines))
+    assert said in str(caught.value)
+
+
+def test_ssl_is_read_as_tls_and_plain_text_elsewhere_needs_allow_plaintext():
+    from intake.config import parse_config
+
+    config = parse_config(tomllib.loads(MAILBOX + 'security = "ssl"\n'))
+    assert config.mailbox[0].security == "tls"
+    lines = 'host = "imap.example.jp"\nsecurity = "none"\nallow_plaintext = true\n'
+    assert parse_config(tomllib.loads(MAILBOX + lines)).mailbox[0].security == "none"
+
+
+def test_a_client_secret_file_others_can_read_is_refused_with_the_chmod(tmp_path):
+    from intake.config import parse_config
+    from intake.errors import ConfigError
+
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret\n")
+    secret.chmod(0o644)
+    lines = f'auth = "microsoft"\n[mailbox.oauth]\nclient_id = "c"\ntenant = "t"\nclient_secret_file = "{secret}"\n'
+    mailbox = parse_config(tomllib.loads(MAILBOX + lines)).mailbox[0]
+    with pytest.raises(ConfigError, match=f"can be read by others \\(mode 0644\\); chmod 600 {secret}"):
+        mailbox.client_secret()
+    secret.chmod(0o600)
+    assert mailbox.client_secret().get_secret_value() == "s3cret"

@@ -261,3 +261,20 @@ def test_intake_desk_serves_on_loopback_by_default(workspace):
         server.send_signal(signal.SIGINT)
         server.wait(30)
     assert f"http://127.0.0.1:{port}/" in (workspace.root / "desk.log").read_text()
+
+
+def test_a_failing_mailbox_shows_at_the_top_of_every_page_until_it_recovers(workspace, desk):
+    from intake.access import health
+
+    engine, mailbox = workspace.engine(), workspace.config().mailbox[0].name
+    said = "login refused for user 'kyogikai' (<b>AUTHENTICATIONFAILED</b>)"  # a server's words: text only
+    health.record_failure(engine, f"mailbox:{mailbox}", auth_kind="microsoft", error=said, auth=True)
+    client = desk.signed_in()
+    for path in ("/", "/outbox", "/register"):
+        page = client.get(path).text
+        alert = re.search(r'<p class="flash error server-alert" role="alert">(.*?)</p>', page)
+        assert alert is not None, path
+        assert f"メールボックス {mailbox}: ログインできません（認証エラー）" in html.unescape(alert.group(1))
+        assert "&lt;b&gt;AUTHENTICATIONFAILED&lt;/b&gt;" in alert.group(1)
+    health.record_success(engine, f"mailbox:{mailbox}", auth_kind="microsoft")
+    assert "server-alert" not in client.get("/").text

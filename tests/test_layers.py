@@ -5,7 +5,8 @@ Layers, lowest first (the README's layout table names the same rooms):
 
 * foundation — errors, config, clock, resources (and the package itself);
 * libraries that take facts and return results — mail, documents, forms, checks;
-* storage — the database (engine, tables, migrations, audit) and the archive;
+* storage — the database (engine, tables, migrations, audit), the archive, and access to mail
+  servers (TLS, passwords and tokens, server health);
 * services on storage — mail sources, replies (outbox, sender, planning);
 * case operations — ingest, threads, unlock, passwords phoned in ahead, refresh, facts;
 * the runner (poll, service, quarantine) and the desk (staff actions, register, views, exports);
@@ -23,7 +24,7 @@ PACKAGE = Path(intake.__file__).resolve().parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("intake", "intake.errors", "intake.config", "intake.clock", "intake.resources"),
     ("intake.mail", "intake.documents", "intake.forms", "intake.checks"),
-    ("intake.db", "intake.archive"),
+    ("intake.db", "intake.archive", "intake.access"),
     ("intake.sources", "intake.replies"),
     ("intake.cases",),
     ("intake.runner", "intake.desk"),
@@ -34,6 +35,8 @@ LAZY = {
     ("intake.sources", "intake.sources.imap"): "imapclient is loaded only when an IMAP mailbox is polled",
     ("intake.sources", "intake.sources.maildir"): "the same for a Maildir",
     ("intake.cli.desk", "intake.web.server"): "the web stack (Starlette, uvicorn) loads only for intake desk",
+    ("intake.cli.servers", "intake.tools.doctor"): "the doctor's checks load only for intake doctor",
+    ("intake.tools.doctor", "intake.sources.imap"): "imapclient only when an IMAP mailbox is checked",
 }
 
 

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
+from intake.clock import as_utc
 from intake.config import parse_config
 from intake.db.tables import OutboxReply, utcnow
 from intake.replies import sender
-from intake.replies.outbox import as_utc, queue_reply, release
+from intake.replies.outbox import queue_reply, release
 from intake.replies.sender import send_due
 from support.smtp_server import (
     OUR_INCIDENT,

@@ -12,8 +12,6 @@ once and deletes each one it tried, whether it opened the file or not.
 from __future__ import annotations
 
 import logging
-import os
-import stat
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +20,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 from sqlmodel import Session, col, or_, select
 
+from intake.access.keys import fernet_for
 from intake.cases.organisations import org_key
 from intake.cases.unlock import OpenResult, open_attachment
 from intake.clock import JST
@@ -46,9 +45,7 @@ class PasswordVault:
 
     def fernet(self) -> Fernet:
         if self._fernet is None:
-            if not self.key_file.exists():
-                _create_key_file(self.key_file)
-            self._fernet = Fernet(_read_key_file(self.key_file))
+            self._fernet = fernet_for(self.key_file)
         return self._fernet
 
     def seal(self, password: SecretStr) -> bytes:
@@ -249,40 +246,3 @@ def _secure_delete(session: Session) -> None:
     """Ask SQLite to overwrite deleted rows, so a used token does not linger in free pages."""
     if session.get_bind().dialect.name == "sqlite":
         session.connection().exec_driver_sql("PRAGMA secure_delete = ON")
-
-
-def _create_key_file(path: Path) -> None:
-    """Write a new key atomically with mode 0600: a complete file appears, or none (another won)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, Fernet.generate_key() + b"\n")
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(temp, path)  # fails if the file exists: never overwrite a key in use
-    except FileExistsError:
-        pass
-    finally:
-        temp.unlink()
-    log.info("created the key file %s for passwords phoned in ahead", path)
-
-
-def _read_key_file(path: Path) -> bytes:
-    """The key, after checking that nobody but its owner can read or change the file."""
-    try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise ConfigError(
-                f"storage.key_file: {path} is open to other users (mode {mode:04o}); run: chmod 600 {path}"
-            )
-        key = path.read_bytes().strip()
-    except OSError as exc:
-        raise ConfigError(f"storage.key_file: {path} cannot be read: {exc.strerror}") from None
-    try:
-        Fernet(key)
-    except ValueError:
-        raise ConfigError(f"storage.key_file: {path} does not hold a valid key") from None
-    return key

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session
 
@@ -15,7 +16,7 @@ from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.clock import jst_iso
 from intake.db import session_scope
-from intake.desk import actions, views
+from intake.desk import actions, servers, views
 from intake.desk.actions import audit_entries
 from intake.desk.labels import short_label
 from intake.forms import FormSpecs, load_form_specs
@@ -59,9 +60,12 @@ def queue(
     with Session(rt.reading_engine()) as session:
         items = views.queue(session, **filters, limit=None if every else limit)
         total = len(items) if every else views.count_cases(session, **filters)
+        alerts = servers.alerts(session, rt.config)
     if as_json:
         rt.print_json(items)
         return
+    for line in alerts:  # a mailbox not being fetched is said before anything else
+        rt.out.print(f"[bold red]![/] {escape(line)}")
     rt.out.print(_queue_table(items, total, rt.config.rules_path, robots=robots))
 
 

@@ -28,9 +28,12 @@ StdinOpt = Annotated[
 @app.command()
 def desk(
     ctx: typer.Context,
-    host: Annotated[str | None, typer.Option("--host", help="Listen here (default: [desk] host).")] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Listen here (default: desk.host in the configuration).")
+    ] = None,
     port: Annotated[
-        int | None, typer.Option("--port", help="Listen on this port (default: [desk] port).")
+        int | None,
+        typer.Option("--port", help="Listen on this port (default: desk.port in the configuration)."),
     ] = None,
 ) -> None:
     """Serve the web desk: the queue, cases, phoned-in passwords and replies, for signed-in staff."""

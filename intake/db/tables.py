@@ -310,3 +310,22 @@ class DeskUser(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     password_changed_at: datetime = Field(default_factory=utcnow)
     last_sign_in_at: datetime | None = None
+
+
+class ServerHealth(SQLModel, table=True):
+    """How each mail server answered last: one row per mailbox (``mailbox:anken``) and for ``smtp``.
+
+    ``state`` is ``ok``, ``failing`` (unreachable, cut off) or ``auth_failing`` (the login or its
+    OAuth2 token was refused); ``failing_since`` is when the current run of failures began. The
+    queue, ``intake status`` and the desk show every server that is not ``ok`` at the top.
+    """
+
+    name: str = Field(primary_key=True)
+    auth_kind: str = "password"
+    state: str = "ok"
+    last_success_at: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    last_error_at: datetime | None = None
+    failing_since: datetime | None = None
+    token_expires_at: datetime | None = None
+    backlog: int | None = None  # messages the last poll found but left for the next (stopped early)

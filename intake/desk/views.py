@@ -8,6 +8,7 @@ from sqlmodel import Session, col, func, select
 
 from intake.archive import read_archived
 from intake.cases.formrows import fields_json
+from intake.clock import as_utc
 from intake.clock import jst_iso as jst
 from intake.config import Config
 from intake.db.tables import (
@@ -21,7 +22,6 @@ from intake.db.tables import (
     QuarantineEntry,
 )
 from intake.errors import NotFound
-from intake.replies.outbox import as_utc
 
 
 def list_cases(

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from intake.clock import as_utc
 from intake.config import Config
 from intake.db import audit
 from intake.db.tables import Case, Message, OutboxReply, utcnow
@@ -155,11 +156,6 @@ def list_replies(session: Session, *, state: str | None = None) -> list[OutboxRe
     if state:
         query = query.where(OutboxReply.state == state)
     return list(session.exec(query))
-
-
-def as_utc(when: datetime) -> datetime:
-    """An aware UTC time; SQLite gives back naive datetimes, which are UTC in this database."""
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _base_address(address: str) -> str:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -37,11 +38,16 @@ import aiosmtplib
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from intake.access import health
+from intake.access.login import Login, login_for
+from intake.access.oauth import forget
+from intake.access.tls import client_context, tls_problem
+from intake.access.tokens import TokenStore
+from intake.clock import as_utc
 from intake.config import Config, SmtpConfig
 from intake.db.tables import OutboxReply, utcnow
-from intake.errors import ConfigError
+from intake.errors import AuthError, ConfigError
 from intake.replies.compose import to_email_message
-from intake.replies.outbox import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +62,10 @@ class SendReport:
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     stopped: str | None = None  # why the round ended early, if it did
+    outcome: Outcome | None = field(default=None, repr=False)  # the outcome that ended it
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k != "outcome"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +73,7 @@ class Outcome:
     kind: str  # sent | retry | failed
     detail: str
     stop_round: bool = False
+    auth: bool = False  # the login or its token was refused
 
 
 def send_due(*, config: Config, engine: Engine, now: datetime | None = None) -> SendReport:
@@ -75,24 +83,47 @@ def send_due(*, config: Config, engine: Engine, now: datetime | None = None) -> 
     if config.replies.mode == "off":
         report.stopped = "replies.mode is off"
         return report
+    lease = timedelta(seconds=config.replies.claim_lease_seconds)
+    due = _due_ids(engine, now)
+    if not due:
+        return report
     try:
-        password = config.smtp.password().get_secret_value() if config.smtp.username else None
+        login = login_for(config.smtp, TokenStore.for_config(config)) if config.smtp.username else None
     except ConfigError as exc:
         log.error("replies not sent: %s", exc)
         report.stopped = str(exc)
         return report
-    lease = timedelta(seconds=config.replies.claim_lease_seconds)
-    due = _due_ids(engine, now)
+    except AuthError as exc:  # no token: like a refused login, every due reply waits for the next round
+        login, early = None, Outcome(kind="retry", detail=str(exc), stop_round=True, auth=True)
+    else:
+        early = None
     for position, reply_id in enumerate(due):
         if not _claim(engine, reply_id, now, lease):
             continue  # another sender took it
-        outcome = _attempt(engine, config, reply_id, password)
+        outcome = early or _attempt(engine, config, reply_id, login)
         _note(report, reply_id, _record(engine, config, reply_id, outcome, now))
         if outcome.stop_round:
-            report.stopped = outcome.detail
+            report.stopped, report.outcome = outcome.detail, outcome
             _record_rest(engine, config, due[position + 1 :], outcome, now, lease, report)
             break
+    _record_health(engine, config, report, login, early)
     return report
+
+
+def _record_health(
+    engine: Engine, config: Config, report: SendReport, login: Login | None, early: Outcome | None
+) -> None:
+    """SMTP's row in the health table: a round that reached the server is a success."""
+    outcome = early or report.outcome
+    if outcome is not None and outcome.auth:
+        forget(config.smtp)  # a cached token the server refused must not be offered again
+    if outcome is not None and outcome.stop_round:
+        health.record_failure(
+            engine, "smtp", auth_kind=config.smtp.auth, error=outcome.detail, auth=outcome.auth
+        )
+    elif report.sent or report.failed or report.retrying:
+        expires = login.expires_at if login else None
+        health.record_success(engine, "smtp", auth_kind=config.smtp.auth, token_expires_at=expires)
 
 
 def _record_rest(
@@ -146,7 +177,7 @@ def _claim(engine: Engine, reply_id: int, now: datetime, lease: timedelta) -> bo
         return conn.execute(statement).rowcount == 1
 
 
-def _attempt(engine: Engine, config: Config, reply_id: int, password: str | None) -> Outcome:
+def _attempt(engine: Engine, config: Config, reply_id: int, login: Login | None) -> Outcome:
     with Session(engine) as session:
         reply = session.get(OutboxReply, reply_id)
         assert reply is not None
@@ -157,36 +188,52 @@ def _attempt(engine: Engine, config: Config, reply_id: int, password: str | None
             return Outcome(kind="failed", detail=f"cannot build the message: {exc}")
         recipient = reply.to_addr
     try:
-        response = asyncio.run(_deliver(message, from_addr, recipient, config.smtp, password))
+        response = asyncio.run(_deliver(message, from_addr, recipient, config.smtp, login))
     except Exception as exc:  # noqa: BLE001 — every failure is classified and recorded
-        return classify(exc)
+        return classify(exc, config.smtp)
     return Outcome(kind="sent", detail=f"250 {response}".strip())
 
 
-async def _deliver(message, sender: str, recipient: str, smtp: SmtpConfig, password: str | None) -> str:
+async def _deliver(message, sender: str, recipient: str, smtp: SmtpConfig, login: Login | None) -> str:
+    credentials: dict = {}
+    if login is not None and login.oauth:
+        token = login.secret.get_secret_value()
+
+        async def bearer() -> str:
+            return token
+
+        credentials = {"username": login.username, "oauth_token_generator": bearer}
+    elif login is not None:
+        credentials = {"username": login.username, "password": login.secret.get_secret_value()}
     _errors, response = await aiosmtplib.send(
         message,
         sender=sender,
         recipients=[recipient],
         hostname=smtp.host,
         port=smtp.port,
-        use_tls=smtp.security == "ssl",
+        use_tls=smtp.security == "tls",
         start_tls=smtp.security == "starttls",
-        username=smtp.username or None,
-        password=password,
+        tls_context=client_context(smtp) if smtp.security != "none" else None,
         timeout=smtp.timeout,
+        **credentials,
     )
     return response
 
 
-def classify(exc: BaseException) -> Outcome:
+def classify(exc: BaseException, smtp: SmtpConfig | None = None) -> Outcome:
     """Temporary or permanent, and whether the server as a whole is the problem."""
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         text = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
         return Outcome(kind="failed" if any(c >= 500 for c in codes) else "retry", detail=text)
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        return Outcome(kind="retry", detail=f"login refused: {exc.code} {exc.message}", stop_round=True)
+        return Outcome(
+            kind="retry", detail=f"login refused: {exc.code} {exc.message}", stop_round=True, auth=True
+        )
+    tls = exc if isinstance(exc, ssl.SSLError) else exc.__cause__
+    if isinstance(tls, ssl.SSLError):
+        detail = tls_problem(tls, smtp) if smtp else f"TLS failed: {tls}"
+        return Outcome(kind="retry", detail=f"smtp: {detail}", stop_round=True)
     if isinstance(exc, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPHeloError):
         return Outcome(kind="retry", detail=_text(exc), stop_round=True)
     if isinstance(exc, aiosmtplib.SMTPResponseException):

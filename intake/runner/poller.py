@@ -22,11 +22,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
+from intake.access import health
 from intake.archive import Archive
 from intake.cases.ingest import Ingested, ingest
 from intake.config import Config, MailboxConfig
 from intake.db.tables import Message, QuarantineEntry
-from intake.errors import IntakeError, MessageError, StorageError
+from intake.errors import AuthError, ConfigError, IntakeError, MessageError, SourceError, StorageError
 from intake.runner.guards import InFlight, MailboxLock
 from intake.sources import Fetched, MailSource, open_source
 
@@ -83,13 +84,27 @@ class Poller:
         try:
             if left:
                 log.warning("mailbox %s: the last poll died while processing message %s", mailbox.name, left)
-            with open_source(mailbox, self.config) as source:
-                self._drain(source, mailbox, report, inflight)
+            self._drain_recording_health(mailbox, report, inflight)
         finally:
             inflight.close()
             lock.release()
         log.info("polled %s: %s", mailbox.name, report.as_dict())
         return report
+
+    def _drain_recording_health(self, mailbox: MailboxConfig, report: PollReport, inflight: InFlight) -> None:
+        """Poll, and write how the server answered: a mailbox silently not fetched must show."""
+        name, kind = f"mailbox:{mailbox.name}", mailbox.auth if mailbox.source == "imap" else "maildir"
+        try:
+            with open_source(mailbox, self.config) as source:
+                self._drain(source, mailbox, report, inflight)
+        except (SourceError, ConfigError) as exc:  # a missing secret cannot log in either
+            auth = isinstance(exc, AuthError | ConfigError)
+            health.record_failure(self.engine, name, auth_kind=kind, error=str(exc), auth=auth)
+            raise
+        login, found = getattr(source, "login", None), getattr(source, "found", None)
+        backlog = None if found is None else max(found - report.fetched, 0)
+        expires = login.expires_at if login else None
+        health.record_success(self.engine, name, auth_kind=kind, token_expires_at=expires, backlog=backlog)
 
     def _drain(
         self, source: MailSource, mailbox: MailboxConfig, report: PollReport, inflight: InFlight

@@ -1,4 +1,5 @@
-"""``intake run``: the scheduler that polls every mailbox every ``poll_interval`` seconds.
+"""``intake run``: the scheduler that polls every mailbox every ``poll_interval`` seconds, and the
+IMAP IDLE watchers (:mod:`.idle`) that poll a mailbox the moment its server announces new mail.
 
 APScheduler 3 with ``max_instances=1`` and ``coalesce``: a poll that overruns is never run twice
 at once, and missed runs collapse into one. SIGTERM or Ctrl-C sets the stop flag (the poll in hand
@@ -10,21 +11,27 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from intake.access.tokens import TokenStore
 from intake.cases.expected import purge_expired
 from intake.config import Config, MailboxConfig
 from intake.errors import ConfigError, IntakeError
 from intake.replies.sender import SendReport, send_due
+from intake.runner.idle import IdleWatcher
 from intake.runner.poller import Poller, PollReport, database_problem
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+IDLE_POLL_WAIT = 300.0  # seconds an IDLE-triggered poll waits for a scheduled one of the same mailbox
 
 
 @dataclass
@@ -47,13 +54,14 @@ def poll_round(
     mailbox (one that fails is reported and the others are still polled), then the replies that
     are due, then the passwords phoned in ahead whose time ran out."""
     round_ = RoundReport()
+    misconfigured: ConfigError | None = None
     for mailbox in config.mailbox if mailboxes is None else mailboxes:
         if poller.stop.is_set():
             return round_
         try:
             round_.reports.append(poller.poll(mailbox, wait_seconds=wait_seconds))
-        except ConfigError:
-            raise
+        except ConfigError as exc:  # this mailbox's (a missing secret): the others still go on
+            misconfigured = misconfigured or exc
         except IntakeError as exc:
             _failed(round_, str(exc))
         except Exception as exc:  # a bug must not stop the other mailboxes either
@@ -66,6 +74,8 @@ def poll_round(
         forget_expired_passwords(poller.engine)
     except OperationalError as exc:
         _failed(round_, f"replies: {database_problem(exc, config)}")
+    if misconfigured is not None:
+        raise misconfigured  # after the rest of the round: one line, exit 2
     return round_
 
 
@@ -96,9 +106,10 @@ def forget_expired_passwords(engine: Engine) -> int:
 def serve(*, config: Config, engine: Engine) -> None:
     stop = threading.Event()
     poller = Poller(config=config, engine=engine, stop=stop)
+    rounds = threading.Lock()
     scheduler = BlockingScheduler(timezone="Asia/Tokyo")
     scheduler.add_job(
-        tick,
+        _one_at_a_time(rounds, tick),
         "interval",
         args=(poller, config),
         seconds=config.poll_interval,
@@ -108,6 +119,8 @@ def serve(*, config: Config, engine: Engine) -> None:
         id="poll",
     )
 
+    watchers = start_idle_watchers(poller, config, rounds)
+
     def shutdown(signum, _frame) -> None:
         log.info("signal %s: finishing the message in hand, then stopping", signum)
         stop.set()
@@ -115,6 +128,43 @@ def serve(*, config: Config, engine: Engine) -> None:
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    log.info("polling %d mailbox(es) every %d s", len(config.mailbox), config.poll_interval)
+    log.info(
+        "polling %d mailbox(es) every %d s; %d wait for new mail with IDLE",
+        len(config.mailbox),
+        config.poll_interval,
+        len(watchers),
+    )
     scheduler.start()
     log.info("stopped")
+
+
+def _one_at_a_time(rounds: threading.Lock, round_: Callable[..., T]) -> Callable[..., T]:
+    """Rounds of one process never overlap: replies made due by one poll are never sent while
+    another poll is half-way through the mail that may answer them."""
+
+    def run(*args: object) -> T:
+        with rounds:
+            return round_(*args)
+
+    return run
+
+
+def start_idle_watchers(poller: Poller, config: Config, rounds: threading.Lock) -> list[IdleWatcher]:
+    """One IDLE thread per IMAP mailbox that wants it; on news it runs a round of that mailbox
+    after the round in hand (scheduled or another mailbox's) — never skipping the news."""
+    store = TokenStore.for_config(config)
+    watchers = []
+    for mailbox in config.mailbox:
+        if mailbox.source != "imap" or not mailbox.idle:
+            continue
+
+        def on_mail(mailbox: MailboxConfig = mailbox) -> None:
+            with rounds:
+                round_ = poll_round(poller, config, [mailbox], wait_seconds=IDLE_POLL_WAIT)
+            for line in round_.failures:
+                log.error("%s", line)
+
+        watcher = IdleWatcher(mailbox=mailbox, store=store, on_mail=on_mail, stop=poller.stop)
+        watcher.start()
+        watchers.append(watcher)
+    return watchers

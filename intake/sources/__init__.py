@@ -8,6 +8,7 @@ message is never marked before it is safely stored, and never deleted.
 
 from __future__ import annotations
 
+from intake.access.tokens import TokenStore
 from intake.config import Config, MailboxConfig
 from intake.sources.base import Fetched, MailSource
 
@@ -16,7 +17,9 @@ def open_source(mailbox: MailboxConfig, config: Config) -> MailSource:
     if mailbox.source == "imap":
         from intake.sources.imap import ImapSource
 
-        return ImapSource(mailbox=mailbox, batch_size=config.imap.batch_size)
+        return ImapSource(
+            mailbox=mailbox, store=TokenStore.for_config(config), batch_size=config.imap.batch_size
+        )
     from intake.sources.maildir import MaildirSource
 
     return MaildirSource(mailbox=mailbox, batch_size=config.imap.batch_size)

@@ -1,5 +1,9 @@
 """IMAP folders, read with IMAPClient.
 
+:func:`connect` logs in over verified TLS (``security``, ``ca_file``) with the password or a fresh
+OAuth2 token (XOAUTH2) from :mod:`intake.access`; a refused login is an :class:`AuthError`, every
+failure one line with a hint of what to change.
+
 Per folder the database keeps ``(UIDVALIDITY, last UID)``. Only UIDs above the last one are
 fetched, with ``BODY.PEEK[]`` (so nothing turns ``\\Seen``), in batches bounded by count and size.
 Processed messages get the keyword ``$IntakeProcessed`` — or are moved to ``processed_folder`` —
@@ -17,43 +21,88 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 from sqlmodel import Session
 
+from intake.access.login import Login, login_for
+from intake.access.oauth import forget
+from intake.access.tls import client_context, connection_hint, login_hint, tls_problem
+from intake.access.tokens import TokenStore
 from intake.config import MailboxConfig
 from intake.db.tables import SourceCursor
-from intake.errors import SourceError
+from intake.errors import AuthError, SourceError
 from intake.sources.base import Fetched, chunks
 
 PROCESSED = b"$IntakeProcessed"
 
 
+def connect(mailbox: MailboxConfig, store: TokenStore) -> tuple[IMAPClient, Login]:
+    """A logged-in client (no folder selected yet). The password is read, or a fresh token
+    fetched, right before each login; failures are one :class:`SourceError` line, an
+    :class:`AuthError` when the login or the token was refused."""
+    mb = mailbox
+    where = f"mailbox {mb.name}: {mb.host}:{mb.port}"
+    login = login_for(mb, store)  # a missing variable is a configuration error, before connecting
+    context = client_context(mb) if mb.security != "none" else None
+    client: IMAPClient | None = None
+    try:
+        client = IMAPClient(
+            mb.host, port=mb.port, ssl=mb.security == "tls", ssl_context=context, timeout=mb.timeout
+        )
+        if mb.security == "starttls":
+            client.starttls(context)
+        if login.oauth:
+            client.oauth2_login(login.username, login.secret.get_secret_value())
+        else:
+            client.login(login.username, login.secret.get_secret_value())
+        return client, login
+    except LoginError as exc:
+        _shutdown(client)
+        forget(mb)  # a cached token the server refuses must not be offered again
+        kind = "token" if login.oauth else "login"
+        raise AuthError(
+            f"{where}: {kind} refused for user {mb.username!r} ({_plain(exc)})", hint=login_hint(mb)
+        ) from None
+    except ssl.SSLError as exc:
+        _shutdown(client)
+        raise SourceError(f"{where}: {tls_problem(exc, mb)}", hint=connection_hint(exc, mb)) from None
+    except (TimeoutError, OSError) as exc:
+        _shutdown(client)
+        raise SourceError(
+            f"{where}: cannot connect ({exc.__class__.__name__}: {exc})", hint=connection_hint(exc, mb)
+        ) from None
+    except IMAPClientError as exc:
+        _shutdown(client)
+        raise SourceError(f"{where}: server refused: {_plain(exc)}", hint=connection_hint(exc, mb)) from None
+
+
+def _shutdown(client: IMAPClient | None) -> None:
+    if client is not None:
+        try:
+            client.shutdown()
+        except (IMAPClientError, OSError):
+            pass
+
+
 class ImapSource:
-    def __init__(self, *, mailbox: MailboxConfig, batch_size: int = 100) -> None:
+    def __init__(self, *, mailbox: MailboxConfig, store: TokenStore, batch_size: int = 100) -> None:
         self.mailbox = mailbox
+        self.store = store
         self.batch_size = batch_size
         self.client: IMAPClient | None = None
+        self.login: Login | None = None
         self.uidvalidity = 0
+        self.found = 0  # new messages the last search found
 
     # -- connection -------------------------------------------------------------------------
     def __enter__(self) -> ImapSource:
         mb = self.mailbox
-        where = f"mailbox {mb.name}: {mb.host}:{mb.port}"
-        password = mb.password()  # a missing variable is a configuration error, before connecting
+        self.client, self.login = connect(mb, self.store)
         try:
-            self.client = IMAPClient(mb.host, port=mb.port, ssl=mb.security == "ssl", timeout=mb.timeout)
-            if mb.security == "starttls":
-                self.client.starttls(ssl.create_default_context())
-            self.client.login(mb.username, password.get_secret_value())
             status = self.client.select_folder(mb.folder)
             if mb.processed_folder and not self.client.folder_exists(mb.processed_folder):
                 self.client.create_folder(mb.processed_folder)
-        except LoginError:
+        except (IMAPClientError, OSError) as exc:
             self._close()
-            raise SourceError(f"{where}: login refused for user {mb.username!r}") from None
-        except (TimeoutError, OSError, ssl.SSLError) as exc:
-            self._close()
-            raise SourceError(f"{where}: cannot connect ({exc.__class__.__name__}: {exc})") from None
-        except IMAPClientError as exc:
-            self._close()
-            raise SourceError(f"{where}: server refused: {_plain(exc)}") from None
+            hint = f"create the folder {mb.folder!r} on the server, or set folder to one that exists"
+            raise SourceError(f"mailbox {mb.name}: folder {mb.folder!r}: {_plain(exc)}", hint=hint) from None
         self.uidvalidity = int(status[b"UIDVALIDITY"])
         return self
 
@@ -66,11 +115,7 @@ class ImapSource:
         self._close()
 
     def _close(self) -> None:
-        if self.client is not None:
-            try:
-                self.client.shutdown()
-            except (IMAPClientError, OSError):
-                pass
+        _shutdown(self.client)
         self.client = None
 
     # -- reading ----------------------------------------------------------------------------
@@ -91,6 +136,7 @@ class ImapSource:
         with self._talking("searching for new messages"):
             # `UID SEARCH UID N:*` always answers the highest UID, even when it is below N: filter.
             new = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
+            self.found = len(new)
             if not new:
                 return
             sizes = client.fetch(new, [b"RFC822.SIZE"])

@@ -23,6 +23,7 @@ from starlette.templating import Jinja2Templates
 from intake.config import Config
 from intake.db import reading, session_scope
 from intake.db.tables import DeskUser
+from intake.desk import servers
 from intake.errors import IntakeError
 from intake.web.guard import SignInThrottle, csrf_ok, csrf_token
 
@@ -45,6 +46,9 @@ class Desk:
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         context |= {"user": request.session.get("user"), "csrf": csrf_token(request)}
         context["flash"] = request.session.pop("flash", None)
+        if context["user"]:  # a mailbox that is not being fetched shows on every page until it recovers
+            with self.reading() as session:
+                context["server_alerts"] = servers.alerts(session, self.config)
         return self.templates.TemplateResponse(request, name, context, status_code=status)
 
 

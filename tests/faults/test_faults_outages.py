@@ -34,9 +34,9 @@ from sqlmodel import Session, select
 from tcpproxy import TcpProxy
 
 from intake import clock
+from intake.clock import as_utc
 from intake.db import make_engine, reading
 from intake.db.tables import Case, MaildirSeen, Message, OutboxReply, QuarantineEntry, utcnow
-from intake.replies.outbox import as_utc
 from intake.replies.sender import send_due
 from intake.runner.poller import Poller
 from intake.runner.service import poll_round

@@ -26,6 +26,7 @@ class Workspace:
     env: dict[str, str] = field(default_factory=dict)
     mailboxes: list[str] = field(default_factory=list)
     extra: str = ""
+    poll_interval: int = 1
 
     @property
     def config_file(self) -> Path:
@@ -41,7 +42,12 @@ class Workspace:
         address="kyogikai-shomu@example.jp",
         folder="INBOX",
         extra="",
+        port: int | None = None,
+        security: str = "none",
+        login: str | None = None,
     ) -> None:
+        """An IMAP mailbox on ``account``; ``login`` replaces the password lines (e.g. an OAuth2
+        ``auth`` and its table), ``port`` and ``security`` the plain loopback connection."""
         env_name = f"INTAKE_TEST_{name.upper()}_PASSWORD"
         self.env[env_name] = account.password
         self.monkeypatch.setenv(env_name, account.password)
@@ -53,12 +59,13 @@ address = "{address}"
 case_prefix = "{prefix}"
 source = "imap"
 host = "{account.host}"
-port = {account.port}
-security = "none"
+port = {port or account.port}
+security = "{security}"
 username = "{account.username}"
-password_env = "{env_name}"
 folder = "{folder}"
-{extra}""")
+{extra}
+{login if login is not None else f'password_env = "{env_name}"'}
+""")
 
     def add_maildir(
         self, *, name="anken", profile="incident", prefix="CSC", address="csc-anken@example.jp", extra=""
@@ -78,7 +85,7 @@ path = "{path}"
         return path
 
     def write(self) -> Path:
-        text = f"""poll_interval = 1
+        text = f"""poll_interval = {self.poll_interval}
 [storage]
 database = "sqlite:///{self.root}/intake.db"
 archive_dir = "{self.root}/messages"

@@ -1,0 +1,218 @@
+"""``intake doctor``: every part intake needs, tried once, with the fix for each failure.
+
+The configuration (already loaded, or the command would have stopped with its one line), the
+database and its migrations, the key file and the token cache, each mailbox (connect, TLS, login,
+folder, IDLE, clock), SMTP (connect, TLS, login — no mail is sent) and LibreOffice for ``.doc``.
+Nothing is changed anywhere: no key file is made, no message marked, no folder created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+
+import aiosmtplib
+
+from intake.access.keys import read_key
+from intake.access.login import login_for
+from intake.access.tls import client_context, connection_hint, login_hint, tls_problem
+from intake.access.tokens import TokenStore
+from intake.config import Config, MailboxConfig, SmtpConfig
+from intake.db import current_revision, head_revision, make_engine
+from intake.documents.libreoffice import find_soffice
+from intake.errors import ConfigError, SourceError
+
+CLOCK_SKEW = timedelta(minutes=5)
+CONFIG_FIX = "correct what the message names (a key of the configuration, a file, an environment variable)"
+
+
+@dataclass(frozen=True)
+class Check:
+    area: str
+    state: str  # ok | warn | fail
+    detail: str
+    fix: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def run_doctor(config: Config) -> list[Check]:
+    checks = [_database(config), _key_file(config), _token_cache(config)]
+    for mailbox in config.mailbox:
+        checks += _mailbox(mailbox, config)
+    checks += _smtp(config)
+    checks.append(_libreoffice(config))
+    return checks
+
+
+def _database(config: Config) -> Check:
+    try:
+        engine = make_engine(config.storage.database, lock_timeout=config.storage.lock_timeout_seconds)
+        try:
+            current = current_revision(engine)
+        finally:
+            engine.dispose()
+    except Exception as exc:  # noqa: BLE001 — whatever the driver says, in one line
+        return Check(
+            "database", "fail", f"cannot be opened ({exc.__class__.__name__})", "check storage.database"
+        )
+    if current != head_revision():
+        return Check(
+            "database",
+            "fail",
+            f"schema {current or 'none'}, this intake needs {head_revision()}",
+            "run: intake init",
+        )
+    return Check("database", "ok", f"schema {current}")
+
+
+def _key_file(config: Config) -> Check:
+    path = config.storage.key_file
+    if not path.exists():
+        return Check("key file", "ok", f"{path} will be made on first use (mode 0600)")
+    try:
+        read_key(path)
+    except ConfigError as exc:
+        fix = f"chmod 600 {path}, owned by the user intake runs as (or restore the key from a backup)"
+        return Check("key file", "fail", str(exc), fix)
+    return Check("key file", "ok", f"{path}, mode 0600")
+
+
+def _token_cache(config: Config) -> Check:
+    store = TokenStore.for_config(config)
+    if not store.path.exists():
+        return Check("token cache", "ok", "empty (made at the first OAuth2 sign-in)")
+    try:
+        names = store.names()
+    except ConfigError as exc:
+        return Check(
+            "token cache",
+            "fail",
+            str(exc),
+            "restore storage.key_file, or delete the cache and run intake auth login",
+        )
+    return Check("token cache", "ok", f"sealed; entries: {', '.join(names) or 'none'}")
+
+
+def _mailbox(mailbox: MailboxConfig, config: Config) -> list[Check]:
+    area = f"mailbox {mailbox.name}"
+    if mailbox.source == "maildir":
+        ok = mailbox.path is not None and all((mailbox.path / d).is_dir() for d in ("cur", "new", "tmp"))
+        fix = "" if ok else f"make {mailbox.path} a Maildir (cur/, new/, tmp/) or correct path"
+        return [Check(area, "ok" if ok else "fail", f"Maildir {mailbox.path}", fix)]
+    from intake.sources.imap import connect  # imapclient only when an IMAP mailbox is checked
+
+    try:
+        client, login = connect(mailbox, TokenStore.for_config(config))
+    except (SourceError, ConfigError) as exc:
+        return [
+            Check(area, "fail", str(exc), getattr(exc, "hint", "") or "set the environment variable it names")
+        ]
+    how = "OAuth2 token" if login.oauth else "password"
+    checks = [
+        Check(area, "ok", f"{mailbox.security} to {mailbox.host}:{mailbox.port}, logged in with a {how}")
+    ]
+    try:
+        checks += _folder_checks(client, mailbox, area)
+    finally:
+        client.shutdown()
+    return checks
+
+
+def _folder_checks(client, mailbox: MailboxConfig, area: str) -> list[Check]:
+    if not client.folder_exists(mailbox.folder):
+        names = ", ".join(sorted(str(f[2]) for f in client.list_folders())[:10])
+        fix = f"create {mailbox.folder!r} on the server, or set folder to one of: {names}"
+        return [Check(area, "fail", f"no folder {mailbox.folder!r}", fix)]
+    status = client.select_folder(mailbox.folder, readonly=True)
+    checks = [Check(area, "ok", f"folder {mailbox.folder!r}: {status.get(b'EXISTS', 0)} messages")]
+    if mailbox.idle and b"IDLE" not in client.capabilities():
+        checks.append(Check(area, "warn", "the server offers no IDLE", "new mail waits up to poll_interval"))
+    checks.append(_clock(client, area))
+    return checks
+
+
+def _clock(client, area: str) -> Check:
+    """The newest message's arrival time (the server's clock) must not lie ahead of ours."""
+    uids = client.search(["ALL"])
+    if not uids:
+        return Check(area, "ok", "clock: no message to compare with")
+    arrived = client.fetch([max(uids)], ["INTERNALDATE"])[max(uids)][b"INTERNALDATE"]
+    arrived = arrived.astimezone(UTC) if arrived.tzinfo else arrived.astimezone().astimezone(UTC)
+    ahead = arrived - datetime.now(UTC)
+    if ahead > CLOCK_SKEW:
+        minutes = int(ahead.total_seconds() // 60)
+        return Check(
+            area,
+            "fail",
+            f"clock: the server's clock is {minutes} min ahead of this machine's",
+            "synchronise this machine's clock (systemd-timesyncd, chrony)",
+        )
+    return Check(area, "ok", "clock: in step with the server")
+
+
+def _smtp(config: Config) -> list[Check]:
+    smtp = config.smtp
+    try:
+        detail = asyncio.run(_try_smtp(smtp, config))
+    except SourceError as exc:
+        return [Check("smtp", "fail", str(exc), exc.hint)]
+    except ConfigError as exc:
+        return [Check("smtp", "fail", str(exc), CONFIG_FIX)]
+    return [Check("smtp", "ok", detail)]
+
+
+async def _try_smtp(smtp: SmtpConfig, config: Config) -> str:
+    where = f"smtp {smtp.host}:{smtp.port}"
+    client = aiosmtplib.SMTP(
+        hostname=smtp.host,
+        port=smtp.port,
+        use_tls=smtp.security == "tls",
+        start_tls=smtp.security == "starttls",
+        tls_context=client_context(smtp) if smtp.security != "none" else None,
+        timeout=smtp.timeout,
+    )
+    try:
+        await client.connect()
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        cause = exc.__cause__ or exc
+        said = tls_problem(cause, smtp) if isinstance(cause, ssl.SSLError) else str(exc)
+        raise SourceError(f"{where}: cannot connect: {said}", hint=connection_hint(cause, smtp)) from None
+    try:
+        if not smtp.username:
+            return f"{smtp.security} to {smtp.host}:{smtp.port}, no login configured"
+        login = login_for(smtp, TokenStore.for_config(config))
+        secret = login.secret.get_secret_value()
+        try:
+            await (
+                client.auth_xoauth2(login.username, secret)
+                if login.oauth
+                else client.login(login.username, secret)
+            )
+        except aiosmtplib.SMTPException as exc:
+            raise SourceError(f"{where}: login refused ({exc})", hint=login_hint(smtp)) from None
+        return f"{smtp.security} to {smtp.host}:{smtp.port}, logged in as {smtp.username}"
+    finally:
+        try:
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError):
+            pass
+
+
+def _libreoffice(config: Config) -> Check:
+    found = find_soffice(config.documents.soffice or None)
+    if found:
+        return Check("LibreOffice", "ok", f"{found} (for legacy .doc forms)")
+    return Check(
+        "LibreOffice",
+        "warn",
+        "soffice not found: legacy .doc forms cannot be read",
+        "apt-get install libreoffice-writer-nogui, or set documents.soffice",
+    )
+
+
+def failed(checks: list[Check]) -> bool:
+    return any(c.state == "fail" for c in checks)
