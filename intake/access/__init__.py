@@ -6,5 +6,6 @@
 * :mod:`.tokens` — the sealed token cache, written atomically;
 * :mod:`.oauth` — access tokens from a command, Microsoft 365 (MSAL) or Google Workspace;
 * :mod:`.login` — what to log in with: a password or a fresh token, for IMAP and SMTP alike;
+* :mod:`.smtp` — one SMTP session: verified TLS, login or XOAUTH2, and a close that really closes;
 * :mod:`.health` — per mailbox and for SMTP: last success, last error, ``auth_failing``.
 """

@@ -41,7 +41,8 @@ from sqlmodel import Session, col, select
 from intake.access import health
 from intake.access.login import Login, login_for
 from intake.access.oauth import forget
-from intake.access.tls import client_context, tls_problem
+from intake.access.smtp import smtp_session
+from intake.access.tls import tls_problem
 from intake.access.tokens import TokenStore
 from intake.clock import as_utc
 from intake.config import Config, SmtpConfig
@@ -195,28 +196,8 @@ def _attempt(engine: Engine, config: Config, reply_id: int, login: Login | None)
 
 
 async def _deliver(message, sender: str, recipient: str, smtp: SmtpConfig, login: Login | None) -> str:
-    credentials: dict = {}
-    if login is not None and login.oauth:
-        token = login.secret.get_secret_value()
-
-        async def bearer() -> str:
-            return token
-
-        credentials = {"username": login.username, "oauth_token_generator": bearer}
-    elif login is not None:
-        credentials = {"username": login.username, "password": login.secret.get_secret_value()}
-    _errors, response = await aiosmtplib.send(
-        message,
-        sender=sender,
-        recipients=[recipient],
-        hostname=smtp.host,
-        port=smtp.port,
-        use_tls=smtp.security == "tls",
-        start_tls=smtp.security == "starttls",
-        tls_context=client_context(smtp) if smtp.security != "none" else None,
-        timeout=smtp.timeout,
-        **credentials,
-    )
+    async with smtp_session(smtp, login) as client:
+        _errors, response = await client.send_message(message, sender=sender, recipients=[recipient])
     return response
 
 

@@ -17,7 +17,8 @@ import aiosmtplib
 
 from intake.access.keys import read_key
 from intake.access.login import login_for
-from intake.access.tls import client_context, connection_hint, login_hint, tls_problem
+from intake.access.smtp import smtp_session
+from intake.access.tls import connection_hint, login_hint, tls_problem
 from intake.access.tokens import TokenStore
 from intake.config import Config, MailboxConfig, SmtpConfig
 from intake.db import current_revision, head_revision, make_engine
@@ -167,39 +168,21 @@ def _smtp(config: Config) -> list[Check]:
 
 async def _try_smtp(smtp: SmtpConfig, config: Config) -> str:
     where = f"smtp {smtp.host}:{smtp.port}"
-    client = aiosmtplib.SMTP(
-        hostname=smtp.host,
-        port=smtp.port,
-        use_tls=smtp.security == "tls",
-        start_tls=smtp.security == "starttls",
-        tls_context=client_context(smtp) if smtp.security != "none" else None,
-        timeout=smtp.timeout,
-    )
+    login = login_for(smtp, TokenStore.for_config(config)) if smtp.username else None
     try:
-        await client.connect()
+        async with smtp_session(smtp, login):
+            pass
+    except aiosmtplib.SMTPAuthenticationError as exc:
+        raise SourceError(
+            f"{where}: login refused ({exc.code} {exc.message})", hint=login_hint(smtp)
+        ) from None
     except (aiosmtplib.SMTPException, OSError) as exc:
         cause = exc.__cause__ or exc
         said = tls_problem(cause, smtp) if isinstance(cause, ssl.SSLError) else str(exc)
         raise SourceError(f"{where}: cannot connect: {said}", hint=connection_hint(cause, smtp)) from None
-    try:
-        if not smtp.username:
-            return f"{smtp.security} to {smtp.host}:{smtp.port}, no login configured"
-        login = login_for(smtp, TokenStore.for_config(config))
-        secret = login.secret.get_secret_value()
-        try:
-            await (
-                client.auth_xoauth2(login.username, secret)
-                if login.oauth
-                else client.login(login.username, secret)
-            )
-        except aiosmtplib.SMTPException as exc:
-            raise SourceError(f"{where}: login refused ({exc})", hint=login_hint(smtp)) from None
-        return f"{smtp.security} to {smtp.host}:{smtp.port}, logged in as {smtp.username}"
-    finally:
-        try:
-            await client.quit()
-        except (aiosmtplib.SMTPException, OSError):
-            pass
+    if login is None:
+        return f"{smtp.security} to {smtp.host}:{smtp.port}, no login configured"
+    return f"{smtp.security} to {smtp.host}:{smtp.port}, logged in as {smtp.username}"
 
 
 def _libreoffice(config: Config) -> Check:
