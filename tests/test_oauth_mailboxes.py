@@ -118,6 +118,9 @@ def test_microsoft_app_tokens_fetch_mail_and_send_the_reply(workspace, provider,
     assert status["anken"]["auth"] == "microsoft/app" and status["anken"]["state"] == "ok"
     assert status["anken"]["token_expires_at"] is not None
     assert status["smtp"]["state"] == "ok"
+    signed = {s["name"]: s for s in json.loads(workspace.cli("auth", "status", "--json").stdout)}
+    assert signed["anken"]["auth"] == "microsoft/app" and signed["anken"]["token_expires_at"]
+    assert signed["smtp"]["last_success_at"] and signed["kyogikai"]["auth"] == "-"  # a Maildir
     secret = workspace.env["INTAKE_TEST_CLIENT_SECRET"]
     assert secret not in polled.stdout + polled.stderr + workspace.cli("auth", "status").stdout
 
