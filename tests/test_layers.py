@@ -30,6 +30,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("intake.runner", "intake.desk"),
     ("intake.tools", "intake.cli", "intake.web", "intake.__main__"),
 )
+
+
+def _in_commands(module: str, *targets: str) -> dict[tuple[str, str], str]:
+    """A command module's imports made inside its commands (tests/test_startup.py shows the effect)."""
+    reason = "loaded by the command that uses it: --help and the other commands start without it"
+    return {(module, target): reason for target in targets}
+
+
 #: Imports made inside functions on purpose, each with its reason; anything else is moved up.
 LAZY = {
     ("intake.sources", "intake.sources.imap"): "imapclient is loaded only when an IMAP mailbox is polled",
@@ -37,6 +45,58 @@ LAZY = {
     ("intake.cli.desk", "intake.web.server"): "the web stack (Starlette, uvicorn) loads only for intake desk",
     ("intake.cli.servers", "intake.tools.doctor"): "the doctor's checks load only for intake doctor",
     ("intake.tools.doctor", "intake.sources.imap"): "imapclient only when an IMAP mailbox is checked",
+    ("intake.cli", "intake.runner.poller"): "the wording of a database error, when a command meets one",
+    ("intake.cli.runtime", "intake.config"): "the configuration (pydantic) when a command first reads it",
+    ("intake.cli.runtime", "intake.db"): "the database (SQLAlchemy) when a command first opens it",
+    **_in_commands("intake.cli.backup", "intake.db", "intake.tools.backup"),
+    **_in_commands(
+        "intake.cli.cases", "intake.desk.views", "intake.desk.servers", "intake.desk.actions", "intake.forms"
+    ),
+    **_in_commands("intake.cli.desk", "intake.desk.users"),
+    **_in_commands(
+        "intake.cli.mail",
+        "intake.db",
+        "intake.desk.views",
+        "intake.runner.poller",
+        "intake.runner.quarantine",
+        "intake.runner.service",
+    ),
+    **_in_commands(
+        "intake.cli.register", "intake.cases.organisations", "intake.desk.exports", "intake.desk.register"
+    ),
+    **_in_commands(
+        "intake.cli.replies",
+        "intake.db.tables",
+        "intake.desk.views",
+        "intake.replies.outbox",
+        "intake.replies.sender",
+    ),
+    **_in_commands(
+        "intake.cli.servers", "intake.access.oauth", "intake.access.tokens", "intake.desk.servers"
+    ),
+    **_in_commands("intake.cli.service", "intake.config", "intake.tools.service"),
+    **_in_commands(
+        "intake.cli.tools",
+        "intake.desk.users",
+        "intake.tools.demo",
+        "intake.tools.forms_corpus",
+        "intake.tools.office_corpus",
+        "intake.tools.sweep",
+    ),
+    **_in_commands(
+        "intake.cli.unlock",
+        "intake.cases.expected",
+        "intake.cases.organisations",
+        "intake.cases.unlock",
+        "intake.db.tables",
+    ),
+    ("intake.desk.views", "intake.archive"): "the mail parser for a case's messages, not for the queue",
+    ("intake.desk.views", "intake.cases.formrows"): "the forms library for a case's fields, not the queue",
+    ("intake.desk.actions", "intake.desk.register"): "the register and its checks when a case is accepted",
+    ("intake.cases.unlock", "intake.archive"): "the mail parser to open a file, not to list what waits",
+    ("intake.cases.unlock", "intake.cases.refresh"): "the checks and replies to open a file, not to list",
+    ("intake.forms.writer", "intake.forms.wordxml"): "python-docx only when a form is written (tests, demo)",
+    ("intake.replies.outbox", "intake.replies.compose"): "Jinja2 to write a reply, not to list the outbox",
 }
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import stat
+from pathlib import Path
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from intake.archive import Archive
 from intake.db import current_revision, head_revision, make_engine, upgrade
+from intake.db.engine import MIGRATIONS
 
 
 def test_init_is_idempotent_and_creates_a_private_wal_database(workspace):
@@ -33,6 +36,19 @@ def test_commands_refuse_an_uninitialised_database(workspace):
     result = workspace.cli("queue")
     assert result.returncode == 1
     assert "run `intake init`" in result.stderr
+
+
+def test_the_head_revision_read_from_the_file_names_is_alembics(tmp_path):
+    """Commands check the schema without loading Alembic: each migration's file name starts with
+    its revision, so the newest file name is the head."""
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    assert head_revision() == scripts.get_current_head()
+    for script in scripts.walk_revisions():
+        assert Path(script.path).name.startswith(f"{script.revision}_"), script.path
+    engine = make_engine(f"sqlite:///{tmp_path}/fresh.db")
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
 
 
 def test_any_sqlalchemy_url_is_accepted(tmp_path):

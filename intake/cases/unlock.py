@@ -15,9 +15,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from intake.archive import read_archived
 from intake.cases.formrows import store_form
-from intake.cases.refresh import refresh_case
 from intake.config import Config
 from intake.db import audit
 from intake.db.tables import Attachment, Case, Message
@@ -75,6 +73,8 @@ def pending_attachments(session: Session) -> list[PendingAttachment]:
 
 def attachment_bytes(session: Session, config: Config, attachment: Attachment) -> bytes:
     """The attachment's bytes, taken again from the archived message."""
+    from intake.archive import read_archived  # the mail parser: not for listing what is pending
+
     message = session.get(Message, attachment.message_pk)
     for part in read_archived(config, message.sha256).attachments:
         if part.index == attachment.part_index:
@@ -122,6 +122,8 @@ def open_attachment(
 def unlock(session: Session, *, config: Config, attachment_id: int, password: str, by: str) -> OpenResult:
     """Staff typed the phoned-in password: open the attachment, and evaluate the case again when
     that changed anything (a reply may follow); the caller commits."""
+    from intake.cases.refresh import refresh_case  # the checks and replies: not for listing what is pending
+
     result = open_attachment(session, config=config, attachment_id=attachment_id, password=password, by=by)
     if result.state != "password_pending":
         refresh_case(session, config=config, case_id=result.case_id)

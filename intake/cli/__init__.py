@@ -8,6 +8,10 @@ restore), :mod:`.service` (service-unit) and :mod:`.tools` (demo, sweep, check-o
 
 Exit codes: 0 success, 1 the operation failed, 2 usage or configuration error, 3 wrong password.
 Errors are one plain line on standard error, never a traceback with local values.
+
+A command module imports at its top only what every command shares (typer, rich, the runtime);
+each command imports what it works with when it runs, so ``intake --help`` and each command load
+only their own (``tests/test_startup.py`` shows which libraries each loads).
 """
 
 from __future__ import annotations
@@ -17,12 +21,10 @@ import resource
 import sys
 
 import typer
-from sqlalchemy.exc import OperationalError
 
 from intake.cli import backup, cases, desk, mail, register, replies, servers, service, tools, unlock  # noqa: F401  (commands register themselves)
 from intake.cli.app import app
 from intake.errors import IntakeError
-from intake.runner.poller import database_problem
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -33,17 +35,26 @@ def main(argv: list[str] | None = None) -> None:
     except IntakeError as exc:
         typer.echo(f"intake: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except OperationalError as exc:  # the database itself (held too long by another program, disk full)
-        typer.echo(f"intake: {database_problem(exc)}", err=True)
-        sys.exit(1)
-    except Exception as exc:  # a bug: one line, and the trace only when asked for
-        if os.environ.get("INTAKE_DEBUG"):
+    except Exception as exc:
+        if database_error(exc):  # the database itself (held too long by another program, disk full)
+            from intake.runner.poller import database_problem
+
+            typer.echo(f"intake: {database_problem(exc)}", err=True)
+            sys.exit(1)
+        if os.environ.get("INTAKE_DEBUG"):  # a bug: one line, and the trace only when asked for
             raise
         typer.echo(
             f"intake: internal error ({exc.__class__.__name__}: {exc}); INTAKE_DEBUG=1 shows the trace",
             err=True,
         )
         sys.exit(1)
+
+
+def database_error(exc: Exception) -> bool:
+    """Whether ``exc`` is SQLAlchemy's OperationalError (a command that never loaded SQLAlchemy
+    cannot have raised one, so it is not loaded to ask)."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.OperationalError)
 
 
 def no_core_dumps() -> None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from intake.cli.app import app
 from intake.cli.runtime import Runtime
-from intake.db import head_revision
-from intake.tools import backup as backups
+
+if TYPE_CHECKING:
+    from intake.tools.backup import Summary
 
 FolderArg = Annotated[Path, typer.Argument(metavar="DIR", help="The backup folder.")]
 
@@ -19,6 +20,8 @@ FolderArg = Annotated[Path, typer.Argument(metavar="DIR", help="The backup folde
 def backup_cmd(ctx: typer.Context, folder: FolderArg) -> None:
     """Copy the database (consistent while `intake run` works), the archive and the key files into
     DIR, a new or empty folder, with manifest.json (SHA-256 and size of every file)."""
+    from intake.tools import backup as backups
+
     rt: Runtime = ctx.obj
     done = backups.backup(rt.config, folder)
     rt.out.print(
@@ -39,6 +42,9 @@ def restore_cmd(
     """Check every file of the backup in DIR against its manifest, then write the database, the
     archive and the key files where this configuration names them (stop intake run and intake desk
     first). Existing data is not overwritten without --force."""
+    from intake.db import head_revision
+    from intake.tools import backup as backups
+
     rt: Runtime = ctx.obj
     done = backups.restore(rt.config, folder, force=force)
     rt.out.print(
@@ -50,5 +56,5 @@ def restore_cmd(
         rt.out.print("the database is older than this intake: run `intake init` to upgrade it", markup=False)
 
 
-def _kept(done: backups.Summary) -> str:
+def _kept(done: Summary) -> str:
     return ", ".join(done.kept) if done.kept else "no key files"

@@ -5,21 +5,20 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlmodel import Session
 
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.clock import jst_iso
-from intake.db import session_scope
-from intake.desk import actions, servers, views
-from intake.desk.actions import audit_entries
 from intake.desk.labels import short_label
-from intake.forms import FormSpecs, load_form_specs
+from intake.desk.statuses import STATUSES
+
+if TYPE_CHECKING:
+    from intake.forms import FormSpecs
 
 
 def _age(iso: str | None) -> str:
@@ -54,10 +53,12 @@ def queue(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The review queue, newest first (robot mail that answers nothing of ours: --robots)."""
+    from intake.desk import servers, views
+
     rt = ctx.obj
     filters = {"status": status, "kind": kind, "mailbox": mailbox, "org": org}
     filters["robots"] = None if every else robots
-    with Session(rt.reading_engine()) as session:
+    with rt.reading_session() as session:
         items = views.queue(session, **filters, limit=None if every else limit)
         total = len(items) if every else views.count_cases(session, **filters)
         alerts = servers.alerts(session, rt.config)
@@ -99,8 +100,12 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One case, whole: messages, attachments, fields, findings, notes, history."""
+    from intake.desk import views
+    from intake.desk.actions import audit_entries
+    from intake.forms import load_form_specs
+
     rt = ctx.obj
-    with Session(rt.reading_engine()) as session:
+    with rt.reading_session() as session:
         case = views.case_detail(session, case_id)
         history = [(views.jst(e.at), e.by, e.action, e.detail) for e in audit_entries(session, case_id)]
     if as_json:
@@ -206,8 +211,10 @@ CaseArg = Annotated[str, typer.Argument(metavar="CASE_ID")]
 @app.command()
 def note(ctx: typer.Context, case_id: CaseArg, text: Annotated[str, typer.Argument(metavar="TEXT")]) -> None:
     """Add a staff note to a case."""
+    from intake.desk import actions
+
     rt: Runtime = ctx.obj
-    with session_scope(rt.ready_engine()) as session:
+    with rt.session_scope() as session:
         actions.add_note(session, case_id, text, by=rt.by)
     rt.out.print(f"note added to {case_id}")
 
@@ -216,12 +223,14 @@ def note(ctx: typer.Context, case_id: CaseArg, text: Annotated[str, typer.Argume
 def set_status(
     ctx: typer.Context,
     case_id: CaseArg,
-    status: Annotated[str, typer.Argument(metavar="STATUS", help=", ".join(actions.STATUSES))],
+    status: Annotated[str, typer.Argument(metavar="STATUS", help=", ".join(STATUSES))],
     note_text: Annotated[str | None, typer.Option("--note", help="A note kept with the change.")] = None,
 ) -> None:
     """Move a case; accepting a membership application or staff registration updates the register."""
+    from intake.desk import actions
+
     rt: Runtime = ctx.obj
-    with session_scope(rt.ready_engine()) as session:
+    with rt.session_scope() as session:
         before = actions.get_case(session, case_id).status
         actions.set_status(session, case_id, status, by=rt.by, note=note_text, rules_dir=rt.config.rules_path)
     rt.out.print(f"{case_id}: {before} → {status}")
@@ -235,8 +244,10 @@ def decide(
     scope: Annotated[str | None, typer.Option("--scope", help="Staff's sharing scope decision.")] = None,
 ) -> None:
     """Record staff's decision on an incident report (kept apart from what the reporter asked, Q22)."""
+    from intake.desk import actions
+
     rt: Runtime = ctx.obj
-    with session_scope(rt.ready_engine()) as session:
+    with rt.session_scope() as session:
         record = actions.record_incident_decision(
             session, case_id, secret=secret.value if secret else None, scope=scope, by=rt.by
         )
@@ -251,8 +262,10 @@ def audit(
     as_json: JsonOpt = False,
 ) -> None:
     """The append-only record of staff actions (of one case, or all)."""
+    from intake.desk import actions
+
     rt: Runtime = ctx.obj
-    with Session(rt.reading_engine()) as session:
+    with rt.reading_session() as session:
         items = [_audit_item(e) for e in actions.audit_entries(session, case_id)]
     if as_json:
         rt.print_json(items)

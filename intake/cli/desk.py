@@ -5,16 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from pydantic import SecretStr
 from rich.table import Table
-from sqlmodel import Session
 
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.cli.secrets import stdin_password, typed_twice
 from intake.clock import jst_iso
-from intake.db import session_scope
-from intake.desk import users
 
 user_app = typer.Typer(no_args_is_help=True, help="Accounts of the web desk (secretariat operators).")
 app.add_typer(user_app, name="user")
@@ -48,9 +44,13 @@ def user_add(
     ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")], password_stdin: StdinOpt = False
 ) -> None:
     """Add an account; the password is asked twice without echo (or read from standard input)."""
+    from pydantic import SecretStr
+
+    from intake.desk import users
+
     rt: Runtime = ctx.obj
     password = SecretStr(stdin_password() if password_stdin else typed_twice())
-    with session_scope(rt.ready_engine()) as session:
+    with rt.session_scope() as session:
         users.add_user(session, name, password, by=rt.by)
     rt.out.print(f"desk user {name} added", markup=False)
 
@@ -60,9 +60,13 @@ def user_passwd(
     ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")], password_stdin: StdinOpt = False
 ) -> None:
     """Set a new password for an account."""
+    from pydantic import SecretStr
+
+    from intake.desk import users
+
     rt: Runtime = ctx.obj
     password = SecretStr(stdin_password() if password_stdin else typed_twice())
-    with session_scope(rt.ready_engine()) as session:
+    with rt.session_scope() as session:
         users.set_password(session, name, password, by=rt.by)
     rt.out.print(f"password of {name} changed", markup=False)
 
@@ -70,8 +74,10 @@ def user_passwd(
 @user_app.command("disable")
 def user_disable(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """Disable an account: it can no longer sign in (its actions stay in the audit log)."""
+    from intake.desk import users
+
     rt: Runtime = ctx.obj
-    with session_scope(rt.ready_engine()) as session:
+    with rt.session_scope() as session:
         users.disable_user(session, name, by=rt.by)
     rt.out.print(f"desk user {name} disabled", markup=False)
 
@@ -81,8 +87,10 @@ def user_list(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """The desk's accounts."""
+    from intake.desk import users
+
     rt: Runtime = ctx.obj
-    with Session(rt.reading_engine()) as session:
+    with rt.reading_session() as session:
         items = [
             {
                 "name": u.name,

@@ -6,20 +6,17 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
 from intake.cli.app import app
+from intake.cli.progress import poll_progress
 from intake.cli.runtime import add_row
-from intake.db import upgrade
-from intake.desk import views
-from intake.runner.poller import Poller
-from intake.runner.quarantine import open_entries, reprocess
-from intake.runner.service import poll_round, serve
 
 
 @app.command()
 def init(ctx: typer.Context) -> None:
     """Create or upgrade the database (safe to run again)."""
+    from intake.db import upgrade
+
     rt = ctx.obj
     before, after = upgrade(rt.engine)
     rt.config.storage.archive_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -43,10 +40,15 @@ def poll(
     A mailbox that cannot be read is reported in one line and the others are still polled;
     the exit code is then 1. A mailbox another intake is polling is waited for (--wait), then
     skipped with one line."""
+    from intake.runner.poller import Poller
+    from intake.runner.service import poll_round
+
     rt = ctx.obj
     config = rt.config
     targets = [config.get_mailbox(mailbox)] if mailbox else config.mailbox
-    round_ = poll_round(Poller(config=config, engine=rt.ready_engine()), config, targets, wait_seconds=wait)
+    with poll_progress(rt.err) as progress:
+        poller = Poller(config=config, engine=rt.ready_engine(), progress=progress)
+        round_ = poll_round(poller, config, targets, wait_seconds=wait)
     sent = round_.sent
     if as_json:
         rt.print_json(
@@ -88,6 +90,8 @@ def _print_round(rt, round_) -> None:
 @app.command()
 def run(ctx: typer.Context) -> None:
     """The service: poll every mailbox every poll_interval seconds until SIGTERM or Ctrl-C."""
+    from intake.runner.service import serve
+
     rt = ctx.obj
     serve(config=rt.config, engine=rt.ready_engine())
 
@@ -97,8 +101,11 @@ def quarantine(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """Messages that could not be processed, with the reason."""
+    from intake.desk import views
+    from intake.runner.quarantine import open_entries
+
     rt = ctx.obj
-    with Session(rt.reading_engine()) as session:
+    with rt.reading_session() as session:
         items = [views.quarantine_item(q) for q in open_entries(session)]
     if as_json:
         rt.print_json(items)
@@ -112,6 +119,8 @@ def quarantine(
 @app.command("reprocess")
 def reprocess_cmd(ctx: typer.Context, entry_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Put one quarantined message through the pipeline again."""
+    from intake.runner.quarantine import reprocess
+
     rt = ctx.obj
     result = reprocess(config=rt.config, engine=rt.ready_engine(), entry_id=entry_id, by=rt.by)
     rt.out.print(f"quarantine entry {entry_id} processed: case {result.case_id}")

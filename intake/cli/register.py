@@ -7,20 +7,20 @@ import io
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
-from intake.cases.organisations import find_organisations, people
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.clock import jst_iso
-from intake.db import session_scope
-from intake.db.tables import Organisation
-from intake.desk import exports, register
 from intake.errors import NotFound
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from intake.db.tables import Organisation
 
 register_app = typer.Typer(no_args_is_help=True, help="The member register: organisations and their people.")
 roster_app = typer.Typer(no_args_is_help=True, help="The public member roster (Q16): no personal data.")
@@ -43,8 +43,10 @@ def register_import(
     ctx: typer.Context, file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False
 ) -> None:
     """Add or update organisations and people from a register file (CSV or XLSX)."""
+    from intake.desk import register
+
     rt: Runtime = ctx.obj
-    with session_scope(rt.ready_engine()) as session:
+    with rt.session_scope() as session:
         report = register.import_register(session, file, by=rt.by, rules_dir=rt.config.rules_path)
     if as_json:
         rt.print_json(report.as_dict() | {"changed": report.changed})
@@ -67,8 +69,10 @@ def register_show(
     as_json: JsonOpt = False,
 ) -> None:
     """One organisation (every department of it) and everyone registered, removed people included."""
+    from intake.cases.organisations import find_organisations
+
     rt: Runtime = ctx.obj
-    with Session(rt.reading_engine()) as session:
+    with rt.reading_session() as session:
         found = find_organisations(session, org, rules_dir=rt.config.rules_path)
         if not found:
             raise NotFound(f"no organisation {org!r} on the register")
@@ -81,6 +85,9 @@ def register_show(
 
 
 def _organisation_item(session: Session, org: Organisation) -> dict:
+    from intake.cases.organisations import people
+    from intake.desk import register
+
     keys = ("id", "name", "corporate_number", "department", "category", "sector", "participation")
     item = {k: getattr(org, k) for k in keys}
     item |= {
@@ -115,9 +122,11 @@ def _print_organisation(rt: Runtime, item: dict) -> None:
 @register_app.command("export")
 def register_export(ctx: typer.Context, fmt: FormatOpt = Format.csv, output: OutputOpt = None) -> None:
     """The register as a register file (active people only): imports back unchanged."""
+    from intake.desk import register
+
     rt: Runtime = ctx.obj
     _check_output(fmt, output)
-    with Session(rt.reading_engine()) as session:
+    with rt.reading_session() as session:
         rows = register.register_rows(session)
     _emit(rt, rows, register.REGISTER_COLUMNS, fmt, output, title="register")
 
@@ -125,9 +134,11 @@ def register_export(ctx: typer.Context, fmt: FormatOpt = Format.csv, output: Out
 @roster_app.command("export")
 def roster_export(ctx: typer.Context, fmt: FormatOpt = Format.csv, output: OutputOpt = None) -> None:
     """The public member roster: organisation, 区分, 分野, participation class; never personal data."""
+    from intake.desk import exports
+
     rt: Runtime = ctx.obj
     _check_output(fmt, output)
-    with Session(rt.reading_engine()) as session:
+    with rt.reading_session() as session:
         rows = exports.roster_rows(session)
     _emit(rt, rows, exports.ROSTER_COLUMNS, fmt, output, title="roster")
 
@@ -135,9 +146,11 @@ def roster_export(ctx: typer.Context, fmt: FormatOpt = Format.csv, output: Outpu
 @app.command("export")
 def export_queue(ctx: typer.Context, fmt: FormatOpt = Format.xlsx, output: OutputOpt = None) -> None:
     """The queue as a spreadsheet: one row per case."""
+    from intake.desk import exports
+
     rt: Runtime = ctx.obj
     _check_output(fmt, output)
-    with Session(rt.reading_engine()) as session:
+    with rt.reading_session() as session:
         rows = exports.queue_export_rows(session)
     _emit(rt, rows, exports.QUEUE_COLUMNS, fmt, output, title="queue")
 
@@ -151,6 +164,8 @@ def _check_output(fmt: Format, output: Path | None) -> None:
 
 def _emit(rt: Runtime, rows: list[dict], columns, fmt: Format, output: Path | None, *, title: str) -> None:
     """Write rows to the file (CSV with a BOM, for Excel) or, as UTF-8 CSV, to standard output."""
+    from intake.desk import exports
+
     if output is None:
         buffer = io.StringIO(newline="")
         exports.write_csv(rows, buffer, columns)

@@ -6,16 +6,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
 from intake.cli.app import app
 from intake.cli.runtime import add_row
-from intake.db import session_scope
-from intake.db.tables import OutboxReply
-from intake.desk import views
 from intake.errors import NotFound
-from intake.replies.outbox import cancel, list_replies, release
-from intake.replies.sender import send_due
 
 outbox_app = typer.Typer(
     name="outbox",
@@ -35,8 +29,11 @@ def outbox(
     """Replies: queued, held, sent, failed (newest first)."""
     if ctx.invoked_subcommand is not None:
         return
+    from intake.desk import views
+    from intake.replies.outbox import list_replies
+
     rt = ctx.obj
-    with Session(rt.reading_engine()) as session:
+    with rt.reading_session() as session:
         items = [views.reply_item(r) for r in list_replies(session, state=state)]
     if as_json:
         rt.print_json(items)
@@ -64,8 +61,11 @@ def show_reply(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One reply with its body, e.g. to read it before releasing it."""
+    from intake.db.tables import OutboxReply
+    from intake.desk import views
+
     rt = ctx.obj
-    with Session(rt.reading_engine()) as session:
+    with rt.reading_session() as session:
         reply = session.get(OutboxReply, reply_id)
         if reply is None:
             raise NotFound(f"no reply {reply_id} in the outbox")
@@ -82,8 +82,10 @@ def show_reply(
 @outbox_app.command("release")
 def release_cmd(ctx: typer.Context, reply_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Let a reply that hold mode kept back (or one that failed) go with the next send."""
+    from intake.replies.outbox import release
+
     rt = ctx.obj
-    with session_scope(rt.ready_engine()) as session:
+    with rt.session_scope() as session:
         reply = release(session, reply_id, rt.by)
         to_addr = reply.to_addr
     rt.out.print(f"reply {reply_id} to {to_addr} released: it goes out with the next send", markup=False)
@@ -92,8 +94,10 @@ def release_cmd(ctx: typer.Context, reply_id: Annotated[int, typer.Argument(meta
 @outbox_app.command("cancel")
 def cancel_cmd(ctx: typer.Context, reply_id: Annotated[int, typer.Argument(metavar="ID")]) -> None:
     """Drop a reply that has not gone out (queued, held or failed)."""
+    from intake.replies.outbox import cancel
+
     rt = ctx.obj
-    with session_scope(rt.ready_engine()) as session:
+    with rt.session_scope() as session:
         cancel(session, reply_id, rt.by)
     rt.out.print(f"reply {reply_id} cancelled", markup=False)
 
@@ -103,6 +107,8 @@ def send_cmd(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """Send the replies that are due now, then exit (exit 1 if one failed or the server was unusable)."""
+    from intake.replies.sender import send_due
+
     rt = ctx.obj
     report = send_due(config=rt.config, engine=rt.ready_engine())
     if as_json:

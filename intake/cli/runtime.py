@@ -1,4 +1,8 @@
-"""What every command needs: the configuration, the database, and a console to print to."""
+"""What every command needs: the configuration, the database, and a console to print to.
+
+The configuration and the database are loaded when a command first asks for them, so that
+``intake --help`` and the commands that need neither start without them.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,21 @@ import getpass
 import json
 import logging
 import sys
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import Engine
 
-from intake.config import Config, load_config
-from intake.db import make_engine, reading, require_current
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+    from intake.config import Config
 
 
 @dataclass
@@ -28,17 +36,23 @@ class Runtime:
 
     @cached_property
     def config(self) -> Config:
+        from intake.config import load_config
+
         config = load_config(self.config_file)
         setup_logging(config.log_level)
         return config
 
     @cached_property
     def engine(self) -> Engine:
+        from intake.db import make_engine
+
         storage = self.config.storage
         return make_engine(storage.database, lock_timeout=storage.lock_timeout_seconds)
 
     def ready_engine(self) -> Engine:
         """The engine of a database whose schema is current (else: run `intake init`)."""
+        from intake.db import require_current
+
         require_current(self.engine)
         return self.engine
 
@@ -49,7 +63,28 @@ class Runtime:
 
     def reading_engine(self) -> Engine:
         """:meth:`ready_engine` for a command that only reads (it never waits for the poller)."""
+        from intake.db import reading
+
         return reading(self.ready_engine())
+
+    def session(self) -> Session:
+        """A session on :meth:`ready_engine`; the command commits what it does."""
+        from sqlmodel import Session
+
+        return Session(self.ready_engine())
+
+    def reading_session(self) -> Session:
+        """A session on :meth:`reading_engine`, for a command that only reads."""
+        from sqlmodel import Session
+
+        return Session(self.reading_engine())
+
+    def session_scope(self) -> AbstractContextManager[Session]:
+        """:func:`intake.db.session_scope` on :meth:`ready_engine`: committed on success, else
+        rolled back."""
+        from intake.db import session_scope
+
+        return session_scope(self.ready_engine())
 
     @property
     def by(self) -> str:

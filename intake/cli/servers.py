@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
-from intake.access.oauth import sign_in
-from intake.access.tokens import TokenStore
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.cli.secrets import hidden
-from intake.config import ServerConfig
-from intake.desk import servers
 from intake.errors import ConfigError
+
+if TYPE_CHECKING:
+    from intake.config import ServerConfig
 
 auth_app = typer.Typer(help="OAuth2 sign-in of mailboxes and SMTP: status, login.", no_args_is_help=True)
 app.add_typer(auth_app, name="auth")
@@ -29,8 +27,10 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Each mailbox's and SMTP's last success, last error and backlog, the outbox and the quarantine.
 
     Exit code 1 when a server has been failing at least monitoring.failing_minutes (for monitoring)."""
+    from intake.desk import servers
+
     rt: Runtime = ctx.obj
-    with Session(rt.reading_engine()) as session:
+    with rt.reading_session() as session:
         items, counts = servers.servers(session, rt.config), servers.counts(session)
         alerting = servers.alerting(session, rt.config)
     if as_json:
@@ -84,8 +84,10 @@ def doctor(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @auth_app.command("status")
 def auth_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Each server's way of logging in, its token's expiry and its last success."""
+    from intake.desk import servers
+
     rt: Runtime = ctx.obj
-    with Session(rt.reading_engine()) as session:
+    with rt.reading_session() as session:
         items = servers.servers(session, rt.config)
     if as_json:
         rt.print_json(
@@ -123,6 +125,9 @@ def auth_login(
 ) -> None:
     """Sign in once for a mailbox (or smtp) that keeps a refresh token: Microsoft's device code
     (open the address shown, type the code) or a Google refresh token (asked without echo)."""
+    from intake.access.oauth import sign_in
+    from intake.access.tokens import TokenStore
+
     rt: Runtime = ctx.obj
     server = _server(rt, name)
 

@@ -9,8 +9,6 @@ import typer
 
 from intake.cli.app import app
 from intake.cli.runtime import Runtime
-from intake.config import config_path
-from intake.tools.service import intake_command, missing_dirs, render_unit
 
 
 @app.command("service-unit")
@@ -22,6 +20,9 @@ def service_unit(
 ) -> None:
     """Print the systemd unit that runs `intake run` (or `intake desk`) with this installation's
     intake and this configuration:  intake service-unit > /etc/systemd/system/intake.service"""
+    from intake.config import config_path
+    from intake.tools.service import intake_command, missing_dirs, render_unit
+
     rt: Runtime = ctx.obj
     config = rt.config  # a configuration that does not load makes no unit
     config_file = config_path(rt.config_file).resolve()

@@ -8,17 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import SecretStr
 from rich.table import Table
 
 from intake.cli.app import app
 from intake.cli.cases import queue
 from intake.cli.mail import init, poll
 from intake.cli.runtime import Runtime, add_row
-from intake.db import session_scope
-from intake.desk import users
-from intake.tools import demo, forms_corpus, office_corpus
-from intake.tools.sweep import sweep
 
 
 @app.command("demo")
@@ -27,6 +22,8 @@ def demo_cmd(
     folder: Annotated[Path, typer.Option("--dir", help="Demo folder (made afresh).")] = Path("storage/demo"),
 ) -> None:
     """Seed a demo folder with realistic mail, poll it, and show the review queue."""
+    from intake.tools import demo
+
     config_file = demo.prepare(folder)
     rt = Runtime(config_file=config_file, operator=ctx.obj.by)
     rt.out.print(f"demo folder: {folder}  (configuration {config_file})")
@@ -55,8 +52,12 @@ DEMO_USER = "demo"
 
 def _demo_account(rt: Runtime) -> str:
     """A desk account for the demo, with a fresh password (the demo folder is made afresh)."""
+    from pydantic import SecretStr
+
+    from intake.desk import users
+
     password = secrets.token_urlsafe(12)
-    with session_scope(rt.ready_engine()) as session:
+    with rt.session_scope() as session:
         users.add_user(session, DEMO_USER, SecretStr(password), by=rt.by)
     return password
 
@@ -71,6 +72,8 @@ def sweep_cmd(
     """Run every file of FOLDER through the real pipeline into a throwaway database and count.
 
     Exit 1 when any exception escaped (an internal error); needs no configuration."""
+    from intake.tools.sweep import sweep
+
     rt = ctx.obj
     results = sweep(folder, profile=profile)
     if as_json:
@@ -118,6 +121,8 @@ def check_forms(
     folder: Annotated[Path, typer.Argument(metavar="FOLDER", exists=True, file_okay=False)],
 ) -> None:
     """Read every .docx of FOLDER: check boxes with their states, text controls, and what cannot be read."""
+    from intake.tools import forms_corpus
+
     typer.echo(forms_corpus.format_report(forms_corpus.corpus_report(folder)))
 
 
@@ -127,6 +132,8 @@ def check_office(
     passwords_tsv: Annotated[Path, typer.Argument(metavar="PASSWORDS_TSV", exists=True, dir_okay=False)],
 ) -> None:
     """Try every listed encrypted Office file with its password and a wrong one (passwords not shown)."""
+    from intake.tools import office_corpus
+
     report = office_corpus.check_folder(folder, passwords_tsv)
     typer.echo(office_corpus.format_report(report))
     if not report.ok:

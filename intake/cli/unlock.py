@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlmodel import Session
 
-from intake.cases import unlock as unlocking
-from intake.cases.expected import PasswordVault, aware, describe
-from intake.cases.organisations import org_key
-from intake.cases.unlock import OpenResult, PendingAttachment, pending_attachments
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.cli.secrets import UsageProblem, hidden, read_line, stdin_password, typed_twice
-from intake.clock import JST
-from intake.db.tables import Attachment, Case, ExpectedPassword
+from intake.clock import JST, as_utc
 from intake.errors import DocumentError, NotFound, WrongPassword
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from intake.cases.unlock import OpenResult, PendingAttachment
 
 log = logging.getLogger(__name__)
 WRONG_JA_EN = "パスワードが違います / wrong password"
@@ -72,7 +71,9 @@ def _unlock_once(rt: Runtime, attachment_id: int, password: str) -> None:
 
 
 def _require_pending(rt: Runtime, attachment_id: int) -> None:
-    with Session(rt.ready_engine()) as session:
+    from intake.db.tables import Attachment
+
+    with rt.session() as session:
         attachment = session.get(Attachment, attachment_id)
     if attachment is None or attachment.state != "password_pending":
         raise NotFound(f"no attachment {attachment_id} waiting for a password")
@@ -80,7 +81,10 @@ def _require_pending(rt: Runtime, attachment_id: int) -> None:
 
 def _attempt(rt: Runtime, attachment_id: int, password: str) -> OpenResult:
     """Try ``password`` and commit, whatever the outcome (the attempt and its audit entry count)."""
-    with Session(rt.ready_engine()) as session:
+    from intake.cases import unlock as unlocking
+    from intake.db.tables import Case
+
+    with rt.session() as session:
         result = unlocking.unlock(
             session, config=rt.config, attachment_id=attachment_id, password=password, by=rt.by
         )
@@ -101,8 +105,10 @@ def _print_opened(rt: Runtime, result: OpenResult) -> None:
 
 def _prompt_loop(rt: Runtime) -> None:
     """List, pick, type passwords, until nothing is pending or staff quit (empty line or Ctrl-D)."""
+    from intake.cases.unlock import pending_attachments
+
     while True:
-        with Session(rt.ready_engine()) as session:
+        with rt.session() as session:
             items = pending_attachments(session)
         if not items:
             rt.out.print(
@@ -128,7 +134,7 @@ def _pending_table(items: list[PendingAttachment]) -> Table:
         title=f"waiting for a password: {len(items)}",
     )
     for number, p in enumerate(items, start=1):
-        received = aware(p.received_at).astimezone(JST).strftime("%Y-%m-%d %H:%M")
+        received = as_utc(p.received_at).astimezone(JST).strftime("%Y-%m-%d %H:%M")
         name = p.filename or "(no name)"
         add_row(table, number, p.id, p.case_id, p.sender, p.org or "", name, received, p.attempts)
     return table
@@ -167,7 +173,9 @@ def _ask_passwords(rt: Runtime, attachment_id: int) -> bool:
 
 
 def _attempts(rt: Runtime, attachment_id: int) -> int:
-    with Session(rt.ready_engine()) as session:
+    from intake.db.tables import Attachment
+
+    with rt.session() as session:
         return session.get(Attachment, attachment_id).attempts
 
 
@@ -186,6 +194,9 @@ def expect_password(
     ] = None,
 ) -> None:
     """Keep a password phoned in before its mail: used once, automatically, when the mail arrives."""
+    from intake.cases.expected import PasswordVault, describe
+    from intake.db.tables import ExpectedPassword
+
     rt: Runtime = ctx.obj
     if (sender is None) == (org is None):
         raise UsageProblem("give exactly one of --sender ADDRESS or --org NAME")
@@ -193,7 +204,7 @@ def expect_password(
         raise UsageProblem(f"--sender: {sender!r} is not a mail address")
     password = stdin_password() if password_stdin else typed_twice()
     ttl = ttl_hours or rt.config.documents.expected_password_ttl_hours
-    with Session(rt.ready_engine()) as session:
+    with rt.session() as session:
         expected_id = PasswordVault(rt.config.storage.key_file).expect(
             session,
             sender=sender,
@@ -205,7 +216,7 @@ def expect_password(
         )
         session.commit()
         row = session.get(ExpectedPassword, expected_id)
-        whom, until = describe(row), aware(row.expires_at).astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
+        whom, until = describe(row), as_utc(row.expires_at).astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
         waiting = _already_waiting(session, sender, org, rt.config.rules_path)
     rt.out.print(f"password {expected_id} kept for {whom}; expires / 有効期限: {until}", markup=False)
     rt.out.print(
@@ -217,6 +228,9 @@ def expect_password(
 
 
 def _already_waiting(session: Session, sender: str | None, org: str | None, rules_dir: Path) -> int:
+    from intake.cases.organisations import org_key
+    from intake.cases.unlock import pending_attachments
+
     items = pending_attachments(session)
     if sender:
         return sum(1 for p in items if p.sender.lower() == sender.strip().lower())

@@ -2,7 +2,9 @@
 
 Any SQLAlchemy URL works; SQLite is the default. A SQLite file is created with mode 0600 (it
 holds personal data) and used in WAL mode, so the poller and staff commands can work side by side.
-The schema is built and upgraded only by the versioned migrations in ``intake/migrations``.
+The schema is built and upgraded only by the versioned migrations in ``intake/migrations``; Alembic
+is loaded only to upgrade. A command that works on the database checks the schema with one read of
+the revision the migrations recorded, compared with the newest migration's file name.
 
 On SQLite every transaction that may write begins with ``BEGIN IMMEDIATE``: it waits (up to
 ``storage.lock_timeout_seconds``) for the one writer there may be, instead of starting as a reader
@@ -17,11 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -81,27 +79,32 @@ def _sqlite_pragmas(dbapi_connection, lock_timeout: float) -> None:
     cursor.close()
 
 
-def _alembic_config(engine: Engine) -> AlembicConfig:
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision; returns (revision before, revision after)."""
+    from alembic import command  # Alembic loads only to upgrade: it is slow to import
+    from alembic.config import Config as AlembicConfig
+
+    before = current_revision(engine)
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
-    return cfg
-
-
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Bring the schema to the newest revision; returns (revision before, revision after)."""
-    before = current_revision(engine)
-    command.upgrade(_alembic_config(engine), "head")
+    command.upgrade(cfg, "head")
     return before, head_revision()
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision the migrations recorded in ``alembic_version`` (None: never initialised)."""
     with reading(engine).connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        recorded = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return ", ".join(recorded) or None  # one row: the history of the migrations has no branches
 
 
 def head_revision() -> str:
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    """The newest migration's revision, read from the file names without loading Alembic: revision
+    0005 is ``versions/0005_*.py`` (tests/test_storage.py holds every migration to that)."""
+    return max(path.name.partition("_")[0] for path in (MIGRATIONS / "versions").glob("*_*.py"))
 
 
 def require_current(engine: Engine) -> None:

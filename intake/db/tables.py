@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from intake import clock
@@ -30,6 +30,11 @@ def utcnow() -> datetime:
 class Case(SQLModel, table=True):
     """One submission or report: the first message and everything that answers it."""
 
+    # The queue, newest first, read straight off an index — its page, its counts, per status too.
+    __table_args__ = (
+        Index("ix_case_queue", "robot", "received_at", "id"),
+        Index("ix_case_queue_status", "robot", "status", "received_at", "id"),
+    )
     id: str = Field(primary_key=True)  # e.g. KYOGIKAI-2026-0001
     mailbox: str = Field(index=True)
     kind: str = Field(index=True)  # membership_application | staff_registration | incident_report | other
@@ -42,7 +47,7 @@ class Case(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
     acknowledged_at: datetime | None = None  # the one acknowledgement (受付完了) was queued
-    robot: bool = Field(default=False, index=True)  # opened by a robot's mail that answers nothing of ours
+    robot: bool = False  # opened by a robot's mail that answers nothing of ours (indexed: ix_case_queue)
 
 
 class CaseCounter(SQLModel, table=True):

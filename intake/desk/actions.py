@@ -16,18 +16,9 @@ from sqlmodel import Session, col, select
 
 from intake.db import audit
 from intake.db.tables import AuditEntry, Case, IncidentRecord, Note, StaffEntry, utcnow
-from intake.desk import register
+from intake.desk.statuses import STATUSES
 from intake.errors import IntakeError, NotFound
 
-STATUSES = (
-    "new",
-    "waiting_for_password",
-    "waiting_for_sender",
-    "ready_for_review",
-    "accepted",
-    "rejected",
-    "closed",
-)
 _OPEN_TARGETS = ("waiting_for_sender", "ready_for_review", "rejected", "closed")
 
 # Staff moves: status now → statuses staff may move the case to.
@@ -91,6 +82,8 @@ def set_status(
 
 
 def _apply_to_register(session: Session, case: Case, *, by: str, rules_dir: Path) -> None:
+    from intake.desk import register  # with the checks it reads names with: only when a case is accepted
+
     if case.kind == "membership_application":
         register.apply_application(session, case.id, by=by, rules_dir=rules_dir)
         has_staff = session.exec(select(StaffEntry.id).where(StaffEntry.case_id == case.id)).first()

@@ -6,8 +6,6 @@ from collections import defaultdict
 
 from sqlmodel import Session, col, func, select
 
-from intake.archive import read_archived
-from intake.cases.formrows import fields_json
 from intake.clock import as_utc
 from intake.clock import jst_iso as jst
 from intake.config import Config
@@ -37,8 +35,7 @@ def list_cases(
     """Cases newest first. ``robots``: False — the review queue (no robot mail that answers nothing
     of ours), True — only that robot mail, None — everything; ``limit``: the first so many."""
     query = _filtered(select(Case), status, kind, mailbox, org, robots)
-    query = query.order_by(col(Case.received_at).desc(), col(Case.id).desc())
-    return list(session.exec(query.limit(limit) if limit else query))
+    return list(session.exec(_newest_first(query, limit)))
 
 
 def count_cases(session: Session, **filters) -> int:
@@ -67,16 +64,61 @@ def _filtered(query, status=None, kind=None, mailbox=None, org=None, robots=Fals
     return query
 
 
-def open_findings(session: Session, case_ids: list[str]) -> dict[str, list[str]]:
+def _newest_first(query, limit: int | None):
+    """Newest first (the indexes ``ix_case_queue*`` give this order without sorting)."""
+    query = query.order_by(col(Case.received_at).desc(), col(Case.id).desc())
+    return query.limit(limit) if limit else query
+
+
+# What a queue item shows of its case: the page reads these columns, never whole Case objects.
+QUEUE_COLUMNS = (
+    Case.id,
+    Case.kind,
+    Case.status,
+    Case.mailbox,
+    Case.sender,
+    Case.org_name,
+    Case.subject,
+    Case.received_at,
+    Case.robot,
+)
+
+
+def queue(
+    session: Session,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    mailbox: str | None = None,
+    org: str | None = None,
+    robots: bool | None = False,
+    limit: int | None = None,
+) -> list[dict]:
+    """The queue items of :func:`list_cases`, whatever the number of cases in two statements: the
+    page, then the open findings of the page's cases (chosen by the same query, inside the SQL)."""
+    filters = (status, kind, mailbox, org, robots)
+    rows = session.exec(_newest_first(_filtered(select(*QUEUE_COLUMNS), *filters), limit)).all()
+    if not rows:
+        return []
+    page = _filtered(select(Case.id), *filters)
+    findings = open_findings(session, _newest_first(page, limit) if limit else page)
+    return [queue_item(row, findings.get(row.id, [])) for row in rows]
+
+
+def open_findings(session: Session, case_ids) -> dict[str, list[str]]:
+    """The codes of the open findings of ``case_ids`` (a list, or a query giving case ids), each
+    case's in the order they were found — in one statement."""
     found: dict[str, list[str]] = defaultdict(list)
-    if case_ids:
-        query = select(Finding.case_id, Finding.code).where(col(Finding.case_id).in_(case_ids), Finding.open)
-        for case_id, code in session.exec(query.order_by(Finding.id)):
-            found[case_id].append(code)
+    if isinstance(case_ids, list) and not case_ids:
+        return found
+    query = select(Finding.case_id, Finding.code).where(col(Finding.case_id).in_(case_ids), Finding.open)
+    for case_id, code in session.exec(query.order_by(Finding.id)):
+        found[case_id].append(code)
     return found
 
 
-def queue_item(case: Case, findings: list[str]) -> dict:
+def queue_item(case, findings: list[str]) -> dict:
+    """A case (a :class:`Case`, or a row of :data:`QUEUE_COLUMNS`) as the queue shows it."""
     return {
         "id": case.id,
         "kind": case.kind,
@@ -89,12 +131,6 @@ def queue_item(case: Case, findings: list[str]) -> dict:
         "open_findings": findings,
         "robot": case.robot,
     }
-
-
-def queue(session: Session, **filters) -> list[dict]:
-    cases = list_cases(session, **filters)
-    findings = open_findings(session, [c.id for c in cases])
-    return [queue_item(c, findings.get(c.id, [])) for c in cases]
 
 
 def case_detail(session: Session, case_id: str) -> dict:
@@ -114,6 +150,8 @@ def case_detail(session: Session, case_id: str) -> dict:
 
 def case_fields(session: Session, case: Case) -> dict:
     """What was read for the case, only what applies to its kind (interface.md ``fields``)."""
+    from intake.cases.formrows import fields_json  # the forms library: not for the queue
+
     if case.kind != "incident_report":
         return fields_json(session, case.id, case.kind)
     record = session.get(IncidentRecord, case.id) or IncidentRecord(case_id=case.id)
@@ -188,6 +226,8 @@ def status_counts(session: Session) -> dict[str, int]:
 def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
     """The case's messages in order, each with its text: what the sender wrote (read from the
     archive, as plain text — never their HTML) or the reply we wrote (from the outbox)."""
+    from intake.archive import read_archived  # the mail parser: not for the queue
+
     replies = {f"outbox:{r.id}": r for r in _rows(session, OutboxReply, case_id)}
     out = []
     for row in _rows(session, Message, case_id):

@@ -30,15 +30,18 @@ import io
 import logging
 import zipfile
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import msoffcrypto
 import olefile
 from msoffcrypto import exceptions as mso
-from msoffcrypto.format.ooxml import OOXMLFile
 
 from intake.documents import _agile
 from intake.documents.triage import WORD_FIB_IDENT, ooxml_encryption_scheme, read_fib_flags
 from intake.errors import DocumentError, UnsupportedEncryption, WrongPassword
+
+if TYPE_CHECKING:
+    from msoffcrypto.format.ooxml import OOXMLFile  # msoffcrypto.OfficeFile loads it when it is used
 
 logging.getLogger("msoffcrypto").setLevel(logging.WARNING)
 

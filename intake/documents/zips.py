@@ -16,12 +16,13 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO
-
-import pyzipper
+from typing import IO, TYPE_CHECKING
 
 from intake.documents.containers import ContainerLimits, check_zip_limits, read_member
 from intake.errors import DocumentError, UnsupportedEncryption, WrongPassword
+
+if TYPE_CHECKING:
+    import pyzipper
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ def open_zip(
     wrong password raises :class:`WrongPassword`; a non-ASCII password is tried as UTF-8 and
     then as cp932 bytes.
     """
+    import pyzipper  # loaded only when a zip is opened: it is slow to import (PyCryptodome)
+
     check_zip_limits(data, limits)
     try:
         zf = pyzipper.AESZipFile(io.BytesIO(data))
@@ -88,6 +91,8 @@ def _read_member(
     budget: int,
     limits: ContainerLimits,
 ) -> bytes:
+    import pyzipper
+
     encrypted = bool(info.flag_bits & 0x1)
     what = f"the file {member_name(info, 0)!r} in the zip"
     for pwd in candidates if encrypted else [b""]:

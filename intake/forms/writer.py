@@ -16,16 +16,15 @@ import datetime as _dt
 import io
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import docx
-from docx.document import Document
-from docx.table import Table, _Cell
+from typing import TYPE_CHECKING, Any
 
 from intake.forms.normalize import to_fullwidth_digits
 from intake.forms.spec import FieldSpec, FormSpec, FormSpecs, load_form_specs
-from intake.forms.wordxml import XmlFactory, set_vmerge
 from intake.resources import default_rules_dir
+
+if TYPE_CHECKING:
+    from docx.document import Document
+    from docx.table import Table, _Cell
 
 APPLICATION_LAYOUTS = ("label_value", "number_label_value")
 STAFF_LAYOUTS = ("blocks", "wide")
@@ -82,7 +81,7 @@ def write_application(
         raise ValueError(f"layout must be one of {', '.join(APPLICATION_LAYOUTS)}, not {layout!r}")
     spec = (specs or load_form_specs(default_rules_dir()))["application"]
     opts = WriteOptions(checkbox_style, hints, fullwidth, tracked, text_controls, omit)
-    writer = _Writer(spec, opts, XmlFactory(glyphs))
+    writer = _Writer(spec, opts, glyphs)
     flat = flatten(values)
     writer.header(flat.get("submitted_on"))
     for group, fields in _groups(spec.fields):
@@ -122,7 +121,7 @@ def write_staff_registration(
         raise ValueError(f"layout must be one of {', '.join(STAFF_LAYOUTS)}, not {layout!r}")
     spec = (specs or load_form_specs(default_rules_dir()))["staff_registration"]
     opts = WriteOptions(checkbox_style, hints, fullwidth, tracked, text_controls, omit)
-    writer = _Writer(spec, opts, XmlFactory(glyphs))
+    writer = _Writer(spec, opts, glyphs)
     writer.header(submitted_on)
     writer.org_line(org_name, org_line)
     everyone = [dict(p) for p in people] + [{} for _ in range(empty_blocks)]
@@ -163,10 +162,15 @@ def _fw_item(item: str) -> str:
 
 
 class _Writer:
-    def __init__(self, spec: FormSpec, opts: WriteOptions, xml: XmlFactory) -> None:
+    def __init__(self, spec: FormSpec, opts: WriteOptions, glyphs: tuple[str, str]) -> None:
+        # python-docx loads only when a form is written (tests, the demo): it is slow to import
+        import docx
+
+        from intake.forms.wordxml import XmlFactory
+
         self.spec = spec
         self.opts = opts
-        self.xml = xml
+        self.xml = XmlFactory(glyphs)
         self.doc: Document = docx.Document()
 
     def save(self) -> bytes:
@@ -222,6 +226,8 @@ class _Writer:
         return f"{_fw_item(spec.item)}　{text}"
 
     def _number_cell(self, cell: _Cell, spec: FieldSpec, first_in_section: bool) -> None:
+        from intake.forms.wordxml import set_vmerge
+
         if spec.section:
             set_vmerge(cell._tc, restart=first_in_section)
             if not first_in_section:

@@ -30,7 +30,6 @@ from intake.config import Config
 from intake.db import audit
 from intake.db.tables import Case, Message, OutboxReply, utcnow
 from intake.errors import IntakeError, NotFound
-from intake.replies.compose import compose_reply
 
 log = logging.getLogger(__name__)
 COUNTED_STATES = ("queued", "held", "sent")  # what the daily cap counts
@@ -48,6 +47,8 @@ def queue_reply(
     now: datetime | None = None,
 ) -> OutboxReply | None:
     """Queue a reply to ``trigger`` in the caller's transaction, or return None if it may not go."""
+    from intake.replies.compose import compose_reply  # the templates (Jinja2): not to list the outbox
+
     now = as_utc(now or utcnow())
     to_addr = recipient_of(trigger, case)
     reason = refusal(session, config=config, trigger=trigger, to_addr=to_addr, template=template, now=now)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
@@ -32,6 +33,7 @@ from intake.runner.guards import InFlight, MailboxLock
 from intake.sources import Fetched, MailSource, open_source
 
 log = logging.getLogger(__name__)
+Progress = Callable[[str, int, int], None]  # (mailbox, messages done, messages found) after each message
 KILLED_TWICE = (
     "processing this message stopped intake twice (the process was killed, for example out of "
     "memory); it was set aside so that the rest of the mailbox goes on — `intake reprocess ID` "
@@ -57,11 +59,20 @@ class PollReport:
 class Poller:
     """Polls mailboxes into the database; ``stop`` ends a poll after the message in hand."""
 
-    def __init__(self, *, config: Config, engine: Engine, stop: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        engine: Engine,
+        stop: threading.Event | None = None,
+        progress: Progress | None = None,
+    ) -> None:
         self.config = config
         self.engine = engine
         self.archive = Archive(config.storage.archive_dir)
         self.stop = stop or threading.Event()
+        self.progress = progress
+        self._found = 0  # new messages the source found in this poll (for progress)
 
     def poll(self, mailbox: MailboxConfig, *, wait_seconds: float = 0.0) -> PollReport:
         """Poll one mailbox; when another process polls it, wait up to ``wait_seconds`` for it to
@@ -112,6 +123,7 @@ class Poller:
         with Session(self.engine) as session:
             try:
                 for batch in source.batches(session):
+                    self._found = getattr(source, "found", 0)
                     done, failure = self._process_batch(session, mailbox, batch, report, inflight)
                     source.record(session, done)
                     session.commit()
@@ -147,6 +159,8 @@ class Poller:
                 return done, StorageError(f"mailbox {mailbox.name}: {exc}")
             batch[position] = light = replace(fetched, raw=b"")  # archived: no need to hold the bytes
             done.append(light)
+            if self.progress is not None:
+                self.progress(mailbox.name, report.fetched, self._found)
         return done, None
 
     def process_one(

@@ -58,6 +58,7 @@ class MaildirSource:
             ) from None
         self._repair_marks(listing, seen)
         new = sorted((k for k in listing if k not in seen), key=lambda k: (_mtime(listing[k]), k))
+        self.found = len(new)
         for keys in chunks(new, lambda k: _size(listing[k]), self.batch_size):
             batch = []
             for key in keys:
