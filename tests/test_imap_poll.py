@@ -179,3 +179,55 @@ def test_unreachable_server_fails_in_one_line(workspace, imap_account):
     assert "cannot connect" in result.stderr
     assert result.stderr.strip().count("\n") == 0
     assert count(workspace.engine(), Case) == 0
+
+
+def test_marks_lost_to_a_crash_are_repaired_and_then_never_searched_for_again(
+    workspace, imap_account, monkeypatch
+):
+    from intake.db.tables import SourceCursor
+    from intake.sources.imap import ImapSource
+
+    imap_account.append(numbered_mails(3))
+    workspace.add_imap(imap_account)
+    config, engine = workspace.config(), workspace.engine()
+    poller = Poller(config=config, engine=engine)
+    with monkeypatch.context() as patch:  # the process dies between the commit and the marks
+        patch.setattr(ImapSource, "mark_processed", lambda self, batch: None)
+        assert poller.poll(config.mailbox[0]).created == 3
+    assert not any(PROCESSED in f for f in imap_account.flags().values())
+
+    searched: list[list] = []
+    real_search = ImapSource._repair_marks
+    monkeypatch.setattr(
+        ImapSource,
+        "_repair_marks",
+        lambda self, marked, last: searched.append([marked, last]) or real_search(self, marked, last),
+    )
+    assert poller.poll(config.mailbox[0]).fetched == 0
+    assert all(PROCESSED in f for f in imap_account.flags().values())
+    assert poller.poll(config.mailbox[0]).fetched == 0
+    assert searched == [[0, 3]]  # once, for the range committed but not marked; not on the next poll
+    with Session(engine) as s:
+        cursor = s.exec(select(SourceCursor)).one()
+    assert (cursor.last_uid, cursor.marked_uid) == (3, 3)
+
+
+def test_a_poll_with_nothing_new_does_not_even_open_the_folder(workspace, imap_account, monkeypatch):
+    from imapclient import IMAPClient
+
+    imap_account.append(numbered_mails(2))
+    workspace.add_imap(imap_account)
+    config, engine = workspace.config(), workspace.engine()
+    poller = Poller(config=config, engine=engine)
+    assert poller.poll(config.mailbox[0]).created == 2
+    assert poller.poll(config.mailbox[0]).fetched == 0  # records that every mark is in place
+
+    opened: list[str] = []
+    real = IMAPClient.select_folder
+    monkeypatch.setattr(
+        IMAPClient, "select_folder", lambda self, *a, **k: opened.append(a[0]) or real(self, *a, **k)
+    )
+    assert poller.poll(config.mailbox[0]).fetched == 0
+    assert opened == []  # STATUS told that nothing came: the cost no longer grows with the folder
+    imap_account.append([make_mail(subject="新着")])
+    assert poller.poll(config.mailbox[0]).created == 1 and opened == ["INBOX"]

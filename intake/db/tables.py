@@ -151,12 +151,15 @@ class QuarantineEntry(SQLModel, table=True):
 
 
 class SourceCursor(SQLModel, table=True):
-    """How far an IMAP folder has been read: (UIDVALIDITY, last UID processed)."""
+    """How far an IMAP folder has been read: (UIDVALIDITY, last UID processed), and up to which UID
+    every processed message is known to carry its mark — so a poll with nothing new looks for
+    unmarked messages only above it, whatever the size of the folder."""
 
     mailbox: str = Field(primary_key=True)
     folder: str = Field(primary_key=True)
     uidvalidity: int
     last_uid: int = 0
+    marked_uid: int = 0
 
 
 class MaildirSeen(SQLModel, table=True):

@@ -89,21 +89,22 @@ class ImapSource:
         self.client: IMAPClient | None = None
         self.login: Login | None = None
         self.uidvalidity = 0
+        self.uidnext = 0
         self.found = 0  # new messages the last search found
 
     # -- connection -------------------------------------------------------------------------
     def __enter__(self) -> ImapSource:
         mb = self.mailbox
         self.client, self.login = connect(mb, self.store)
-        try:
-            status = self.client.select_folder(mb.folder)
+        try:  # STATUS, not SELECT: opening a large folder costs the server far more (37 ms vs 1 ms at 20k)
+            status = self.client.folder_status(mb.folder, [b"UIDNEXT", b"UIDVALIDITY"])
             if mb.processed_folder and not self.client.folder_exists(mb.processed_folder):
                 self.client.create_folder(mb.processed_folder)
         except (IMAPClientError, OSError) as exc:
             self._close()
             hint = f"create the folder {mb.folder!r} on the server, or set folder to one that exists"
             raise SourceError(f"mailbox {mb.name}: folder {mb.folder!r}: {_plain(exc)}", hint=hint) from None
-        self.uidvalidity = int(status[b"UIDVALIDITY"])
+        self.uidvalidity, self.uidnext = int(status[b"UIDVALIDITY"]), int(status[b"UIDNEXT"])
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -126,13 +127,32 @@ class ImapSource:
                 mailbox=self.mailbox.name, folder=self.mailbox.folder, uidvalidity=self.uidvalidity
             )
         if cursor.uidvalidity != self.uidvalidity:  # the folder was recreated: read it all again
-            cursor.uidvalidity, cursor.last_uid = self.uidvalidity, 0
+            cursor.uidvalidity, cursor.last_uid, cursor.marked_uid = self.uidvalidity, 0, 0
         return cursor
+
+    def _nothing_new(self, cursor: SourceCursor) -> bool:
+        """The folder's UIDNEXT says no message came after the last one processed, and every
+        processed one is known to be marked: the folder need not even be opened."""
+        same_folder = cursor.uidvalidity == self.uidvalidity and cursor.last_uid > 0
+        return same_folder and self.uidnext - 1 <= cursor.last_uid <= cursor.marked_uid
 
     def batches(self, session: Session) -> Iterator[list[Fetched]]:
         client = self._require()
-        last = self._cursor(session).last_uid
-        self._repair_marks(last)
+        cursor = self._cursor(session)
+        if self._nothing_new(cursor):
+            self.found = 0
+            return
+        with self._talking("opening the folder"):
+            selected = int(client.select_folder(self.mailbox.folder)[b"UIDVALIDITY"])
+        if selected != self.uidvalidity:  # recreated between STATUS and SELECT
+            self.uidvalidity = selected
+            cursor = self._cursor(session)
+        last = cursor.last_uid
+        if cursor.marked_uid < last:
+            self._repair_marks(cursor.marked_uid, last)
+            cursor.marked_uid = last
+            session.add(cursor)
+            session.commit()  # nothing else is pending yet: the poll's work starts after this
         with self._talking("searching for new messages"):
             # `UID SEARCH UID N:*` always answers the highest UID, even when it is below N: filter.
             new = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
@@ -185,15 +205,14 @@ class ImapSource:
             else:
                 client.add_flags(uids, [PROCESSED], silent=True)
 
-    def _repair_marks(self, last: int) -> None:
-        """Mark what was committed but not marked (a crash between commit and mark)."""
-        if last <= 0:
-            return
-        criteria = ["UID", f"1:{last}"]
+    def _repair_marks(self, marked: int, last: int) -> None:
+        """Mark what was committed but not marked (a crash between commit and mark): only UIDs
+        above ``marked``, below which every message is known to carry its mark."""
+        criteria = ["UID", f"{marked + 1}:{last}"]
         if not self.mailbox.processed_folder:
             criteria += ["NOT", "KEYWORD", PROCESSED.decode()]
         with self._talking("looking for messages to mark"):
-            unmarked = [uid for uid in self._require().search(criteria) if uid <= last]
+            unmarked = [uid for uid in self._require().search(criteria) if marked < uid <= last]
         self._mark(unmarked)
 
     def _require(self) -> IMAPClient:
