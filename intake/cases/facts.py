@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from intake.archive import read_archived
 from intake.cases.formrows import APPLICATION_KEYS, STAFF_KEYS
-from intake.cases.organisations import find_organisation, org_key, removed_last_time
+from intake.cases.organisations import cached_org_key, find_organisation, org_key, removed_last_time
 from intake.checks import read_confirmations
 from intake.checks.facts import (
     AttachmentFacts,
@@ -236,20 +236,28 @@ def other_department_applications(
     department = application.fields.get("department") or ""
     number = application.fields.get("corporate_number")
     key = org_key(application.fields["org_name"] or "", rules_dir)
-    applied = session.exec(
-        select(ApplicationForm)
+    # The columns compared, not whole rows: this runs for every membership message, over every
+    # application in hand, so it must stay cheap however many there are.
+    candidates = session.exec(
+        select(
+            ApplicationForm.id,
+            ApplicationForm.corporate_number,
+            ApplicationForm.org_name,
+            ApplicationForm.department,
+        )
         .join(Case, col(Case.id) == ApplicationForm.case_id)
         .where(ApplicationForm.case_id != case_id, col(Case.status).not_in(("rejected", "closed")))
     ).all()
-    return [
-        form
-        for form in applied
-        if (
-            (number and form.corporate_number == number)
-            or (form.org_name and org_key(form.org_name, rules_dir) == key)
-        )
-        and (form.department or "") != department
+    ids = [
+        form_id
+        for form_id, form_number, form_name, form_department in candidates
+        if ((number and form_number == number) or (form_name and cached_org_key(form_name, rules_dir) == key))
+        and (form_department or "") != department
     ]
+    if not ids:
+        return []
+    query = select(ApplicationForm).where(col(ApplicationForm.id).in_(ids)).order_by(col(ApplicationForm.id))
+    return list(session.exec(query))
 
 
 def _application(forms: tuple[FormFacts, ...]) -> FormFacts | None:

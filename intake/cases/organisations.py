@@ -10,6 +10,7 @@ How staff change the register lives in :mod:`intake.desk.register`.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -27,6 +28,16 @@ def org_key(name: str, rules_dir: Path) -> str:
     ``org_key("㈱ テスト", …)`` == ``org_key("株式会社テスト", …)`` == ``"株式会社テスト"``.
     """
     return _org_key(name, load_rules(rules_dir).data.legal_forms)
+
+
+def cached_org_key(name: str, rules_dir: Path) -> str:
+    """:func:`org_key`, remembered (the rules it uses are read once per folder too)."""
+    return _cached_key(name, str(rules_dir))
+
+
+@lru_cache(maxsize=100_000)
+def _cached_key(name: str, rules_dir: str) -> str:
+    return org_key(name, Path(rules_dir))
 
 
 def corporate(number: str | None) -> str | None:
