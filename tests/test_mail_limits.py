@@ -129,7 +129,9 @@ def test_endlessly_nested_message_is_refused_quickly(build, depth):
     started = time.perf_counter()
     with pytest.raises(LimitExceeded, match=r"limits\.max_depth"):
         parse_message(raw)
-    assert time.perf_counter() - started < 0.5
+    # Not a speed claim: a parse that followed 50,000 levels would take minutes (or overflow the
+    # stack); a bound this loose holds on any machine, however loaded, while the refusal is early.
+    assert time.perf_counter() - started < 5
 
 
 def test_many_sibling_multiparts_are_not_mistaken_for_deep_nesting():
