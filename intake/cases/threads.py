@@ -31,11 +31,10 @@ def find_thread_case(session: Session, *, mailbox: str, prefix: str, parsed: Par
     """The case this message answers, by its headers first, then by the tag in its subject."""
     ids = [*parsed.in_reply_to, *reversed(parsed.references)]
     if ids:
-        hit = session.exec(
-            select(Message.case_id)
-            .where(Message.mailbox == mailbox, col(Message.message_id).in_(ids))
-            .limit(1)
-        ).first()
+        # By Message-ID alone (its index), the mailbox compared here: with both in one query
+        # SQLite walked the mailbox's index, every message of it, for every answer.
+        rows = session.exec(select(Message.case_id, Message.mailbox).where(col(Message.message_id).in_(ids)))
+        hit = next((case_id for case_id, where in rows if where == mailbox), None)
         if hit:
             return session.get(Case, hit)
     for tag in _TAG.findall(parsed.subject):
