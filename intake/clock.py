@@ -12,7 +12,8 @@ def utcnow() -> datetime:
 
 
 def jst_iso(when: datetime | None) -> str | None:
-    return when.astimezone(JST).isoformat(timespec="seconds") if when else None
+    """Japan time, ISO 8601; a naive time (as SQLite gives back) is UTC, never the machine's zone."""
+    return as_utc(when).astimezone(JST).isoformat(timespec="seconds") if when else None
 
 
 def as_utc(when: datetime) -> datetime:

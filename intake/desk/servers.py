@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from intake.access import health
-from intake.clock import as_utc, jst_iso
+from intake.clock import jst_iso
 from intake.config import Config, ServerConfig
 from intake.db.tables import OutboxReply, QuarantineEntry, ServerHealth
 
@@ -29,22 +29,19 @@ def servers(session: Session, config: Config) -> list[dict]:
 
 def _item(name: str, server: ServerConfig, row: ServerHealth | None, kind: str) -> dict:
     auth = server.auth if kind in ("imap", "smtp") else "-"
+    row = row or ServerHealth(name=name, state="never")
     return {
         "name": health.display_name(name),
         "kind": kind,
         "auth": auth if auth in ("-", "password", "command") else f"{auth}/{server.oauth_flow}",
-        "state": row.state if row else "never",
-        "last_success_at": _when(row.last_success_at if row else None),
-        "last_error": row.last_error if row and row.state != "ok" else None,
-        "last_error_at": _when(row.last_error_at if row else None),
-        "failing_since": _when(row.failing_since if row else None),
-        "token_expires_at": _when(row.token_expires_at if row else None),
-        "backlog": row.backlog if row else None,
+        "state": row.state,
+        "last_success_at": jst_iso(row.last_success_at),
+        "last_error": row.last_error if row.state != "ok" else None,
+        "last_error_at": jst_iso(row.last_error_at),
+        "failing_since": jst_iso(row.failing_since),
+        "token_expires_at": jst_iso(row.token_expires_at),
+        "backlog": row.backlog,
     }
-
-
-def _when(moment) -> str | None:
-    return jst_iso(as_utc(moment)) if moment else None
 
 
 def counts(session: Session) -> dict:
@@ -66,7 +63,7 @@ def alerts(session: Session, config: Config) -> list[str]:
         who = (
             "送信サーバ（SMTP）" if row.name == "smtp" else f"メールボックス {health.display_name(row.name)}"
         )
-        since = jst_iso(as_utc(row.failing_since)) if row.failing_since else "?"
+        since = jst_iso(row.failing_since) or "?"
         lines.append(f"{who}: {STATE_JA.get(row.state, row.state)} — {since} から: {row.last_error or ''}")
     return lines
 
