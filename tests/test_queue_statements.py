@@ -7,12 +7,10 @@ sorted. Speed itself is measured by ``scripts/bench_queue.py``, never here.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, event, insert
+from sqlalchemy import Engine, insert
 from sqlmodel import Session
 
 from intake.db import reading
@@ -20,6 +18,7 @@ from intake.db.tables import Case, Finding
 from intake.desk import views
 from support import cli
 from support.desk import add_staff, desk_server
+from support.statements import counted
 
 START = datetime(2026, 4, 1, 0, 0, tzinfo=UTC)
 COMMANDS = (
@@ -64,22 +63,6 @@ def add_cases(engine: Engine, first: int, count: int) -> None:
         session.execute(insert(Case), cases)
         session.execute(insert(Finding), findings)
         session.commit()
-
-
-@contextmanager
-def counted() -> Iterator[list[tuple[str, object]]]:
-    """The SQL statements (with their parameters) every engine of this process sends in the
-    block: the command line makes its own engine."""
-    sent: list[tuple[str, object]] = []
-
-    def count(_conn, _cursor, statement, parameters, *_args) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
-        yield sent
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
 
 
 @pytest.fixture

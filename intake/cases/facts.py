@@ -42,7 +42,8 @@ def build_facts(session: Session, *, config: Config, case: Case, texts: Mapping[
     """The case's facts; ``texts`` are body texts already parsed, by message id."""
     mailbox = config.get_mailbox(case.mailbox)
     messages = _messages(session, config, case, texts)
-    forms = _forms(session, case.id)
+    attachments = _attachments(session, case.id)
+    forms = _forms(session, case.id, {a.id: a.filename for a in attachments})
     org = _organisation(session, case, forms, config.rules_path)
     return CaseFacts(
         case_id=case.id,
@@ -50,7 +51,7 @@ def build_facts(session: Session, *, config: Config, case: Case, texts: Mapping[
         sender=case.sender,
         received_at=case.received_at,
         messages=messages,
-        attachments=_attachments(session, case.id),
+        attachments=attachments,
         forms=forms,
         register=_register(session, org) if org else None,
         member=_is_member(session, case.sender),
@@ -102,9 +103,7 @@ def _attachments(session: Session, case_id: str) -> tuple[AttachmentFacts, ...]:
     )
 
 
-def _forms(session: Session, case_id: str) -> tuple[FormFacts, ...]:
-    query = select(Attachment.id, Attachment.filename).where(Attachment.case_id == case_id)
-    filenames = {attachment_id: name for attachment_id, name in session.exec(query)}
+def _forms(session: Session, case_id: str, filenames: Mapping[int, str | None]) -> tuple[FormFacts, ...]:
     forms: list[FormFacts] = []
     for app in session.exec(select(ApplicationForm).where(ApplicationForm.case_id == case_id)):
         detail = json.loads(app.detail_json)

@@ -69,8 +69,7 @@ def ingest(
         case = _open_case(session, mailbox, parsed, received_at or utcnow(), robot=reason in AUTOMATED)
     elif reason not in AUTOMATED:
         case.robot = False  # a person wrote into it
-    message = _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, reason)
-    message.received_at = received_at or message.received_at
+    message = _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, reason, received_at)
     message.password_in_text = find_password(parsed.body_text)
     detail = f"message {message.id} {source_ref}"
     audit.record(session, by=ACTOR, action="message_received", case_id=case.id, detail=detail)
@@ -81,7 +80,9 @@ def ingest(
     _try_phoned_passwords(session, config, case, message, rows)
     if returned is not None and report is not None and report.failed:
         mark_bounced(session, returned, report, message.id)
-    refresh_case(session, config=config, case_id=case.id, reply=True, texts={message.id: parsed.body_text})
+    texts = {message.id: parsed.body_text}
+    trigger = message if created else None  # a new case's only message; else the case's newest
+    refresh_case(session, config=config, case_id=case.id, reply=True, texts=texts, trigger=trigger)
     return Ingested(case_id=case.id, message_pk=message.id, created=created)
 
 
@@ -118,7 +119,7 @@ def _open_case(
     return case
 
 
-def _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, reason) -> Message:
+def _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, reason, received_at) -> Message:
     message = Message(
         case_id=case.id,
         mailbox=mailbox.name,
@@ -135,6 +136,8 @@ def _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, rea
         forwarded=parsed.forwarded,
         source_ref=source_ref,
     )
+    if received_at is not None:
+        message.received_at = received_at
     session.add(message)
     session.flush()
     return message

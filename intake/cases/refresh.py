@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from intake.cases.facts import build_facts, other_department_applications
 from intake.cases.kinds import case_kind
 from intake.checks import RuleFinding, evaluate
 from intake.config import Config
-from intake.db.tables import Attachment, Case, Finding, IncidentRecord, utcnow
+from intake.db.tables import Case, Finding, IncidentRecord, Message, utcnow
 from intake.forms.naming import org_from_filename
 from intake.replies.planning import plan_reply
 
@@ -27,28 +28,30 @@ def refresh_case(
     case_id: str,
     reply: bool = True,
     texts: Mapping[int, str] | None = None,
+    trigger: Message | None = None,
 ) -> Case:
     """Evaluate the case again; with ``reply`` the change may call for a reply to the sender
     (a new message from them, or an attachment opened) — staff notes and the like do not.
-    ``texts`` are the body texts of messages already parsed (by id), not read again."""
-    session.flush()
-    case = session.get(Case, case_id)
-    mailbox = config.get_mailbox(case.mailbox)
-    documents = session.exec(select(Attachment.document).where(Attachment.case_id == case_id)).all()
-    case.kind = case_kind(mailbox.profile, documents)
-    facts = build_facts(session, config=config, case=case, texts=texts or {})
-    results = evaluate(facts, rules_dir=config.rules_path)
-    _sync_findings(session, case, results)
-    if facts.incident is not None:
-        _store_incident(session, case, facts.incident)
-    _update_org(case, facts)
-    if case.status not in STAFF_STATUSES:
-        case.status = _status(results)
-    case.updated_at = utcnow()
-    session.add(case)
-    if reply:
-        plan_reply(session, config=config, case=case, findings=results)
-        _recheck_other_departments(session, config, case, facts.forms)
+    ``texts`` are the body texts of messages already parsed (by id), not read again; ``trigger``
+    is the message that came in, when the caller has it (else the case's newest is looked up)."""
+    session.flush()  # what the caller added is read back below; nothing in between needs a flush
+    with session.no_autoflush:
+        case = session.get(Case, case_id)
+        facts = build_facts(session, config=config, case=case, texts=texts or {})
+        profile = config.get_mailbox(case.mailbox).profile
+        case.kind = case_kind(profile, [a.document for a in facts.attachments])
+        results = evaluate(facts, rules_dir=config.rules_path)
+        _sync_findings(session, case, results)
+        if facts.incident is not None:
+            _store_incident(session, case, facts.incident)
+        _update_org(case, facts)
+        if case.status not in STAFF_STATUSES:
+            case.status = _status(results)
+        case.updated_at = utcnow()
+        session.add(case)
+        if reply:
+            plan_reply(session, config=config, case=case, findings=results, trigger=trigger)
+            _recheck_other_departments(session, config, case, facts.forms)
     return case
 
 
@@ -70,16 +73,21 @@ def _status(results: list[RuleFinding]) -> str:
 
 
 def _sync_findings(session: Session, case: Case, results: list[RuleFinding]) -> None:
+    """Open, update or resolve the case's findings; the new ones go in one INSERT."""
     existing = {f.code: f for f in session.exec(select(Finding).where(Finding.case_id == case.id))}
-    now = utcnow()
+    now, new = utcnow(), []
     for result in results:
-        row = existing.pop(result.code, None) or Finding(
-            case_id=case.id, code=result.code, severity=result.severity
-        )
-        if not row.open or row.id is None:
+        text = {"severity": result.severity, "message_ja": result.message_ja, "message_en": result.message_en}
+        row = existing.pop(result.code, None)
+        if row is None:
+            new.append({"case_id": case.id, "code": result.code, "open": True, "opened_at": now, **text})
+            continue
+        if not row.open:
             row.open, row.opened_at, row.resolved_at = True, now, None
         row.severity, row.message_ja, row.message_en = result.severity, result.message_ja, result.message_en
         session.add(row)
+    if new:
+        session.execute(insert(Finding), new)
     for row in existing.values():
         if row.open:
             row.open, row.resolved_at = False, now

@@ -286,13 +286,19 @@ class ExpectedPassword(SQLModel, table=True):
 
 
 class OutboxReply(SQLModel, table=True):
-    """A reply written in the same transaction as the case change that caused it, sent later."""
+    """A reply written in the same transaction as the case change that caused it, sent later.
+    ``to_addr`` is kept in lower case, so the per-sender cap and the already-replied check read it
+    off the recipient and reply-to indexes."""
 
+    __table_args__ = (
+        Index("ix_outboxreply_recipient", "to_addr", "created_at"),
+        Index("ix_outboxreply_in_reply_to", "in_reply_to"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="case.id", index=True)
     mailbox: str
     template: str  # checklist | acknowledgement | out_of_period | word_required | encryption_required …
-    to_addr: str = Field(index=True)
+    to_addr: str
     subject: str
     message_id: str = Field(index=True)  # ours, stable across retries
     in_reply_to: str = ""

@@ -115,7 +115,7 @@ def refusal(
 
 def replies_since(session: Session, to_addr: str, since: datetime) -> int:
     query = select(func.count()).where(
-        func.lower(OutboxReply.to_addr) == to_addr.lower(),
+        OutboxReply.to_addr == to_addr.lower(),
         col(OutboxReply.state).in_(COUNTED_STATES),
         OutboxReply.created_at >= since,
     )
@@ -177,7 +177,7 @@ def _already_replied(session: Session, message_id: str, template: str, to_addr: 
     query = select(OutboxReply.id).where(
         OutboxReply.in_reply_to == message_id,
         OutboxReply.template == template,
-        func.lower(OutboxReply.to_addr) == to_addr.lower(),
+        OutboxReply.to_addr == to_addr.lower(),
         col(OutboxReply.state).in_(COUNTED_STATES),
     )
     return session.exec(query.limit(1)).first() is not None

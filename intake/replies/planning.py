@@ -24,9 +24,15 @@ from intake.replies.outbox import cancel, queue_reply
 
 
 def plan_reply(
-    session: Session, *, config: Config, case: Case, findings: list[RuleFinding]
+    session: Session,
+    *,
+    config: Config,
+    case: Case,
+    findings: list[RuleFinding],
+    trigger: Message | None = None,
 ) -> OutboxReply | None:
-    trigger = _latest_incoming(session, case.id)
+    """The reply to ``trigger`` (default: the case's newest incoming message), if one is due."""
+    trigger = trigger or _latest_incoming(session, case.id)
     codes = {f.code for f in findings}
     if trigger is None or "password_pending" in codes:
         return None

@@ -1,0 +1,81 @@
+"""A poll's work per message does not grow with what is already stored: a new report costs the
+same SQL statements after a backlog of sixty cases as after five, and every lookup it makes is read
+off an index (a few small tables aside: see ``SMALL``). Speed itself is measured by
+``scripts/bench_poll.py``, never here.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import re
+
+import pytest
+
+from support.mailfactory import make_mail
+from support.statements import counted
+
+# Tables a poll may read whole, none of which grows with the mail: the member check matches the
+# sender's domain (LIKE '%@domain') against the register of the Council's members and their staff;
+# the passwords phoned in ahead are a handful, each forgotten once used or expired; the schema
+# version is one row.
+SMALL = {"organisation", "registeredperson", "expectedpassword", "alembic_version"}
+
+
+def reports(first: int, count: int) -> list[bytes]:
+    """Incident reports from different senders (no daily cap in the way)."""
+    return [
+        make_mail(
+            sender=f"報告者{n} <reporter{n}@corp{n}.example.co.jp>",
+            to="csc-anken@example.jp",
+            subject=f"不審メールのご報告 {n}",
+            body="本日、不審なメールが届きました。添付ファイルは開いていません。\n",
+        )
+        for n in range(first, first + count)
+    ]
+
+
+@pytest.fixture
+def reports_workspace(workspace):
+    workspace.extra = '[replies]\nmode = "hold"\n'
+    path = workspace.add_maildir()
+    assert workspace.cli("init").returncode == 0
+
+    def poll(mails: list[bytes]) -> list[tuple[str, object]]:
+        box = mailbox.Maildir(path, create=False)
+        for raw in mails:
+            box.add(raw)
+        with counted() as sent:
+            result = workspace.cli("poll", "--json")
+        assert result.returncode == 0, result.stderr
+        assert f'"created": {len(mails)}' in result.stdout
+        return sent
+
+    return workspace, poll
+
+
+def test_three_new_reports_cost_the_same_statements_after_sixty_cases_as_after_five(reports_workspace):
+    _workspace, poll = reports_workspace
+    poll(reports(1, 5))
+    early = len(poll(reports(100, 3)))
+    poll(reports(200, 60))
+    late = len(poll(reports(300, 3)))
+    assert late == early
+
+
+def test_every_lookup_of_a_poll_is_read_off_an_index(reports_workspace):
+    workspace, poll = reports_workspace
+    poll(reports(1, 40))
+    sent = poll(reports(100, 2))
+    engine = workspace.engine()
+    scanned = {}
+    with engine.connect() as conn:
+        for statement, parameters in sent:
+            if not statement.lstrip().upper().startswith(("SELECT", "UPDATE")):
+                continue
+            plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+            for step in plan:
+                table = re.match(r"SCAN (\w+)", step)
+                if table and table.group(1).strip('"') not in SMALL:
+                    scanned[statement[:80]] = plan
+    engine.dispose()
+    assert scanned == {}
