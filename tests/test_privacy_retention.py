@@ -5,9 +5,17 @@ on, and what is past retention — and nothing else — is stripped down to its 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from support.mailfactory import make_mail
 from support.privacy import Desk, block, move_clock
 
 TARO = "松本 太郎 <taro.matsumoto@sakura-denki.example.co.jp>"
@@ -158,3 +166,62 @@ def test_retention_is_off_until_days_are_set_and_auto_needs_them(workspace):
     assert "retention.auto: nothing to apply" in refused.stderr
     workspace.extra = "\n[retention]\nclosed_case_days = 0\n"
     assert "retention.closed_case_days" in workspace.cli("purge").stderr
+
+
+@pytest.mark.e2e  # intake run as a separate process, stopped with SIGTERM
+def test_intake_run_purges_daily_when_auto_is_on(workspace):
+    desk = Desk(workspace, retention="closed_case_days = 30\nauto = true\n")
+    desk.deliver(desk.anken, desk.incident(TARO, "松本です。"))
+    [case_id] = desk.poll()
+    assert desk.cli("set-status", case_id, "closed").returncode == 0
+    with sqlite3.connect(workspace.root / "intake.db") as db:  # closed 40 days ago
+        db.execute('UPDATE "case" SET updated_at = ? WHERE id = ?', (_days_ago(40), case_id))
+    db.close()
+    service = subprocess.Popen(
+        [sys.executable, "-m", "intake", "run"],
+        env={**os.environ, **workspace.environment}, cwd=workspace.root,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        purged = _wait_for(lambda: desk.json("show", case_id)["purged_at"] is not None)
+    finally:
+        service.send_signal(signal.SIGTERM)
+        _, err = service.communicate(timeout=30)
+    assert purged, err
+    assert service.returncode == 0, err
+    [entry] = [e for e in desk.json("audit", case_id) if e["action"] == "retention.purge"]
+    assert (entry["by"], entry["detail"]["rule"]) == ("intake", "retention.closed_case_days = 30")
+    assert not desk.sha256s(case_id) & desk.archived()
+
+
+def _days_ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _wait_for(condition, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_mail_that_joins_a_purged_case_is_purged_in_its_turn(desk, monkeypatch):
+    rejected = desk.cases[0]
+    move_clock(monkeypatch, 31)
+    assert [c["id"] for c in desk.json("purge", "--apply")["cases"]] == [rejected]
+    answer = make_mail(
+        sender=TARO, subject=f"Re: 事務従事者登録届の提出 [{rejected}]", body="松本です。追記します。"
+    )
+    desk.deliver(desk.kyogikai, answer)
+    assert desk.poll() == []  # it joined the case
+    shown = desk.json("show", rejected)
+    assert [m["from"] for m in shown["messages"] if m["direction"] == "in"][-1] == TARO.split("<")[1][:-1]
+
+    assert shown["status"] == "rejected" and "松本" in json.dumps(shown, ensure_ascii=False)
+
+    move_clock(monkeypatch, 62)
+    again = desk.json("purge", "--apply")
+    assert rejected in {c["id"] for c in again["cases"]}
+    assert "松本" not in json.dumps(desk.json("show", rejected), ensure_ascii=False)

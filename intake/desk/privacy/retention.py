@@ -2,7 +2,7 @@
 
 A case closed or rejected (``closed`` / ``rejected``) whose last change is ``closed_case_days`` old
 (its mailbox's own ``closed_case_days`` first) is stripped down to its skeleton
-(:func:`~intake.desk.privacy.wiping.strip_case`); a person removed from the register (廃止:
+(:func:`~intake.desk.privacy.wiping.strip_case`) — again, if mail joined it after a purge; a person removed from the register (廃止:
 registration withdrawn) ``removed_person_days`` ago is deleted from it. Nothing is due while the
 days are not set. Each purged case and each deleted person gets an audit entry naming the rule.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
 from intake.archive import Archive
@@ -87,7 +87,7 @@ def _due_cases(session: Session, config: Config, now: datetime) -> list[DueCase]
         query = select(Case).where(
             Case.mailbox == mailbox,
             col(Case.status).in_(CLOSED),
-            col(Case.purged_at).is_(None),
+            or_(col(Case.purged_at).is_(None), col(Case.updated_at) > col(Case.purged_at)),  # mail since
             Case.updated_at < now - timedelta(days=days),
         )
         for case in session.exec(query.order_by(Case.received_at, Case.id)):
