@@ -18,6 +18,7 @@ from support.privacy import ORG, Desk, block
 MOMOKO = "鈴木　桃子"
 ADDRESS = "momoko.suzuki@sakura-denki.example.co.jp"
 SPELLINGS = ("鈴木　桃子", "鈴木桃子", "鈴木 桃子", ADDRESS)
+PASSWORD = "Sakura#Tel-2026"  # phoned in
 OTHER = ("高橋　一", "hajime.takahashi@sakura-denki.example.co.jp")
 REGISTER = (
     "org_name,corporate_number,department,name,email,phone,system_registration,poc\n"
@@ -132,3 +133,37 @@ def test_a_term_too_short_to_mean_a_person_is_refused(desk):
     assert refused.returncode == 1
     assert "at least 2 characters" in refused.stderr
     assert json.loads(desk.cli("person", "find", ADDRESS, "--json").stdout) != []
+
+
+def test_erase_deletes_the_decrypted_copy_of_a_form_opened_with_its_password(workspace):
+    desk = Desk(workspace, storage="keep_decrypted = true")
+    desk.deliver(desk.kyogikai, desk.staff_registration(
+        f"鈴木 桃子 <{ADDRESS}>", [block(MOMOKO, ADDRESS)], "パスワードはお電話で。", password=PASSWORD
+    ))  # fmt: skip
+    [case_id] = desk.poll()
+    [attachment] = desk.json("show", case_id)["attachments"]
+    opened = desk.cli("unlock", str(attachment["id"]), "--password-stdin", input=f"{PASSWORD}\n")
+    assert opened.returncode == 0, opened.stderr
+    decrypted = list((workspace.root / "messages" / "decrypted").iterdir())
+    assert len(decrypted) == 1
+    assert desk.json("person", "find", ADDRESS)[0]["place"] == "case"
+
+    assert desk.cli("person", "erase", ADDRESS, "--yes").returncode == 0
+
+    assert not decrypted[0].exists()
+    assert not desk.sha256s(case_id) & desk.archived()
+    assert desk.json("show", case_id)["fields"]["staff"][0]["email"] is None
+
+
+def test_a_quarantined_message_that_holds_the_person_is_erased(workspace):
+    desk = Desk(workspace, limits="max_message_mb = 0.001")  # every message here is over it
+    desk.deliver(desk.anken, desk.incident(f"鈴木 桃子 <{ADDRESS}>", "鈴木桃子です。" * 100))
+    assert desk.poll() == []
+    [entry] = desk.json("quarantine")
+    [hit] = desk.json("person", "find", MOMOKO)
+    assert (hit["place"], hit["id"]) == ("quarantined_mail", entry["id"])
+
+    assert desk.cli("person", "erase", MOMOKO, "--yes").returncode == 0
+
+    assert desk.json("quarantine") == []
+    assert holds_person(desk) == [] and desk.archived() == set()

@@ -14,7 +14,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import Session
 
+from intake.desk import views
 from support.mailfactory import make_mail
 from support.privacy import Desk, block, move_clock
 
@@ -225,3 +227,14 @@ def test_mail_that_joins_a_purged_case_is_purged_in_its_turn(desk, monkeypatch):
     again = desk.json("purge", "--apply")
     assert rejected in {c["id"] for c in again["cases"]}
     assert "松本" not in json.dumps(desk.json("show", rejected), ensure_ascii=False)
+
+
+def test_the_desk_shows_a_purged_case_without_its_mail(desk, monkeypatch):
+    rejected = desk.cases[0]
+    move_clock(monkeypatch, 31)
+    assert desk.cli("purge", "--apply").returncode == 0
+    engine = desk.ws.engine()
+    with Session(engine) as session:
+        texts = views.message_texts(session, desk.ws.config(), rejected)
+    engine.dispose()
+    assert [(t["direction"], t["from"], t["text"]) for t in texts] == [("in", "", ""), ("out", "", "")]

@@ -17,6 +17,7 @@ import pytest
 from intake import clock
 from intake.forms import write_staff_registration
 from support.mailfactory import DOCX_TYPE, JST, make_mail
+from support.office_fixtures import encrypt_agile
 from support.workspace import Workspace
 
 ORG = "さくら電機株式会社"
@@ -38,9 +39,13 @@ def block(name: str, email: str, kind: str = "新規", phone: str = "03-5555-010
 class Desk:
     """The secretariat's intake on two Maildirs (kyogikai: membership, anken: incidents)."""
 
-    def __init__(self, workspace: Workspace, *, retention: str = "") -> None:
+    def __init__(
+        self, workspace: Workspace, *, retention: str = "", storage: str = "", limits: str = ""
+    ) -> None:
         self.ws = workspace
-        workspace.extra = f'\n[replies]\nmode = "hold"\n\n[retention]\n{retention}\n'
+        workspace.extra = (
+            f'{storage}\n[replies]\nmode = "hold"\n\n[retention]\n{retention}\n\n[limits]\n{limits}\n'
+        )
         self.kyogikai = workspace.add_maildir(
             name="kyogikai", profile="membership", prefix="KYOGIKAI", address="kyogikai-shomu@example.jp"
         )
@@ -66,8 +71,10 @@ class Desk:
         after = [c["id"] for c in reversed(self.json("queue", "--all"))]
         return [case_id for case_id in after if case_id not in before]
 
-    def staff_registration(self, sender: str, people: list[dict], body: str) -> bytes:
+    def staff_registration(self, sender: str, people: list[dict], body: str, password: str = "") -> bytes:
+        """A 事務従事者登録届 by mail; with ``password`` the form is encrypted (its password phoned in)."""
         form = write_staff_registration(ORG, people)
+        form = encrypt_agile(form, password) if password else form
         return make_mail(
             sender=sender, subject="事務従事者登録届の提出", body=body,
             attachments=[(staff_form_name(), form, DOCX_TYPE)],

@@ -3,8 +3,9 @@ about them) and before erasing it: every case, message, archived mail, form, not
 entry and register row in which one of the terms (:class:`~intake.desk.privacy.matching.Terms`)
 appears.
 
-Archived mail is read as its raw bytes and as parsed text (headers, body, attachment names), so
-an address is found whatever the encoding. Inside attachments only what was read from forms is
+Archived mail is read as its raw bytes and as parsed text (headers, body, attachment names, text
+attachments), so an address is found whatever the encoding; a message quarantined over a
+configured limit is parsed under the default limits, and one over those too as bytes only. Inside attachments only what was read from forms is
 searched: a form that names the person also puts the mail that carried it on the list. A file
 never opened (its password not given) cannot be searched.
 """
@@ -144,9 +145,14 @@ class _ArchiveTexts:
         except IntakeError:  # already gone
             return []
         texts = [raw.decode("utf-8", errors="replace")]
-        try:
-            parsed = parse_message(raw, limits=self.limits)
-        except IntakeError:  # over a limit or not mail: the bytes were searched
+        parsed = None
+        for limits in (self.limits, Limits()):  # quarantined over a configured limit: the defaults
+            try:
+                parsed = parse_message(raw, limits=limits)
+                break
+            except IntakeError:  # over the limits or not mail: the bytes are searched
+                continue
+        if parsed is None:
             return texts
         texts += [value for _name, value in parsed.headers]
         texts += [parsed.body_text, *(a.filename or "" for a in parsed.attachments)]
