@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from intake.errors import IntakeError
-from intake.forms.normalize import nfkc
 
 MASK = "＊＊＊"
 MIN_LENGTH = 2  # one character would match half the database
+
+
+def nfkc(text: str) -> str:
+    """Unicode NFKC: full-width letters, digits and spaces as their plain forms."""
+    return unicodedata.normalize("NFKC", text)
 
 
 class Terms:
