@@ -12,7 +12,12 @@ import io
 import json
 
 import pytest
+from sqlalchemy import delete, update
+from sqlmodel import Session
 
+from intake.db import audit
+from intake.db.tables import AuditEntry
+from intake.errors import IntakeError
 from support.privacy import ORG, Desk, block
 
 MOMOKO = "鈴木　桃子"
@@ -167,3 +172,20 @@ def test_a_quarantined_message_that_holds_the_person_is_erased(workspace):
 
     assert desk.json("quarantine") == []
     assert holds_person(desk) == [] and desk.archived() == set()
+
+
+def test_the_audit_log_stays_append_only_but_for_a_redacted_detail(workspace):
+    engine = workspace.engine()
+    with Session(engine) as session:
+        entry = audit.record(session, by="tanaka", action="note", detail=f"{MOMOKO}さんに電話")
+        session.commit()
+        audit.redact(session, entry.id, "＊＊＊さんに電話")
+        session.commit()
+        assert session.get(AuditEntry, entry.id).detail == "＊＊＊さんに電話"
+        flagged = {audit.REDACTION: True}
+        with pytest.raises(IntakeError, match="append-only"):  # redaction never deletes
+            session.execute(delete(AuditEntry), execution_options=flagged)
+        session.rollback()
+        with pytest.raises(IntakeError, match="append-only"):  # nor changes anything unflagged
+            session.execute(update(AuditEntry).values(action="x"))
+    engine.dispose()

@@ -45,6 +45,11 @@ def guard(engine: Engine) -> None:
 
 
 def _refuse_changes(_conn, _cursor, statement: str, _parameters, context, _executemany) -> None:
-    redacting = context is not None and context.execution_options.get(REDACTION, False)
-    if _CHANGE.match(statement) and not (redacting and statement.lstrip().upper().startswith("UPDATE")):
+    if _CHANGE.match(statement) and not _redacting(statement, context):
         raise IntakeError("the audit log is append-only: entries cannot be changed or deleted")
+
+
+def _redacting(statement: str, context) -> bool:
+    """An UPDATE sent by :func:`redact` (never a DELETE)."""
+    redaction = context is not None and context.execution_options.get(REDACTION, False)
+    return redaction and statement.lstrip().upper().startswith("UPDATE")
