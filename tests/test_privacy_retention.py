@@ -4,6 +4,8 @@ on, and what is past retention — and nothing else — is stripped down to its 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -82,6 +84,9 @@ def test_purge_strips_the_cases_past_retention_and_nothing_else(desk, monkeypatc
     assert desk.json("show", open_) == before[open_] | {"purged_at": None}  # the others untouched
     assert desk.json("show", incident) == before[incident]
 
+    exported = {r["id"]: r for r in csv.DictReader(io.StringIO(desk.cli("export", "--format", "csv").stdout))}
+    assert (exported[rejected]["sender"], exported[rejected]["subject"]) == ("", "")
+    assert "matsumoto" not in json.dumps(exported[rejected], ensure_ascii=False)
     queue = {c["id"]: c for c in desk.json("queue", "--all")}
     assert set(queue) == set(desk.cases)  # the queue still lists the skeleton
     assert queue[rejected]["status"] == "rejected" and queue[rejected]["sender"] == ""
