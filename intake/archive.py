@@ -1,8 +1,10 @@
-"""The archive of raw messages: every message byte-exact, named by its SHA-256, never deleted.
+"""The archive of raw messages: every message byte-exact, named by its SHA-256.
 
 A message is written here (and flushed to disk) before anything else happens to it, so whatever
 processing does later — quarantine included — the original bytes are safe. The database keeps
 what was read from a message, never its body: :func:`read_archived` is the one way back to it.
+A file is deleted only when personal data leaves (retention, or a person's erasure:
+:mod:`intake.desk.privacy`), and only once no message that is kept shares it (same bytes, same file).
 """
 
 from __future__ import annotations
@@ -41,6 +43,21 @@ class Archive:
         finally:
             tmp.unlink(missing_ok=True)
         return digest
+
+    def remove(self, sha256: str) -> bool:
+        """Delete the file of ``sha256`` (True if there was one)."""
+        try:
+            self.path_for(sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def remove_decrypted(self, attachment_id: int) -> int:
+        """Delete the decrypted copies of an attachment (``storage.keep_decrypted``); how many."""
+        found = list((self.root / "decrypted").glob(f"{attachment_id}_*"))
+        for path in found:
+            path.unlink(missing_ok=True)
+        return len(found)
 
     def load(self, sha256: str) -> bytes:
         try:

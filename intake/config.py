@@ -171,6 +171,7 @@ class MailboxConfig(ServerConfig):
     idle_renew_seconds: Annotated[float, Field(ge=1, le=1740)] = 540.0  # re-issue IDLE this often
     # maildir
     path: FilePath | None = None
+    closed_case_days: Annotated[int, Field(ge=1)] | None = None  # overrides [retention] for this mailbox
 
     @model_validator(mode="after")
     def _source_keys(self) -> MailboxConfig:
@@ -256,6 +257,21 @@ class MonitoringConfig(_Section):
     failing_minutes: Annotated[int, Field(ge=0)] = 30  # a mailbox or SMTP failing at least this long
 
 
+class RetentionConfig(_Section):
+    """How long personal data is kept (APPI: no longer than needed). Nothing is deleted until an
+    operator sets a number of days; ``intake purge --apply`` (or ``intake run`` daily with ``auto``)
+    strips what is older down to the case skeleton.
+
+    ``closed_case_days``: the messages, extracted form fields and incident text of a case closed or
+    rejected (its last change) that many days ago; a mailbox's own ``closed_case_days`` overrides it.
+    ``removed_person_days``: a person removed from the register (廃止) that many days ago is deleted.
+    """
+
+    closed_case_days: Annotated[int, Field(ge=1)] | None = None
+    removed_person_days: Annotated[int, Field(ge=1)] | None = None
+    auto: bool = False
+
+
 class ImapTuning(_Section):
     batch_size: Annotated[int, Field(ge=1, le=5000)] = 100
 
@@ -274,6 +290,20 @@ class Config(_Section):
     imap: ImapTuning = ImapTuning()
     desk: DeskConfig = DeskConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    retention: RetentionConfig = RetentionConfig()
+
+    @model_validator(mode="after")
+    def _retention_set(self) -> Config:
+        days = [self.retention.closed_case_days, self.retention.removed_person_days]
+        days += [mb.closed_case_days for mb in self.mailbox]
+        if self.retention.auto and all(d is None for d in days):
+            raise ValueError("retention.auto: nothing to apply; set closed_case_days or removed_person_days")
+        return self
+
+    def closed_case_days(self, mailbox: str) -> int | None:
+        """Days a closed or rejected case of ``mailbox`` keeps its personal data (None: for ever)."""
+        own = next((mb.closed_case_days for mb in self.mailbox if mb.name == mailbox), None)
+        return own if own is not None else self.retention.closed_case_days
 
     @model_validator(mode="after")
     def _unique_mailboxes(self) -> Config:

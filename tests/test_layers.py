@@ -74,6 +74,14 @@ LAZY = {
     **_in_commands(
         "intake.cli.servers", "intake.access.oauth", "intake.access.tokens", "intake.desk.servers"
     ),
+    **_in_commands(
+        "intake.cli.privacy",
+        "intake.db.tables",
+        "intake.desk.privacy.erasure",
+        "intake.desk.privacy.matching",
+        "intake.desk.privacy.person",
+        "intake.desk.privacy.retention",
+    ),
     **_in_commands("intake.cli.service", "intake.config", "intake.tools.service"),
     **_in_commands(
         "intake.cli.tools",

@@ -78,6 +78,8 @@ def _messages(
     for row in rows:
         if row.no_reply_reason in AUTOMATED:
             continue  # a bounce or auto-reply quotes our words back: they are not the sender's answers
+        if row.purged_at is not None:
+            continue  # its text left with its personal data (retention, erasure)
         text = texts.get(row.id)
         if text is None:
             text = read_archived(config, row.sha256).body_text

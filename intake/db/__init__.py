@@ -10,6 +10,7 @@ from intake.db.engine import (
     require_current,
     session_scope,
     upgrade,
+    wipe_deleted,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "require_current",
     "session_scope",
     "upgrade",
+    "wipe_deleted",
 ]

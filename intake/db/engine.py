@@ -125,3 +125,29 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def wipe_deleted(engine: Engine) -> None:
+    """Make what was deleted or overwritten unreadable on disk as well.
+
+    SQLite keeps old row images in free pages of the file and in the write-ahead log (-wal) until
+    they are reused: VACUUM rewrites the file without them and a TRUNCATE checkpoint empties the log.
+    Other databases keep dead rows until their own vacuum (PostgreSQL: ``VACUUM FULL``), run by
+    their administrator: nothing is done here.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()  # autocommit (see _sqlite_pragmas): VACUUM runs outside a transaction
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.execute("VACUUM")
+        busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        cursor.close()
+    finally:
+        raw.close()
+    if busy:
+        raise IntakeError(
+            "the write-ahead log could not be emptied while another program reads the database; "
+            "run the command again when it is idle"
+        )

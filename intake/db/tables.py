@@ -48,6 +48,7 @@ class Case(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     acknowledged_at: datetime | None = None  # the one acknowledgement (受付完了) was queued
     robot: bool = False  # opened by a robot's mail that answers nothing of ours (indexed: ix_case_queue)
+    purged_at: datetime | None = None  # its personal data removed past retention: only the skeleton is left
 
 
 class CaseCounter(SQLModel, table=True):
@@ -79,6 +80,7 @@ class Message(SQLModel, table=True):
     forwarded: bool = False
     password_in_text: bool = False  # the text carries a password (never stored, never used)
     source_ref: str = ""  # where it was read: imap:FOLDER:UIDVALIDITY:UID or maildir:KEY
+    purged_at: datetime | None = None  # its archived bytes and personal fields removed (retention, erasure)
 
 
 class Attachment(SQLModel, table=True):

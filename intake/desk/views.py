@@ -140,6 +140,7 @@ def case_detail(session: Session, case_id: str) -> dict:
     findings = list(session.exec(select(Finding).where(Finding.case_id == case_id).order_by(Finding.id)))
     detail = queue_item(case, [f.code for f in findings if f.open])
     detail["forwarded"] = case.forwarded
+    detail["purged_at"] = jst(case.purged_at)  # its personal data removed past retention
     detail["findings"] = [_finding(f) for f in findings]
     detail["messages"] = [_message(m) for m in _rows(session, Message, case_id)]
     detail["attachments"] = [_attachment(a) for a in _rows(session, Attachment, case_id)]
@@ -232,7 +233,9 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
     out = []
     for row in _rows(session, Message, case_id):
         item = _message(row)
-        if row.direction == "in":
+        if row.direction == "in" and row.purged_at is not None:
+            item["text"] = ""  # its archived bytes were removed (retention, erasure)
+        elif row.direction == "in":
             item["text"] = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
         else:
             reply = replies.get(row.source_ref)

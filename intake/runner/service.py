@@ -1,5 +1,7 @@
 """``intake run``: the scheduler that polls every mailbox every ``poll_interval`` seconds, and the
 IMAP IDLE watchers (:mod:`.idle`) that poll a mailbox the moment its server announces new mail.
+With ``[retention] auto = true`` it also purges, once a day, what is past retention
+(:func:`~intake.desk.privacy.retention.apply_retention`), never during a poll.
 
 APScheduler 3 with ``max_instances=1`` and ``coalesce``: a poll that overruns is never run twice
 at once, and missed runs collapse into one. SIGTERM or Ctrl-C sets the stop flag (the poll in hand
@@ -13,7 +15,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -24,6 +26,7 @@ from sqlmodel import Session
 from intake.access.tokens import TokenStore
 from intake.cases.expected import purge_expired
 from intake.config import Config, MailboxConfig
+from intake.desk.privacy.retention import Plan, apply_retention
 from intake.errors import ConfigError, IntakeError
 from intake.replies.sender import SendReport, send_due
 from intake.runner.idle import IdleWatcher
@@ -32,6 +35,7 @@ from intake.runner.poller import Poller, PollReport, database_problem
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 IDLE_POLL_WAIT = 300.0  # seconds an IDLE-triggered poll waits for a scheduled one of the same mailbox
+ACTOR = "intake"
 
 
 @dataclass
@@ -103,6 +107,41 @@ def forget_expired_passwords(engine: Engine) -> int:
     return count
 
 
+def retention_tick(engine: Engine, config: Config) -> Plan | None:
+    """The daily purge of ``intake run``: what it did, or its failure, goes to the log."""
+    try:
+        plan = apply_retention(engine, config, by=ACTOR)
+    except (IntakeError, OperationalError) as exc:
+        log.error("retention: %s", exc)
+        return None
+    if plan.cases or plan.people:
+        log.info(
+            "retention: %d cases purged, %d removed people deleted, %d archived files deleted",
+            len(plan.cases),
+            len(plan.people),
+            plan.files_removed,
+        )
+    return plan
+
+
+def add_retention_job(scheduler, rounds: threading.Lock, engine: Engine, config: Config) -> bool:
+    """With ``[retention] auto``: the purge once a day, the first a poll interval after the start,
+    each between two rounds (never while one is in hand). Returns whether it was added."""
+    if not config.retention.auto:
+        return False
+    scheduler.add_job(
+        _one_at_a_time(rounds, retention_tick),
+        "interval",
+        args=(engine, config),
+        days=1,
+        next_run_time=datetime.now().astimezone() + timedelta(seconds=config.poll_interval),
+        max_instances=1,
+        coalesce=True,
+        id="retention",
+    )
+    return True
+
+
 def serve(*, config: Config, engine: Engine) -> None:
     stop = threading.Event()
     poller = Poller(config=config, engine=engine, stop=stop)
@@ -119,6 +158,7 @@ def serve(*, config: Config, engine: Engine) -> None:
         id="poll",
     )
 
+    add_retention_job(scheduler, rounds, engine, config)
     watchers = start_idle_watchers(poller, config, rounds)
 
     def shutdown(signum, _frame) -> None:
