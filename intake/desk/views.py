@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from sqlmodel import Session, col, func, select
 
+from intake.cases.security import security_by_message
 from intake.clock import as_utc
 from intake.clock import jst_iso as jst
 from intake.config import Config
@@ -141,7 +142,8 @@ def case_detail(session: Session, case_id: str) -> dict:
     detail = queue_item(case, [f.code for f in findings if f.open])
     detail["forwarded"] = case.forwarded
     detail["findings"] = [_finding(f) for f in findings]
-    detail["messages"] = [_message(m) for m in _rows(session, Message, case_id)]
+    security = security_by_message(session, case_id)
+    detail["messages"] = [_message(m, security) for m in _rows(session, Message, case_id)]
     detail["attachments"] = [_attachment(a) for a in _rows(session, Attachment, case_id)]
     detail["fields"] = case_fields(session, case)
     detail["notes"] = [{"at": jst(n.at), "by": n.by, "text": n.text} for n in _rows(session, Note, case_id)]
@@ -189,8 +191,10 @@ def _finding(f: Finding) -> dict:
     }
 
 
-def _message(m: Message) -> dict:
+def _message(m: Message, security: dict[int, dict]) -> dict:
+    """A message as shown; ``security``: how each was authenticated and protected (by message id)."""
     return {
+        "security": security.get(m.id or 0),
         "message_id": m.message_id,
         "direction": m.direction,
         "from": m.from_addr,
@@ -229,9 +233,10 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
     from intake.archive import read_archived  # the mail parser: not for the queue
 
     replies = {f"outbox:{r.id}": r for r in _rows(session, OutboxReply, case_id)}
+    security = security_by_message(session, case_id)
     out = []
     for row in _rows(session, Message, case_id):
-        item = _message(row)
+        item = _message(row, security)
         if row.direction == "in":
             item["text"] = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
         else:
