@@ -105,7 +105,8 @@ def _confirm_sender(session: Session, case: Case, *, by: str, confirmed: bool) -
     if not confirmed:
         raise IntakeError(
             f"{case.id} changes the register and its sender is not authenticated (sender_not_authenticated): "
-            "confirm with the organisation by phone, then accept with --confirm-unauthenticated"
+            "confirm with the organisation by phone, then accept with --confirm-unauthenticated "
+            "(on the desk: tick the confirmation box)"
         )
     audit.record(
         session, case_id=case.id, by=by, action="confirm_unauthenticated", detail={"sender": case.sender}
