@@ -79,21 +79,3 @@ def security_facts(session: Session, case_id: str) -> tuple[SecurityFacts, ...]:
         SecurityFacts(message_id=row.message_pk, sender=sender, **{k: getattr(row, k) for k in _KEPT})
         for row, sender in session.exec(query)
     )
-
-
-def security_by_message(session: Session, case_id: str) -> dict[int, dict]:
-    """What ``intake show`` and the desk print beside each message, by message id."""
-    return {
-        f.message_id: {
-            "authentication": f.auth,
-            "authentication_detail": f.auth_detail,
-            "protection": f.scheme or None,
-            "encrypted": f.encrypted,
-            "decrypted": f.decrypted,
-            "signature": f.signature or None,
-            "signer": f.signer or None,
-            "signer_matches_from": f.signer_matches,
-            "problem": f.problem or None,
-        }
-        for f in security_facts(session, case_id)
-    }

@@ -6,7 +6,6 @@ from collections import defaultdict
 
 from sqlmodel import Session, col, func, select
 
-from intake.cases.security import security_by_message
 from intake.clock import as_utc
 from intake.clock import jst_iso as jst
 from intake.config import Config
@@ -20,6 +19,7 @@ from intake.db.tables import (
     OutboxReply,
     QuarantineEntry,
 )
+from intake.desk.security import security_by_message
 from intake.errors import NotFound
 
 

@@ -10,6 +10,7 @@ the reason, so nothing is lost and staff see why.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -25,13 +26,8 @@ from intake.mail.crypto.smime import verify as verify_smime
 __all__ = ["Keys", "PgpKeys", "Protection", "Signature", "SmimeKeys", "keys_from_config", "open_protected"]
 
 MAX_LAYERS = 4  # signed inside encrypted inside signed …: deeper than this is left as it is
-_MARKERS = (
-    b"application/pgp-encrypted",
-    b"multipart/signed",
-    b"pkcs7-mime",
-    b"-----BEGIN PGP ",
-    b".pgp",
-    b".gpg",
+_MARKERS = re.compile(
+    rb"application/pgp-encrypted|multipart/signed|pkcs7-mime|-----BEGIN PGP |\.pgp|\.gpg", re.I
 )
 
 
@@ -66,8 +62,7 @@ def _keys(home, passphrase, cert, key, smime_passphrase, ca_file) -> Keys:
 
 def open_protected(raw: bytes, keys: Keys) -> tuple[bytes, Protection]:
     """The readable message and what protected it; ``raw`` itself when nothing did."""
-    lowered = raw.lower()
-    if not any(marker.lower() in lowered for marker in _MARKERS):
+    if _MARKERS.search(raw) is None:
         return raw, Protection()
     entity, found = raw, Protection()
     for _ in range(MAX_LAYERS):
