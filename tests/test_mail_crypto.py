@@ -23,6 +23,7 @@ from support.crypto_keys import (
     smime_enveloped,
     smime_signed,
 )
+from support.mailfactory import make_mail
 
 BODY = "お世話になっております。\n不審な通信を検知しましたので報告いたします。\n確認①：秘密情報として指定を希望しない\n"
 
@@ -132,3 +133,21 @@ def test_smime_for_another_certificate_is_kept_with_a_clear_problem(smime):
     opened, found = open_protected(raw, keys)
     assert opened == raw and found.encrypted and not found.decrypted
     assert "does not hold" in found.problem
+
+
+def test_inline_clear_signed_text_good_and_bad(world, keys):
+    signed = str(world.reporter.sign(BODY.encode(), keyid=world.reporter_fpr, clearsign=True))
+    raw = make_mail(sender=f"山田 太郎 <{REPORTER}>", to="csc-anken@example.jp", body=signed)
+    parsed, found = _open(raw, keys)
+    assert "BEGIN PGP" not in parsed.body_text and "確認①：秘密情報として指定を希望しない" in parsed.body_text
+    assert (found.scheme, found.encrypted, found.signature.state) == ("inline_pgp", False, "good")
+    forged = make_mail(sender=f"山田 太郎 <{REPORTER}>", body=signed.replace("希望しない", "希望する"))
+    assert _open(forged, keys)[1].signature.state == "bad"
+
+
+def test_an_attached_public_key_is_not_taken_for_an_encrypted_message(world, keys):
+    public = world.reporter.export_keys(world.reporter_fpr)
+    raw = make_mail(sender=f"山田 太郎 <{REPORTER}>", body=f"公開鍵を添付します。\n{public}")
+    parsed, found = _open(raw, keys)
+    assert "BEGIN PGP PUBLIC KEY BLOCK" in parsed.body_text
+    assert (found.scheme, found.problem) == ("", "")

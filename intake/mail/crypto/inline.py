@@ -69,8 +69,10 @@ def _open_part(
 
 
 def _is_pgp(payload: bytes, filename: str | None) -> bool:
-    """An armored block, or a file named as a binary PGP message (``.pgp`` / ``.gpg``)."""
-    return b"-----BEGIN PGP " in payload or (filename or "").lower().endswith(_SUFFIXES[:2])
+    """An armored message or clear-signed text, or a file named as a binary PGP message (``.pgp`` /
+    ``.gpg``); a public key someone attached (``BEGIN PGP PUBLIC KEY BLOCK``) is left as it is."""
+    armored = b"-----BEGIN PGP MESSAGE-----" in payload or b"-----BEGIN PGP SIGNED MESSAGE-----" in payload
+    return armored or (filename or "").lower().endswith(_SUFFIXES[:2])
 
 
 def _merge(found: Protection, opened, encrypted: bool) -> Protection:
