@@ -8,6 +8,7 @@ Everyone is invented (example.jp / example.com). The gpg-agent each home starts 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ class PgpWorld:
     def stop(self) -> None:
         for gpg in (self.secretariat, self.reporter, self.stranger):
             subprocess.run(["gpgconf", "--homedir", gpg.gnupghome, "--kill", "gpg-agent"], check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _gen(root: Path, name: str, email: str, passphrase: str | None) -> tuple[gnupg.GPG, str]:
