@@ -8,6 +8,8 @@ who wrote encrypted (``encrypt_replies``), never in clear when that is required.
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
 from email import message_from_bytes
 from email.policy import default
 
@@ -153,3 +155,20 @@ def test_smime_enveloped_signed_report_is_read(workspace, dovecot, world, tmp_pa
             "good",
         )
         assert security["signer"] == REPORTER
+
+
+def test_doctor_tries_the_keys(workspace, dovecot, world, tmp_path):
+    smime = make_smime_world(tmp_path / "smime")
+    with smtp_server() as server:
+        _office(workspace, dovecot, server, world, smime=smime)
+        result = workspace.cli("doctor", "--json")
+        rows = {c["area"]: c for c in json.loads(result.stdout)}
+        assert rows["PGP key"]["state"] == "ok" and rows["S/MIME key"]["state"] == "ok"
+
+        workspace.env[PASSPHRASE_ENV] = "not-the-passphrase"
+        subprocess.run(["gpgconf", "--homedir", str(world.home), "--reload", "gpg-agent"], check=True)
+        result = workspace.cli("doctor", "--json")
+        rows = {c["area"]: c for c in json.loads(result.stdout)}
+    assert result.returncode == 1
+    assert rows["PGP key"]["state"] == "fail" and "passphrase_env" in rows["PGP key"]["fix"]
+    assert "not-the-passphrase" not in result.stdout + result.stderr

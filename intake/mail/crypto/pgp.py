@@ -57,6 +57,12 @@ class PgpKeys:
         finally:
             os.unlink(name)
 
+    def can_sign(self) -> bool:
+        """The secret key is there and the passphrase unlocks it (what ``intake doctor`` tries)."""
+        if not self._gpg.list_keys(secret=True):
+            return False
+        return bool(self._gpg.sign(b"intake doctor", passphrase=self._passphrase or None, detach=True).data)
+
     def has_key_for(self, address: str) -> bool:
         return bool(self._fingerprints(address))
 
