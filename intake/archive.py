@@ -15,7 +15,8 @@ from pathlib import Path
 
 from intake.config import Config
 from intake.errors import NotFound
-from intake.mail import Limits, ParsedMessage, parse_message
+from intake.mail import ParsedMessage
+from intake.mail.readable import read_message
 
 
 class Archive:
@@ -67,6 +68,7 @@ class Archive:
 
 
 def read_archived(config: Config, sha256: str) -> ParsedMessage:
-    """The archived message ``sha256``, loaded and parsed under the configured limits."""
+    """The archived message ``sha256``, loaded, opened if it was encrypted, and parsed under the
+    configured limits (the archive keeps the original bytes only)."""
     raw = Archive(config.storage.archive_dir).load(sha256)
-    return parse_message(raw, limits=Limits.from_config(config.limits))
+    return read_message(raw, config)[0]

@@ -272,6 +272,42 @@ class RetentionConfig(_Section):
     auto: bool = False
 
 
+class TrustConfig(_Section):
+    """Who vouches for a sender. ``authserv_ids`` name the secretariat's own receiving servers:
+    only their Authentication-Results headers (RFC 8601) are believed — a sender can write any
+    header. ``verify_dkim`` also checks DKIM signatures and DMARC alignment here, through DNS."""
+
+    authserv_ids: list[str] = []
+    verify_dkim: bool = False
+
+
+class CryptoConfig(_Section):
+    """The secretariat's keys for encrypted and signed mail: a GnuPG home holding its PGP key (and
+    the reporters' public keys), and an S/MIME certificate with its key (PEM, mode 0600).
+    ``encrypt_replies``: ``when_possible`` encrypts a reply to a reporter who wrote encrypted and
+    whose key is on file; ``required`` never sends such a reporter a reply in clear."""
+
+    gnupg_home: FilePath | None = None
+    passphrase_env: str = ""  # the PGP key's passphrase
+    smime_cert: FilePath | None = None
+    smime_key: FilePath | None = None
+    smime_passphrase_env: str = ""  # the S/MIME key's passphrase, if it has one
+    smime_ca_file: FilePath | None = None  # CAs whose S/MIME signers count as known
+    encrypt_replies: Literal["never", "when_possible", "required"] = "never"
+
+    @model_validator(mode="after")
+    def _pairs(self) -> CryptoConfig:
+        if (self.smime_cert is None) != (self.smime_key is None):
+            raise ValueError("smime_key: smime_cert and smime_key go together")
+        return self
+
+    def passphrase(self) -> SecretStr:
+        return _secret(self.passphrase_env, "crypto.passphrase_env")
+
+    def smime_passphrase(self) -> SecretStr:
+        return _secret(self.smime_passphrase_env, "crypto.smime_passphrase_env")
+
+
 class ImapTuning(_Section):
     batch_size: Annotated[int, Field(ge=1, le=5000)] = 100
 
@@ -291,6 +327,8 @@ class Config(_Section):
     desk: DeskConfig = DeskConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     retention: RetentionConfig = RetentionConfig()
+    trust: TrustConfig = TrustConfig()
+    crypto: CryptoConfig = CryptoConfig()
 
     @model_validator(mode="after")
     def _retention_set(self) -> Config:
@@ -407,6 +445,8 @@ def _anchor_paths(config: Config, base: Path) -> Config:
         _anchor_server(mb, anchor).model_copy(update={"path": anchor(mb.path)}) for mb in config.mailbox
     ]
     desk = config.desk.model_copy(update={"session_key_file": anchor(config.desk.session_key_file)})
+    keys = ("gnupg_home", "smime_cert", "smime_key", "smime_ca_file")
+    crypto = config.crypto.model_copy(update={k: anchor(getattr(config.crypto, k)) for k in keys})
     return config.model_copy(
         update={
             "storage": storage,
@@ -414,6 +454,7 @@ def _anchor_paths(config: Config, base: Path) -> Config:
             "smtp": _anchor_server(config.smtp, anchor),
             "rules_dir": anchor(config.rules_dir),
             "desk": desk,
+            "crypto": crypto,
         }
     )
 

@@ -100,6 +100,9 @@ def test_every_placeholder_is_a_param_some_check_can_fill() -> None:
         "to",
         "item",
         "line",
+        "senders",
+        "signers",
+        "detail",
     }
     assert names <= known, names - known
 

@@ -36,6 +36,15 @@ path = "maildir"
         (GOOD_MAILBOX + GOOD_MAILBOX, "config.toml: mailbox[1].name: 'kyogikai' is used by two mailboxes"),
         ('[replies]\nmode = "loud"\n', "config.toml: replies.mode: Input should be 'send', 'hold' or 'off'"),
         ("poll_interval = = 3\n", "config.toml: not valid TOML"),
+        (
+            '[crypto]\nsmime_cert = "smime.pem"\n',
+            "config.toml: crypto: smime_key: smime_cert and smime_key go together",
+        ),
+        ('[crypto]\nencrypt_replies = "always"\n', "config.toml: crypto.encrypt_replies: Input should be"),
+        (
+            '[trust]\nauthserv_ids = "mx.example.jp"\n',
+            "config.toml: trust.authserv_ids: Input should be a valid list",
+        ),
     ],
 )
 def test_configuration_error_is_one_line_with_exit_2(workspace, text, expected):

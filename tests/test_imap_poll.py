@@ -125,7 +125,7 @@ def test_failing_message_is_quarantined_and_the_rest_processed(workspace, imap_a
     workspace.add_imap(imap_account)
     config, engine = workspace.config(), workspace.engine()
 
-    import intake.cases.ingest as pipeline
+    import intake.mail.readable as pipeline  # where an arriving message is parsed
 
     real_parse = pipeline.parse_message
 

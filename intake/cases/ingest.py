@@ -15,6 +15,7 @@ from intake.cases.expected import try_expected_passwords
 from intake.cases.kinds import case_kind
 from intake.cases.refresh import refresh_case
 from intake.cases.reports import mark_bounced, reported_reply
+from intake.cases.security import read_incoming, record_security
 from intake.cases.threads import find_thread_case, new_case_id
 from intake.cases.unlock import read_documents
 from intake.checks import find_password
@@ -26,11 +27,9 @@ from intake.errors import DocumentError, LimitExceeded, WrongPassword
 from intake.forms.naming import document_from_filename, org_from_filename
 from intake.mail import (
     AUTOMATED,
-    Limits,
     ParsedAttachment,
     ParsedMessage,
     no_reply_reason,
-    parse_message,
     read_delivery_report,
 )
 
@@ -55,7 +54,8 @@ def ingest(
     source_ref: str,
     received_at: datetime | None = None,
 ) -> Ingested:
-    parsed = parse_message(raw, limits=Limits.from_config(config.limits))
+    incoming = read_incoming(raw, config)
+    parsed = incoming.parsed
     existing = _duplicate_of(session, mailbox.name, sha256, parsed)
     if existing is not None:
         return Ingested(case_id=existing.case_id, message_pk=existing.id, duplicate=True)
@@ -71,6 +71,7 @@ def ingest(
         case.robot = False  # a person wrote into it
     message = _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, reason, received_at)
     message.password_in_text = find_password(parsed.body_text)
+    record_security(session, message, incoming)
     detail = f"message {message.id} {source_ref}"
     audit.record(session, by=ACTOR, action="message_received", case_id=case.id, detail=detail)
     rows = []

@@ -106,6 +106,23 @@ class ReplyFacts:
 
 
 @dataclass(frozen=True)
+class SecurityFacts:
+    """Who sent one message and how it was protected (intake.mail.authenticity, intake.mail.crypto)."""
+
+    message_id: int
+    sender: str
+    auth: str  # pass | fail | unknown
+    auth_detail: str = ""
+    scheme: str = ""  # "" | pgp_mime | inline_pgp | smime
+    encrypted: bool = False
+    decrypted: bool = False
+    signature: str = ""  # "" | good | bad | unknown_key
+    signer: str = ""
+    signer_matches: bool | None = None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     case_id: str
     profile: str  # membership | incident
@@ -121,3 +138,4 @@ class CaseFacts:
     incident: IncidentAnswers | None = None
     own_addresses: frozenset[str] = frozenset()
     replies: tuple[ReplyFacts, ...] = ()  # ours, oldest first
+    security: tuple[SecurityFacts, ...] = ()  # per incoming message that had anything to say

@@ -5,6 +5,7 @@ from __future__ import annotations
 from intake.checks import (
     applicant,
     attachments,
+    authenticity,
     corporate,
     delivery,
     fields,
@@ -37,6 +38,7 @@ _ALL: tuple[Check, ...] = (
     sender.sender_not_on_file,
     *incident.CHECKS,
     *delivery.CHECKS,
+    *authenticity.CHECKS,
 )
 
 REGISTRY: dict[str, Check] = {c.name: c for c in _ALL}

@@ -131,10 +131,39 @@ def show(
 
 
 def _messages(out, messages: list[dict]) -> None:
-    table = Table("dir", "from", "subject", "received", "no reply because", title="messages")
+    table = Table(
+        "dir", "from", "subject", "received", "no reply because", "sender / signature", title="messages"
+    )
     for m in messages:
-        add_row(table, m["direction"], m["from"], m["subject"], m["received_at"], m["no_reply_reason"] or "")
+        shown = _security_line(m.get("security"))
+        add_row(
+            table,
+            m["direction"],
+            m["from"],
+            m["subject"],
+            m["received_at"],
+            m["no_reply_reason"] or "",
+            shown,
+        )
     out.print(table)
+
+
+def _security_line(security: dict | None) -> str:
+    """「auth fail; pgp_mime decrypted; signature good by a@example.com」: one line per message."""
+    if not security:
+        return ""
+    parts = [f"auth {security['authentication']}"]
+    if security["protection"]:
+        opened = (
+            "decrypted" if security["decrypted"] else ("NOT decrypted" if security["encrypted"] else "signed")
+        )
+        parts.append(f"{security['protection']} {opened}")
+    if security["signature"]:
+        mismatch = "" if security["signer_matches_from"] is not False else " (not the From address)"
+        parts.append(f"signature {security['signature']} by {security['signer'] or '?'}{mismatch}")
+    if security["problem"]:
+        parts.append(security["problem"])
+    return "; ".join(parts)
 
 
 def _attachments(out, attachments: list[dict]) -> None:
@@ -225,6 +254,13 @@ def set_status(
     case_id: CaseArg,
     status: Annotated[str, typer.Argument(metavar="STATUS", help=", ".join(STATUSES))],
     note_text: Annotated[str | None, typer.Option("--note", help="A note kept with the change.")] = None,
+    confirm_unauthenticated: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-unauthenticated",
+            help="Accept a register change whose sender failed authentication, confirmed another way (audited).",
+        ),
+    ] = False,
 ) -> None:
     """Move a case; accepting a membership application or staff registration updates the register."""
     from intake.desk import actions
@@ -232,7 +268,15 @@ def set_status(
     rt: Runtime = ctx.obj
     with rt.session_scope() as session:
         before = actions.get_case(session, case_id).status
-        actions.set_status(session, case_id, status, by=rt.by, note=note_text, rules_dir=rt.config.rules_path)
+        actions.set_status(
+            session,
+            case_id,
+            status,
+            by=rt.by,
+            note=note_text,
+            rules_dir=rt.config.rules_path,
+            confirm_unauthenticated=confirm_unauthenticated,
+        )
     rt.out.print(f"{case_id}: {before} → {status}")
 
 

@@ -345,3 +345,23 @@ class ServerHealth(SQLModel, table=True):
     failing_since: datetime | None = None
     token_expires_at: datetime | None = None
     backlog: int | None = None  # messages the last poll found but left for the next (stopped early)
+
+
+class MessageSecurity(SQLModel, table=True):
+    """Who sent a message and how it was protected (one row per incoming message that had anything
+    to say): the sender authentication verdict (``pass`` / ``fail`` / ``unknown``, from our own
+    servers' Authentication-Results and DKIM checked here), the protection (``pgp_mime`` /
+    ``inline_pgp`` / ``smime``), whether it was decrypted, and its signature (``good`` / ``bad`` /
+    ``unknown_key``) with the signer's address. Never a key, a passphrase or decrypted content."""
+
+    message_pk: int = Field(foreign_key="message.id", primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    auth: str = "unknown"
+    auth_detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    scheme: str = ""
+    encrypted: bool = False
+    decrypted: bool = False
+    signature: str = ""
+    signer: str = ""
+    signer_matches: bool | None = None
+    problem: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from intake.db import audit
-from intake.db.tables import AuditEntry, Case, IncidentRecord, Note, StaffEntry, utcnow
+from intake.db.tables import AuditEntry, Case, Finding, IncidentRecord, Note, StaffEntry, utcnow
 from intake.desk.statuses import STATUSES
 from intake.errors import IntakeError, NotFound
 
@@ -57,10 +57,19 @@ def add_note(session: Session, case_id: str, text: str, *, by: str) -> Note:
 
 
 def set_status(
-    session: Session, case_id: str, status: str, *, by: str, rules_dir: Path, note: str | None = None
+    session: Session,
+    case_id: str,
+    status: str,
+    *,
+    by: str,
+    rules_dir: Path,
+    note: str | None = None,
+    confirm_unauthenticated: bool = False,
 ) -> Case:
     """Move the case as :data:`TRANSITIONS` allows; accepting a membership application or a staff
-    registration applies it to the member register (application first, then the staff entries)."""
+    registration applies it to the member register (application first, then the staff entries).
+    A register change from a sender that failed authentication (``sender_not_authenticated``) is
+    applied only with ``confirm_unauthenticated``: staff confirmed it another way, and that is audited."""
     case = get_case(session, case_id)
     if status not in STATUSES:
         raise IntakeError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
@@ -70,6 +79,7 @@ def set_status(
             f"cannot move {case_id} from {case.status} to {status}; allowed: {', '.join(allowed) or 'none'}"
         )
     if status == "accepted":
+        _confirm_sender(session, case, by=by, confirmed=confirm_unauthenticated)
         _apply_to_register(session, case, by=by, rules_dir=rules_dir)
     before, case.status, case.updated_at = case.status, status, utcnow()
     session.add(case)
@@ -79,6 +89,28 @@ def set_status(
     if note and note.strip():
         session.add(Note(case_id=case_id, by=by, text=note.strip()))
     return case
+
+
+REGISTER_KINDS = ("membership_application", "staff_registration")
+
+
+def _confirm_sender(session: Session, case: Case, *, by: str, confirmed: bool) -> None:
+    open_finding = select(Finding.id).where(
+        Finding.case_id == case.id,
+        Finding.code == "sender_not_authenticated",
+        Finding.open == True,  # noqa: E712
+    )
+    if case.kind not in REGISTER_KINDS or session.exec(open_finding).first() is None:
+        return
+    if not confirmed:
+        raise IntakeError(
+            f"{case.id} changes the register and its sender is not authenticated (sender_not_authenticated): "
+            "confirm with the organisation by phone, then accept with --confirm-unauthenticated "
+            "(on the desk: tick the confirmation box)"
+        )
+    audit.record(
+        session, case_id=case.id, by=by, action="confirm_unauthenticated", detail={"sender": case.sender}
+    )
 
 
 def _apply_to_register(session: Session, case: Case, *, by: str, rules_dir: Path) -> None:

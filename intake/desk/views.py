@@ -19,6 +19,7 @@ from intake.db.tables import (
     OutboxReply,
     QuarantineEntry,
 )
+from intake.desk.security import security_by_message
 from intake.errors import NotFound
 
 
@@ -142,7 +143,8 @@ def case_detail(session: Session, case_id: str) -> dict:
     detail["forwarded"] = case.forwarded
     detail["purged_at"] = jst(case.purged_at)  # its personal data removed past retention
     detail["findings"] = [_finding(f) for f in findings]
-    detail["messages"] = [_message(m) for m in _rows(session, Message, case_id)]
+    security = security_by_message(session, case_id)
+    detail["messages"] = [_message(m, security) for m in _rows(session, Message, case_id)]
     detail["attachments"] = [_attachment(a) for a in _rows(session, Attachment, case_id)]
     detail["fields"] = case_fields(session, case)
     detail["notes"] = [{"at": jst(n.at), "by": n.by, "text": n.text} for n in _rows(session, Note, case_id)]
@@ -190,8 +192,10 @@ def _finding(f: Finding) -> dict:
     }
 
 
-def _message(m: Message) -> dict:
+def _message(m: Message, security: dict[int, dict]) -> dict:
+    """A message as shown; ``security``: how each was authenticated and protected (by message id)."""
     return {
+        "security": security.get(m.id or 0),
         "message_id": m.message_id,
         "direction": m.direction,
         "from": m.from_addr,
@@ -230,9 +234,10 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
     from intake.archive import read_archived  # the mail parser: not for the queue
 
     replies = {f"outbox:{r.id}": r for r in _rows(session, OutboxReply, case_id)}
+    security = security_by_message(session, case_id)
     out = []
     for row in _rows(session, Message, case_id):
-        item = _message(row)
+        item = _message(row, security)
         if row.direction == "in" and row.purged_at is not None:
             item["text"] = ""  # its archived bytes were removed (retention, erasure)
         elif row.direction == "in":

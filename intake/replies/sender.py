@@ -49,6 +49,7 @@ from intake.config import Config, SmtpConfig
 from intake.db.tables import OutboxReply, utcnow
 from intake.errors import AuthError, ConfigError
 from intake.replies.compose import to_email_message
+from intake.replies.protect import ReplyNotProtected, protect_reply
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,9 @@ def _attempt(engine: Engine, config: Config, reply_id: int, login: Login | None)
         assert reply is not None
         try:
             from_addr = config.get_mailbox(reply.mailbox).address
-            message = to_email_message(reply, from_addr)
+            message = protect_reply(session, config, reply, to_email_message(reply, from_addr))
+        except ReplyNotProtected as exc:
+            return Outcome(kind="failed", detail=str(exc))
         except (ConfigError, ValueError) as exc:
             return Outcome(kind="failed", detail=f"cannot build the message: {exc}")
         recipient = reply.to_addr

@@ -2,7 +2,8 @@
 
 The configuration (already loaded, or the command would have stopped with its one line), the
 database and its migrations, the key file and the token cache, each mailbox (connect, TLS, login,
-folder, IDLE, clock), SMTP (connect, TLS, login — no mail is sent) and LibreOffice for ``.doc``.
+folder, IDLE, clock), SMTP (connect, TLS, login — no mail is sent), LibreOffice for ``.doc`` and
+the PGP and S/MIME keys of ``[crypto]``.
 Nothing is changed anywhere: no key file is made, no message marked, no folder created.
 """
 
@@ -24,6 +25,7 @@ from intake.config import Config, MailboxConfig, SmtpConfig
 from intake.db import current_revision, head_revision, make_engine
 from intake.documents.libreoffice import find_soffice
 from intake.errors import ConfigError, SourceError
+from intake.tools.doctor_keys import key_checks
 
 CLOCK_SKEW = timedelta(minutes=5)
 CONFIG_FIX = "correct what the message names (a key of the configuration, a file, an environment variable)"
@@ -46,7 +48,7 @@ def run_doctor(config: Config) -> list[Check]:
         checks += _mailbox(mailbox, config)
     checks += _smtp(config)
     checks.append(_libreoffice(config))
-    return checks
+    return checks + key_checks(config, Check)
 
 
 def _database(config: Config) -> Check:

@@ -59,7 +59,8 @@ def intake_command() -> Path:
 
 def writable_dirs(config: Config, *, desk: bool = False) -> list[Path]:
     """Where the service writes: the folders holding the database, the archive and the kept files
-    (keys, token cache: :data:`~intake.tools.backup.KEPT_FILES`), and (not the desk) each Maildir
+    (keys, token cache: :data:`~intake.tools.backup.KEPT_FILES`), the GnuPG home of ``[crypto]``,
+    and (not the desk) each Maildir
     it moves messages in; a folder inside another one is left out."""
     storage = config.storage
     files = [storage.archive_dir, *filter(None, (configured_path(config, key) for _, key in KEPT_FILES))]
@@ -67,6 +68,8 @@ def writable_dirs(config: Config, *, desk: bool = False) -> list[Path]:
     if database.get_backend_name() == "sqlite" and database.database not in (None, "", ":memory:"):
         files.append(Path(database.database))  # its folder too: SQLite writes -wal and -shm beside it
     folders = {p.absolute().parent for p in files}
+    if config.crypto.gnupg_home is not None:  # gpg writes its agent socket and trust database there
+        folders.add(config.crypto.gnupg_home.absolute())
     if not desk:
         folders |= {mb.path.absolute() for mb in config.mailbox if mb.source == "maildir" and mb.path}
     return sorted(f for f in folders if not any(o != f and f.is_relative_to(o) for o in folders))

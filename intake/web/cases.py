@@ -86,8 +86,17 @@ def add_note(request: Request, desk: Desk, user: str, form: FormData) -> Respons
 def set_status(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     case_id = request.path_params["case_id"]
     status, note = text_of(form.get("status")) or "", text_of(form.get("note"))
+    confirmed = text_of(form.get("confirm_unauthenticated")) == "1"
     with desk.writing() as session:
-        actions.set_status(session, case_id, status, by=user, note=note, rules_dir=desk.config.rules_path)
+        actions.set_status(
+            session,
+            case_id,
+            status,
+            by=user,
+            note=note,
+            rules_dir=desk.config.rules_path,
+            confirm_unauthenticated=confirmed,
+        )
     flash(request, f"状態を {status} にしました。")
     return _to_case(case_id)
 

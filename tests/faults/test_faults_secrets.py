@@ -1,4 +1,4 @@
-"""Document passwords rest nowhere: not in the database, its WAL, the archive, the key file's folder,
+"""Document passwords, and the secretariat's PGP and S/MIME keys and passphrase, rest nowhere: not in the database, its WAL, the archive, the key file's folder,
 the log, any command's output, the staff terminal or the replies the SMTP server received.
 
 One workspace goes through every way a password reaches intake, with the log at DEBUG and
@@ -12,6 +12,7 @@ write a password to disk either.
 
 from __future__ import annotations
 
+import json
 import mailbox
 import os
 import shutil
@@ -22,10 +23,20 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from sqlmodel import Session, select
 
 from intake.db.tables import Attachment
 from intake.forms import write_application
+from support.crypto_keys import (
+    PASSPHRASE,
+    PASSPHRASE_ENV,
+    make_pgp_world,
+    make_smime_world,
+    pgp_mime,
+    pgp_mime_to,
+    smime_enveloped,
+)
 from support.mailfactory import DOCX_TYPE, make_mail
 from support.office_fixtures import JAPANESE_NAME, encrypt_agile
 from support.samples import APPLICATION
@@ -139,3 +150,77 @@ def test_no_password_rests_anywhere_after_phoned_typed_and_wrong_passwords(works
             assert not any(encoded in content for content in mail)
             leaked = [str(p) for p in files if encoded in p.read_bytes()]
             assert leaked == [], f"a password is written in {leaked}"
+
+
+def test_no_pgp_passphrase_or_secret_key_rests_anywhere(workspace, tmp_path_factory):
+    """The secretariat's PGP passphrase and secret key, and its S/MIME private key, after encrypted
+    reports were opened (one for a wrong key) and replies went out encrypted, with the log at DEBUG:
+    not in the database, its WAL, the archive, the log, any output or any mail sent."""
+    world = make_pgp_world()
+    smime = make_smime_world(tmp_path_factory.mktemp("smime-keys"))
+    try:
+        with smtp_server() as sink:
+            path = workspace.add_maildir()
+            workspace.env[PASSPHRASE_ENV] = PASSPHRASE
+            workspace.extra = (
+                f'[smtp]\nhost = "127.0.0.1"\nport = {sink.port}\nsecurity = "none"\n'
+                f'[crypto]\ngnupg_home = "{world.home}"\npassphrase_env = "{PASSPHRASE_ENV}"\n'
+                f'smime_cert = "{smime.cert_file}"\nsmime_key = "{smime.key_file}"\nencrypt_replies = "when_possible"\n'
+            )
+            config = workspace.write()
+            config.write_text('log_level = "DEBUG"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
+            workspace.write = lambda: config  # keep the DEBUG line
+            box = mailbox.Maildir(path, create=False)
+            box.add(
+                pgp_mime(
+                    world, "確認①：不要　確認②：協議会構成員限り　確認③：不要\n", sign_with=world.reporter_fpr
+                )
+            )
+            box.add(pgp_mime_to(world, world.reporter, world.reporter_fpr, "別の鍵宛て\n"))
+            box.add(smime_enveloped(smime.secretariat_cert, "S/MIMEの報告\n"))
+            outputs = [workspace.cli_process("init")]
+            log = workspace.root / "run.log"
+            env = {**os.environ, **workspace.env, "INTAKE_CONFIG": str(config)}
+            with log.open("wb") as out:
+                service = subprocess.Popen(
+                    [sys.executable, "-m", "intake", "run"],
+                    env=env,
+                    cwd=workspace.root,
+                    stdout=out,
+                    stderr=out,
+                )
+            try:
+                wait_for(lambda: len(sink.handler.received) >= 3)
+            finally:
+                service.send_signal(signal.SIGTERM)
+                service.wait(60)
+            queue = json.loads(workspace.cli("queue", "--json").stdout)
+            outputs += [workspace.cli_process("show", c["id"], "--json") for c in queue]
+            outputs += [workspace.cli_process("outbox", "--json"), workspace.cli_process("audit")]
+            mail = [d.content for d in sink.handler.received]
+        secret_key = world.secretariat.export_keys(world.secretariat_fpr, secret=True, passphrase=PASSPHRASE)
+    finally:
+        world.stop()
+
+    assert all(r.returncode == 0 for r in outputs), [r.stderr for r in outputs]
+    assert len(queue) == 3 and len(mail) >= 2
+    text = "".join(r.stdout + r.stderr for r in outputs) + log.read_text(errors="replace")
+    assert "DEBUG gnupg: " in text  # the log level did apply, down to the gpg wrapper
+    key_lines = [line.encode() for line in secret_key.splitlines() if len(line) == 64]
+    smime_key = smime.key_file.read_bytes()
+    d = smime_key_number(smime_key)
+    assert len(key_lines) >= 3 and len(d) == 256  # the secret key's armor, and a 2048-bit exponent
+    secrets = [PASSPHRASE.encode(), *key_lines, *smime_key.splitlines()[1:-1], d]
+    files = [p for p in workspace.root.rglob("*") if p.is_file()]
+    assert {"intake.db"} <= {p.name for p in files} and any("messages" in p.parts for p in files)
+    for secret in secrets:
+        assert secret.decode("latin-1") not in text
+        assert not any(secret in content for content in mail)
+        leaked = [str(p) for p in files if secret in p.read_bytes()]
+        assert leaked == [], f"a key or passphrase is written in {leaked}"
+
+
+def smime_key_number(pem: bytes) -> bytes:
+    """The private exponent of an RSA key, as the bytes a dump would hold."""
+    number = load_pem_private_key(pem, password=None).private_numbers().d  # type: ignore[union-attr]
+    return number.to_bytes((number.bit_length() + 7) // 8, "big")

@@ -34,4 +34,11 @@ DOMAIN_CODES = (
     "non_member",
 )
 # Codes of the product's own, beyond domain.md (interface.md lists the later ones).
-OWN_CODES = ("attachment_unreadable", "answer_unclear", "reply_bounced")
+OWN_CODES = (
+    "attachment_unreadable",
+    "answer_unclear",
+    "reply_bounced",
+    "sender_not_authenticated",
+    "signature_bad",
+    "message_undecryptable",
+)
