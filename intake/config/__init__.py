@@ -1,4 +1,5 @@
-"""The configuration file: declared, typed and validated when loaded.
+"""The configuration file: declared, typed and validated when loaded (the mail servers' sections
+in :mod:`.servers`, what every section shares in :mod:`.base`).
 
 Every key is declared here with its type; unknown keys and wrong types are refused with one line
 naming the file, the key and the problem (``ConfigError``, exit 2). Secrets are never written in the
@@ -10,31 +11,35 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
+from intake.config.base import Day, FilePath, _secret, _Section, read_secret_file
+from intake.config.servers import MailboxConfig, OAuthConfig, ServerConfig, SmtpConfig
 from intake.errors import ConfigError
 from intake.resources import default_rules_dir
 
+__all__ = [
+    "Config",
+    "MailboxConfig",
+    "OAuthConfig",
+    "ServerConfig",
+    "SmtpConfig",
+    "config_path",
+    "load_config",
+    "parse_config",
+    "read_secret_file",
+]
+
 CONFIG_ENV = "INTAKE_CONFIG"
-FilePath = Annotated[Path, Field(strict=False)]  # written as a string in TOML
-Day = Annotated[date, Field(strict=False)]  # a TOML date or a "YYYY-MM-DD" string
 DEFAULT_CONFIG = "config.toml"
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class StorageConfig(_Section):
@@ -49,156 +54,6 @@ class StorageConfig(_Section):
 class DocumentsConfig(_Section):
     soffice: str = ""  # path to LibreOffice's soffice for .doc → .docx; empty: look on PATH
     expected_password_ttl_hours: Annotated[int, Field(ge=1)] = 72
-
-
-Security = Literal["tls", "starttls", "none"]
-AuthKind = Literal["password", "command", "microsoft", "google"]
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-
-
-class OAuthConfig(_Section):
-    """How an OAuth2 access token is obtained for ``auth = "microsoft"`` or ``"google"``.
-
-    Microsoft 365: ``flow = "app"`` (client credentials: the app's own ``IMAP.AccessAsApp`` /
-    ``SMTP.SendAsApp`` permission, no browser, no refresh token) or ``"device"`` (a person signs in
-    once with ``intake auth login``; the refresh token is kept encrypted). Google Workspace:
-    ``flow = "service_account"`` (domain-wide delegation for the mailbox's user) or
-    ``"refresh_token"`` (stored once with ``intake auth login``). Secrets only by reference.
-    """
-
-    flow: Literal["app", "device", "service_account", "refresh_token"] | None = None
-    tenant: str = ""  # microsoft: the directory (tenant) id or domain
-    client_id: str = ""
-    client_secret_env: str = ""
-    client_secret_file: FilePath | None = None  # mode 0600
-    service_account_file: FilePath | None = None  # google: the JSON key, mode 0600
-    authority: str = ""  # microsoft: another cloud, or any OpenID provider's issuer URL
-    token_uri: str = ""  # google: the token endpoint (default Google's)
-    scopes: list[str] = []  # default: the provider's mail scopes
-
-    def client_secret(self, key: str) -> SecretStr:
-        if self.client_secret_file is not None:
-            return SecretStr(read_secret_file(self.client_secret_file, f"{key}client_secret_file").strip())
-        return _secret(self.client_secret_env, f"{key}client_secret_env")
-
-
-class ServerConfig(_Section):
-    """How to reach and log in to a mail server (IMAP for a mailbox, SMTP for replies).
-
-    ``security``: ``tls`` (TLS from the first byte, 993/465), ``starttls`` (143/587) or ``none``
-    (only on loopback unless ``allow_plaintext = true``). Certificates and host names are always
-    verified; ``ca_file`` adds a private CA. ``auth``: ``password`` (``password_env``),
-    ``command`` (``token_command`` prints a fresh OAuth2 access token), ``microsoft`` or
-    ``google`` (see :class:`OAuthConfig`).
-    """
-
-    host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=1, le=65535)] = 993
-    security: Security = "tls"
-    ca_file: FilePath | None = None
-    allow_plaintext: bool = False
-    username: str = ""
-    auth: AuthKind = "password"
-    password_env: str = ""
-    token_command: list[str] = []
-    oauth: OAuthConfig = OAuthConfig()
-    timeout: Annotated[float, Field(gt=0)] = 30.0
-
-    @field_validator("security", mode="before")
-    @classmethod
-    def _old_name(cls, value: object) -> object:
-        return "tls" if value == "ssl" else value  # "ssl" was this key's name for implicit TLS
-
-    def check_server(self) -> None:
-        """The rules that tie keys together; raises ValueError naming the key."""
-        if self.security == "none" and self.host.lower() not in LOOPBACK and not self.allow_plaintext:
-            raise ValueError(
-                f'security: "none" would send the login in clear text to {self.host}; use "tls" or '
-                '"starttls", or set allow_plaintext = true'
-            )
-        if self.auth == "command" and not self.token_command:
-            raise ValueError('token_command: required when auth = "command"')
-        if self.auth in ("microsoft", "google"):
-            _check_oauth(self.auth, self.oauth)
-
-    @property
-    def oauth_flow(self) -> str:
-        default = {"microsoft": "app", "google": "service_account"}.get(self.auth, "")
-        return self.oauth.flow or default
-
-    def password(self) -> SecretStr:
-        return _secret(self.password_env, self.key("password_env"))
-
-    def client_secret(self) -> SecretStr:
-        return self.oauth.client_secret(self.key("oauth."))
-
-    @property
-    def label(self) -> str:
-        """How messages name this server: ``smtp`` or ``mailbox 'anken'``."""
-        return "smtp"
-
-    def key(self, name: str) -> str:
-        return f"smtp.{name}"
-
-
-def _check_oauth(auth: str, oauth: OAuthConfig) -> None:
-    flows = {"microsoft": ("app", "device"), "google": ("service_account", "refresh_token")}[auth]
-    flow = oauth.flow or flows[0]
-    if flow not in flows:
-        raise ValueError(f'oauth.flow: "{flow}" is not a {auth} flow (use {" or ".join(flows)})')
-    if flow == "service_account":
-        if oauth.service_account_file is None:
-            raise ValueError('oauth.service_account_file: required for flow = "service_account"')
-        return
-    if not oauth.client_id:
-        raise ValueError(f'oauth.client_id: required when auth = "{auth}"')
-    if auth == "microsoft" and not (oauth.tenant or oauth.authority):
-        raise ValueError('oauth.tenant: required when auth = "microsoft"')
-    if flow in ("app", "refresh_token") and not (oauth.client_secret_env or oauth.client_secret_file):
-        raise ValueError(f'oauth.client_secret_env: required for flow = "{flow}" (or client_secret_file)')
-
-
-class MailboxConfig(ServerConfig):
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-    profile: Literal["membership", "incident"]
-    address: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
-    case_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*$")]
-    source: Literal["imap", "maildir"]
-    # imap (the server keys are ServerConfig's)
-    folder: str = "INBOX"
-    processed_folder: str = ""  # empty: keep messages in place and set the $IntakeProcessed keyword
-    idle: bool = True  # intake run waits for new mail with IMAP IDLE where the server offers it
-    idle_renew_seconds: Annotated[float, Field(ge=1, le=1740)] = 540.0  # re-issue IDLE this often
-    # maildir
-    path: FilePath | None = None
-    closed_case_days: Annotated[int, Field(ge=1)] | None = None  # overrides [retention] for this mailbox
-
-    @model_validator(mode="after")
-    def _source_keys(self) -> MailboxConfig:
-        if self.source == "maildir" and self.path is None:
-            raise ValueError('path: required when source = "maildir"')
-        if self.source == "imap":
-            if not self.username:
-                raise ValueError('username: required when source = "imap"')
-            self.check_server()
-        return self
-
-    @property
-    def label(self) -> str:
-        return f"mailbox {self.name!r}"
-
-    def key(self, name: str) -> str:
-        return f"mailbox {self.name!r}: {name}"
-
-
-class SmtpConfig(ServerConfig):
-    port: Annotated[int, Field(ge=1, le=65535)] = 587
-    security: Security = "starttls"
-
-    @model_validator(mode="after")
-    def _server_keys(self) -> SmtpConfig:
-        self.check_server()
-        return self
 
 
 class RepliesConfig(_Section):
@@ -368,26 +223,6 @@ class Config(_Section):
     @property
     def own_addresses(self) -> frozenset[str]:
         return frozenset(mb.address.lower() for mb in self.mailbox)
-
-
-def _secret(env_name: str, key: str) -> SecretStr:
-    if not env_name:
-        return SecretStr("")
-    value = os.environ.get(env_name)
-    if value is None:
-        raise ConfigError(f"{key}: environment variable {env_name} is not set")
-    return SecretStr(value)
-
-
-def read_secret_file(path: Path, key: str) -> str:
-    """A secret kept in a file: only its owner may read it (mode 0600 or stricter)."""
-    try:
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            raise ConfigError(f"{key}: {path} can be read by others (mode {mode:04o}); chmod 600 {path}")
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{key}: {path} cannot be read ({exc.strerror})") from None
 
 
 def config_path(explicit: str | Path | None) -> Path:
