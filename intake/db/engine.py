@@ -1,6 +1,7 @@
 """Opening the database and keeping its schema current.
 
-Any SQLAlchemy URL works; SQLite is the default. A SQLite file is created with mode 0600 (it
+SQLite is the default; PostgreSQL (``postgresql+psycopg://…``) is the tested alternative for
+several instances sharing one database (:mod:`intake.db.locks`). A SQLite file is created with mode 0600 (it
 holds personal data) and used in WAL mode, so the poller and staff commands can work side by side.
 The schema is built and upgraded only by the versioned migrations in ``intake/migrations``; Alembic
 is loaded only to upgrade. A command that works on the database checks the schema with one read of
@@ -35,7 +36,9 @@ READ_ONLY = "intake_read_only"
 def make_engine(url: str, *, lock_timeout: float = 30.0) -> Engine:
     """The engine for ``url``, with the audit log made append-only (:func:`intake.db.audit.guard`)."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    if parsed.get_backend_name() == "postgresql":
+        engine = _postgresql_engine(url)
+    elif parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         engine = create_engine(url)
     else:
         _create_private_file(Path(parsed.database))
@@ -45,6 +48,15 @@ def make_engine(url: str, *, lock_timeout: float = 30.0) -> Engine:
         event.listen(engine, "begin", _begin)
     audit.guard(engine)
     return engine
+
+
+def _postgresql_engine(url: str) -> Engine:
+    """Sessions in UTC: the tables keep UTC times without a zone (as on SQLite), so the server's
+    own time zone must not shift them. ``application_name`` names the process in
+    ``pg_stat_activity`` (which instance holds what). A connection is tested before use, so one cut by a
+    failover to the standby is replaced instead of failing the next command."""
+    connect_args = {"options": "-c timezone=UTC", "application_name": f"intake {os.getpid()}"}
+    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
 
 
 def reading(engine: Engine) -> Engine:
