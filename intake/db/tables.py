@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from intake import clock
@@ -61,6 +61,18 @@ class CaseCounter(SQLModel, table=True):
 class Message(SQLModel, table=True):
     """A message of a case, as read from its archived raw bytes (``sha256``)."""
 
+    # Read once from each place (imap:FOLDER:UIDVALIDITY:UID): the last guard when instances share
+    # a PostgreSQL database (intake/db/locks.py).
+    __table_args__ = (
+        Index(
+            "ux_message_source",
+            "mailbox",
+            "source_ref",
+            unique=True,
+            sqlite_where=text("source_ref LIKE 'imap:%'"),
+            postgresql_where=text("source_ref LIKE 'imap:%'"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="case.id", index=True)
     mailbox: str = Field(index=True)
