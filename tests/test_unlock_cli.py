@@ -155,6 +155,9 @@ def _all_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()]
 
 
+@pytest.mark.sqlite_only(
+    reason="scans every file of the workspace, the SQLite database file among them, byte for byte"
+)
 def test_no_password_in_logs_database_archive_or_any_file(workspace):
     """Every flow at log level DEBUG; then the passwords must be in no output and no file."""
     path = new_mailbox(workspace, debug=True)

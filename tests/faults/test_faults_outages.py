@@ -113,7 +113,7 @@ def error_lines(result: subprocess.CompletedProcess) -> list[str]:
 
 def reader(workspace):
     """The workspace's database for reading (plain BEGIN: never waits for a writer)."""
-    return reading(make_engine(f"sqlite:///{workspace.root}/intake.db"))
+    return reading(make_engine(workspace.database))
 
 
 def rows(workspace, model) -> list:
@@ -581,6 +581,9 @@ def busy_workspace(workspace) -> tuple[Path, list[bytes]]:
     return maildir, mails
 
 
+@pytest.mark.sqlite_only(
+    reason="staff hold the SQLite write lock (BEGIN IMMEDIATE) and intake waits lock_timeout_seconds: PostgreSQL locks rows, not the database"
+)
 def test_database_held_by_staff_stops_the_poll_without_losing_or_marking_anything(workspace):
     maildir, mails = busy_workspace(workspace)
     with database_held(workspace):
@@ -598,6 +601,9 @@ def test_database_held_by_staff_stops_the_poll_without_losing_or_marking_anythin
     assert_each_message_in_one_case(workspace, mails)
 
 
+@pytest.mark.sqlite_only(
+    reason="staff hold the SQLite write lock (BEGIN IMMEDIATE) and intake waits lock_timeout_seconds: PostgreSQL locks rows, not the database"
+)
 def test_database_held_by_staff_is_one_line_naming_the_lock_timeout_setting(workspace):
     busy_workspace(workspace)
     with database_held(workspace):
@@ -609,6 +615,9 @@ def test_database_held_by_staff_is_one_line_naming_the_lock_timeout_setting(work
         assert "the database is busy" in line and "storage.lock_timeout_seconds" in line, line
 
 
+@pytest.mark.sqlite_only(
+    reason="staff hold the SQLite write lock (BEGIN IMMEDIATE) and intake waits lock_timeout_seconds: PostgreSQL locks rows, not the database"
+)
 def test_database_held_during_a_round_fails_each_part_in_one_line_and_quarantines_nothing(workspace):
     """The poller's own handling (what ``intake run`` meets when staff take the lock between
     two rounds): the mailbox and the reply step each say "database is busy"; nothing is lost."""
