@@ -56,7 +56,26 @@ def _postgresql_engine(url: str) -> Engine:
     ``pg_stat_activity`` (which instance holds what). A connection is tested before use, so one cut by a
     failover to the standby is replaced instead of failing the next command."""
     connect_args = {"options": "-c timezone=UTC", "application_name": f"intake {os.getpid()}"}
-    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
+    return engine
+
+
+def _without_nul(_conn, _cursor, statement: str, parameters, _context, _executemany):
+    """PostgreSQL text cannot hold U+0000, which SQLite keeps: a subject or a name with a NUL in it
+    (broken or hostile mail) would send its message to the quarantine instead of making a case.
+    The NUL is stored as U+FFFD, the character shown for anything unreadable."""
+    return statement, _scrubbed(parameters)
+
+
+def _scrubbed(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {key: _scrubbed(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrubbed(item) for item in value)
+    return value
 
 
 def reading(engine: Engine) -> Engine:
