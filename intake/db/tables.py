@@ -16,10 +16,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from intake import clock
+
+# IMAP's UIDVALIDITY and UIDs are unsigned 32-bit (up to 4 294 967 295): SQLite's INTEGER holds them,
+# PostgreSQL's stops at 2 147 483 647, so there they are BIGINT.
+UINT32 = Integer().with_variant(BigInteger(), "postgresql")
 
 
 def utcnow() -> datetime:
@@ -169,9 +173,9 @@ class SourceCursor(SQLModel, table=True):
 
     mailbox: str = Field(primary_key=True)
     folder: str = Field(primary_key=True)
-    uidvalidity: int
-    last_uid: int = 0
-    marked_uid: int = 0
+    uidvalidity: int = Field(sa_type=UINT32)
+    last_uid: int = Field(default=0, sa_type=UINT32)
+    marked_uid: int = Field(default=0, sa_type=UINT32)
 
 
 class MaildirSeen(SQLModel, table=True):
