@@ -16,16 +16,17 @@ Commands that only read use :func:`reading` (plain ``BEGIN``), so they never wai
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import Session
 
 from intake.db import audit
-from intake.errors import IntakeError
+from intake.errors import ConfigError, IntakeError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -34,12 +35,14 @@ READ_ONLY = "intake_read_only"
 
 
 def make_engine(url: str, *, lock_timeout: float = 30.0) -> Engine:
-    """The engine for ``url``, with the audit log made append-only (:func:`intake.db.audit.guard`)."""
-    parsed = make_url(url)
+    """The engine for ``url``, with the audit log made append-only (:func:`intake.db.audit.guard`).
+    A URL that cannot be parsed, or whose driver is not installed, is a :class:`ConfigError`
+    naming ``storage.database`` — never the URL, which may hold a password."""
+    parsed = _parsed(url)
     if parsed.get_backend_name() == "postgresql":
-        engine = _postgresql_engine(url)
+        engine = _with_driver(parsed, lambda: _postgresql_engine(url))
     elif parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        engine = create_engine(url)
+        engine = _with_driver(parsed, lambda: create_engine(url))
     else:
         _create_private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": lock_timeout})
@@ -48,6 +51,24 @@ def make_engine(url: str, *, lock_timeout: float = 30.0) -> Engine:
         event.listen(engine, "begin", _begin)
     audit.guard(engine)
     return engine
+
+
+def _parsed(url: str) -> URL:
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            "storage.database: not a database URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DATABASE"
+        ) from None
+
+
+def _with_driver(parsed: URL, make: Callable[[], Engine]) -> Engine:
+    try:
+        return make()
+    except (NoSuchModuleError, ImportError):
+        driver = f"{parsed.get_backend_name()}+{parsed.get_driver_name()}"
+        hint = ": pip install 'intake[postgresql]'" if parsed.get_driver_name() == "psycopg" else ""
+        raise ConfigError(f"storage.database: the driver for {driver} is not installed{hint}") from None
 
 
 def _postgresql_engine(url: str) -> Engine:
