@@ -40,7 +40,7 @@ def make_engine(url: str, *, lock_timeout: float = 30.0) -> Engine:
     naming ``storage.database`` — never the URL, which may hold a password."""
     parsed = _parsed(url)
     if parsed.get_backend_name() == "postgresql":
-        engine = _with_driver(parsed, lambda: _postgresql_engine(url))
+        engine = _with_driver(parsed, lambda: _postgresql_engine(url, lock_timeout))
     elif parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         engine = _with_driver(parsed, lambda: create_engine(url))
     else:
@@ -71,12 +71,15 @@ def _with_driver(parsed: URL, make: Callable[[], Engine]) -> Engine:
         raise ConfigError(f"storage.database: the driver for {driver} is not installed{hint}") from None
 
 
-def _postgresql_engine(url: str) -> Engine:
+def _postgresql_engine(url: str, lock_timeout: float) -> Engine:
     """Sessions in UTC: the tables keep UTC times without a zone (as on SQLite), so the server's
-    own time zone must not shift them. ``application_name`` names the process in
+    own time zone must not shift them. A statement waits at most ``lock_timeout`` seconds for a
+    lock another program holds (``lock_timeout``, as SQLite waits for its write lock), then fails
+    with "lock timeout": the poll stops in one line and the next one catches up. ``application_name`` names the process in
     ``pg_stat_activity`` (which instance holds what). A connection is tested before use, so one cut by a
     failover to the standby is replaced instead of failing the next command."""
-    connect_args = {"options": "-c timezone=UTC", "application_name": f"intake {os.getpid()}"}
+    options = f"-c timezone=UTC -c lock_timeout={round(lock_timeout * 1000)}"
+    connect_args = {"options": options, "application_name": f"intake {os.getpid()}"}
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
     event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
     return engine

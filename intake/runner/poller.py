@@ -287,7 +287,7 @@ def _stored(session: Session, mailbox: MailboxConfig, sha256: str) -> bool:
 def database_problem(exc: OperationalError, config: Config | None = None) -> str:
     """A database error in plain words (no SQL, no parameters)."""
     text = str(getattr(exc, "orig", exc))
-    if "locked" in text or "busy" in text:
+    if "locked" in text or "busy" in text or "lock timeout" in text:  # SQLite / PostgreSQL
         wait = f" for more than {config.storage.lock_timeout_seconds:g} s" if config else ""
         return (
             f"the database is busy: another program has held it{wait} (storage.lock_timeout_seconds); "
