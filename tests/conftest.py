@@ -1,11 +1,43 @@
-"""Fixtures every test may use: a real Dovecot for the session, an account on it, a workspace."""
+"""Fixtures every test may use: a real Dovecot for the session, an account on it, a workspace.
+
+``--db=postgresql`` runs the suite against PostgreSQL (a throwaway cluster per worker, a fresh
+database per workspace, :mod:`support.postgres`); SQLite is the default. A test about SQLite itself
+is marked ``sqlite_only``, one about PostgreSQL itself ``postgresql_only``, each with its reason.
+"""
 
 from __future__ import annotations
 
 import pytest
 
+from support import postgres
 from support.dovecot import Dovecot, ImapAccount
 from support.workspace import Workspace
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db", choices=postgres.BACKENDS, default="sqlite", help="the database the suite runs against"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    postgres.use(config.getoption("--db"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    backend = config.getoption("--db")
+    for item in items:
+        for marker, needs in (("sqlite_only", "sqlite"), ("postgresql_only", "postgresql")):
+            found = item.get_closest_marker(marker)
+            if found is not None and backend != needs:
+                reason = found.kwargs.get("reason") or (found.args[0] if found.args else marker)
+                item.add_marker(pytest.mark.skip(reason=f"{needs} only: {reason}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _database_cluster():
+    yield
+    postgres.stop()
 
 
 @pytest.fixture(scope="session")
@@ -21,5 +53,7 @@ def imap_account(dovecot) -> ImapAccount:
 
 
 @pytest.fixture
-def workspace(tmp_path, monkeypatch) -> Workspace:
-    return Workspace(root=tmp_path, monkeypatch=monkeypatch)
+def workspace(tmp_path, monkeypatch):
+    workspace = Workspace(root=tmp_path, monkeypatch=monkeypatch)
+    yield workspace
+    workspace.close()

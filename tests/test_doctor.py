@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from support import postgres
 from support.smtp_server import free_port, smtp_server
 
 
@@ -63,7 +64,7 @@ def _open_key_file(workspace, account) -> None:
 
 
 def _unmigrated_database(workspace, account) -> None:
-    (workspace.root / "intake.db").unlink()
+    workspace.database = postgres.database_url(workspace.root / "fresh")  # a new, empty database
 
 
 CASES = [

@@ -282,4 +282,11 @@ def test_bootstrap_installs_through_apt_install_and_brings_systemd_analyze():
     assert "/usr/sbin/policy-rc.d" not in text  # made and removed by apt_install only
     packages = re.search(r"^packages=\((.*)\)$", text, re.MULTILINE).group(1).split()
     assert "systemd" in packages and "dovecot-imapd" in packages
+    assert "postgresql" in packages  # the suite runs a second time on PostgreSQL
     assert subprocess.run(["bash", "-n", str(REPO / "scripts" / "bootstrap")]).returncode == 0
+
+
+def test_ci_runs_the_readme_test_command_on_sqlite_and_on_postgresql():
+    command = "bash scripts/bootstrap && .venv/bin/pytest && .venv/bin/pytest --db=postgresql"
+    assert f"\n    {command}\n" in (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"\n{command}\n" in (REPO / ".ci" / "run").read_text(encoding="utf-8")

@@ -9,13 +9,13 @@ import io
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session
 
 from intake.desk import views
@@ -181,9 +181,10 @@ def test_intake_run_purges_daily_when_auto_is_on(workspace):
     desk.deliver(desk.anken, desk.incident(TARO, "松本です。"))
     [case_id] = desk.poll()
     assert desk.cli("set-status", case_id, "closed").returncode == 0
-    with sqlite3.connect(workspace.root / "intake.db") as db:  # closed 40 days ago
-        db.execute('UPDATE "case" SET updated_at = ? WHERE id = ?', (_days_ago(40), case_id))
-    db.close()
+    with workspace.engine().begin() as conn:  # closed 40 days ago
+        conn.execute(
+            text('UPDATE "case" SET updated_at = :at WHERE id = :id'), {"at": _days_ago(40), "id": case_id}
+        )
     service = subprocess.Popen(
         [sys.executable, "-m", "intake", "run"],
         env={**os.environ, **workspace.environment}, cwd=workspace.root,

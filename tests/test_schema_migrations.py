@@ -9,10 +9,11 @@ from sqlmodel import SQLModel
 
 import intake.db.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from intake.db import make_engine, upgrade
+from support import postgres
 
 
 def test_the_migrations_build_what_the_models_declare(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path}/schema.db")
+    engine = make_engine(postgres.database_url(tmp_path))  # SQLite, or PostgreSQL with --db=postgresql
     upgrade(engine)
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)

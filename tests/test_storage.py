@@ -6,6 +6,7 @@ import hashlib
 import stat
 from pathlib import Path
 
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
@@ -14,6 +15,7 @@ from intake.db import current_revision, head_revision, make_engine, upgrade
 from intake.db.engine import MIGRATIONS
 
 
+@pytest.mark.sqlite_only(reason="the database file's mode and WAL journal are SQLite's")
 def test_init_is_idempotent_and_creates_a_private_wal_database(workspace):
     workspace.write()
     first = workspace.cli("init")

@@ -7,6 +7,7 @@ Cases are made the real way: an encrypted Word form is delivered to a Maildir an
 from __future__ import annotations
 
 import stat
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sqlmodel import Session, select
 
 from intake.cases.expected import aware
 from intake.db.tables import Attachment, AuditEntry, ExpectedPassword, utcnow
+from support.at_rest import snapshot
 from support.unlocking import (
     PASSWORD,
     SENDER,
@@ -156,7 +158,9 @@ def _all_files(root: Path) -> list[Path]:
 
 
 def test_no_password_in_logs_database_archive_or_any_file(workspace):
-    """Every flow at log level DEBUG; then the passwords must be in no output and no file."""
+    """Every flow at log level DEBUG; then the passwords must be in no output and no file — the
+    database's among them (SQLite's file, or PostgreSQL's files, WAL and rows: support.at_rest)."""
+    started = time.time()
     path = new_mailbox(workspace, debug=True)
     outputs = []
     for args, password in [(("--sender", SENDER), PASSWORD), (("--org", "別組織株式会社"), WRONG)]:
@@ -174,8 +178,9 @@ def test_no_password_in_logs_database_archive_or_any_file(workspace):
         outputs.append(result.stdout + result.stderr)
     assert all(a.state == "decrypted" for a in attachment_rows(workspace))
     assert "DEBUG intake.cases.expected" in "".join(outputs)  # the log level did apply
+    database = snapshot(workspace.database, workspace.root / "database-copy", since=started)
     files = _all_files(workspace.root)
-    assert {"intake.db", "intake.key"} <= {p.name for p in files}
+    assert "intake.key" in {p.name for p in files} and database and set(database) <= set(files)
     assert any("messages" in p.parts for p in files)  # the archive is among the files searched
     for secret in (PASSWORD, WRONG):
         assert secret not in "".join(outputs)

@@ -195,16 +195,16 @@ def _register(session: Session, org: Organisation) -> RegisterFacts:
 def _is_member(session: Session, sender: str) -> bool:
     if not sender or "@" not in sender:
         return False
-    domain = "%@" + sender.rsplit("@", 1)[1]
+    domain = "%@" + sender.rsplit("@", 1)[1]  # ILIKE: a domain has no case (PostgreSQL's LIKE has one)
     person = session.exec(
         select(func.count())
         .select_from(RegisteredPerson)
-        .where(RegisteredPerson.status == "active", col(RegisteredPerson.email).like(domain))
+        .where(RegisteredPerson.status == "active", col(RegisteredPerson.email).ilike(domain))
     ).one()
     poc = session.exec(
         select(func.count())
         .select_from(Organisation)
-        .where(Organisation.is_member, col(Organisation.poc_email).like(domain))
+        .where(Organisation.is_member, col(Organisation.poc_email).ilike(domain))
     ).one()
     return bool(person or poc)
 

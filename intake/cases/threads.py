@@ -3,6 +3,10 @@
 Case ids are per mailbox prefix and year in Japan time: ``KYOGIKAI-2026-0001``. A message joins an
 existing case when its In-Reply-To / References name a message of that case, or when its subject
 carries the case tag ``[KYOGIKAI-2026-0001]``.
+
+The number comes from one atomic ``UPDATE … RETURNING`` of the counter row, in the transaction that
+opens the case: concurrent instances (PostgreSQL) wait for each other on that row, so numbers are
+unique, and a case that is rolled back gives its number back, so they have no gaps.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from intake.clock import JST
@@ -21,10 +26,22 @@ _TAG = re.compile(r"\[([A-Z][A-Z0-9]*-\d{4}-\d{4,})\]")
 
 def new_case_id(session: Session, prefix: str, when: datetime) -> str:
     year = when.astimezone(JST).year
-    counter = session.get(CaseCounter, (prefix, year)) or CaseCounter(prefix=prefix, year=year, last=0)
-    counter.last += 1
-    session.add(counter)
-    return f"{prefix}-{year}-{counter.last:04d}"
+    return f"{prefix}-{year}-{_next_number(session, prefix, year):04d}"
+
+
+def _next_number(session: Session, prefix: str, year: int) -> int:
+    key = {"prefix": prefix, "year": year}
+    conn = session.connection()
+    bump = text(
+        f"UPDATE {CaseCounter.__tablename__} SET last = last + 1 WHERE prefix = :prefix AND year = :year "
+        "RETURNING last"
+    )
+    number = conn.execute(bump, key).scalar()
+    if number is None:  # the first case of the year: the row, made once whoever comes first
+        first = f"INSERT INTO {CaseCounter.__tablename__} (prefix, year, last) VALUES (:prefix, :year, 0) "
+        conn.execute(text(first + "ON CONFLICT DO NOTHING"), key)
+        number = conn.execute(bump, key).scalar_one()
+    return int(number)
 
 
 def find_thread_case(session: Session, *, mailbox: str, prefix: str, parsed: ParsedMessage) -> Case | None:

@@ -47,7 +47,7 @@ class StorageConfig(_Section):
     archive_dir: FilePath = Path("storage/messages")
     key_file: FilePath = Path("storage/intake.key")  # encrypts passwords phoned in ahead; mode 0600
     keep_decrypted: bool = False  # write decrypted documents under archive_dir/decrypted (off: memory only)
-    lock_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0  # wait this long for a busy SQLite database
+    lock_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0  # wait this long for a busy database
     token_cache_file: FilePath = Path("storage/tokens.enc")  # OAuth2 refresh tokens, sealed with key_file
 
 

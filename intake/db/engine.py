@@ -1,6 +1,7 @@
 """Opening the database and keeping its schema current.
 
-Any SQLAlchemy URL works; SQLite is the default. A SQLite file is created with mode 0600 (it
+SQLite is the default; PostgreSQL (``postgresql+psycopg://…``) is the tested alternative for
+several instances sharing one database (:mod:`intake.db.locks`). A SQLite file is created with mode 0600 (it
 holds personal data) and used in WAL mode, so the poller and staff commands can work side by side.
 The schema is built and upgraded only by the versioned migrations in ``intake/migrations``; Alembic
 is loaded only to upgrade. A command that works on the database checks the schema with one read of
@@ -15,16 +16,17 @@ Commands that only read use :func:`reading` (plain ``BEGIN``), so they never wai
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import Session
 
 from intake.db import audit
-from intake.errors import IntakeError
+from intake.errors import ConfigError, IntakeError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -33,10 +35,14 @@ READ_ONLY = "intake_read_only"
 
 
 def make_engine(url: str, *, lock_timeout: float = 30.0) -> Engine:
-    """The engine for ``url``, with the audit log made append-only (:func:`intake.db.audit.guard`)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        engine = create_engine(url)
+    """The engine for ``url``, with the audit log made append-only (:func:`intake.db.audit.guard`).
+    A URL that cannot be parsed, or whose driver is not installed, is a :class:`ConfigError`
+    naming ``storage.database`` — never the URL, which may hold a password."""
+    parsed = _parsed(url)
+    if parsed.get_backend_name() == "postgresql":
+        engine = _with_driver(parsed, lambda: _postgresql_engine(url, lock_timeout))
+    elif parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        engine = _with_driver(parsed, lambda: create_engine(url))
     else:
         _create_private_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"timeout": lock_timeout})
@@ -45,6 +51,55 @@ def make_engine(url: str, *, lock_timeout: float = 30.0) -> Engine:
         event.listen(engine, "begin", _begin)
     audit.guard(engine)
     return engine
+
+
+def _parsed(url: str) -> URL:
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError):
+        raise ConfigError(
+            "storage.database: not a database URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DATABASE"
+        ) from None
+
+
+def _with_driver(parsed: URL, make: Callable[[], Engine]) -> Engine:
+    try:
+        return make()
+    except (NoSuchModuleError, ImportError):
+        driver = f"{parsed.get_backend_name()}+{parsed.get_driver_name()}"
+        hint = ": pip install 'intake[postgresql]'" if parsed.get_driver_name() == "psycopg" else ""
+        raise ConfigError(f"storage.database: the driver for {driver} is not installed{hint}") from None
+
+
+def _postgresql_engine(url: str, lock_timeout: float) -> Engine:
+    """Sessions in UTC: the tables keep UTC times without a zone (as on SQLite), so the server's
+    own time zone must not shift them. A statement waits at most ``lock_timeout`` seconds for a
+    lock another program holds (``lock_timeout``, as SQLite waits for its write lock), then fails
+    with "lock timeout": the poll stops in one line and the next one catches up. ``application_name`` names the process in
+    ``pg_stat_activity`` (which instance holds what). A connection is tested before use, so one cut by a
+    failover to the standby is replaced instead of failing the next command."""
+    options = f"-c timezone=UTC -c lock_timeout={round(lock_timeout * 1000)}"
+    connect_args = {"options": options, "application_name": f"intake {os.getpid()}"}
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
+    return engine
+
+
+def _without_nul(_conn, _cursor, statement: str, parameters, _context, _executemany):
+    """PostgreSQL text cannot hold U+0000, which SQLite keeps: a subject or a name with a NUL in it
+    (broken or hostile mail) would send its message to the quarantine instead of making a case.
+    The NUL is stored as U+FFFD, the character shown for anything unreadable."""
+    return statement, _scrubbed(parameters)
+
+
+def _scrubbed(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {key: _scrubbed(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_scrubbed(item) for item in value)
+    return value
 
 
 def reading(engine: Engine) -> Engine:

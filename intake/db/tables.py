@@ -16,10 +16,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from intake import clock
+
+# IMAP's UIDVALIDITY and UIDs are unsigned 32-bit (up to 4 294 967 295): SQLite's INTEGER holds them,
+# PostgreSQL's stops at 2 147 483 647, so there they are BIGINT.
+UINT32 = Integer().with_variant(BigInteger(), "postgresql")
 
 
 def utcnow() -> datetime:
@@ -62,6 +66,18 @@ class CaseCounter(SQLModel, table=True):
 class Message(SQLModel, table=True):
     """A message of a case, as read from its archived raw bytes (``sha256``)."""
 
+    # Read once from each place (imap:FOLDER:UIDVALIDITY:UID): the last guard when instances share
+    # a PostgreSQL database (intake/db/locks.py).
+    __table_args__ = (
+        Index(
+            "ux_message_source",
+            "mailbox",
+            "source_ref",
+            unique=True,
+            sqlite_where=text("source_ref LIKE 'imap:%'"),
+            postgresql_where=text("source_ref LIKE 'imap:%'"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="case.id", index=True)
     mailbox: str = Field(index=True)
@@ -159,9 +175,9 @@ class SourceCursor(SQLModel, table=True):
 
     mailbox: str = Field(primary_key=True)
     folder: str = Field(primary_key=True)
-    uidvalidity: int
-    last_uid: int = 0
-    marked_uid: int = 0
+    uidvalidity: int = Field(sa_type=UINT32)
+    last_uid: int = Field(default=0, sa_type=UINT32)
+    marked_uid: int = Field(default=0, sa_type=UINT32)
 
 
 class MaildirSeen(SQLModel, table=True):

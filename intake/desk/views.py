@@ -61,7 +61,7 @@ def _filtered(query, status=None, kind=None, mailbox=None, org=None, robots=Fals
     if mailbox:
         query = query.where(Case.mailbox == mailbox)
     if org:
-        query = query.where(col(Case.org_name).contains(org))
+        query = query.where(col(Case.org_name).icontains(org))  # "example" finds "Example": as on SQLite
     return query
 
 

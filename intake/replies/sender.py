@@ -2,7 +2,8 @@
 
 Each due reply (``queued``, ``next_attempt_at`` ≤ now) is first *claimed*: one conditional UPDATE
 moves its ``next_attempt_at`` ``[replies] claim_lease_seconds`` ahead and is committed before
-connecting, so a second sender running at the same moment (``intake run`` and ``intake send``)
+connecting, so a second sender running at the same moment (``intake run`` and ``intake send``,
+or another instance on PostgreSQL, where the row is first taken with ``FOR UPDATE SKIP LOCKED``)
 skips it. Then the SMTP
 transaction runs, and its outcome is committed at once, reply by reply:
 
@@ -46,6 +47,7 @@ from intake.access.tls import tls_problem
 from intake.access.tokens import TokenStore
 from intake.clock import as_utc
 from intake.config import Config, SmtpConfig
+from intake.db.locks import claim_row
 from intake.db.tables import OutboxReply, utcnow
 from intake.errors import AuthError, ConfigError
 from intake.replies.compose import to_email_message
@@ -175,8 +177,8 @@ def _claim(engine: Engine, reply_id: int, now: datetime, lease: timedelta) -> bo
         )
         .values(next_attempt_at=now + lease)
     )
-    with engine.begin() as conn:
-        return conn.execute(statement).rowcount == 1
+    with engine.begin() as conn:  # on PostgreSQL the row is locked first: another instance skips it
+        return claim_row(conn, OutboxReply.__tablename__, reply_id) and conn.execute(statement).rowcount == 1
 
 
 def _attempt(engine: Engine, config: Config, reply_id: int, login: Login | None) -> Outcome:

@@ -3,6 +3,8 @@
 * :class:`MailboxLock` — one poller per mailbox at a time. A second ``intake poll`` waits its turn;
   the service skips a mailbox another process is polling. The lock is an ``flock`` on a file, so
   the kernel releases it when its process dies, however it dies.
+  On PostgreSQL, where instances on several hosts share the database, :func:`poll_lock` gives the
+  cursor row lock instead (:class:`intake.db.locks.CursorLock`).
 * :class:`InFlight` — the message in hand. Its hash is written before the message is processed and
   cleared when processing returns; a file still naming one at the next start means the poller
   died with it in hand (killed, or out of memory). A message in hand at two such deaths is not
@@ -18,6 +20,13 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from intake.config import MailboxConfig
+from intake.db.locks import CursorLock, is_postgresql
 
 DEATHS_BEFORE_QUARANTINE = 2
 _RECORD = 65  # a SHA-256 in hex and a newline
@@ -29,12 +38,34 @@ def state_dir(archive_dir: Path) -> Path:
     return path
 
 
+class PollLock(Protocol):
+    handed_over: bool  # another instance took the poll over between two of its transactions
+
+    def acquire(self, *, wait_seconds: float = 0.0) -> bool: ...
+
+    def release(self) -> None: ...
+
+    def session(self, engine: Engine) -> Session: ...
+
+
+def poll_lock(engine: Engine, archive_dir: Path, mailbox: MailboxConfig) -> PollLock:
+    """The lock of one mailbox's poll: the cursor row on PostgreSQL, a file lock on SQLite."""
+    if is_postgresql(engine):
+        return CursorLock(engine, mailbox.name, mailbox.folder)
+    return MailboxLock(archive_dir, mailbox.name)
+
+
 class MailboxLock:
     """An exclusive lock on one mailbox's poll, held by an open file descriptor."""
+
+    handed_over = False  # one process polls: no one takes the poll over
 
     def __init__(self, archive_dir: Path, mailbox: str) -> None:
         self.path = state_dir(archive_dir) / f"{mailbox}.lock"
         self._fd: int | None = None
+
+    def session(self, engine: Engine) -> Session:
+        return Session(engine)
 
     def acquire(self, *, wait_seconds: float = 0.0) -> bool:
         """Take the lock, waiting up to ``wait_seconds``; False when another process keeps it."""

@@ -14,6 +14,10 @@ The traps this avoids (each seen against Dovecot):
   re-issued every ``idle_renew_seconds`` (9 minutes by default, under most NAT timeouts), and
   the client's socket timeout makes the ``DONE`` that goes unanswered fail;
 * reconnects back off (1 s doubling to 60 s) and log in afresh — with a fresh OAuth2 token.
+
+With several instances on one PostgreSQL database one of them watches each mailbox (its
+:class:`~intake.db.locks.Leadership`); the others try to become the watcher every poll interval,
+and poll on the schedule meanwhile.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from imapclient.exceptions import IMAPClientError
 
 from intake.access.tokens import TokenStore
 from intake.config import MailboxConfig
+from intake.db.locks import Leadership
 from intake.errors import IntakeError
 from intake.sources.imap import connect
 
@@ -49,6 +54,8 @@ class IdleWatcher(threading.Thread):
         on_mail: Callable[[], object],
         stop: threading.Event,
         max_backoff: float = 60.0,
+        leader: Leadership | None = None,
+        leader_retry: float = 30.0,
     ) -> None:
         super().__init__(name=f"idle-{mailbox.name}", daemon=True)
         self.mailbox = mailbox
@@ -57,10 +64,22 @@ class IdleWatcher(threading.Thread):
         self.stop = stop
         self.max_backoff = max_backoff
         self.supported = True
+        self.leader = leader  # several instances (PostgreSQL): only the leader watches
+        self.leader_retry = leader_retry
 
     def run(self) -> None:
         delay = 1.0
+        try:
+            self._watch(delay)
+        finally:
+            if self.leader is not None:
+                self.leader.release()
+
+    def _watch(self, delay: float) -> None:
         while not self.stop.is_set() and self.supported:
+            if self.leader is not None and not self.leader.take():  # another instance watches
+                self.stop.wait(self.leader_retry)
+                continue
             try:
                 self._one_connection()
                 delay = 1.0

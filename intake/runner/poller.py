@@ -5,7 +5,8 @@ savepoint, and a message whose processing raises goes to the quarantine with its
 the source's cursor moves in the same transaction; the batch is committed; only then are the
 messages marked at the source. A crash at any point loses nothing and processes nothing twice.
 
-One poller per mailbox at a time (:class:`~intake.guards.MailboxLock`); a message that was in
+One poller per mailbox at a time (:func:`~intake.runner.guards.poll_lock`: a file lock on SQLite,
+the cursor row on PostgreSQL, where several instances share the database); a message that was in
 hand when the poller died twice is set aside in the quarantine (:class:`~intake.guards.InFlight`).
 An archive or database that cannot be written stops the mailbox's poll with a
 :class:`~intake.errors.StorageError` after committing what was done; nothing is marked that is
@@ -20,16 +21,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from intake.access import health
 from intake.archive import Archive
 from intake.cases.ingest import Ingested, ingest
 from intake.config import Config, MailboxConfig
+from intake.db.locks import is_source_guard
 from intake.db.tables import Message, QuarantineEntry
 from intake.errors import AuthError, ConfigError, IntakeError, MessageError, SourceError, StorageError
-from intake.runner.guards import InFlight, MailboxLock
+from intake.runner.guards import InFlight, PollLock, poll_lock
 from intake.sources import Fetched, MailSource, open_source
 
 log = logging.getLogger(__name__)
@@ -78,9 +80,9 @@ class Poller:
         """Poll one mailbox; when another process polls it, wait up to ``wait_seconds`` for it to
         finish, else skip it (``report.skipped`` says so)."""
         report = PollReport(mailbox=mailbox.name)
-        lock: MailboxLock | None = None
+        lock: PollLock | None = None
         try:
-            lock = MailboxLock(self.config.storage.archive_dir, mailbox.name)
+            lock = poll_lock(self.engine, self.config.storage.archive_dir, mailbox)
             inflight = InFlight(self.config.storage.archive_dir, mailbox.name)
             locked = lock.acquire(wait_seconds=wait_seconds)
             left = inflight.open() if locked else None
@@ -95,19 +97,21 @@ class Poller:
         try:
             if left:
                 log.warning("mailbox %s: the last poll died while processing message %s", mailbox.name, left)
-            self._drain_recording_health(mailbox, report, inflight)
+            self._drain_recording_health(mailbox, report, inflight, lock)
         finally:
             inflight.close()
             lock.release()
         log.info("polled %s: %s", mailbox.name, report.as_dict())
         return report
 
-    def _drain_recording_health(self, mailbox: MailboxConfig, report: PollReport, inflight: InFlight) -> None:
+    def _drain_recording_health(
+        self, mailbox: MailboxConfig, report: PollReport, inflight: InFlight, lock: PollLock
+    ) -> None:
         """Poll, and write how the server answered: a mailbox silently not fetched must show."""
         name, kind = f"mailbox:{mailbox.name}", mailbox.auth if mailbox.source == "imap" else "maildir"
         try:
             with open_source(mailbox, self.config) as source:
-                self._drain(source, mailbox, report, inflight)
+                self._drain(source, mailbox, report, inflight, lock)
         except (SourceError, ConfigError) as exc:  # a missing secret cannot log in either
             auth = isinstance(exc, AuthError | ConfigError)
             health.record_failure(self.engine, name, auth_kind=kind, error=str(exc), auth=auth)
@@ -118,14 +122,23 @@ class Poller:
         health.record_success(self.engine, name, auth_kind=kind, token_expires_at=expires, backlog=backlog)
 
     def _drain(
-        self, source: MailSource, mailbox: MailboxConfig, report: PollReport, inflight: InFlight
+        self,
+        source: MailSource,
+        mailbox: MailboxConfig,
+        report: PollReport,
+        inflight: InFlight,
+        lock: PollLock,
     ) -> None:
-        with Session(self.engine) as session:
+        with lock.session(self.engine) as session:
             try:
                 for batch in source.batches(session):
                     self._found = getattr(source, "found", 0)
                     done, failure = self._process_batch(session, mailbox, batch, report, inflight)
                     source.record(session, done)
+                    if lock.handed_over:  # another instance polled it meanwhile: its work counts
+                        session.rollback()
+                        report.skipped = f"mailbox {mailbox.name}: another intake took over its poll"
+                        return
                     session.commit()
                     source.mark_processed(done)
                     if failure is not None:
@@ -138,6 +151,11 @@ class Poller:
             except StorageError:
                 session.rollback()
                 raise
+            except IntegrityError as exc:  # the last guard: another instance stored the same message
+                session.rollback()
+                if not is_source_guard(exc):
+                    raise
+                report.skipped = f"mailbox {mailbox.name}: another intake stored these messages first"
 
     def _process_batch(
         self,
@@ -194,6 +212,8 @@ class Poller:
         except OperationalError:  # the database, not the message: stop the poll, keep the mail
             raise
         except Exception as exc:  # one bad message must not stop the poll
+            if isinstance(exc, IntegrityError) and is_source_guard(exc):  # another instance stored it
+                raise
             self._quarantine(session, mailbox, fetched, sha256, exc)
             report.quarantined += 1
             return None
@@ -267,7 +287,7 @@ def _stored(session: Session, mailbox: MailboxConfig, sha256: str) -> bool:
 def database_problem(exc: OperationalError, config: Config | None = None) -> str:
     """A database error in plain words (no SQL, no parameters)."""
     text = str(getattr(exc, "orig", exc))
-    if "locked" in text or "busy" in text:
+    if "locked" in text or "busy" in text or "lock timeout" in text:  # SQLite / PostgreSQL
         wait = f" for more than {config.storage.lock_timeout_seconds:g} s" if config else ""
         return (
             f"the database is busy: another program has held it{wait} (storage.lock_timeout_seconds); "

@@ -6,6 +6,10 @@ With ``[retention] auto = true`` it also purges, once a day, what is past retent
 APScheduler 3 with ``max_instances=1`` and ``coalesce``: a poll that overruns is never run twice
 at once, and missed runs collapse into one. SIGTERM or Ctrl-C sets the stop flag (the poll in hand
 finishes the message it is processing, commits and stops) and shuts the scheduler down.
+
+On SQLite one ``intake run`` works on a database: a second one says so and waits for the first to
+stop (:class:`~intake.db.locks.InstanceLock`). On PostgreSQL any number run side by side, on any
+hosts: each mailbox is polled by one at a time, each reply sent by one (:mod:`intake.db.locks`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -26,6 +31,7 @@ from sqlmodel import Session
 from intake.access.tokens import TokenStore
 from intake.cases.expected import purge_expired
 from intake.config import Config, MailboxConfig
+from intake.db.locks import InstanceLock, Leadership
 from intake.desk.privacy.retention import Plan, apply_retention
 from intake.errors import ConfigError, IntakeError
 from intake.replies.sender import SendReport, send_due
@@ -147,6 +153,19 @@ def serve(*, config: Config, engine: Engine) -> None:
     poller = Poller(config=config, engine=engine, stop=stop)
     rounds = threading.Lock()
     scheduler = BlockingScheduler(timezone="Asia/Tokyo")
+
+    def shutdown(signum, _frame) -> None:
+        log.info("signal %s: finishing the message in hand, then stopping", signum)
+        stop.set()
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    instance = _instance_lock(engine)
+    if instance is not None and not instance.acquire(stop=stop):
+        log.info("stopped")
+        return
     scheduler.add_job(
         _one_at_a_time(rounds, tick),
         "interval",
@@ -160,14 +179,6 @@ def serve(*, config: Config, engine: Engine) -> None:
 
     add_retention_job(scheduler, rounds, engine, config)
     watchers = start_idle_watchers(poller, config, rounds)
-
-    def shutdown(signum, _frame) -> None:
-        log.info("signal %s: finishing the message in hand, then stopping", signum)
-        stop.set()
-        scheduler.shutdown(wait=True)
-
-    signal.signal(signal.SIGTERM, shutdown)
-    signal.signal(signal.SIGINT, shutdown)
     log.info(
         "polling %d mailbox(es) every %d s; %d wait for new mail with IDLE",
         len(config.mailbox),
@@ -175,7 +186,17 @@ def serve(*, config: Config, engine: Engine) -> None:
         len(watchers),
     )
     scheduler.start()
+    if instance is not None:
+        instance.release()
     log.info("stopped")
+
+
+def _instance_lock(engine: Engine) -> InstanceLock | None:
+    """SQLite: one ``intake run`` per database file (PostgreSQL: any number, see intake.db.locks)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        return None
+    return InstanceLock(Path(database))
 
 
 def _one_at_a_time(rounds: threading.Lock, round_: Callable[..., T]) -> Callable[..., T]:
@@ -204,7 +225,15 @@ def start_idle_watchers(poller: Poller, config: Config, rounds: threading.Lock) 
             for line in round_.failures:
                 log.error("%s", line)
 
-        watcher = IdleWatcher(mailbox=mailbox, store=store, on_mail=on_mail, stop=poller.stop)
+        leader = Leadership(poller.engine, f"intake idle {mailbox.name}")
+        watcher = IdleWatcher(
+            mailbox=mailbox,
+            store=store,
+            on_mail=on_mail,
+            stop=poller.stop,
+            leader=leader,
+            leader_retry=float(config.poll_interval),
+        )
         watcher.start()
         watchers.append(watcher)
     return watchers

@@ -58,6 +58,9 @@ def _database(config: Config) -> Check:
             current = current_revision(engine)
         finally:
             engine.dispose()
+    except ConfigError as exc:  # a URL that cannot be read, a driver not installed: the line says which
+        problem, _, fix = str(exc).removeprefix("storage.database: ").partition(": ")
+        return Check("database", "fail", problem, fix or "check storage.database")
     except Exception as exc:  # noqa: BLE001 — whatever the driver says, in one line
         return Check(
             "database", "fail", f"cannot be opened ({exc.__class__.__name__})", "check storage.database"

@@ -101,11 +101,13 @@ def kill_until_done(workspace, args: tuple[str, ...], stdin: str, check, seed: i
     until one run completes; after each kill ``check()`` must find the state entirely before or
     entirely after. Returns the kills."""
     rng = random.Random(seed)
-    database = workspace.root / "intake.db"
+    database = workspace.root / "intake.db" if workspace.database.startswith("sqlite") else None
     kills = 0
     for _ in range(tries):
         process = start(workspace, *args, stdin=stdin)
-        if process.opened(database):
+        if database is None:  # PostgreSQL: no file to watch; a moment after the imports instead
+            time.sleep(rng.uniform(0.6, 1.6))
+        elif process.opened(database):
             time.sleep(rng.uniform(0, 0.08))
         if alive := process.running():
             process.kill()

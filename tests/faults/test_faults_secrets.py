@@ -5,8 +5,8 @@ One workspace goes through every way a password reaches intake, with the log at 
 ``intake run`` polling all along: a password phoned in ahead opens a mail on arrival, a wrong one
 is typed at the ``intake unlock`` prompt on a real pseudo-terminal, then the right one. The
 passwords hold Japanese characters, so they are searched as UTF-8 and as UTF-16-LE (the form Office
-derives its keys from) in every byte intake wrote — the WAL copied while ``intake run`` still had
-the database open. A running intake also refuses to dump core (``RLIMIT_CORE`` 0), so a crash cannot
+derives its keys from) in every byte intake wrote — the database copied while ``intake run`` still
+had it open (SQLite's file and WAL, or PostgreSQL's files, WAL and rows: ``support.at_rest``). A running intake also refuses to dump core (``RLIMIT_CORE`` 0), so a crash cannot
 write a password to disk either.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import mailbox
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from sqlmodel import Session, select
 
 from intake.db.tables import Attachment
 from intake.forms import write_application
+from support.at_rest import snapshot
 from support.crypto_keys import (
     PASSPHRASE,
     PASSPHRASE_ENV,
@@ -89,6 +89,7 @@ def test_no_password_rests_anywhere_after_phoned_typed_and_wrong_passwords(works
         config = workspace.config_file
         config.write_text('log_level = "DEBUG"\n' + config.read_text(encoding="utf-8"), encoding="utf-8")
         workspace.write = lambda: config  # keep the DEBUG line
+        started = time.time()
         outputs = [workspace.cli("init")]
         outputs.append(
             workspace.cli(
@@ -120,12 +121,11 @@ def test_no_password_rests_anywhere_after_phoned_typed_and_wrong_passwords(works
             term.expect("no attachments are waiting for a password")
             assert term.wait() == 0
             wait_for(lambda: len(sink.handler.received) == 2)  # both acknowledged or asked for more
-            live = workspace.root / "live-copy"
-            live.mkdir()
-            for name in ("intake.db", "intake.db-wal", "intake.db-shm"):
-                if (workspace.root / name).exists():
-                    shutil.copy(workspace.root / name, live / name)
-            assert (live / "intake.db-wal").exists()  # the WAL as it was while intake had it open
+            # the database as intake has it open: SQLite's file and WAL, or PostgreSQL's files and rows
+            live = snapshot(workspace.database, workspace.root / "live-copy", since=started)
+            assert live
+            if workspace.database.startswith("sqlite"):
+                assert (workspace.root / "live-copy" / "intake.db-wal").exists()
         finally:
             service.send_signal(signal.SIGTERM)
             service.wait(60)
@@ -140,7 +140,7 @@ def test_no_password_rests_anywhere_after_phoned_typed_and_wrong_passwords(works
     text = "".join(r.stdout + r.stderr for r in outputs) + log.read_text(errors="replace") + term.text
     assert "DEBUG intake." in log.read_text()  # the log level did apply
     files = [p for p in workspace.root.rglob("*") if p.is_file()]
-    assert {"intake.db", "intake.key", "intake.db-wal"} <= {p.name for p in files}
+    assert "intake.key" in {p.name for p in files} and set(live) <= set(files)
     assert any("messages" in p.parts for p in files)
     mail = [d.content for d in sink.handler.received]
     for secret in SECRETS:

@@ -16,17 +16,19 @@ import hashlib
 import json
 import os
 import random
-import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
 
 from measured import Measured
+from sqlalchemy import create_engine
 from sqlmodel import Session
 
 from intake.cases.expected import PasswordVault
@@ -34,6 +36,7 @@ from intake.checks.corporate import check_digit
 from intake.config import load_config
 from intake.db import make_engine, upgrade
 from intake.forms import write_application
+from support import postgres
 from support.dovecot import Dovecot, ImapAccount
 from support.mailfactory import DOCX_TYPE, JST, make_mail
 from support.office_fixtures import encrypt_agile, make_pdf
@@ -135,6 +138,16 @@ def _corporate_number(i: int) -> str:
 # ---- the workspace ----------------------------------------------------------------------------
 
 
+class Reader:
+    """``execute(SQL)`` on a connection, its rows as tuples (what the trials read)."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str):
+        return self.conn.exec_driver_sql(sql)
+
+
 @dataclass
 class World:
     """A workspace folder with its two IMAP accounts, the SMTP sink's port and the backlog."""
@@ -145,10 +158,12 @@ class World:
     smtp_port: int
     backlog: Backlog
     env: dict[str, str] = field(default_factory=dict)
+    database: str = ""  # SQLite in the folder, or a fresh PostgreSQL database (--db=postgresql)
 
     @classmethod
     def create(cls, root: Path, dovecot: Dovecot, smtp_port: int, backlog: Backlog) -> World:
         world = cls(root, dovecot.add_account(), dovecot.add_account(), smtp_port, backlog)
+        world.database = postgres.database_url(root)
         world.env = {
             **os.environ,
             "INTAKE_CONFIG": str(root / "config.toml"),
@@ -186,7 +201,7 @@ class World:
         start, end = today - timedelta(days=30), today + timedelta(days=30)
         text = f"""poll_interval = 1
 [storage]
-database = "sqlite:///{self.root}/intake.db"
+database = "{self.database}"
 archive_dir = "{self.root}/messages"
 key_file = "{self.root}/intake.key"
 [imap]
@@ -230,8 +245,15 @@ recruitment_periods = [{{ start = "{start}", end = "{end}" }}]
             return Measured.start(list(args), env=self.env, cwd=self.root, stdout=log, stderr=log)
 
     # -- reading the outcome -------------------------------------------------------------------
-    def db(self) -> sqlite3.Connection:
-        return sqlite3.connect(f"file:{self.root / 'intake.db'}?mode=ro", uri=True, timeout=30)
+    @contextmanager
+    def db(self) -> Iterator[Reader]:
+        """The database as it is now, read with plain SQL (either backend)."""
+        engine = create_engine(self.database)
+        try:
+            with engine.connect() as conn:
+                yield Reader(conn)
+        finally:
+            engine.dispose()
 
     def done(self) -> bool:
         """Every message is in a case or the quarantine, and no reply waits to be sent."""

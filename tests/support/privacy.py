@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect, text
 
 from intake import clock
 from intake.forms import write_staff_registration
@@ -87,17 +88,25 @@ class Desk:
         return {p.stem for p in (self.ws.root / "messages").rglob("*.eml")}
 
     def sha256s(self, case_id: str) -> set[str]:
-        with sqlite3.connect(self.ws.root / "intake.db") as db:
-            rows = db.execute("SELECT sha256 FROM message WHERE case_id = ? AND direction = 'in'", (case_id,))
-            return {r[0] for r in rows}
+        query = text("SELECT sha256 FROM message WHERE case_id = :case AND direction = 'in'")
+        with self.ws.engine().connect() as conn:
+            return {r[0] for r in conn.execute(query, {"case": case_id})}
 
     def dump(self) -> list[str]:
-        """Every row of the database, as SQL."""
-        db = sqlite3.connect(self.ws.root / "intake.db")
-        try:
-            return list(db.iterdump())
-        finally:
-            db.close()
+        """Every row of the database: SQLite's own dump as SQL, else every row of every table."""
+        if self.ws.database.startswith("sqlite"):
+            db = sqlite3.connect(self.ws.root / "intake.db")
+            try:
+                return list(db.iterdump())
+            finally:
+                db.close()
+        with self.ws.engine().connect() as conn:
+            tables = sorted(inspect(conn).get_table_names())
+            return [
+                repr(tuple(row))
+                for t in tables
+                for row in conn.execute(text(f'SELECT * FROM "{t}" ORDER BY 1'))
+            ]
 
     def stored_files(self) -> Iterator[Path]:
         """The database file, its write-ahead log and every file of the archive."""

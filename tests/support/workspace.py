@@ -1,5 +1,6 @@
 """A workspace for a test: a folder with a config.toml, its database and archive, its mailboxes,
-and a way to run the command line on it."""
+and a way to run the command line on it. The database is a SQLite file in the folder, or a fresh
+PostgreSQL database with ``pytest --db=postgresql`` (:mod:`support.postgres`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from intake.config import Config, load_config
 from intake.db import make_engine, upgrade
+from support import postgres
 from support.cli import run
 from support.dovecot import ImapAccount
 
@@ -27,6 +29,11 @@ class Workspace:
     mailboxes: list[str] = field(default_factory=list)
     extra: str = ""
     poll_interval: int = 1
+    database: str = ""  # the URL; a new database of the backend in use when not given
+    engines: list = field(default_factory=list)  # made by engine(), let go by close()
+
+    def __post_init__(self) -> None:
+        self.database = self.database or postgres.database_url(self.root)
 
     @property
     def config_file(self) -> Path:
@@ -87,7 +94,7 @@ path = "{path}"
     def write(self) -> Path:
         text = f"""poll_interval = {self.poll_interval}
 [storage]
-database = "sqlite:///{self.root}/intake.db"
+database = "{self.database}"
 archive_dir = "{self.root}/messages"
 {self.extra}
 """ + "".join(self.mailboxes)
@@ -99,9 +106,16 @@ archive_dir = "{self.root}/messages"
         return load_config(self.config_file)
 
     def engine(self):
-        engine = make_engine(f"sqlite:///{self.root}/intake.db")
+        engine = make_engine(self.database)
         upgrade(engine)
+        self.engines.append(engine)
         return engine
+
+    def close(self) -> None:
+        """Let go of the connections the test's engines hold (PostgreSQL counts them)."""
+        for engine in self.engines:
+            engine.dispose()
+        self.engines.clear()
 
     @property
     def environment(self) -> dict[str, str]:

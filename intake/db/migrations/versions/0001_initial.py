@@ -13,6 +13,9 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# IMAP UIDVALIDITY and UIDs are unsigned 32-bit: BIGINT on PostgreSQL, INTEGER (as ever) on SQLite
+UINT32 = sa.Integer().with_variant(sa.BigInteger(), "postgresql")
+
 
 def upgrade() -> None:
 
@@ -86,8 +89,8 @@ def upgrade() -> None:
         "sourcecursor",
         sa.Column("mailbox", sa.String(), nullable=False),
         sa.Column("folder", sa.String(), nullable=False),
-        sa.Column("uidvalidity", sa.Integer(), nullable=False),
-        sa.Column("last_uid", sa.Integer(), nullable=False),
+        sa.Column("uidvalidity", UINT32, nullable=False),
+        sa.Column("last_uid", UINT32, nullable=False),
         sa.PrimaryKeyConstraint("mailbox", "folder"),
     )
     op.create_table(

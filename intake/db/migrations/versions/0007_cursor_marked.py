@@ -16,7 +16,14 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("sourcecursor", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("marked_uid", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(
+            sa.Column(
+                "marked_uid",
+                sa.Integer().with_variant(sa.BigInteger(), "postgresql"),  # an IMAP UID: unsigned 32-bit
+                nullable=False,
+                server_default="0",
+            )
+        )
 
 
 def downgrade() -> None:
