@@ -103,7 +103,23 @@ class PostgresCluster:
         )
         log = str(self.folder / "log")
         self._as_postgres("pg_ctl", "-D", str(data), "-l", log, "-w", "-o", options, "start")
+        self._watchdog = self._outlive_us(data / "postmaster.pid")
         return self
+
+    def _outlive_us(self, pid_file: Path) -> subprocess.Popen:
+        """A shell that stops the server and removes its folder once this process is gone, so a
+        test run that is killed (timeout, ^C twice) leaves no cluster running; stop() ends it."""
+        script = (
+            f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+            f'kill -INT "$(head -n 1 {pid_file} 2>/dev/null)" 2>/dev/null; sleep 5; rm -rf {self.folder}'
+        )
+        return subprocess.Popen(
+            ["sh", "-c", script],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -129,3 +145,7 @@ class PostgresCluster:
         except (FileNotFoundError, ProcessLookupError, ValueError):
             pass
         shutil.rmtree(self.folder, ignore_errors=True)
+        watchdog = getattr(self, "_watchdog", None)
+        if watchdog is not None:
+            watchdog.kill()
+            watchdog.wait()
