@@ -54,7 +54,10 @@ def _postgresql(url: str, into: Path, since: float) -> list[Path]:
     for source in files:
         target = into / source.parent.name / source.name
         target.parent.mkdir(exist_ok=True)
-        copied.append(Path(shutil.copy(source, target)))
+        try:
+            copied.append(Path(shutil.copy(source, target)))
+        except FileNotFoundError:  # removed by the server while we copy (its relcache init file): gone
+            continue
     return copied
 
 
