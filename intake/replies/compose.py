@@ -18,6 +18,8 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import lru_cache
@@ -65,13 +67,15 @@ def compose_reply(
     context: Mapping[str, object],
     rules_dir: Path,
     domain: str | None = None,
+    check_recipient: bool = True,
 ) -> ComposedReply:
     """Compose a reply to the message ``in_reply_to`` (whose own References are ``references``).
 
-    ``domain`` defaults to the domain of ``mailbox_address``; ``to_addr`` is checked, not rendered.
+    ``domain`` defaults to the domain of ``mailbox_address``; ``to_addr`` is checked (unless the
+    caller holds the reply for staff because it is not a usable address), not rendered.
     """
-    if not to_addr or any(c in to_addr for c in "\r\n<>,;") or "@" not in to_addr:
-        raise ValueError(f"not a single recipient address: {to_addr!r}")
+    if check_recipient:
+        recipient_address(to_addr)
     parent = _bare_ids(in_reply_to)[:1]
     chain = _trim(_bare_ids([*_bare_ids(references), *parent]))
     values = {"case_id": case_id, "mailbox_address": mailbox_address, "sender_name": "", **context}
@@ -82,6 +86,28 @@ def compose_reply(
         references=tuple(chain),
         body=render_template(rules_dir, template, values),
     )
+
+
+def recipient_address(to_addr: str) -> str:
+    """``to_addr`` as one recipient, written as the To header needs it. A quoted local part may hold
+    ``<``, ``>`` or ``"`` and is still one person's address (RFC 5322 3.4.1); the dotted local parts
+    of Japanese mobile carriers' older addresses (「taro..yamada@」, 「.taro@」) break the RFC but
+    are real mailboxes and are kept as they are. ValueError when it is not exactly one address."""
+    if not to_addr or any(c in to_addr for c in "\r\n\0"):
+        raise ValueError(f"not a single recipient address: {to_addr!r}")
+    if _CARRIER_DOTS.fullmatch(to_addr):
+        return to_addr
+    try:
+        address = Address(addr_spec=to_addr)
+    except (ValueError, IndexError, TypeError, HeaderParseError):
+        raise ValueError(f"not a single recipient address: {to_addr!r}") from None
+    if not address.username or not address.domain:
+        raise ValueError(f"not a single recipient address: {to_addr!r}")
+    return str(address)
+
+
+# An unquoted local part of atom characters and dots in any order, as carriers allowed them.
+_CARRIER_DOTS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 
 def reply_subject(original: str, case_id: str) -> str:
@@ -122,7 +148,7 @@ def to_email_message(reply: OutboxReply, from_addr: str, *, date: datetime | Non
     """The e-mail for an outbox reply: threaded, marked as an automatic reply (RFC 3834), UTF-8 body."""
     msg = EmailMessage()
     msg["From"] = from_addr
-    msg["To"] = reply.to_addr
+    msg["To"] = recipient_address(reply.to_addr)
     msg["Subject"] = reply.subject
     msg["Date"] = format_datetime((date or datetime.now(JST)).astimezone(JST))
     msg["Message-ID"] = f"<{reply.message_id}>"

@@ -47,7 +47,7 @@ def queue_reply(
     now: datetime | None = None,
 ) -> OutboxReply | None:
     """Queue a reply to ``trigger`` in the caller's transaction, or return None if it may not go."""
-    from intake.replies.compose import compose_reply  # the templates (Jinja2): not to list the outbox
+    from intake.replies.compose import compose_reply, recipient_address  # Jinja2: not to list the outbox
 
     now = as_utc(now or utcnow())
     to_addr = recipient_of(trigger, case)
@@ -56,6 +56,11 @@ def queue_reply(
         log.info("no reply to message %s of case %s: %s", trigger.id, case.id, reason)
         return None
     mailbox = config.get_mailbox(case.mailbox)
+    try:
+        recipient_address(to_addr)
+        unusable = ""
+    except ValueError:  # a From we could read but cannot write back: staff answer by hand
+        unusable = f"the sender's address {to_addr!r} cannot be used as a recipient: answer by hand"
     composed = compose_reply(
         case_id=case.id,
         mailbox_address=mailbox.address,
@@ -66,6 +71,7 @@ def queue_reply(
         template=template,
         context={"sender_name": trigger.from_name or case.sender_name, "kind": case.kind, **context},
         rules_dir=config.rules_path,
+        check_recipient=not unusable,
     )
     reply = OutboxReply(
         case_id=case.id,
@@ -77,7 +83,8 @@ def queue_reply(
         in_reply_to=composed.in_reply_to,
         references=" ".join(composed.references),
         body=composed.body,
-        state="held" if config.replies.mode == "hold" else "queued",
+        state="held" if config.replies.mode == "hold" or unusable else "queued",
+        last_error=unusable or None,
         next_attempt_at=now,
         created_at=now,
     )
