@@ -11,8 +11,10 @@ The command line turns each branch into one plain line and an exit code::
     ├── StorageError                 the archive or the database cannot be written now (disk full,
     │                                database held by another program): the poll stops, nothing lost
     ├── MessageError                 one message could not be processed: it goes to quarantine
-    │   └── LimitExceeded            a configured limit was passed (a message's, or what an
-    │                                attachment unpacks to: then only the attachment is refused)
+    │   ├── LimitExceeded            a configured limit was passed (a message's, or what an
+    │   │                            attachment unpacks to: then only the attachment is refused)
+    │   └── OverBudget               processing the message took longer than its time budget
+    │                                ([limits] max_message_seconds): it is set aside, the poll goes on
     ├── DocumentError                an attachment could not be opened or read
     │   ├── WrongPassword            exit 3: the password did not open the file
     │   └── UnsupportedEncryption    the encryption is one we cannot open at all
@@ -57,6 +59,11 @@ class MessageError(IntakeError):
 
 class LimitExceeded(MessageError):
     """A configured limit (message size, attachment size, parts, nesting) was passed."""
+
+
+class OverBudget(MessageError):
+    """Processing one message took longer than ``[limits] max_message_seconds``; it was stopped
+    where it stood (:mod:`intake.budget`) and goes to the quarantine."""
 
 
 class DocumentError(IntakeError):

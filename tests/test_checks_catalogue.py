@@ -103,6 +103,8 @@ def test_every_placeholder_is_a_param_some_check_can_fill() -> None:
         "senders",
         "signers",
         "detail",
+        "read",
+        "unread",
     }
     assert names <= known, names - known
 

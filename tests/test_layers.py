@@ -3,7 +3,7 @@ itself through others — imports inside functions counted too, so none can hide
 
 Layers, lowest first (the README's layout table names the same rooms):
 
-* foundation — errors, config, clock, resources (and the package itself);
+* foundation — errors, config, clock, resources, a message's time budget (and the package itself);
 * libraries that take facts and return results — mail, documents, forms, checks;
 * storage — the database (engine, tables, migrations, audit), the archive, and access to mail
   servers (TLS, passwords and tokens, server health);
@@ -22,7 +22,7 @@ import intake
 
 PACKAGE = Path(intake.__file__).resolve().parent
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("intake", "intake.errors", "intake.config", "intake.clock", "intake.resources"),
+    ("intake", "intake.errors", "intake.config", "intake.clock", "intake.resources", "intake.budget"),
     ("intake.mail", "intake.documents", "intake.forms", "intake.checks"),
     ("intake.db", "intake.archive", "intake.access"),
     ("intake.sources", "intake.replies"),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, func, select
 
+from intake import budget
 from intake.archive import read_archived
 from intake.cases.formrows import APPLICATION_KEYS, STAFF_KEYS
 from intake.cases.organisations import cached_org_key, find_organisation, org_key, removed_last_time
@@ -82,11 +83,19 @@ def _messages(
             continue  # a bounce or auto-reply quotes our words back: they are not the sender's answers
         if row.purged_at is not None:
             continue  # its text left with its personal data (retention, erasure)
+        budget.check("reading the case's messages")
         text = texts.get(row.id)
         if text is None:
             text = read_archived(config, row.sha256).body_text
+        limit = config.limits.max_text_chars
         facts.append(
-            MessageFacts(sender=row.from_addr, subject=row.subject, text=text, received_at=row.received_at)
+            MessageFacts(
+                sender=row.from_addr,
+                subject=row.subject,
+                text=text[:limit],
+                received_at=row.received_at,
+                unread_chars=max(len(text) - limit, 0),
+            )
         )
     return tuple(facts)
 

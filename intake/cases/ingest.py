@@ -1,7 +1,9 @@
 """Turning one archived message into database records: a new case, or a message of an old one.
 
-``ingest`` works inside the caller's transaction and raises on failure; the poller wraps each call
-in a savepoint so one bad message goes to quarantine and the rest of the batch carries on.
+Two steps, so that no database transaction is open while a message is read: :func:`read_arrival`
+does the slow part with no database at all (parse, decrypt, authenticate, read plain forms), then
+:func:`ingest` writes the records and evaluates the case inside the caller's transaction, raising
+on failure (the poller then rolls the message back and puts it in the quarantine).
 """
 
 from __future__ import annotations
@@ -11,22 +13,24 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from intake import budget
 from intake.cases.expected import try_expected_passwords
 from intake.cases.kinds import case_kind
 from intake.cases.refresh import refresh_case
 from intake.cases.reports import mark_bounced, reported_reply
-from intake.cases.security import read_incoming, record_security
+from intake.cases.security import Incoming, read_incoming, record_security
 from intake.cases.threads import find_thread_case, new_case_id
-from intake.cases.unlock import read_documents
+from intake.cases.unlock import ReadDocument, read_document, store_documents
 from intake.checks import find_password
 from intake.config import Config, MailboxConfig
 from intake.db import audit
 from intake.db.tables import Attachment, Case, Message, utcnow
-from intake.documents import ContainerLimits, open_zip, triage
+from intake.documents import ContainerLimits, Triage, open_zip, triage
 from intake.errors import DocumentError, LimitExceeded, WrongPassword
 from intake.forms.naming import document_from_filename, org_from_filename
 from intake.mail import (
     AUTOMATED,
+    DeliveryReport,
     ParsedAttachment,
     ParsedMessage,
     no_reply_reason,
@@ -44,6 +48,41 @@ class Ingested:
     duplicate: bool = False
 
 
+@dataclass(frozen=True)
+class ArrivingAttachment:
+    """One attachment as read on arrival: what it is, and the forms of a plain Word file or zip."""
+
+    part: ParsedAttachment
+    found: Triage | None  # None: refused before it was looked at (over a limit)
+    documents: tuple[ReadDocument, ...] = ()
+    problem: tuple[str, str, bool] | None = None  # (state, detail, encrypted) when it could not be opened
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A message read before anything is written: everything slow about ingesting it (parsing,
+    decrypting, checking the sender, reading plain forms) done with no database transaction open,
+    so the write that follows is short."""
+
+    incoming: Incoming
+    reason: str | None  # why no automatic reply may go to it (a robot, our own address), or None
+    report: DeliveryReport | None
+    attachments: tuple[ArrivingAttachment, ...]
+    password_in_text: bool
+
+
+def read_arrival(raw: bytes, config: Config) -> Arrival:
+    """Read a message as it arrives (no database): raises MessageError when it is not mail."""
+    incoming = read_incoming(raw, config)
+    parsed = incoming.parsed
+    reason = no_reply_reason(parsed, own_addresses=config.own_addresses)
+    report = read_delivery_report(raw) if reason in AUTOMATED else None
+    attachments = tuple(_arriving(config, part) for part in parsed.attachments)
+    budget.check("reading the text")
+    password = find_password(parsed.body_text[: config.limits.max_text_chars])
+    return Arrival(incoming, reason, report, attachments, password)
+
+
 def ingest(
     session: Session,
     *,
@@ -53,14 +92,15 @@ def ingest(
     sha256: str,
     source_ref: str,
     received_at: datetime | None = None,
+    arrival: Arrival | None = None,
 ) -> Ingested:
-    incoming = read_incoming(raw, config)
-    parsed = incoming.parsed
+    """Store one message into its case (a new one, or the thread it answers) and evaluate the case;
+    ``arrival``: the message already read by :func:`read_arrival` (else it is read here)."""
+    arrival = arrival or read_arrival(raw, config)
+    parsed, reason, report = arrival.incoming.parsed, arrival.reason, arrival.report
     existing = _duplicate_of(session, mailbox.name, sha256, parsed)
     if existing is not None:
         return Ingested(case_id=existing.case_id, message_pk=existing.id, duplicate=True)
-    reason = no_reply_reason(parsed, own_addresses=config.own_addresses)
-    report = read_delivery_report(raw) if reason in AUTOMATED else None
     returned = reported_reply(session, mailbox.name, report)
     case = session.get(Case, returned.case_id) if returned else None
     case = case or find_thread_case(session, mailbox=mailbox.name, prefix=mailbox.case_prefix, parsed=parsed)
@@ -70,14 +110,15 @@ def ingest(
     elif reason not in AUTOMATED:
         case.robot = False  # a person wrote into it
     message = _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, reason, received_at)
-    message.password_in_text = find_password(parsed.body_text)
-    record_security(session, message, incoming)
+    message.password_in_text = arrival.password_in_text
+    record_security(session, message, arrival.incoming)
     detail = f"message {message.id} {source_ref}"
     audit.record(session, by=ACTOR, action="message_received", case_id=case.id, detail=detail)
     rows = []
-    for part in parsed.attachments:
-        rows.append((row := _record_attachment(session, case, message, part), part.payload))
-        _open_plain(session, config, row, part.payload)
+    for arriving in arrival.attachments:
+        rows.append((row := _record_attachment(session, case, message, arriving), arriving.part.payload))
+        if arriving.documents:
+            store_documents(session, config=config, attachment=row, documents=list(arriving.documents))
     _try_phoned_passwords(session, config, case, message, rows)
     if returned is not None and report is not None and report.failed:
         mark_bounced(session, returned, report, message.id)
@@ -144,7 +185,10 @@ def _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, rea
     return message
 
 
-def _record_attachment(session: Session, case: Case, message: Message, part: ParsedAttachment) -> Attachment:
+def _record_attachment(
+    session: Session, case: Case, message: Message, arriving: ArrivingAttachment
+) -> Attachment:
+    part, found = arriving.part, arriving.found
     row = Attachment(
         case_id=case.id,
         message_pk=message.id,
@@ -154,10 +198,9 @@ def _record_attachment(session: Session, case: Case, message: Message, part: Par
         size=part.size,
         document=document_from_filename(part.filename),
     )
-    if part.rejected:
+    if found is None:
         row.state, row.detail = "rejected", part.rejected
     else:
-        found = triage(part.payload, part.filename)
         row.format, row.encrypted, row.macro, row.detail = (
             found.format,
             found.encrypted,
@@ -165,31 +208,38 @@ def _record_attachment(session: Session, case: Case, message: Message, part: Par
             found.detail,
         )
         row.state = "rejected" if found.macro else ("password_pending" if found.encrypted else "plain")
+    if arriving.problem is not None:
+        row.state, row.detail, encrypted = arriving.problem
+        row.encrypted = row.encrypted or encrypted
     session.add(row)
     session.flush()
     return row
 
 
-def _open_plain(session: Session, config: Config, row: Attachment, payload: bytes) -> None:
-    """Read the forms in an unencrypted Word file or plain zip right away."""
-    if row.state != "plain" or row.format not in ("docx", "doc", "zip"):
-        return
+def _arriving(config: Config, part: ParsedAttachment) -> ArrivingAttachment:
+    """What an attachment is, and the forms in an unencrypted Word file or plain zip, read now."""
+    budget.check("looking at the attachments")
+    if part.rejected:
+        return ArrivingAttachment(part, None)
+    found = triage(part.payload, part.filename)
+    if found.macro or found.encrypted or found.format not in ("docx", "doc", "zip"):
+        return ArrivingAttachment(part, found)
     try:
-        if row.format == "zip":
-            documents = [
-                (m.name, m.data) for m in open_zip(payload, None, ContainerLimits.from_config(config.limits))
-            ]
+        if found.format == "zip":
+            limits = ContainerLimits.from_config(config.limits)
+            documents = [(m.name, m.data) for m in open_zip(part.payload, None, limits)]
         else:
-            documents = [(row.filename, payload)]
-        read_documents(session, config=config, attachment=row, documents=documents)
+            documents = [(part.filename, part.payload)]
+        read = tuple(read_document(config, name, data, fallback=part.filename) for name, data in documents)
     except DocumentError as exc:  # a password zip says so here; other damage is reported plainly
         if isinstance(exc, WrongPassword):
-            row.state, row.encrypted, row.detail = "password_pending", True, "password-protected zip"
-        else:
-            row.state, row.detail = "failed", str(exc)
+            return ArrivingAttachment(
+                part, found, problem=("password_pending", "password-protected zip", True)
+            )
+        return ArrivingAttachment(part, found, problem=("failed", str(exc), False))
     except LimitExceeded as exc:
-        row.state, row.detail = "rejected", str(exc)
-    session.add(row)
+        return ArrivingAttachment(part, found, problem=("rejected", str(exc), False))
+    return ArrivingAttachment(part, found, documents=read)
 
 
 def _try_phoned_passwords(

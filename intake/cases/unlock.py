@@ -149,40 +149,72 @@ def _maybe_decrypt(data: bytes, name: str, password: str) -> bytes:
     return data
 
 
+@dataclass(frozen=True)
+class ReadDocument:
+    """One document of an attachment as read, before anything is written (the slow part:
+    unpacking, converting a .doc, reading the form's XML)."""
+
+    name: str | None
+    label: str
+    data: bytes
+    summary: str = ""  # what staff are told when no form is stored
+    macro: bool = False
+    failure: tuple[str, str] | None = None  # (attachment state, detail): failed or rejected
+    form: ExtractedForm | None = None
+
+
+def read_document(config: Config, name: str | None, data: bytes, *, fallback: str | None) -> ReadDocument:
+    """Read one document: a Word form, or the plain reason why not (no database)."""
+    label = name or fallback or "attachment"
+    found = triage(data, name)
+    if found.macro:
+        return ReadDocument(name, label, data, f"{label}: macro-enabled document, not opened", macro=True)
+    if found.encrypted:
+        return ReadDocument(name, label, data, f"{label}: still encrypted with another password")
+    if found.format not in ("doc", "docx"):
+        return ReadDocument(name, label, data, f"{label}: {found.detail} — not a Word form")
+    try:
+        form = _extract(config, found.format, data)
+    except (DocumentError, LimitExceeded) as exc:
+        state = "rejected" if isinstance(exc, LimitExceeded) else "failed"
+        return ReadDocument(name, label, data, f"{label}: {exc}", failure=(state, f"{label}: {exc}"))
+    if form is None:
+        note = f"{label}: old Word (.doc) file — LibreOffice is not installed, open it by hand"
+        return ReadDocument(name, label, data, note)
+    if form.document is None:
+        return ReadDocument(name, label, data, f"{label}: a Word document that is neither Council form")
+    return ReadDocument(name, label, data, form=form)
+
+
 def read_documents(
     session: Session, *, config: Config, attachment: Attachment, documents: list[tuple[str | None, bytes]]
 ) -> list[str]:
     """Read every Word form among ``documents`` into the database; returns plain summary lines."""
-    summary: list[str] = []
-    for name, data in documents:
-        _keep_decrypted(config, attachment, name, data)
-        summary.append(_read_one(session, config, attachment, name, data))
+    read = [read_document(config, name, data, fallback=attachment.filename) for name, data in documents]
+    return store_documents(session, config=config, attachment=attachment, documents=read)
+
+
+def store_documents(
+    session: Session, *, config: Config, attachment: Attachment, documents: list[ReadDocument]
+) -> list[str]:
+    """Write what was read: each form, and on the attachment what could not be read — ``failed``
+    (or ``rejected`` over a limit) with the reason, which the checks then report."""
+    summary = []
+    for document in documents:
+        _keep_decrypted(config, attachment, document.name, document.data)
+        summary.append(_store_one(session, attachment, document))
     session.add(attachment)
     return summary
 
 
-def _read_one(session: Session, config: Config, attachment: Attachment, name: str | None, data: bytes) -> str:
-    """Read one document into the database; a Word file that cannot be read marks the attachment
-    ``failed`` (or ``rejected`` over a limit) with the reason, which the checks then report."""
-    label = name or attachment.filename or "attachment"
-    found = triage(data, name)
-    if found.macro:
+def _store_one(session: Session, attachment: Attachment, document: ReadDocument) -> str:
+    if document.macro:
         attachment.macro = True
-        return f"{label}: macro-enabled document, not opened"
-    if found.encrypted:
-        return f"{label}: still encrypted with another password"
-    if found.format not in ("doc", "docx"):
-        return f"{label}: {found.detail} — not a Word form"
-    try:
-        form = _extract(config, found.format, data)
-    except (DocumentError, LimitExceeded) as exc:
-        attachment.state = "rejected" if isinstance(exc, LimitExceeded) else "failed"
-        attachment.detail = f"{label}: {exc}"
-        return attachment.detail
+    if document.failure is not None:
+        attachment.state, attachment.detail = document.failure
+    form = document.form
     if form is None:
-        return f"{label}: old Word (.doc) file — LibreOffice is not installed, open it by hand"
-    if form.document is None:
-        return f"{label}: a Word document that is neither Council form"
+        return document.summary
     attachment.document = form.document
     store_form(session, attachment, form)
     read = (

@@ -75,8 +75,9 @@ class RegisterFacts:
 class MessageFacts:
     sender: str
     subject: str
-    text: str
+    text: str  # what is read: the first [limits] max_text_chars characters of the body
     received_at: datetime
+    unread_chars: int = 0  # how much of a longer body was kept and shown, but not read
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from intake.checks import (
     filename_format,
     filename_org,
     incident,
+    long_text,
     mailing_list,
     password,
     period,
@@ -39,6 +40,7 @@ _ALL: tuple[Check, ...] = (
     *incident.CHECKS,
     *delivery.CHECKS,
     *authenticity.CHECKS,
+    *long_text.CHECKS,
 )
 
 REGISTRY: dict[str, Check] = {c.name: c for c in _ALL}

@@ -89,6 +89,10 @@ class LimitsConfig(_Section):
     max_ratio: Annotated[float, Field(ge=10)] = 200.0
     max_zip_members: Annotated[int, Field(ge=1)] = 1000
     max_xml_mb: Annotated[float, Field(gt=0)] = 10.0
+    # how much of a message's text is read for answers and passwords (the rest is kept and shown)
+    max_text_chars: Annotated[int, Field(ge=1000)] = 50_000
+    # one message's processing time; past it the message goes to the quarantine, the poll goes on
+    max_message_seconds: Annotated[float, Field(gt=0)] = 60.0
 
 
 class DeskConfig(_Section):

@@ -16,6 +16,7 @@ from email.message import Message
 from email.policy import Compat32
 from email.utils import getaddresses, parsedate_to_datetime
 
+from intake import budget
 from intake.errors import MessageError
 from intake.mail.body import BodyCollector, forward_banner, is_forward_file
 from intake.mail.decode import decode_header_value
@@ -97,6 +98,7 @@ def parse_message(raw: bytes, *, limits: Limits = Limits()) -> ParsedMessage:
     body = BodyCollector()
     attachments: list[ParsedAttachment] = []
     for node in nodes:
+        budget.check("decoding the message's parts")
         try:
             _visit(node, limits, body, attachments, defects)
         except Exception as exc:  # a broken part must not lose the message

@@ -1,9 +1,12 @@
 """One poll of one mailbox: fetch new mail, keep it, process it, and only then mark it.
 
-For every batch: each raw message is archived (on disk, flushed) first; each is processed in a
-savepoint, and a message whose processing raises goes to the quarantine with its error instead;
-the source's cursor moves in the same transaction; the batch is committed; only then are the
-messages marked at the source. A crash at any point loses nothing and processes nothing twice.
+For every message: the raw bytes are archived (on disk, flushed) first; the message is read with
+no database transaction open (parsing, decrypting, reading forms and text: the slow part), then
+written in one short transaction together with the source's cursor past it — or, when reading or
+writing it raises or takes longer than ``[limits] max_message_seconds``, the message goes to the
+quarantine with its error instead. Once a batch is done its messages are marked at the source. A
+crash at any point loses nothing and processes nothing twice; a desk write waits at most for one
+message's write, never for a whole batch.
 
 One poller per mailbox at a time (:func:`~intake.runner.guards.poll_lock`: a file lock on SQLite,
 the cursor row on PostgreSQL, where several instances share the database); a message that was in
@@ -26,7 +29,8 @@ from sqlmodel import Session, select
 
 from intake.access import health
 from intake.archive import Archive
-from intake.cases.ingest import Ingested, ingest
+from intake.budget import message_budget
+from intake.cases.ingest import Ingested, ingest, read_arrival
 from intake.config import Config, MailboxConfig
 from intake.db.locks import is_source_guard
 from intake.db.tables import Message, QuarantineEntry
@@ -133,17 +137,13 @@ class Poller:
             try:
                 for batch in source.batches(session):
                     self._found = getattr(source, "found", 0)
-                    done, failure = self._process_batch(session, mailbox, batch, report, inflight)
-                    source.record(session, done)
-                    if lock.handed_over:  # another instance polled it meanwhile: its work counts
-                        session.rollback()
-                        report.skipped = f"mailbox {mailbox.name}: another intake took over its poll"
-                        return
-                    session.commit()
+                    done, failure = self._process_batch(
+                        session, source, mailbox, batch, report, inflight, lock
+                    )
                     source.mark_processed(done)
                     if failure is not None:
                         raise failure
-                    if len(done) < len(batch):  # stopped part-way
+                    if len(done) < len(batch):  # stopped part-way, or handed over
                         return
             except OperationalError as exc:
                 session.rollback()
@@ -160,22 +160,34 @@ class Poller:
     def _process_batch(
         self,
         session: Session,
+        source: MailSource,
         mailbox: MailboxConfig,
         batch: list[Fetched],
         report: PollReport,
         inflight: InFlight,
+        lock: PollLock,
     ) -> tuple[list[Fetched], StorageError | None]:
-        """Process what the stop flag allows; an archive that cannot be written ends the batch
-        (returned, to be raised once what was done is committed)."""
+        """Process what the stop flag allows, one message per transaction: its records and the
+        cursor past it are committed together, so the database is held only while one message is
+        written. An archive that cannot be written ends the batch (returned, to be raised once
+        what was done is marked)."""
         done: list[Fetched] = []
+        session.commit()  # what the source read or repaired: nothing is held while a message is read
         for position, fetched in enumerate(batch):
             if self.stop.is_set():
                 break
             try:
                 self.process_one(session, mailbox, fetched, report, inflight)
             except ArchiveFull as exc:
+                session.rollback()
                 return done, StorageError(f"mailbox {mailbox.name}: {exc}")
             batch[position] = light = replace(fetched, raw=b"")  # archived: no need to hold the bytes
+            source.record(session, [light])
+            if lock.handed_over:  # another instance polled it meanwhile: its work counts
+                session.rollback()
+                report.skipped = f"mailbox {mailbox.name}: another intake took over its poll"
+                break
+            session.commit()
             done.append(light)
             if self.progress is not None:
                 self.progress(mailbox.name, report.fetched, self._found)
@@ -189,7 +201,9 @@ class Poller:
         report: PollReport,
         inflight: InFlight | None = None,
     ) -> Ingested | None:
-        """Archive and process one message; None when it went to the quarantine."""
+        """Archive and process one message in the caller's transaction; None when it went to the
+        quarantine. The message is read first, with no transaction open (the caller has
+        committed), then written; the whole is bounded by ``[limits] max_message_seconds``."""
         report.fetched += 1
         sha256 = self._store(fetched.raw)
         if inflight is not None and inflight.killed_poller(sha256) and not _stored(session, mailbox, sha256):
@@ -199,16 +213,8 @@ class Poller:
         if inflight is not None:
             self._begin(inflight, sha256)
         try:
-            with session.begin_nested():
-                result = ingest(
-                    session,
-                    config=self.config,
-                    mailbox=mailbox,
-                    raw=fetched.raw,
-                    sha256=sha256,
-                    source_ref=fetched.ref,
-                    received_at=fetched.received_at,
-                )
+            with message_budget(self.config.limits.max_message_seconds):
+                result = self._ingest(session, mailbox, fetched, sha256)
         except OperationalError:  # the database, not the message: stop the poll, keep the mail
             raise
         except Exception as exc:  # one bad message must not stop the poll
@@ -228,6 +234,20 @@ class Poller:
         else:
             report.joined += 1
         return result
+
+    def _ingest(self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str) -> Ingested:
+        arrival = read_arrival(fetched.raw, self.config)  # the slow part: nothing of the database held
+        with session.begin_nested():
+            return ingest(
+                session,
+                config=self.config,
+                mailbox=mailbox,
+                raw=fetched.raw,
+                sha256=sha256,
+                source_ref=fetched.ref,
+                received_at=fetched.received_at,
+                arrival=arrival,
+            )
 
     def _store(self, raw: bytes) -> str:
         try:

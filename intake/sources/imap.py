@@ -152,7 +152,7 @@ class ImapSource:
             self._repair_marks(cursor.marked_uid, last)
             cursor.marked_uid = last
             session.add(cursor)
-            session.commit()  # nothing else is pending yet: the poll's work starts after this
+        session.commit()  # the database is not held while the server sends the messages
         with self._talking("searching for new messages"):
             # `UID SEARCH UID N:*` always answers the highest UID, even when it is below N: filter.
             new = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)

@@ -41,4 +41,5 @@ OWN_CODES = (
     "sender_not_authenticated",
     "signature_bad",
     "message_undecryptable",
+    "text_read_in_part",
 )

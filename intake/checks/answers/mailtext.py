@@ -15,6 +15,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from intake import budget
+
 
 @dataclass(frozen=True)
 class Line:
@@ -84,6 +86,8 @@ def lines_of(text: str) -> list[Line]:
     out: list[Line] = []
     extra = 0
     for i, line in enumerate(raw):
+        if i % 512 == 0:
+            budget.check("reading the text")
         match = _QUOTE.match(line)
         quotes = match.group(1).count(">") if match else 0
         content = (line[match.end() :] if match else line).strip()
@@ -107,28 +111,34 @@ def _is_header(content: str, following: list[str], line: str) -> bool:
 
 def paragraphs(lines: list[Line], skip: set[int] | None = None) -> list[str]:
     """The sender's own text (depth 0) as paragraphs, hard-wrapped lines joined back (a
-    「label：value」 line stays a paragraph of its own)."""
+    「label：value」 line stays a paragraph of its own). Linear in the text: a paragraph's lines
+    are collected and joined once, never copied line by line."""
     skip = skip or set()
     out: list[str] = []
-    current = ""
+    current: list[str] = []
     for i, line in enumerate(lines):
+        if i % 512 == 0:
+            budget.check("reading the text")
         if line.depth or i in skip or not line.text or is_separator(line.text):
-            if current:
-                out.append(current)
-            current = ""
+            _close(current, out)
             continue
         text = strip_hints(line.text)
         if _FIELD_LINE.match(text):  # 「件名：【重要】アカウント確認のお願い」 stands alone
-            out.extend([current, text] if current else [text])
-            current = ""
+            _close(current, out)
+            out.append(text)
             continue
-        if _LIST_ITEM.match(text) and current:  # 「(2) 被害：なし」 starts afresh
-            out.append(current)
-            current = ""
-        current = _join(current, text)
-    if current:
-        out.append(current)
+        if _LIST_ITEM.match(text):  # 「(2) 被害：なし」 starts afresh
+            _close(current, out)
+        current.append(text)
+    _close(current, out)
     return out
+
+
+def _close(current: list[str], out: list[str]) -> None:
+    """End the paragraph being collected (if any) and add it to ``out``."""
+    if current:
+        out.append(_joined(current))
+        current.clear()
 
 
 # A 「label：value」 line (送信元：…, 件名：…, TLP:AMBER): a record, never a sentence wrapped onto the
@@ -139,13 +149,17 @@ _FIELD_LINE = re.compile(r"^[^\s:、。,!?]{1,20}\s*:\s*\S")
 _LIST_ITEM = re.compile(r"^(?:\(\d{1,2}\)|\d{1,2}[.)](?!\d)|[・■□◆◇●○▶►※*-]\s*)")
 
 
-def _join(left: str, right: str) -> str:
-    """Join two wrapped lines: no space between Japanese characters, one between words."""
-    if not left:
-        return right
-    if left[-1].isascii() and right[:1].isascii():
-        return f"{left} {right}"
-    return left + right
+def _joined(parts: list[str]) -> str:
+    """Join wrapped lines: no space between Japanese characters, one between words."""
+    pieces: list[str] = []
+    last = ""  # the last character joined so far
+    for part in parts:
+        if last and last.isascii() and part[:1].isascii():
+            pieces.append(" ")
+            last = " "
+        pieces.append(part)
+        last = part[-1:] or last
+    return "".join(pieces)
 
 
 _SENTENCE = re.compile(r"(?<=[。!?])|(?<=[.;])\s+")
