@@ -4,6 +4,7 @@ the archive (message texts are read again from the archived raw bytes: the datab
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -84,20 +85,39 @@ def _messages(
         if row.purged_at is not None:
             continue  # its text left with its personal data (retention, erasure)
         budget.check("reading the case's messages")
-        text = texts.get(row.id)
-        if text is None:
-            text = read_archived(config, row.sha256).body_text
-        limit = config.limits.max_text_chars
+        text, unread = read_text(config, row.sha256, texts.get(row.id))
         facts.append(
             MessageFacts(
                 sender=row.from_addr,
                 subject=row.subject,
-                text=text[:limit],
+                text=text,
                 received_at=row.received_at,
-                unread_chars=max(len(text) - limit, 0),
+                unread_chars=unread,
             )
         )
     return tuple(facts)
+
+
+_READ: OrderedDict[str, tuple[str, int]] = OrderedDict()  # sha256 → (text read, characters left unread)
+_READ_KEPT = 512
+
+
+def read_text(config: Config, sha256: str, body: str | None = None) -> tuple[str, int]:
+    """The part of a message's body that is read for answers (its first ``[limits] max_text_chars``
+    characters) and how much was left unread; ``body``: the whole body when the caller has it.
+    The last few hundred are kept in memory, so a follow-up does not parse its case's earlier
+    messages again (a report of megabytes would cost seconds every time)."""
+    limit = config.limits.max_text_chars
+    key = f"{sha256}:{limit}"
+    if body is None and key in _READ:
+        _READ.move_to_end(key)
+        return _READ[key]
+    if body is None:
+        body = read_archived(config, sha256).body_text
+    _READ[key] = read = (body[:limit], max(len(body) - limit, 0))
+    while len(_READ) > _READ_KEPT:
+        _READ.popitem(last=False)
+    return read
 
 
 def _replies(session: Session, case_id: str) -> tuple[ReplyFacts, ...]:

@@ -4,14 +4,11 @@ On SQLite one process polls a mailbox at a time (an ``flock``, :class:`intake.ru
 and one ``intake run`` works on a database (:class:`InstanceLock`). On PostgreSQL any number of
 instances, on any hosts, share the database and the mailboxes:
 
-* :class:`CursorLock` — a mailbox's folder is polled by one instance at a time: its cursor row
-  (``sourcecursor``) is taken with ``SELECT … FOR UPDATE SKIP LOCKED`` in the poll's own session,
-  and taken again at the start of every transaction of the poll, so it is held for each whole
-  fetch-and-store transaction. Another instance that holds it skips the mailbox this time. If the
-  row was taken by someone else between two transactions of a poll, the poll is *handed over*:
-  its uncommitted batch is rolled back and the other instance goes on. A killed instance's
-  connection closes, and PostgreSQL releases its row lock at once. The unique index on a
-  message's ``(mailbox, source_ref)`` (``imap:FOLDER:UIDVALIDITY:UID``) is the last guard.
+* :class:`CursorLock` — a mailbox's folder is polled by one instance at a time: a session advisory
+  lock on a connection of its own, held for the whole poll while the poll commits message by
+  message. Another instance that finds it held skips the mailbox this time. A killed instance's
+  connection closes, and PostgreSQL releases the lock at once. The unique index on a message's
+  ``(mailbox, source_ref)`` (``imap:FOLDER:UIDVALIDITY:UID``) is the last guard.
 * :class:`Leadership` — one IMAP IDLE watcher per mailbox among all instances: a session advisory
   lock on a connection of its own (a pooled connection would keep a session lock after it is
   returned to the pool). The others wait, and still poll on the schedule.
@@ -29,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
@@ -52,74 +49,68 @@ def is_source_guard(exc: IntegrityError) -> bool:
 
 
 class CursorLock:
-    """The poll of one mailbox folder, held through its cursor row (PostgreSQL)."""
+    """The poll of one mailbox folder (PostgreSQL): a session advisory lock on a connection of its
+    own, held from the start of the poll to its end, while the poll's work commits one message at
+    a time on other connections. Another instance that asks while it is held skips the mailbox.
+    A killed instance's connection closes and PostgreSQL releases the lock at once; if the lock's
+    connection is lost while we poll, the lock may pass to another instance, so the poll notices
+    (``handed_over``) and stops after the message in hand."""
+
+    CHECK_SECONDS = 5.0  # how often the lock's connection is asked whether it is still there
 
     def __init__(self, engine: Engine, mailbox: str, folder: str) -> None:
         self.engine = engine
-        self.key = {"mailbox": mailbox, "folder": folder}
-        self._session: Session | None = None
-        self.handed_over = False  # another instance took the row between two of our transactions
-        self._last: tuple | None = None  # the cursor as our last commit left it
+        self.name = f"intake poll {mailbox} {folder}"
+        self._conn: Connection | None = None
+        self._checked = 0.0
 
     def acquire(self, *, wait_seconds: float = 0.0) -> bool:
-        """Take the cursor row, waiting up to ``wait_seconds``; False when another instance keeps it."""
+        """Take the lock, waiting up to ``wait_seconds``; False when another instance keeps it."""
         deadline = time.monotonic() + wait_seconds
         try:
-            self._create_row()
-            session = Session(self.engine)
-            while (taken := self._take(session.connection())) is None:
-                session.rollback()
+            conn = self.engine.connect()
+            while not conn.execute(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(self.name)}
+            ).scalar():
+                conn.commit()
                 if time.monotonic() >= deadline:
-                    session.close()
+                    conn.close()
                     return False
                 time.sleep(RETRY_SECONDS)
+            conn.commit()
         except OperationalError as exc:
-            raise StorageError(
-                f"mailbox {self.key['mailbox']}: the database cannot be reached ({exc.orig})"
-            ) from None
-        self._last = taken
-        event.listen(session, "after_begin", self._retake)
-        event.listen(session, "before_commit", self._remember)
-        self._session = session
+            raise StorageError(f"{self.name}: the database cannot be reached ({exc.orig})") from None
+        self._conn, self._checked = conn, time.monotonic()
         return True
 
-    def session(self, _engine: Engine | None = None) -> Session:
-        """The poll's session: its transactions hold the row."""
-        assert self._session is not None, "acquire() first"
-        return self._session
+    def session(self, engine: Engine) -> Session:
+        return Session(engine)
+
+    @property
+    def handed_over(self) -> bool:
+        """True when the lock's connection is gone: another instance may poll the folder now."""
+        if self._conn is None or time.monotonic() - self._checked < self.CHECK_SECONDS:
+            return False
+        try:
+            self._conn.execute(text("SELECT 1"))
+            self._conn.commit()
+        except OperationalError:
+            return True
+        self._checked = time.monotonic()
+        return False
 
     def release(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
-
-    def _create_row(self) -> None:
-        """The row to lock exists before anyone locks it (a folder never polled has none yet)."""
-        statement = text(
-            "INSERT INTO sourcecursor (mailbox, folder, uidvalidity, last_uid, marked_uid) "
-            "VALUES (:mailbox, :folder, 0, 0, 0) ON CONFLICT DO NOTHING"
-        )
-        with self.engine.begin() as conn:
-            conn.execute(statement, self.key)
-
-    def _take(self, conn: Connection) -> tuple | None:
-        statement = text(
-            "SELECT uidvalidity, last_uid FROM sourcecursor WHERE mailbox = :mailbox AND folder = :folder "
-            "FOR UPDATE SKIP LOCKED"
-        )
-        row = conn.execute(statement, self.key).first()
-        return None if row is None else tuple(row)
-
-    def _retake(self, _session: Session, transaction, conn: Connection) -> None:
-        if transaction.nested:
+        if self._conn is None:
             return
-        found = self._take(conn)
-        if found != self._last:  # locked by another instance, or moved on by one in between
-            self.handed_over = True
-
-    def _remember(self, session: Session) -> None:
-        session.flush()
-        self._last = self._take(session.connection())
+        try:
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(self.name)})
+            self._conn.commit()
+        except OperationalError:
+            pass
+        finally:
+            self._conn.invalidate()  # never back to the pool: a lock may live on it
+            self._conn.close()
+            self._conn = None
 
 
 def claim_row(conn: Connection, table: str, row_id: int) -> bool:

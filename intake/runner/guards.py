@@ -3,8 +3,8 @@
 * :class:`MailboxLock` — one poller per mailbox at a time. A second ``intake poll`` waits its turn;
   the service skips a mailbox another process is polling. The lock is an ``flock`` on a file, so
   the kernel releases it when its process dies, however it dies.
-  On PostgreSQL, where instances on several hosts share the database, :func:`poll_lock` gives the
-  cursor row lock instead (:class:`intake.db.locks.CursorLock`).
+  On PostgreSQL, where instances on several hosts share the database, :func:`poll_lock` gives an
+  advisory lock held for the poll instead (:class:`intake.db.locks.CursorLock`).
 * :class:`InFlight` — the message in hand. Its hash is written before the message is processed and
   cleared when processing returns; a file still naming one at the next start means the poller
   died with it in hand (killed, or out of memory). A message in hand at two such deaths is not
@@ -39,7 +39,7 @@ def state_dir(archive_dir: Path) -> Path:
 
 
 class PollLock(Protocol):
-    handed_over: bool  # another instance took the poll over between two of its transactions
+    handed_over: bool  # another instance may poll the mailbox now (the lock was lost)
 
     def acquire(self, *, wait_seconds: float = 0.0) -> bool: ...
 
@@ -49,7 +49,7 @@ class PollLock(Protocol):
 
 
 def poll_lock(engine: Engine, archive_dir: Path, mailbox: MailboxConfig) -> PollLock:
-    """The lock of one mailbox's poll: the cursor row on PostgreSQL, a file lock on SQLite."""
+    """The lock of one mailbox's poll: an advisory lock on PostgreSQL, a file lock on SQLite."""
     if is_postgresql(engine):
         return CursorLock(engine, mailbox.name, mailbox.folder)
     return MailboxLock(archive_dir, mailbox.name)

@@ -5,7 +5,8 @@ With ``[retention] auto = true`` it also purges, once a day, what is past retent
 
 APScheduler 3 with ``max_instances=1`` and ``coalesce``: a poll that overruns is never run twice
 at once, and missed runs collapse into one. SIGTERM or Ctrl-C sets the stop flag (the poll in hand
-finishes the message it is processing, commits and stops) and shuts the scheduler down.
+finishes the message it is processing, commits and stops) and shuts the scheduler down — also a
+signal that comes while the service is still starting.
 
 On SQLite one ``intake run`` works on a database: a second one says so and waits for the first to
 stop (:class:`~intake.db.locks.InstanceLock`). On PostgreSQL any number run side by side, on any
@@ -17,13 +18,14 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -152,13 +154,11 @@ def serve(*, config: Config, engine: Engine) -> None:
     stop = threading.Event()
     poller = Poller(config=config, engine=engine, stop=stop)
     rounds = threading.Lock()
-    scheduler = BlockingScheduler(timezone="Asia/Tokyo")
+    scheduler = BackgroundScheduler(timezone="Asia/Tokyo")
 
     def shutdown(signum, _frame) -> None:
         log.info("signal %s: finishing the message in hand, then stopping", signum)
-        stop.set()
-        if scheduler.running:
-            scheduler.shutdown(wait=True)
+        stop.set()  # the main thread waits for this, however early the signal came
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
@@ -186,6 +186,9 @@ def serve(*, config: Config, engine: Engine) -> None:
         len(watchers),
     )
     scheduler.start()
+    while not stop.is_set():  # never wait on the Event's lock here: the signal handler takes it
+        time.sleep(0.2)
+    scheduler.shutdown(wait=True)  # the round in hand finishes the message it is processing
     if instance is not None:
         instance.release()
     log.info("stopped")
