@@ -40,5 +40,6 @@ OWN_CODES = (
     "reply_bounced",
     "sender_not_authenticated",
     "signature_bad",
+    "signer_not_sender",
     "message_undecryptable",
 )
