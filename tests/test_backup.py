@@ -6,12 +6,18 @@ the restored copy even opens the demo's encrypted form from its restored archive
 
 from __future__ import annotations
 
+import base64
 import json
+import mailbox
 import os
 import secrets
+import shutil
 import sqlite3
 import stat
+import subprocess
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,6 +28,18 @@ from intake.tools.backup import KEPT_FILES, configured_path
 from intake.tools.demo import DEMO_PASSWORD
 from intake.web.guard import session_key
 from support.cli import run
+from support.crypto_keys import (
+    PASSPHRASE,
+    PASSPHRASE_ENV,
+    REPORTER,
+    SECRETARIAT,
+    PgpWorld,
+    SmimeWorld,
+    make_pgp_world,
+    make_smime_world,
+    pgp_mime,
+    smime_enveloped,
+)
 
 
 def intake(config: Path, *args: str, input: str | None = None):
@@ -228,3 +246,177 @@ def test_a_folder_without_a_manifest_is_not_a_backup(source, tmp_path):
     refused = intake(config, "restore", str(tmp_path / "b"))
     assert refused.returncode == 1 and "manifest.json" in refused.stderr
     assert os.listdir(tmp_path / "b") == []
+
+
+# ---- the PGP and S/MIME keys (--with-keys) -------------------------------------------------
+
+BACKUP_PASSPHRASE = "Hozon-no-Aikotoba#2026-Kasumigaseki"
+SEAL_ENV = "INTAKE_BACKUP_PASSPHRASE"
+INCIDENT_REPORT = "株式会社例示の山田です。\n不審な通信を検知しました。\n確認①：不要　確認②：協議会構成員限り　確認③：不要\n"
+
+
+@dataclass
+class Keyed:
+    """An installation with a GnuPG home and S/MIME files, one encrypted report polled."""
+
+    config: Path
+    pgp: PgpWorld
+    smime: SmimeWorld
+
+
+def keyed_config(folder: Path, *, home: Path, smime: dict[str, Path]) -> Path:
+    """A configuration in ``folder``: SQLite, a Maildir for the incident mailbox, the keys where named."""
+    crypto = "".join(f'{key} = "{path}"\n' for key, path in {"gnupg_home": home, **smime}.items())
+    folder.mkdir(parents=True, exist_ok=True)
+    mailbox.Maildir(folder / "maildir", create=True)
+    (folder / "config.toml").write_text(
+        f'[storage]\ndatabase = "sqlite:///{folder}/intake.db"\narchive_dir = "{folder}/messages"\n\n'
+        f'[[mailbox]]\nname = "anken"\nprofile = "incident"\naddress = "{SECRETARIAT}"\n'
+        f'case_prefix = "CSC"\nsource = "maildir"\npath = "{folder}/maildir"\n\n'
+        f'[replies]\nmode = "hold"\n\n[crypto]\npassphrase_env = "{PASSPHRASE_ENV}"\n{crypto}',
+        encoding="utf-8",
+    )
+    return folder / "config.toml"
+
+
+def with_env(config: Path, *args: str, **env: str):
+    """``intake`` with the PGP key's passphrase and ``env`` (e.g. the backup passphrase) set."""
+    return run(
+        ["--config", str(config), *args],
+        env={"COLUMNS": "200", PASSPHRASE_ENV: PASSPHRASE, **env},
+        cwd=config.parent,
+    )
+
+
+def poll_report(config: Path, raw: bytes) -> dict:
+    """Deliver ``raw`` into the configuration's Maildir, poll, and show the case it made."""
+    before = {c["id"] for c in json.loads(with_env(config, "queue", "--all", "--json").stdout)}
+    mailbox.Maildir(config.parent / "maildir").add(raw)
+    assert with_env(config, "poll").returncode == 0
+    [new] = [
+        c for c in json.loads(with_env(config, "queue", "--all", "--json").stdout) if c["id"] not in before
+    ]
+    return json.loads(with_env(config, "show", new["id"], "--json").stdout)
+
+
+@pytest.fixture(scope="module")
+def keyed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("keyed")
+    pgp, smime = make_pgp_world(), make_smime_world(root / "smime")
+    files = {"smime_cert": smime.cert_file, "smime_key": smime.key_file, "smime_ca_file": smime.ca_file}
+    config = keyed_config(root / "office", home=pgp.home, smime=files)
+    assert with_env(config, "init").returncode == 0
+    case = poll_report(config, pgp_mime(pgp, INCIDENT_REPORT, sign_with=pgp.reporter_fpr))
+    assert case["messages"][0]["security"]["decrypted"]
+    yield Keyed(config, pgp, smime)
+    pgp.stop()
+
+
+def secrets_of(keyed: Keyed) -> dict[str, bytes]:
+    """Bytes that must never be found in clear in a backup folder."""
+    key_pem = keyed.smime.key_file.read_bytes()
+    found = {"backup passphrase": BACKUP_PASSPHRASE.encode(), "PGP passphrase": PASSPHRASE.encode()}
+    found["S/MIME key (PEM)"] = key_pem
+    found["S/MIME key (a PEM line)"] = key_pem.splitlines()[5]
+    found["S/MIME key (DER)"] = base64.b64decode(b"".join(key_pem.splitlines()[1:-1]))[-64:]
+    for each in (keyed.pgp.home / "private-keys-v1.d").glob("*.key"):
+        found[f"PGP secret key {each.name}"] = each.read_bytes()
+        found[f"PGP secret key {each.name} (part)"] = each.read_bytes()[-48:]
+    assert len(found) >= 7  # the secretariat's key has a primary key and a subkey
+    return found
+
+
+def test_a_backup_with_keys_restored_elsewhere_decrypts_and_verifies_signed_mail(keyed, tmp_path):
+    folder = tmp_path / "backup"
+    done = with_env(keyed.config, "backup", str(folder), "--with-keys", **{SEAL_ENV: BACKUP_PASSPHRASE})
+    assert done.returncode == 0, done.stderr
+    assert "not included" not in done.stdout and "crypto.gnupg_home" in done.stdout
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["keys"]["items"]) == {
+        "crypto.gnupg_home", "crypto.smime_cert", "crypto.smime_key", "crypto.smime_ca_file"
+    }  # fmt: skip
+    assert manifest["files"]["keys.sealed"]["size"] == (folder / "keys.sealed").stat().st_size
+    assert mode(folder / "keys.sealed") == 0o600
+    for label, secret in secrets_of(keyed).items():
+        for path in (p for p in folder.rglob("*") if p.is_file()):
+            assert secret not in path.read_bytes(), f"{label} in {path.name}"
+        assert secret.decode("latin-1") not in done.stdout + done.stderr
+
+    new_home = Path(tempfile.mkdtemp(prefix="igpg", dir="/tmp")) / "home"  # short: gpg-agent's socket
+    place = tmp_path / "elsewhere"
+    smime = {"smime_cert": place / "keys/smime.pem", "smime_key": place / "keys/smime.key"}
+    config = keyed_config(place, home=new_home, smime={**smime, "smime_ca_file": place / "keys/ca.pem"})
+    try:
+        restored = with_env(config, "restore", str(folder), **{SEAL_ENV: BACKUP_PASSPHRASE})
+        assert restored.returncode == 0, restored.stderr
+        assert mode(new_home) == 0o700 and mode(smime["smime_key"]) == 0o600
+        assert smime["smime_key"].read_bytes() == keyed.smime.key_file.read_bytes()
+
+        pgp, smime_world = keyed.pgp, keyed.smime
+        signed_by = (smime_world.reporter_cert, smime_world.reporter_key)
+        for raw, scheme in (
+            (pgp_mime(pgp, INCIDENT_REPORT, sign_with=pgp.reporter_fpr, subject="復元後の報告"), "pgp_mime"),
+            (smime_enveloped(smime_world.secretariat_cert, INCIDENT_REPORT, signed_by=signed_by), "smime"),
+        ):
+            case = poll_report(config, raw)
+            security = case["messages"][0]["security"]
+            assert (security["protection"], security["decrypted"]) == (scheme, True)
+            assert (security["signature"], security["signer"]) == ("good", REPORTER)
+            assert case["fields"]["incident"]["sharing_scope"] == "協議会構成員限り"
+    finally:
+        subprocess.run(["gpgconf", "--homedir", str(new_home), "--kill", "gpg-agent"], check=False)
+        shutil.rmtree(new_home.parent, ignore_errors=True)
+
+
+def test_keys_are_refused_in_one_line_without_their_passphrase_and_nothing_is_written(
+    keyed, tmp_path, monkeypatch
+):
+    monkeypatch.delenv(SEAL_ENV, raising=False)
+    monkeypatch.delenv("INTAKE_OTHER_PASSPHRASE", raising=False)
+    for extra, named in (
+        ([], SEAL_ENV),
+        (["--keys-passphrase-env", "INTAKE_OTHER_PASSPHRASE"], "INTAKE_OTHER_PASSPHRASE"),
+    ):
+        refused = with_env(keyed.config, "backup", str(tmp_path / "b"), "--with-keys", *extra)
+        assert refused.returncode == 2
+        assert refused.stderr.count("\n") == 1 and named in refused.stderr
+        assert not (tmp_path / "b").exists()
+
+    folder = tmp_path / "backup"
+    made = with_env(
+        keyed.config, "backup", str(folder), "--with-keys", "--keys-passphrase-env", "INTAKE_OTHER_PASSPHRASE",
+        INTAKE_OTHER_PASSPHRASE=BACKUP_PASSPHRASE,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    place = tmp_path / "elsewhere"
+    smime = {"smime_key": place / "k", "smime_cert": place / "c", "smime_ca_file": place / "ca"}
+    config = keyed_config(place, home=place / "gnupg", smime=smime)
+    unset = with_env(config, "restore", str(folder))
+    assert unset.returncode == 2 and unset.stderr.count("\n") == 1 and SEAL_ENV in unset.stderr
+    wrong = with_env(config, "restore", str(folder), **{SEAL_ENV: "not-the-passphrase"})
+    assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1 and "passphrase" in wrong.stderr
+    assert "not-the-passphrase" not in wrong.stderr
+    assert (
+        not (place / "intake.db").exists() and not (place / "gnupg").exists() and not (place / "k").exists()
+    )
+    right = with_env(config, "restore", str(folder), "--keys-passphrase-env", "X", X=BACKUP_PASSPHRASE)
+    assert right.returncode == 0, right.stderr
+    assert (place / "k").read_bytes() == keyed.smime.key_file.read_bytes()
+    again = with_env(config, "restore", str(folder), **{SEAL_ENV: BACKUP_PASSPHRASE})
+    assert (
+        again.returncode == 1
+        and f"the GnuPG home {place / 'gnupg'}" in again.stderr
+        and "--force" in again.stderr
+    )
+
+
+def test_a_backup_without_keys_says_in_one_line_that_they_were_left_out(keyed, source, tmp_path):
+    done = with_env(keyed.config, "backup", str(tmp_path / "b"))
+    assert done.returncode == 0, done.stderr
+    [line] = [line for line in done.stdout.splitlines() if "not included" in line]
+    assert "crypto.gnupg_home" in line and "crypto.smime_key" in line and "--with-keys" in line
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text(encoding="utf-8"))
+    assert "keys" not in manifest and not (tmp_path / "b" / "keys.sealed").exists()
+
+    plain = intake(source, "backup", str(tmp_path / "demo"))  # no [crypto]: nothing to say
+    assert plain.returncode == 0 and "not included" not in plain.stdout

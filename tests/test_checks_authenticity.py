@@ -38,3 +38,19 @@ def test_bad_signature_and_undecryptable_mail_on_an_incident() -> None:
     assert "taro@example.com" in only(found, "signature_bad").message_en
     assert "encrypted to another key" in only(found, "message_undecryptable").message_en
     assert not any(f.severity == "missing" for f in found)
+
+
+def test_a_valid_signature_by_another_address_is_a_warning_naming_both() -> None:
+    other = _security(scheme="smime", signature="good", signer="hanako@example.com", signer_matches=False)
+    finding = only(run(good_case(security=(other,))), "signer_not_sender")
+    assert finding.severity == "warning"
+    for text in (finding.message_ja, finding.message_en):
+        assert "hanako@example.com" in text and SENDER in text
+
+
+def test_no_signer_finding_for_a_matching_signer_or_a_signature_that_is_not_valid() -> None:
+    for signature, matches in (("good", True), ("good", None), ("unknown_key", False), ("bad", False)):
+        security = _security(
+            scheme="pgp_mime", signature=signature, signer="x@example.com", signer_matches=matches
+        )
+        assert "signer_not_sender" not in codes(run(good_case(security=(security,))))

@@ -20,13 +20,16 @@ from support.crypto_keys import (
     PASSPHRASE,
     PASSPHRASE_ENV,
     REPORTER,
+    add_pgp_signer,
     make_pgp_world,
     make_smime_world,
     pgp_mime,
     pgp_mime_to,
     pgp_signed,
     smime_enveloped,
+    smime_signed,
 )
+from support.desk import add_staff, desk_server
 from support.smtp_server import smtp_server
 
 REPORT = (
@@ -155,6 +158,75 @@ def test_smime_enveloped_signed_report_is_read(workspace, dovecot, world, tmp_pa
             "good",
         )
         assert security["signer"] == REPORTER
+
+
+def _poll_new(workspace, incident, raw: bytes) -> dict:
+    """Deliver ``raw``, poll, and show the case it made (the queue may hold earlier ones)."""
+    before = {c["id"] for c in cli_json(workspace, "queue", "--all")}
+    incident.append([raw])
+    assert workspace.cli("poll").returncode == 0
+    [new] = [c for c in cli_json(workspace, "queue", "--all") if c["id"] not in before]
+    return cli_json(workspace, "show", new["id"])
+
+
+def test_a_valid_signature_by_someone_other_than_the_sender_is_a_staff_finding(
+    workspace, dovecot, world, tmp_path
+):
+    smime = make_smime_world(tmp_path / "smime")
+    forged_from = "hanako.sato@example.com"
+    with smtp_server() as server:
+        incident = _office(workspace, dovecot, server, world, smime=smime)
+        pgp = _poll_new(
+            workspace, incident, pgp_mime(world, REPORT, sign_with=world.reporter_fpr, sender=forged_from)
+        )
+        signed = smime_signed(smime.reporter_cert, smime.reporter_key, REPORT, sender=forged_from)
+        cms = _poll_new(workspace, incident, signed)
+        for case in (pgp, cms):
+            security = case["messages"][0]["security"]
+            assert (security["signature"], security["signer"]) == ("good", REPORTER)
+            assert security["signer_matches_from"] is False
+            assert "signer_not_sender" in case["open_findings"]
+            [finding] = [f for f in case["findings"] if f["code"] == "signer_not_sender"]
+            assert finding["severity"] == "warning"
+            for text in (finding["message_ja"], finding["message_en"]):
+                assert REPORTER in text and forged_from in text
+        shown = " ".join(workspace.cli("show", pgp["id"]).stdout.split())
+        assert "signer_not_sender" in shown and "(not the From address)" in shown
+        for reply in delivered(server):  # the sender is never told which check caught them
+            text = _reply_text(world, reply)
+            assert REPORTER not in text and not any(w in text for w in STAFF_ONLY_WORDS)
+
+    config = workspace.config()
+    add_staff(config)
+    with desk_server(config) as desk:
+        page = desk.signed_in().get(f"/cases/{cms['id']}").text
+    assert "署名者が差出人と不一致" in page and "（差出人と不一致）" in page
+    assert f"署名者（{REPORTER}）が差出人（{forged_from}）と一致しません" in page
+
+
+def test_a_signer_matches_when_any_address_of_its_key_is_the_sender_in_any_case(
+    workspace, dovecot, world, tmp_path
+):
+    smime = make_smime_world(tmp_path / "smime")
+    addresses = ["hanako.sato@example.com", "h.sato@example.jp"]
+    two_uids = add_pgp_signer(world, "hanako", addresses)
+    cert, key = smime.issue("Hanako Sato", addresses)
+    with smtp_server() as server:
+        incident = _office(workspace, dovecot, server, world, smime=smime)
+        cases = [
+            _poll_new(workspace, incident, raw)
+            for raw in (
+                pgp_signed(world, REPORT, signer=two_uids, sender="H.Sato@Example.JP"),
+                smime_signed(cert, key, REPORT, sender="h.SATO@example.jp"),
+                pgp_mime(world, REPORT, sign_with=world.reporter_fpr, sender=REPORTER.upper()),
+            )
+        ]
+    for case, signer in zip(cases, ["h.sato@example.jp", "h.sato@example.jp", REPORTER], strict=True):
+        security = case["messages"][0]["security"]
+        assert (security["signature"], security["signer"]) == ("good", signer)
+        assert security["signer_matches_from"] is True
+        assert "signer_not_sender" not in case["open_findings"]
+        assert not [f for f in case["findings"] if f["code"] == "signer_not_sender"]
 
 
 def test_doctor_tries_the_keys(workspace, dovecot, world, tmp_path):

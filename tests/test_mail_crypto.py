@@ -7,6 +7,8 @@ sharing scope, coordination outside the secretariat).
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from intake.mail import parse_message
@@ -14,6 +16,7 @@ from intake.mail.crypto import Keys, PgpKeys, SmimeKeys, open_protected
 from support.crypto_keys import (
     PASSPHRASE,
     REPORTER,
+    add_pgp_signer,
     inline_pgp,
     make_pgp_world,
     make_smime_world,
@@ -143,6 +146,23 @@ def test_inline_clear_signed_text_good_and_bad(world, keys):
     assert (found.scheme, found.encrypted, found.signature.state) == ("inline_pgp", False, "good")
     forged = make_mail(sender=f"山田 太郎 <{REPORTER}>", body=signed.replace("希望しない", "希望する"))
     assert _open(forged, keys)[1].signature.state == "bad"
+
+
+def test_a_signer_is_the_sender_by_any_live_user_id_of_its_key(world, keys):
+    """Inline clear-signed text by a key with three user IDs, one of them revoked."""
+    fpr = add_pgp_signer(world, "jiro", ["jiro@example.com", "j.suzuki@example.jp", "jiro@old.example.jp"])
+    home = world.others[fpr].gnupghome
+    revoke = ["gpg", "--homedir", home, "--batch", "--quick-revoke-uid", fpr, "jiro <jiro@old.example.jp>"]
+    subprocess.run(revoke, check=True, capture_output=True)
+    world.secretariat.import_keys(world.others[fpr].export_keys(fpr))
+    signed = str(world.others[fpr].sign(BODY.encode(), keyid=fpr, clearsign=True))
+    _, found = _open(make_mail(sender="jiro@example.com", body=signed), keys)
+    assert found.signature.state == "good"
+    assert set(found.signature.addresses) == {"jiro@example.com", "j.suzuki@example.jp"}
+    assert found.signer_matches("J.Suzuki@Example.JP") is True
+    assert found.signer_for("J.Suzuki@Example.JP") == "j.suzuki@example.jp"
+    assert found.signer_matches("jiro@old.example.jp") is False
+    assert found.signer_matches("taro.yamada@example.com") is False
 
 
 def test_an_attached_public_key_is_not_taken_for_an_encrypted_message(world, keys):

@@ -61,7 +61,7 @@ def record_security(session: Session, message: Message, incoming: Incoming) -> N
             encrypted=protection.encrypted,
             decrypted=protection.decrypted,
             signature=protection.signature.state,
-            signer=protection.signature.signer,
+            signer=protection.signer_for(message.from_addr),
             signer_matches=protection.signer_matches(message.from_addr),
             problem=protection.problem,
         )

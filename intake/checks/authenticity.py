@@ -7,6 +7,9 @@ register (継続 continuing / 廃止 removal / 新規 new staff, a POC change) f
 applied on acceptance only when staff confirm it in that action (``--confirm-unauthenticated``).
 
 ``signature_bad``: a PGP or S/MIME signature that does not hold (altered in transit, or forged).
+``signer_not_sender``: a signature that holds, made with a key or certificate that does not name the
+From address (a colleague signing for someone, a forwarded message — or someone else's key used to
+lend a forged From the look of a signed message).
 ``message_undecryptable``: mail encrypted to a key the secretariat does not hold (or that could not
 be unlocked); the original is kept, and staff ask the sender for it again.
 """
@@ -14,7 +17,7 @@ be unlocked); the original is kept, and staff ask the sender for it again.
 from __future__ import annotations
 
 from intake.checks.base import CheckContext, RuleFinding, check, join
-from intake.checks.facts import CaseFacts
+from intake.checks.facts import CaseFacts, SecurityFacts
 
 
 @check(
@@ -34,8 +37,22 @@ def signature_bad(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]:
     bad = [s for s in facts.security if s.signature == "bad"]
     if not bad:
         return []
-    params = {"senders": join([s.sender for s in bad], ", "), "signers": join([s.signer for s in bad], ", ")}
-    return [ctx.finding("signature_bad", params)]
+    return [ctx.finding("signature_bad", _senders_and_signers(bad))]
+
+
+@check("signer_not_sender", "A valid signature whose signer is not the From address (staff only).")
+def signer_not_sender(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]:
+    other = [s for s in facts.security if s.signature == "good" and s.signer_matches is False]
+    if not other:
+        return []
+    return [ctx.finding("signer_not_sender", _senders_and_signers(other))]
+
+
+def _senders_and_signers(signed: list[SecurityFacts]) -> dict[str, str]:
+    return {
+        "senders": join([s.sender for s in signed], ", "),
+        "signers": join([s.signer for s in signed], ", "),
+    }
 
 
 @check("message_undecryptable", "An encrypted message could not be decrypted (staff only).")
@@ -52,4 +69,4 @@ def unauthenticated(facts: CaseFacts) -> bool:
     return any(s.auth == "fail" for s in facts.security)
 
 
-CHECKS = (sender_not_authenticated, signature_bad, message_undecryptable)
+CHECKS = (sender_not_authenticated, signature_bad, signer_not_sender, message_undecryptable)

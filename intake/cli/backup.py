@@ -1,4 +1,4 @@
-"""Backups: ``intake backup DIR`` and ``intake restore DIR [--force]``."""
+"""Backups: ``intake backup DIR [--with-keys]`` and ``intake restore DIR [--force]``."""
 
 from __future__ import annotations
 
@@ -14,21 +14,49 @@ if TYPE_CHECKING:
     from intake.tools.backup import Summary
 
 FolderArg = Annotated[Path, typer.Argument(metavar="DIR", help="The backup folder.")]
+PASSPHRASE_ENV = "INTAKE_BACKUP_PASSPHRASE"  # the default of --keys-passphrase-env
+PassphraseEnvOpt = Annotated[
+    str,
+    typer.Option(
+        "--keys-passphrase-env",
+        metavar="NAME",
+        help="The environment variable holding the passphrase that seals the keys.",
+    ),
+]
 
 
 @app.command("backup")
-def backup_cmd(ctx: typer.Context, folder: FolderArg) -> None:
+def backup_cmd(
+    ctx: typer.Context,
+    folder: FolderArg,
+    with_keys: Annotated[
+        bool,
+        typer.Option(
+            "--with-keys",
+            help="Also the GnuPG home and the S/MIME certificate and key, sealed with a passphrase.",
+        ),
+    ] = False,
+    passphrase_env: PassphraseEnvOpt = PASSPHRASE_ENV,
+) -> None:
     """Copy the database (consistent while `intake run` works), the archive and the key files into
-    DIR, a new or empty folder, with manifest.json (SHA-256 and size of every file)."""
+    DIR, a new or empty folder, with manifest.json (SHA-256 and size of every file). With
+    --with-keys, the PGP and S/MIME keys too, sealed (scrypt + AES-256-GCM) with the passphrase in
+    the environment variable --keys-passphrase-env names."""
     from intake.tools import backup as backups
 
     rt: Runtime = ctx.obj
-    done = backups.backup(rt.config, folder)
+    done = backups.backup(rt.config, folder, keys_passphrase_env=passphrase_env if with_keys else None)
     rt.out.print(
         f"backed up to {done.folder}: the database (schema revision {done.revision}), "
         f"{done.messages} archived files, {_kept(done)}",
         markup=False,
     )
+    if done.keys_left_out:
+        rt.out.print(
+            f"the PGP and S/MIME keys were not included ({', '.join(done.keys_left_out)}): "
+            f"back up with --with-keys, or keep them safe elsewhere",
+            markup=False,
+        )
 
 
 @app.command("restore")
@@ -38,15 +66,17 @@ def restore_cmd(
     force: Annotated[
         bool, typer.Option("--force", help="Replace the database, archive and key files that are there.")
     ] = False,
+    passphrase_env: PassphraseEnvOpt = PASSPHRASE_ENV,
 ) -> None:
     """Check every file of the backup in DIR against its manifest, then write the database, the
     archive and the key files where this configuration names them (stop intake run and intake desk
-    first). Existing data is not overwritten without --force."""
+    first). Keys backed up with --with-keys are opened with the passphrase in --keys-passphrase-env.
+    Existing data is not overwritten without --force."""
     from intake.db import head_revision
     from intake.tools import backup as backups
 
     rt: Runtime = ctx.obj
-    done = backups.restore(rt.config, folder, force=force)
+    done = backups.restore(rt.config, folder, force=force, keys_passphrase_env=passphrase_env)
     rt.out.print(
         f"restored from {done.folder}: the database (schema revision {done.revision}), "
         f"{done.messages} archived files, {_kept(done)}",
@@ -57,4 +87,5 @@ def restore_cmd(
 
 
 def _kept(done: Summary) -> str:
-    return ", ".join(done.kept) if done.kept else "no key files"
+    kept = ", ".join(done.kept) if done.kept else "no key files"
+    return f"{kept}; sealed keys: {', '.join(done.keys)}" if done.keys else kept

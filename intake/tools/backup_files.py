@@ -87,11 +87,22 @@ def private_file(path: Path) -> None:
 
 def write_manifest(folder: Path, manifest: dict) -> None:
     """Write ``manifest.json`` (last: a backup without one is a backup that did not finish)."""
-    partial = _partial(folder / MANIFEST)
-    with _private(partial) as fh:
-        fh.write(json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8") + b"\n")
-        _sync(fh)
-    os.replace(partial, folder / MANIFEST)
+    write_private(
+        folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+    )
+
+
+def write_private(target: Path, data: bytes) -> dict:
+    """Write ``data`` to ``target`` (0600, whole or not at all); returns its ``sha256`` and ``size``."""
+    partial = _partial(target)
+    try:
+        with _private(partial) as fh:
+            fh.write(data)
+            _sync(fh)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
 
 
 def read_manifest(folder: Path) -> dict:

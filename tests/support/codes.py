@@ -40,6 +40,7 @@ OWN_CODES = (
     "reply_bounced",
     "sender_not_authenticated",
     "signature_bad",
+    "signer_not_sender",
     "message_undecryptable",
     "text_read_in_part",
 )

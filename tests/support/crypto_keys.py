@@ -11,7 +11,7 @@ import datetime as dt
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import EmailMessage, Message
 from email.policy import SMTP
@@ -40,13 +40,20 @@ class PgpWorld:
     secretariat_fpr: str
     reporter_fpr: str
     stranger_fpr: str
+    others: dict[str, gnupg.GPG] = field(default_factory=dict)  # by fingerprint: add_pgp_signer's
 
     @property
     def home(self) -> Path:
         return Path(self.secretariat.gnupghome)
 
+    def gpg_of(self, fingerprint: str | None) -> gnupg.GPG:
+        """The home holding the secret key ``fingerprint`` (the reporter's when None)."""
+        if fingerprint == self.stranger_fpr:
+            return self.stranger
+        return self.others.get(fingerprint or "", self.reporter)
+
     def stop(self) -> None:
-        for gpg in (self.secretariat, self.reporter, self.stranger):
+        for gpg in (self.secretariat, self.reporter, self.stranger, *self.others.values()):
             subprocess.run(["gpgconf", "--homedir", gpg.gnupghome, "--kill", "gpg-agent"], check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -76,6 +83,22 @@ def make_pgp_world() -> PgpWorld:
     return PgpWorld(root, secretariat, reporter, stranger, s_fpr, r_fpr, x_fpr)
 
 
+def add_pgp_signer(world: PgpWorld, name: str, emails: list[str]) -> str:
+    """A reporter whose key has a user ID for each of ``emails``, its public key on file in the
+    secretariat's home (a signature by it is good); returns its fingerprint."""
+    gpg, fpr = _gen(world.root, name, emails[0], None)
+    for email in emails[1:]:
+        subprocess.run(
+            ["gpg", "--homedir", gpg.gnupghome, "--batch", "--quick-add-uid", fpr, f"{name} <{email}>"],
+            check=True,
+            capture_output=True,
+        )
+    world.secretariat.import_keys(gpg.export_keys(fpr))
+    gpg.import_keys(world.secretariat.export_keys(world.secretariat_fpr))
+    world.others[fpr] = gpg
+    return fpr
+
+
 # ---- messages ------------------------------------------------------------------------------
 
 
@@ -101,16 +124,20 @@ def inner_entity(body: str, attachments: list[tuple[str, bytes]] = ()) -> bytes:
 
 
 def pgp_mime(
-    world: PgpWorld, body: str, *, subject="インシデント報告", sign_with: str | None = None
+    world: PgpWorld,
+    body: str,
+    *,
+    subject="インシデント報告",
+    sign_with: str | None = None,
+    sender: str = REPORTER,
 ) -> bytes:
-    """RFC 3156 multipart/encrypted from the reporter to the secretariat (signed and encrypted when
-    ``sign_with`` is a fingerprint: the reporter's, or the stranger's)."""
-    gpg = world.stranger if sign_with == world.stranger_fpr else world.reporter
-    encrypted = gpg.encrypt(
+    """RFC 3156 multipart/encrypted from ``sender`` to the secretariat (signed and encrypted when
+    ``sign_with`` is a fingerprint: the reporter's, the stranger's or an added signer's)."""
+    encrypted = world.gpg_of(sign_with).encrypt(
         inner_entity(body), world.secretariat_fpr, sign=sign_with, always_trust=True, armor=True
     )
     assert encrypted.ok, encrypted.stderr
-    return _multipart_encrypted(subject, bytes(encrypted.data))
+    return _multipart_encrypted(subject, bytes(encrypted.data), sender)
 
 
 def pgp_mime_to(world: PgpWorld, gpg: gnupg.GPG, recipient: str, body: str) -> bytes:
@@ -120,9 +147,9 @@ def pgp_mime_to(world: PgpWorld, gpg: gnupg.GPG, recipient: str, body: str) -> b
     return _multipart_encrypted("インシデント報告（別の鍵）", bytes(encrypted.data))
 
 
-def _multipart_encrypted(subject: str, armored: bytes) -> bytes:
+def _multipart_encrypted(subject: str, armored: bytes, sender: str = REPORTER) -> bytes:
     boundary = "pgp-boundary-0123456789"
-    head = _outer(subject, f"山田 太郎 <{REPORTER}>", SECRETARIAT).as_bytes(policy=SMTP).split(b"\r\n\r\n")[0]
+    head = _outer(subject, f"山田 太郎 <{sender}>", SECRETARIAT).as_bytes(policy=SMTP).split(b"\r\n\r\n")[0]
     body = (
         f"MIME-Version: 1.0\r\n"
         f'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="{boundary}"\r\n\r\n'
@@ -133,16 +160,17 @@ def _multipart_encrypted(subject: str, armored: bytes) -> bytes:
     return head + b"\r\n" + body + armored.replace(b"\n", b"\r\n") + f"\r\n--{boundary}--\r\n".encode()
 
 
-def pgp_signed(world: PgpWorld, body: str, *, tamper: bool = False, signer: str | None = None) -> bytes:
-    """RFC 3156 multipart/signed, signed by the reporter (or ``signer``'s fingerprint)."""
-    gpg = world.stranger if signer == world.stranger_fpr else world.reporter
+def pgp_signed(
+    world: PgpWorld, body: str, *, tamper: bool = False, signer: str | None = None, sender: str = REPORTER
+) -> bytes:
+    """RFC 3156 multipart/signed from ``sender``, signed by the reporter (or ``signer``'s fingerprint)."""
     part = inner_entity(body)
-    sig = gpg.sign(part, keyid=signer or world.reporter_fpr, detach=True)
+    sig = world.gpg_of(signer).sign(part, keyid=signer or world.reporter_fpr, detach=True)
     assert sig.data, sig.stderr
     if tamper:
         part = part.replace(b"Content-Type: text/plain", b"Content-Type: text/plain; x-edited=1", 1)
     boundary = "signed-boundary-0123456789"
-    head = _outer("インシデント報告（署名）", f"山田 太郎 <{REPORTER}>", SECRETARIAT).as_bytes(policy=SMTP)
+    head = _outer("インシデント報告（署名）", f"山田 太郎 <{sender}>", SECRETARIAT).as_bytes(policy=SMTP)
     head = head.split(b"\r\n\r\n")[0]
     mime = (
         f"MIME-Version: 1.0\r\nContent-Type: multipart/signed; micalg=pgp-sha512; "
@@ -190,13 +218,22 @@ class SmimeWorld:
     stranger_cert: x509.Certificate  # self-signed, nobody vouches for it
     stranger_key: rsa.RSAPrivateKey
     secretariat_cert: x509.Certificate
+    ca_cert: x509.Certificate
+    ca_key: rsa.RSAPrivateKey
+
+    def issue(self, name: str, emails: list[str]) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+        """A certificate of the test CA naming each of ``emails`` (subjectAltName), and its key."""
+        key = _key()
+        return _cert(name, emails, key, "Example Test CA", self.ca_key), key
 
 
 def _key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-def _cert(subject: str, email: str | None, key, issuer_name: str, issuer_key, *, ca: bool = False):
+def _cert(
+    subject: str, email: str | list[str] | None, key, issuer_name: str, issuer_key, *, ca: bool = False
+):
     now = dt.datetime.now(dt.UTC)
     builder = (
         x509.CertificateBuilder()
@@ -208,8 +245,10 @@ def _cert(subject: str, email: str | None, key, issuer_name: str, issuer_key, *,
         .not_valid_after(now + dt.timedelta(days=365))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
-    if email:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
+    emails = [email] if isinstance(email, str) else email or []
+    if emails:
+        names = [x509.RFC822Name(e) for e in emails]
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     return builder.sign(issuer_key, hashes.SHA256())
 
 
@@ -230,22 +269,26 @@ def make_smime_world(root: Path) -> SmimeWorld:
         )
     )
     key_file.chmod(0o600)
-    return SmimeWorld(root, ca_file, cert_file, key_file, rep, rep_key, stranger, str_key, sec)
+    return SmimeWorld(root, ca_file, cert_file, key_file, rep, rep_key, stranger, str_key, sec, ca, ca_key)
 
 
-def _with_outer(smime: bytes, subject: str) -> bytes:
-    head = _outer(subject, f"山田 太郎 <{REPORTER}>", SECRETARIAT).as_bytes(policy=SMTP).split(b"\r\n\r\n")[0]
+def _with_outer(smime: bytes, subject: str, sender: str = REPORTER) -> bytes:
+    head = _outer(subject, f"山田 太郎 <{sender}>", SECRETARIAT).as_bytes(policy=SMTP).split(b"\r\n\r\n")[0]
     return head + b"\r\n" + smime.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
-def smime_enveloped(recipient: x509.Certificate, body: str, *, signed_by=None) -> bytes:
+def smime_enveloped(
+    recipient: x509.Certificate, body: str, *, signed_by=None, sender: str = REPORTER
+) -> bytes:
     """application/pkcs7-mime enveloped-data for ``recipient`` (signed first when ``signed_by``
     is a (certificate, key) pair, as mail programs do)."""
     content = inner_entity(body)
     if signed_by:
         content = smime_signed_entity(content, *signed_by)
     builder = pkcs7.PKCS7EnvelopeBuilder().set_data(content).add_recipient(recipient)
-    return _with_outer(builder.encrypt(serialization.Encoding.SMIME, []), "インシデント報告（S/MIME暗号化）")
+    return _with_outer(
+        builder.encrypt(serialization.Encoding.SMIME, []), "インシデント報告（S/MIME暗号化）", sender
+    )
 
 
 def smime_signed_entity(content: bytes, cert, key) -> bytes:
@@ -253,12 +296,13 @@ def smime_signed_entity(content: bytes, cert, key) -> bytes:
     return builder.sign(serialization.Encoding.SMIME, [pkcs7.PKCS7Options.DetachedSignature])
 
 
-def smime_signed(cert, key, body: str, *, tamper: bool = False) -> bytes:
-    """multipart/signed with an application/pkcs7-signature (the common clear-signed S/MIME)."""
+def smime_signed(cert, key, body: str, *, tamper: bool = False, sender: str = REPORTER) -> bytes:
+    """multipart/signed with an application/pkcs7-signature (the common clear-signed S/MIME) from
+    ``sender``."""
     signed = smime_signed_entity(inner_entity(body), cert, key)
     if tamper:
         signed = signed.replace(b"Content-Type: text/plain", b"Content-Type: text/plain; x-edited=1", 1)
-    return _with_outer(signed, "インシデント報告（S/MIME署名）")
+    return _with_outer(signed, "インシデント報告（S/MIME署名）", sender)
 
 
 def decoded_text(raw: bytes) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -42,7 +42,7 @@ class PgpKeys:
     def open(self, data: bytes) -> Opened:
         """Decrypt an encrypted message, or read a clear-signed one; its signature checked."""
         result = self._gpg.decrypt(data, passphrase=self._passphrase or None)
-        signature = _signature(result)
+        signature = self._signature(result)
         if result.ok or signature.state != NONE:
             return Opened(True, bytes(result.data), signature)
         return Opened(False, b"", signature, _problem(result.status))
@@ -53,7 +53,7 @@ class PgpKeys:
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(signature)
-            return _signature(self._gpg.verify_data(name, signed))
+            return self._signature(self._gpg.verify_data(name, signed))
         finally:
             os.unlink(name)
 
@@ -82,6 +82,23 @@ class PgpKeys:
             if any(parseaddr(uid)[1].lower() == wanted for uid in key.get("uids", ()))
             and "e" in key.get("cap", "").lower()
         ]
+
+    def _signature(self, result) -> Signature:
+        """What gpg said of a signature; a good one with every address its key vouches for."""
+        signature = _signature(result)
+        if signature.state != GOOD:
+            return signature
+        return replace(signature, addresses=self._addresses(result.pubkey_fingerprint or signature.key_id))
+
+    def _addresses(self, fingerprint: str) -> tuple[str, ...]:
+        """The e-mail addresses of the key's user IDs, revoked ones left out."""
+        if not fingerprint:
+            return ()
+        listed = self._gpg.list_keys(keys=[fingerprint])
+        uids = [uid for key in listed for uid in key.get("uids", ())]
+        revoked = {uid for uid in uids if listed.uid_map.get(uid, {}).get("trust") == "r"}
+        found = (parseaddr(uid)[1].lower() for uid in uids if uid not in revoked)
+        return tuple(dict.fromkeys(a for a in found if a))
 
 
 def _signature(result) -> Signature:

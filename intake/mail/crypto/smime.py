@@ -48,11 +48,11 @@ def verify(smime_entity: bytes, *, ca_file: Path | None) -> tuple[Signature, byt
         base = ["openssl", "cms", "-verify", "-inform", "SMIME", "-in", str(folder / "in.eml")]
         out = ["-out", str(folder / "content"), "-signer", str(folder / "signer.pem"), "-purpose", "any"]
         if not _openssl([*base, "-noverify", *out]):
-            return Signature(BAD, *_signer(folder / "signer.pem")), None
+            return Signature(BAD, *_signer(folder / "signer.pem")[:2]), None
         content = (folder / "content").read_bytes()
-        signer = _signer(folder / "signer.pem")
+        address, subject, addresses = _signer(folder / "signer.pem")
         known = ca_file is not None and _openssl([*base, "-CAfile", str(ca_file), *out])
-        return Signature(GOOD if known else UNKNOWN_KEY, *signer), content
+        return Signature(GOOD if known else UNKNOWN_KEY, address, subject, addresses), content
 
 
 def _openssl(argv: list[str]) -> bool:
@@ -60,10 +60,11 @@ def _openssl(argv: list[str]) -> bool:
     return done.returncode == 0
 
 
-def _signer(pem: Path) -> tuple[str, str]:
-    """The signer's e-mail address (subjectAltName, else the subject's emailAddress) and subject."""
+def _signer(pem: Path) -> tuple[str, str, tuple[str, ...]]:
+    """The signer's e-mail address (the first subjectAltName, else the subject's emailAddress), the
+    certificate's subject, and every address the certificate names."""
     if not pem.exists() or not pem.stat().st_size:
-        return "", ""
+        return "", "", ()
     cert = x509.load_pem_x509_certificates(pem.read_bytes())[0]
     try:
         names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -71,4 +72,5 @@ def _signer(pem: Path) -> tuple[str, str]:
     except x509.ExtensionNotFound:
         emails = []
     emails = emails or [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)]
-    return (emails[0].lower() if emails else ""), cert.subject.rfc4514_string()
+    addresses = tuple(dict.fromkeys(e.lower() for e in emails))
+    return (addresses[0] if addresses else ""), cert.subject.rfc4514_string(), addresses
