@@ -103,6 +103,7 @@ def test_every_placeholder_is_a_param_some_check_can_fill() -> None:
         "senders",
         "signers",
         "detail",
+        "signature",
     }
     assert names <= known, names - known
 

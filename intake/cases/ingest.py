@@ -15,6 +15,7 @@ from intake.cases.expected import try_expected_passwords
 from intake.cases.kinds import case_kind
 from intake.cases.refresh import refresh_case
 from intake.cases.reports import mark_bounced, reported_reply
+from intake.cases.scanning import Scanner
 from intake.cases.security import read_incoming, record_security
 from intake.cases.threads import find_thread_case, new_case_id
 from intake.cases.unlock import read_documents
@@ -74,9 +75,11 @@ def ingest(
     record_security(session, message, incoming)
     detail = f"message {message.id} {source_ref}"
     audit.record(session, by=ACTOR, action="message_received", case_id=case.id, detail=detail)
-    rows = []
+    rows, scanner = [], Scanner(config)
     for part in parsed.attachments:
         rows.append((row := _record_attachment(session, case, message, part), part.payload))
+        if part.payload:  # one refused over a limit is not kept readable: nothing to scan
+            scanner.scan(session, row, [(row.filename, part.payload)])
         _open_plain(session, config, row, part.payload)
     _try_phoned_passwords(session, config, case, message, rows)
     if returned is not None and report is not None and report.failed:

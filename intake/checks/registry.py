@@ -13,6 +13,7 @@ from intake.checks import (
     filename_org,
     incident,
     mailing_list,
+    malware,
     password,
     period,
     poc,
@@ -39,6 +40,7 @@ _ALL: tuple[Check, ...] = (
     *incident.CHECKS,
     *delivery.CHECKS,
     *authenticity.CHECKS,
+    *malware.CHECKS,
 )
 
 REGISTRY: dict[str, Check] = {c.name: c for c in _ALL}

@@ -41,4 +41,6 @@ OWN_CODES = (
     "sender_not_authenticated",
     "signature_bad",
     "message_undecryptable",
+    "malware_detected",
+    "attachment_not_scanned",
 )

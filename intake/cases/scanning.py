@@ -1,0 +1,104 @@
+"""Scanning attachments with ClamAV (``[scan] clamd_socket``) as they arrive and as they are
+decrypted, and keeping what was found.
+
+A verdict is kept in the case's audit log, which nothing can change afterwards: ``malware_detected``
+(the signature) or ``attachment_not_scanned`` (why: clamd down, too slow, refusing the file), each
+naming the attachment and the file. A clean file leaves nothing. The checks read them back as
+:class:`~intake.checks.facts.ScanFacts`; the desk reads them to offer a detected file only zipped.
+A clamd that failed once is not asked again for the rest of the same message or unlock, so a dead
+clamd costs one timeout, not one per file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import PurePosixPath
+
+from sqlmodel import Session, col, select
+
+from intake.checks.facts import ScanFacts
+from intake.config import Config
+from intake.db import audit
+from intake.db.tables import Attachment, AuditEntry
+from intake.documents.scan import Clamd, ScanUnavailable
+
+log = logging.getLogger(__name__)
+ACTOR = "intake"
+DETECTED, NOT_SCANNED = "malware_detected", "attachment_not_scanned"
+
+
+class Scanner:
+    """The scans of one message or one unlock; does nothing when ``[scan]`` is off."""
+
+    def __init__(self, config: Config) -> None:
+        socket = config.scan.clamd_socket
+        self._clamd = Clamd(socket=socket, timeout=config.scan.timeout_seconds) if socket else None
+        self._down: str | None = None
+
+    def scan(self, session: Session, attachment: Attachment, files: list[tuple[str | None, bytes]]) -> None:
+        """Scan ``files`` of ``attachment`` (its own bytes, or what was decrypted from it)."""
+        if self._clamd is None:
+            return
+        for name, data in files:
+            where = _file_name(attachment, name)
+            try:
+                if self._down:
+                    raise ScanUnavailable(self._down)
+                found = self._clamd.scan(data)
+            except ScanUnavailable as exc:
+                self._down = str(exc)
+                log.warning(
+                    "attachment %s of case %s not scanned: %s", attachment.id, attachment.case_id, exc
+                )
+                _record(session, attachment, NOT_SCANNED, {"file": where, "reason": str(exc)})
+                continue
+            if found:
+                log.warning(
+                    "attachment %s of case %s: ClamAV found %s", attachment.id, attachment.case_id, found
+                )
+                _record(session, attachment, DETECTED, {"file": where, "signature": found})
+
+
+def _file_name(attachment: Attachment, name: str | None) -> str:
+    own = attachment.filename or f"attachment {attachment.id}"
+    inner = PurePosixPath(name).name if name else ""
+    return own if not inner or inner == PurePosixPath(own).name else f"{own}/{inner}"
+
+
+def _record(session: Session, attachment: Attachment, action: str, detail: dict) -> None:
+    detail = {"attachment": attachment.id, **detail}
+    audit.record(session, by=ACTOR, action=action, case_id=attachment.case_id, detail=detail)
+
+
+def scan_facts(session: Session, case_id: str) -> tuple[ScanFacts, ...]:
+    """Every detection and every file not scanned of the case, oldest first."""
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.case_id == case_id, col(AuditEntry.action).in_((DETECTED, NOT_SCANNED)))
+        .order_by(col(AuditEntry.id))
+    )
+    facts = []
+    for entry in session.exec(query):
+        try:
+            detail = json.loads(entry.detail)
+            facts.append(
+                ScanFacts(
+                    attachment_id=int(detail["attachment"]),
+                    filename=str(detail.get("file", "")),
+                    signature=str(detail.get("signature", "")) if entry.action == DETECTED else "",
+                    problem=str(detail.get("reason", "")),
+                )
+            )
+        except (ValueError, KeyError, TypeError):
+            continue  # an entry whose detail was redacted past recognition: nothing to read
+    return tuple(facts)
+
+
+def detections(session: Session, case_id: str) -> dict[int, list[str]]:
+    """The signatures found in each attachment of the case (by attachment id)."""
+    found: dict[int, list[str]] = {}
+    for fact in scan_facts(session, case_id):
+        if fact.signature:
+            found.setdefault(fact.attachment_id, []).append(fact.signature)
+    return found
