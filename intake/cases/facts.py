@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 from intake.archive import read_archived
 from intake.cases.formrows import APPLICATION_KEYS, STAFF_KEYS
 from intake.cases.organisations import cached_org_key, find_organisation, org_key, removed_last_time
-from intake.cases.scanning import scan_facts
+from intake.cases.scans import scan_facts
 from intake.cases.security import security_facts
 from intake.checks import read_confirmations
 from intake.checks.facts import (

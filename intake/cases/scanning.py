@@ -3,29 +3,27 @@ decrypted, and keeping what was found.
 
 A verdict is kept in the case's audit log, which nothing can change afterwards: ``malware_detected``
 (the signature) or ``attachment_not_scanned`` (why: clamd down, too slow, refusing the file), each
-naming the attachment and the file. A clean file leaves nothing. The checks read them back as
-:class:`~intake.checks.facts.ScanFacts`; the desk reads them to offer a detected file only zipped.
+naming the attachment and the file. A clean file leaves nothing. :mod:`intake.cases.scans` reads
+them back for the checks, ``intake show`` and the desk (which offers a detected file only zipped).
 A clamd that failed once is not asked again for the rest of the same message or unlock, so a dead
 clamd costs one timeout, not one per file.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import PurePosixPath
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from intake.checks.facts import ScanFacts
+from intake.cases.scans import DETECTED, NOT_SCANNED
 from intake.config import Config
 from intake.db import audit
-from intake.db.tables import Attachment, AuditEntry
+from intake.db.tables import Attachment
 from intake.documents.scan import Clamd, ScanUnavailable
 
 log = logging.getLogger(__name__)
 ACTOR = "intake"
-DETECTED, NOT_SCANNED = "malware_detected", "attachment_not_scanned"
 
 
 class Scanner:
@@ -69,36 +67,3 @@ def _file_name(attachment: Attachment, name: str | None) -> str:
 def _record(session: Session, attachment: Attachment, action: str, detail: dict) -> None:
     detail = {"attachment": attachment.id, **detail}
     audit.record(session, by=ACTOR, action=action, case_id=attachment.case_id, detail=detail)
-
-
-def scan_facts(session: Session, case_id: str) -> tuple[ScanFacts, ...]:
-    """Every detection and every file not scanned of the case, oldest first."""
-    query = (
-        select(AuditEntry)
-        .where(AuditEntry.case_id == case_id, col(AuditEntry.action).in_((DETECTED, NOT_SCANNED)))
-        .order_by(col(AuditEntry.id))
-    )
-    facts = []
-    for entry in session.exec(query):
-        try:
-            detail = json.loads(entry.detail)
-            facts.append(
-                ScanFacts(
-                    attachment_id=int(detail["attachment"]),
-                    filename=str(detail.get("file", "")),
-                    signature=str(detail.get("signature", "")) if entry.action == DETECTED else "",
-                    problem=str(detail.get("reason", "")),
-                )
-            )
-        except (ValueError, KeyError, TypeError):
-            continue  # an entry whose detail was redacted past recognition: nothing to read
-    return tuple(facts)
-
-
-def detections(session: Session, case_id: str) -> dict[int, list[str]]:
-    """The signatures found in each attachment of the case (by attachment id)."""
-    found: dict[int, list[str]] = {}
-    for fact in scan_facts(session, case_id):
-        if fact.signature:
-            found.setdefault(fact.attachment_id, []).append(fact.signature)
-    return found

@@ -6,8 +6,6 @@ from collections import defaultdict
 
 from sqlmodel import Session, col, func, select
 
-from intake.cases.scanning import scan_facts
-from intake.checks.facts import ScanFacts
 from intake.clock import as_utc
 from intake.clock import jst_iso as jst
 from intake.config import Config
@@ -147,6 +145,8 @@ def case_detail(session: Session, case_id: str) -> dict:
     detail["findings"] = [_finding(f) for f in findings]
     security = security_by_message(session, case_id)
     detail["messages"] = [_message(m, security) for m in _rows(session, Message, case_id)]
+    from intake.cases.scans import scan_facts  # the checks' facts: not for the queue
+
     scans = scan_facts(session, case_id)
     detail["attachments"] = [_attachment(a, scans) for a in _rows(session, Attachment, case_id)]
     detail["fields"] = case_fields(session, case)
@@ -211,7 +211,7 @@ def _message(m: Message, security: dict[int, dict]) -> dict:
     }
 
 
-def _attachment(a: Attachment, scans: tuple[ScanFacts, ...]) -> dict:
+def _attachment(a: Attachment, scans: tuple) -> dict:
     """An attachment as shown, with what ClamAV found in it (``malware``: the signatures; the desk
     offers it only zipped then) and the files of it that could not be scanned (``not_scanned``)."""
     own = [s for s in scans if s.attachment_id == a.id]

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from intake.cases.scanning import detections
+from intake.cases.scans import detections
 from intake.cases.unlock import attachment_bytes
 from intake.db import audit
 from intake.db.tables import Attachment
