@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -171,6 +172,11 @@ class ScanConfig(_Section):
 
     clamd_socket: FilePath | None = None
     timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+
+    @field_validator("clamd_socket", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        return None if value == "" else value  # an empty string would be the folder "."
 
 
 class ImapTuning(_Section):
