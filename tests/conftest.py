@@ -1,4 +1,5 @@
-"""Fixtures every test may use: a real Dovecot for the session, an account on it, a workspace.
+"""Fixtures every test may use: a real Dovecot for the session, an account on it, a workspace, a
+real ClamAV clamd for the session.
 
 ``--db=postgresql`` runs the suite against PostgreSQL (a throwaway cluster per worker, a fresh
 database per workspace, :mod:`support.postgres`); SQLite is the default. A test about SQLite itself
@@ -12,6 +13,7 @@ import os
 import pytest
 
 from support import postgres
+from support.clamd import Clamd
 from support.dovecot import Dovecot, ImapAccount
 from support.workspace import Workspace
 
@@ -51,6 +53,13 @@ def _database_cluster():
 @pytest.fixture(scope="session")
 def dovecot():
     server = Dovecot().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def clamd():
+    server = Clamd().start()
     yield server
     server.stop()
 

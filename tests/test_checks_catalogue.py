@@ -105,6 +105,7 @@ def test_every_placeholder_is_a_param_some_check_can_fill() -> None:
         "detail",
         "read",
         "unread",
+        "signature",
     }
     assert names <= known, names - known
 

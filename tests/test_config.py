@@ -45,6 +45,11 @@ path = "maildir"
             '[trust]\nauthserv_ids = "mx.example.jp"\n',
             "config.toml: trust.authserv_ids: Input should be a valid list",
         ),
+        (
+            "[scan]\ntimeout_seconds = 0\n",
+            "config.toml: scan.timeout_seconds: Input should be greater than 0",
+        ),
+        ("[scan]\nclamd = true\n", "config.toml: scan.clamd: unknown key"),
     ],
 )
 def test_configuration_error_is_one_line_with_exit_2(workspace, text, expected):
@@ -91,6 +96,15 @@ def test_relative_paths_are_taken_from_the_config_folder(tmp_path):
     config = load_config(tmp_path / "config.toml")
     assert config.storage.archive_dir == tmp_path / "msgs"
     assert config.storage.database == f"sqlite:///{tmp_path.resolve()}/db/x.db"
+
+
+def test_the_clamd_socket_is_taken_from_the_config_folder_and_empty_is_off(tmp_path):
+    from intake.config import load_config
+
+    (tmp_path / "config.toml").write_text('[scan]\nclamd_socket = "run/clamd.sock"\n')
+    assert load_config(tmp_path / "config.toml").scan.clamd_socket == tmp_path / "run" / "clamd.sock"
+    (tmp_path / "config.toml").write_text('[scan]\nclamd_socket = ""\n')
+    assert load_config(tmp_path / "config.toml").scan.clamd_socket is None
 
 
 def test_the_example_configuration_loads_and_documents_every_key(monkeypatch):

@@ -2,13 +2,16 @@
 
 Staff sign in, see the queue, open a case, type a wrong and then the right phoned-in password for
 an encrypted form, see its fields, add a note, release the held reply and sign out. Hostile mail is
-shown as text (checked on the DOM, not on the HTML source). The desk and ``intake run`` work side by
+shown as text (checked on the DOM, not on the HTML source). A form that turns out to carry malware
+once decrypted (a real clamd) is a finding naming the signature, and the file leaves the desk only
+inside a zip with the password ``infected``. The desk and ``intake run`` work side by
 side on one SQLite database while 500 messages come in. ``INTAKE_SCREENSHOTS=DIR`` keeps the queue
 and the case page as pictures (the README's are taken this way).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import mailbox
 import os
@@ -20,10 +23,15 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+import pyzipper
 from playwright.sync_api import Page, sync_playwright
 
+from intake.forms import write_application
+from support.clamd import FOUND, MARKER
 from support.desk import CHROMIUM, CHROMIUM_ARGS, STAFF, STAFF_PASSWORD, add_staff, desk_server
-from support.mailfactory import numbered_mails
+from support.mailfactory import DOCX_TYPE, make_mail, numbered_mails
+from support.office_fixtures import JAPANESE_NAME, encrypt_agile, with_embedded
+from support.samples import APPLICATION
 from support.unlocking import PASSWORD, WRONG, deliver_application, new_mailbox, poll
 
 pytestmark = pytest.mark.e2e  # a browser, and for the last test the service as a process
@@ -114,6 +122,47 @@ def test_staff_work_an_encrypted_application_from_sign_in_to_sign_out(workspace,
     assert page.problems == []
     audit = workspace.cli("audit", case_id, "--json").stdout
     assert f'"by": "{STAFF}"' in audit and "unlocked" in audit and "reply_released" in audit
+
+
+def test_malware_found_only_after_decrypting_a_form_leaves_the_desk_only_zipped(workspace, page, clamd):
+    path = new_mailbox(workspace)
+    workspace.extra += clamd.scan_section
+    mailed = encrypt_agile(with_embedded(write_application(APPLICATION), b"MZ\x90\x00" + MARKER), PASSWORD)
+    assert MARKER not in mailed  # really encrypted: no scan of the mail as it came can see it
+    mailbox.Maildir(path, create=False).add(make_mail(attachments=[(JAPANESE_NAME, mailed, DOCX_TYPE)]))
+    poll(workspace)
+    [item] = json.loads(workspace.cli("queue", "--json").stdout)
+    assert "malware_detected" not in item["open_findings"]
+    config = workspace.config()
+    add_staff(config)
+    with desk_server(config) as desk:
+        sign_in(page, desk.url)
+        page.click(f"text={item['id']}")
+        page.fill("form[action$='/unlock'] input[name=password]", PASSWORD)
+        page.click("button:has-text('開封')")
+        assert "開封しました" in page.locator("p.flash").inner_text()
+        assert (
+            "テスト株式会社" in page.locator("section.form table.fields").first.inner_text()
+        )  # read as ever
+
+        finding = page.locator("table.findings tr.open", has_text="malware_detected")
+        assert "マルウェア検知" in finding.inner_text() and FOUND in finding.inner_text()
+        scan = page.locator("td.scan").first
+        assert f"マルウェア検知: {FOUND}" in scan.inner_text()
+        assert scan.locator("a.download").count() == 0  # no plain download is offered
+        with page.expect_download() as taken:
+            scan.locator("a.sample").click()
+        with pyzipper.AESZipFile(io.BytesIO(Path(taken.value.path()).read_bytes())) as zf:
+            [info] = zf.infolist()
+            assert info.flag_bits & 0x1 and info.filename == JAPANESE_NAME
+            zf.setpassword(b"infected")
+            assert zf.read(info) == mailed  # the file exactly as it came
+
+        href = scan.locator("a.sample").get_attribute("href")
+        page.goto(desk.url + href.replace("/sample.zip", "/file"))  # the plain file, asked for by hand
+        assert "取り出せません" in page.locator("h1").inner_text()
+        assert FOUND in page.locator("p.refused").inner_text()
+    assert page.problems == [f"403 {desk.url}{href.replace('/sample.zip', '/file')}"]
 
 
 HOSTILE = {

@@ -32,9 +32,29 @@ def test_a_healthy_installation_passes_every_check(workspace, imap_account):
         code, checks = _doctor(workspace)
     assert code == 0, _failures(checks)
     areas = {c["area"] for c in checks}
-    assert {"database", "key file", "token cache", "mailbox kyogikai", "smtp", "LibreOffice"} <= areas
+    assert {
+        "database",
+        "key file",
+        "token cache",
+        "mailbox kyogikai",
+        "smtp",
+        "LibreOffice",
+        "ClamAV",
+    } <= areas
     assert any("logged in with a password" in c["detail"] for c in checks)
     assert any(c["detail"].startswith("clock:") for c in checks)
+    [clamav] = [c for c in checks if c["area"] == "ClamAV"]
+    assert clamav["state"] == "ok" and clamav["detail"].startswith("off ")  # scanning not configured
+
+
+def test_doctor_asks_clamd_for_its_version_when_scanning_is_on(workspace, imap_account, clamd):
+    with smtp_server() as smtp:
+        _healthy(workspace, imap_account, smtp.port)
+        workspace.extra += clamd.scan_section
+        code, checks = _doctor(workspace)
+    assert code == 0, _failures(checks)
+    [clamav] = [c for c in checks if c["area"] == "ClamAV"]
+    assert clamav["state"] == "ok" and clamav["detail"].startswith(f"clamd at {clamd.socket}: ClamAV ")
 
 
 def _wrong_password(workspace, account) -> None:
@@ -61,6 +81,10 @@ def _open_key_file(workspace, account) -> None:
     key.parent.mkdir(parents=True, exist_ok=True)
     key.write_text("not a key\n")
     key.chmod(0o644)
+
+
+def _clamd_down(workspace, account) -> None:
+    workspace.extra += f'[scan]\nclamd_socket = "{workspace.root / "clamd.sock"}"\n'
 
 
 def _unmigrated_database(workspace, account) -> None:
@@ -94,6 +118,7 @@ CASES = [
     ),
     (_open_key_file, "key file", "open to other users (mode 0644)", "chmod 600 "),
     (_unmigrated_database, "database", "schema none", "run: intake init"),
+    (_clamd_down, "ClamAV", "cannot be reached", "start clamd (systemctl start clamav-daemon)"),
 ]
 
 

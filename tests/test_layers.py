@@ -100,6 +100,10 @@ LAZY = {
     ),
     ("intake.desk.views", "intake.archive"): "the mail parser for a case's messages, not for the queue",
     ("intake.desk.views", "intake.cases.formrows"): "the forms library for a case's fields, not the queue",
+    (
+        "intake.desk.views",
+        "intake.cases.scans",
+    ): "what ClamAV said of a case's files (the checks' facts), not the queue",
     ("intake.desk.actions", "intake.desk.register"): "the register and its checks when a case is accepted",
     ("intake.cases.unlock", "intake.archive"): "the mail parser to open a file, not to list what waits",
     ("intake.cases.unlock", "intake.cases.refresh"): "the checks and replies to open a file, not to list",

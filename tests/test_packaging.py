@@ -283,6 +283,7 @@ def test_bootstrap_installs_through_apt_install_and_brings_systemd_analyze():
     packages = re.search(r"^packages=\((.*)\)$", text, re.MULTILINE).group(1).split()
     assert "systemd" in packages and "dovecot-imapd" in packages
     assert "postgresql" in packages  # the suite runs a second time on PostgreSQL
+    assert "clamav-daemon" in packages and "libreoffice-calc-nogui" in packages  # clamd; Calc opens CSV
     assert subprocess.run(["bash", "-n", str(REPO / "scripts" / "bootstrap")]).returncode == 0
 
 

@@ -15,6 +15,7 @@ from intake import budget
 from intake.archive import read_archived
 from intake.cases.formrows import APPLICATION_KEYS, STAFF_KEYS
 from intake.cases.organisations import cached_org_key, find_organisation, org_key, removed_last_time
+from intake.cases.scans import scan_facts
 from intake.cases.security import security_facts
 from intake.checks import read_confirmations
 from intake.checks.facts import (
@@ -66,6 +67,7 @@ def build_facts(session: Session, *, config: Config, case: Case, texts: Mapping[
         own_addresses=config.own_addresses,
         replies=_replies(session, case.id),
         security=security_facts(session, case.id),
+        scans=scan_facts(session, case.id),
     )
 
 

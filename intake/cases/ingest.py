@@ -8,12 +8,13 @@ on failure (the poller then rolls the message back and puts it in the quarantine
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlmodel import Session, select
 
 from intake import budget
+from intake.cases import scanning
 from intake.cases.expected import try_expected_passwords
 from intake.cases.kinds import case_kind
 from intake.cases.refresh import refresh_case
@@ -56,6 +57,7 @@ class ArrivingAttachment:
     found: Triage | None  # None: refused before it was looked at (over a limit)
     documents: tuple[ReadDocument, ...] = ()
     problem: tuple[str, str, bool] | None = None  # (state, detail, encrypted) when it could not be opened
+    verdicts: tuple[scanning.Verdict, ...] = ()  # ClamAV's ([scan]): found, or not scanned
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ def read_arrival(raw: bytes, config: Config) -> Arrival:
     parsed = incoming.parsed
     reason = no_reply_reason(parsed, own_addresses=config.own_addresses)
     report = read_delivery_report(raw) if reason in AUTOMATED else None
-    attachments = tuple(_arriving(config, part) for part in parsed.attachments)
+    scanner = scanning.Scanner(config)
+    attachments = tuple(_scanned(_arriving(config, part), scanner) for part in parsed.attachments)
     budget.check("reading the text")
     password = find_password(parsed.body_text[: config.limits.max_text_chars])
     return Arrival(incoming, reason, report, attachments, password)
@@ -117,6 +120,7 @@ def ingest(
     rows = []
     for arriving in arrival.attachments:
         rows.append((row := _record_attachment(session, case, message, arriving), arriving.part.payload))
+        scanning.record(session, row, list(arriving.verdicts))
         if arriving.documents:
             store_documents(session, config=config, attachment=row, documents=list(arriving.documents))
     _try_phoned_passwords(session, config, case, message, rows)
@@ -214,6 +218,17 @@ def _record_attachment(
     session.add(row)
     session.flush()
     return row
+
+
+def _scanned(arriving: ArrivingAttachment, scanner: scanning.Scanner) -> ArrivingAttachment:
+    """The attachment with ClamAV's verdicts on its bytes (one refused over a limit is not kept
+    readable: nothing to scan)."""
+    part = arriving.part
+    if not part.payload:
+        return arriving
+    budget.check("scanning the attachments")
+    own = part.filename or f"attachment {part.index}"
+    return replace(arriving, verdicts=tuple(scanner.check(own, [(part.filename, part.payload)])))
 
 
 def _arriving(config: Config, part: ParsedAttachment) -> ArrivingAttachment:

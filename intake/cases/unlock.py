@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from intake.cases.formrows import store_form
+from intake.cases.scanning import Scanner
 from intake.config import Config
 from intake.db import audit
 from intake.db.tables import Attachment, Case, Message
@@ -113,6 +114,7 @@ def open_attachment(
         _audit(session, attachment, by, "unlock_failed", str(exc))
         return OpenResult(attachment.id, attachment.case_id, False, attachment.state, [str(exc)])
     attachment.state = "decrypted"
+    Scanner(config).scan(session, attachment, documents)  # what the encryption hid from the first scan
     summary = read_documents(session, config=config, attachment=attachment, documents=documents)
     action = "unlocked" if attachment.state == "decrypted" else "unlocked_unreadable"
     _audit(session, attachment, by, action, f"opened ({via}); " + "; ".join(summary))

@@ -124,6 +124,16 @@ class SecurityFacts:
 
 
 @dataclass(frozen=True)
+class ScanFacts:
+    """What ClamAV said of one file: an attachment as it came, or a file decrypted from it."""
+
+    attachment_id: int
+    filename: str  # the attachment's name, or "NAME/FILE" for a file inside it
+    signature: str = ""  # what clamd found; "" when the file could not be scanned
+    problem: str = ""  # why it was not scanned
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     case_id: str
     profile: str  # membership | incident
@@ -140,3 +150,4 @@ class CaseFacts:
     own_addresses: frozenset[str] = frozenset()
     replies: tuple[ReplyFacts, ...] = ()  # ours, oldest first
     security: tuple[SecurityFacts, ...] = ()  # per incoming message that had anything to say
+    scans: tuple[ScanFacts, ...] = ()  # a file ClamAV found something in, or could not scan

@@ -14,6 +14,7 @@ from intake.checks import (
     incident,
     long_text,
     mailing_list,
+    malware,
     password,
     period,
     poc,
@@ -41,6 +42,7 @@ _ALL: tuple[Check, ...] = (
     *delivery.CHECKS,
     *authenticity.CHECKS,
     *long_text.CHECKS,
+    *malware.CHECKS,
 )
 
 REGISTRY: dict[str, Check] = {c.name: c for c in _ALL}

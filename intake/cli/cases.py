@@ -169,7 +169,9 @@ def _security_line(security: dict | None) -> str:
 def _attachments(out, attachments: list[dict]) -> None:
     if not attachments:
         return
-    table = Table("id", "file", "format", "encrypted", "state", "document", "detail", title="attachments")
+    table = Table(
+        "id", "file", "format", "encrypted", "state", "document", "detail", "scan", title="attachments"
+    )
     for a in attachments:
         add_row(
             table,
@@ -180,8 +182,16 @@ def _attachments(out, attachments: list[dict]) -> None:
             a["state"],
             a["document"] or "",
             a["detail"],
+            _scan(a),
         )
     out.print(table)
+
+
+def _scan(attachment: dict) -> str:
+    """What ClamAV said, when it said anything (a clean file, or scanning off: nothing)."""
+    if attachment["malware"]:
+        return "MALWARE " + ", ".join(attachment["malware"]) + " (desk: zipped, password infected)"
+    return "not scanned" if attachment["not_scanned"] else ""
 
 
 def _fields(out, fields: dict, specs: FormSpecs) -> None:

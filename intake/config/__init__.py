@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -167,6 +168,21 @@ class CryptoConfig(_Section):
         return _secret(self.smime_passphrase_env, "crypto.smime_passphrase_env")
 
 
+class ScanConfig(_Section):
+    """ClamAV: every attachment, and every file decrypted from one, is sent to ``clamd`` over its
+    unix socket (``LocalSocket`` of clamd.conf). Off while ``clamd_socket`` is unset. A file clamd
+    cannot scan in ``timeout_seconds`` (or a clamd that is down) is processed anyway and reported
+    to staff as not scanned."""
+
+    clamd_socket: FilePath | None = None
+    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+
+    @field_validator("clamd_socket", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        return None if value == "" else value  # an empty string would be the folder "."
+
+
 class ImapTuning(_Section):
     batch_size: Annotated[int, Field(ge=1, le=5000)] = 100
 
@@ -188,6 +204,7 @@ class Config(_Section):
     retention: RetentionConfig = RetentionConfig()
     trust: TrustConfig = TrustConfig()
     crypto: CryptoConfig = CryptoConfig()
+    scan: ScanConfig = ScanConfig()
 
     @model_validator(mode="after")
     def _retention_set(self) -> Config:
@@ -286,6 +303,7 @@ def _anchor_paths(config: Config, base: Path) -> Config:
     desk = config.desk.model_copy(update={"session_key_file": anchor(config.desk.session_key_file)})
     keys = ("gnupg_home", "smime_cert", "smime_key", "smime_ca_file")
     crypto = config.crypto.model_copy(update={k: anchor(getattr(config.crypto, k)) for k in keys})
+    scan = config.scan.model_copy(update={"clamd_socket": anchor(config.scan.clamd_socket)})
     return config.model_copy(
         update={
             "storage": storage,
@@ -294,6 +312,7 @@ def _anchor_paths(config: Config, base: Path) -> Config:
             "rules_dir": anchor(config.rules_dir),
             "desk": desk,
             "crypto": crypto,
+            "scan": scan,
         }
     )
 

@@ -22,6 +22,8 @@ from intake.db.tables import Finding, Organisation
 from intake.desk import views
 
 ROSTER_COLUMNS = ("org_name", "category", "sector", "participation")
+# What a spreadsheet takes for the start of a formula in a CSV cell (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUEUE_COLUMNS = (
     "id",
     "kind",
@@ -79,12 +81,30 @@ def queue_export_rows(session: Session) -> list[dict[str, str]]:
 def write_csv(
     rows: Iterable[Mapping[str, object]], out: TextIO, columns: Sequence[str] | None = None
 ) -> None:
-    """Rows as CSV with a header row; ``columns`` fixes the header (needed when there are no rows)."""
+    """Rows as CSV with a header row; ``columns`` fixes the header (needed when there are no rows).
+    Every text cell goes through :func:`as_text_cell`: Excel and LibreOffice show it, never run it."""
     rows = list(rows)
     names = list(columns or (rows[0].keys() if rows else ()))
     writer = csv.DictWriter(out, fieldnames=names, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: as_text_cell(v) for k, v in row.items()} for row in rows)
+
+
+def as_text_cell(value: object) -> object:
+    """A text that a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``, tab or CR
+    first) with an apostrophe before it, so it is shown as text. A text that already starts with
+    apostrophes before such a character gets one more, so :func:`from_text_cell` reads back exactly
+    what was written (the register file round trip)."""
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def from_text_cell(text: str) -> str:
+    """The value :func:`as_text_cell` made ``text`` from (a CSV cell read back)."""
+    if text.startswith("'") and text[1:].lstrip("'").startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
 
 
 def write_xlsx(

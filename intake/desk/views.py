@@ -145,7 +145,10 @@ def case_detail(session: Session, case_id: str) -> dict:
     detail["findings"] = [_finding(f) for f in findings]
     security = security_by_message(session, case_id)
     detail["messages"] = [_message(m, security) for m in _rows(session, Message, case_id)]
-    detail["attachments"] = [_attachment(a) for a in _rows(session, Attachment, case_id)]
+    from intake.cases.scans import scan_facts  # the checks' facts: not for the queue
+
+    scans = scan_facts(session, case_id)
+    detail["attachments"] = [_attachment(a, scans) for a in _rows(session, Attachment, case_id)]
     detail["fields"] = case_fields(session, case)
     detail["notes"] = [{"at": jst(n.at), "by": n.by, "text": n.text} for n in _rows(session, Note, case_id)]
     return detail
@@ -208,7 +211,10 @@ def _message(m: Message, security: dict[int, dict]) -> dict:
     }
 
 
-def _attachment(a: Attachment) -> dict:
+def _attachment(a: Attachment, scans: tuple) -> dict:
+    """An attachment as shown, with what ClamAV found in it (``malware``: the signatures; the desk
+    offers it only zipped then) and the files of it that could not be scanned (``not_scanned``)."""
+    own = [s for s in scans if s.attachment_id == a.id]
     return {
         "id": a.id,
         "filename": a.filename,
@@ -219,6 +225,8 @@ def _attachment(a: Attachment) -> dict:
         "size": a.size,
         "detail": a.detail,
         "attempts": a.attempts,
+        "malware": list(dict.fromkeys(s.signature for s in own if s.signature)),
+        "not_scanned": [{"file": s.filename, "reason": s.problem} for s in own if not s.signature],
     }
 
 

@@ -2,8 +2,9 @@
 
 The configuration (already loaded, or the command would have stopped with its one line), the
 database and its migrations, the key file and the token cache, each mailbox (connect, TLS, login,
-folder, IDLE, clock), SMTP (connect, TLS, login — no mail is sent), LibreOffice for ``.doc`` and
-the PGP and S/MIME keys of ``[crypto]``.
+folder, IDLE, clock), SMTP (connect, TLS, login — no mail is sent), LibreOffice for ``.doc``,
+ClamAV's clamd when ``[scan]`` names its socket (PING, VERSION) and the PGP and S/MIME keys of
+``[crypto]``.
 Nothing is changed anywhere: no key file is made, no message marked, no folder created.
 """
 
@@ -24,6 +25,7 @@ from intake.access.tokens import TokenStore
 from intake.config import Config, MailboxConfig, SmtpConfig
 from intake.db import current_revision, head_revision, make_engine
 from intake.documents.libreoffice import find_soffice
+from intake.documents.scan import Clamd, ScanUnavailable
 from intake.errors import ConfigError, SourceError
 from intake.tools.doctor_keys import key_checks
 
@@ -47,7 +49,7 @@ def run_doctor(config: Config) -> list[Check]:
     for mailbox in config.mailbox:
         checks += _mailbox(mailbox, config)
     checks += _smtp(config)
-    checks.append(_libreoffice(config))
+    checks += [_libreoffice(config), _clamd(config)]
     return checks + key_checks(config, Check)
 
 
@@ -200,6 +202,21 @@ def _libreoffice(config: Config) -> Check:
         "soffice not found: legacy .doc forms cannot be read",
         "apt-get install libreoffice-writer-nogui, or set documents.soffice",
     )
+
+
+def _clamd(config: Config) -> Check:
+    socket = config.scan.clamd_socket
+    if socket is None:
+        return Check("ClamAV", "ok", "off ([scan] clamd_socket is not set): attachments are not scanned")
+    try:
+        version = Clamd(socket=socket, timeout=config.scan.timeout_seconds).version()
+    except ScanUnavailable as exc:
+        fix = (
+            "start clamd (systemctl start clamav-daemon) and let the user intake runs as open its socket "
+            "(clamd.conf LocalSocket, LocalSocketGroup, LocalSocketMode), or correct scan.clamd_socket"
+        )
+        return Check("ClamAV", "fail", str(exc), fix)
+    return Check("ClamAV", "ok", f"clamd at {socket}: {version}")
 
 
 def failed(checks: list[Check]) -> bool:

@@ -26,7 +26,7 @@ from intake.clock import jst_iso
 from intake.config import Config
 from intake.desk import users
 from intake.desk.labels import kind_label, short_label, status_label
-from intake.web import cases, office
+from intake.web import attachments, cases, office
 from intake.web.base import Desk, action, desk_of, signed_in, text_of
 from intake.web.guard import SecurityHeaders, SignInThrottle, csrf_ok, csrf_token, session_key
 
@@ -88,6 +88,7 @@ def make_app(*, config: Config, engine: Engine) -> Starlette:
         Route("/logout", logout, methods=["POST"]),
         *cases.ROUTES,
         *office.ROUTES,
+        *attachments.ROUTES,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [

@@ -43,4 +43,6 @@ OWN_CODES = (
     "signer_not_sender",
     "message_undecryptable",
     "text_read_in_part",
+    "malware_detected",
+    "attachment_not_scanned",
 )

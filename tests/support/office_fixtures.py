@@ -83,6 +83,12 @@ def make_docm(plain_docx: bytes) -> bytes:
     )
 
 
+def with_embedded(plain_docx: bytes, payload: bytes) -> bytes:
+    """The .docx carrying ``payload`` as an embedded object (word/embeddings/oleObject1.bin), as a
+    lure document carries its dropper; the form itself reads as before."""
+    return _rewrite_zip(plain_docx, {}, {"word/embeddings/oleObject1.bin": payload})
+
+
 def make_strict_docx(plain_docx: bytes) -> bytes:
     """A .docx whose package relationships use the ISO Strict namespace."""
     with zipfile.ZipFile(io.BytesIO(plain_docx)) as zf:

@@ -11,6 +11,7 @@ import csv
 import io
 from pathlib import Path
 
+from intake.desk.exports import from_text_cell
 from intake.errors import IntakeError
 from intake.forms.normalize import fold
 
@@ -42,7 +43,8 @@ def _csv_table(raw: bytes, path: Path) -> list[list]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise IntakeError(f"{path.name}: not UTF-8 text (save it as 'CSV UTF-8' or as .xlsx)") from None
-    return list(csv.reader(io.StringIO(text, newline="")))
+    rows = csv.reader(io.StringIO(text, newline=""))
+    return [[from_text_cell(cell) for cell in row] for row in rows]  # as our own export wrote them
 
 
 def _xlsx_table(raw: bytes, path: Path) -> list[list]:
