@@ -7,9 +7,7 @@ as ``intake user add``.
 
 from __future__ import annotations
 
-import base64
 import html
-import json
 import logging
 import os
 import re
@@ -17,16 +15,17 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from itsdangerous import TimestampSigner
 from sqlmodel import Session, func, select
 
-from intake.db.tables import AuditEntry, Note
+from intake import clock
+from intake.clock import as_utc
+from intake.db.tables import AuditEntry, DeskSession, Note
 from intake.desk.register import REGISTER_COLUMNS
 from intake.web.app import make_app
-from intake.web.guard import session_key
 from support.desk import STAFF, STAFF_PASSWORD, add_staff, csrf_of, desk_server, sign_in
 from support.smtp_server import free_port
 from support.unlocking import PASSWORD, WRONG, attachment_rows, deliver_application, new_mailbox, poll
@@ -123,23 +122,47 @@ def test_sign_in_is_throttled_per_account_and_per_address(desk):
     assert sign_in(stranger, "tanaka", "Another-Pass-2026").status_code == 429  # this address is
 
 
-def test_session_cookie_is_httponly_strict_and_ends_after_idle_time(workspace, desk):
+def test_a_session_ends_when_unused_for_the_idle_time_and_when_too_old_however_busy(
+    workspace, desk, monkeypatch
+):
     client = desk.client()
-    response = sign_in(client, STAFF, STAFF_PASSWORD)
-    cookie = response.headers["set-cookie"].lower()
+    cookie = sign_in(client, STAFF, STAFF_PASSWORD).headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
-    session = json.loads(base64.b64decode(client.cookies["intake_desk"].split(".")[0]))
-    key = session_key(desk.config.desk.session_key_file)
-    payload = base64.b64encode(json.dumps(session).encode())
+    real, shift = clock.utcnow, [timedelta()]
+    monkeypatch.setattr(clock, "utcnow", lambda: real() + shift[0])
+    idle, oldest = (
+        timedelta(minutes=desk.config.desk.idle_minutes),
+        timedelta(hours=desk.config.desk.session_max_hours),
+    )
+    step, used = idle - timedelta(minutes=1), 0
+    while shift[0] + step <= oldest:  # used within the idle time every time, up to the absolute lifetime
+        shift[0] += step
+        assert client.get("/").status_code == 200, shift[0]
+        wait_for(lambda: last_seen(workspace) >= real() + shift[0] - timedelta(minutes=1))
+        used += 1
+    shift[0] += step
+    assert used > 2 and client.get("/").status_code == 303  # too old, however busy
+    again = desk.signed_in()
+    assert sessions_of(workspace) == 1  # the sign-in cleared away the session that had ended
+    shift[0] += idle + timedelta(minutes=1)
+    assert again.get("/").status_code == 303  # unused for longer than the idle time
 
-    class LongAgo(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - (desk.config.desk.idle_minutes * 60 + 5)
 
-    for signer, status in ((TimestampSigner(key), 200), (LongAgo(key), 303)):
-        fresh = desk.client()
-        fresh.cookies.set("intake_desk", signer.sign(payload).decode())
-        assert fresh.get("/").status_code == status
+def last_seen(workspace) -> datetime:
+    with Session(workspace.engine()) as session:
+        return as_utc(session.exec(select(func.max(DeskSession.last_seen_at))).one())
+
+
+def sessions_of(workspace) -> int:
+    with Session(workspace.engine()) as session:
+        return len(session.exec(select(DeskSession)).all())
+
+
+def wait_for(condition, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.02)
 
 
 def test_cookies_are_secure_behind_an_https_address(workspace):
