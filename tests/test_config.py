@@ -45,6 +45,15 @@ path = "maildir"
             '[trust]\nauthserv_ids = "mx.example.jp"\n',
             "config.toml: trust.authserv_ids: Input should be a valid list",
         ),
+        (
+            '[desk]\ntrusted_proxies = ["10.0.0.1", "proxy.example.jp"]\n',
+            "config.toml: desk.trusted_proxies: 'proxy.example.jp' is not an IP address or network",
+        ),
+        (
+            '[desk]\nforwarded_allow_ips = "127.0.0.1"\n',
+            "config.toml: desk: forwarded_allow_ips: replaced by trusted_proxies",
+        ),
+        ("[desk]\nmax_upload_mb = 0\n", "config.toml: desk.max_upload_mb: Input should be greater than 0"),
     ],
 )
 def test_configuration_error_is_one_line_with_exit_2(workspace, text, expected):
