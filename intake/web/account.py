@@ -55,35 +55,46 @@ async def login(request: Request) -> Response:
         if not csrf_ok(request, text_of(form.get("csrf"))):
             return desk.refuse(request, 403, "reload_sign_in")
         name, password = text_of(form.get("name")) or "", SecretStr(text_of(form.get("password")) or "")
-    address = _address(request)
-    outcome = await run_in_threadpool(_sign_in, desk, name, password, address)
-    if outcome == 429:
-        return desk.render(request, "login.html", 429, error=desk.text("sign_in_throttled"))
-    if outcome == 401:
-        return desk.render(request, "login.html", 401, error=desk.text("sign_in_failed"))
+    token, problem = await run_in_threadpool(_sign_in, desk, name, password, _address(request))
+    if token is None:
+        status = 429 if problem == THROTTLED else 401
+        return desk.render(request, "login.html", status, error=desk.text(problem))
     request.session.clear()  # a new cookie, and a new CSRF token, for the new session
-    request.session[SESSION] = outcome
+    request.session[SESSION] = token
     csrf_token(request)
     return RedirectResponse("/", status_code=303)
 
 
-def _sign_in(desk: Desk, name: str, password: SecretStr, address: str) -> str | int:
-    """The new session's token, or 429 (too many tries: the password was not checked) or 401."""
+THROTTLED, WRONG = "sign_in_throttled", "sign_in_failed"
+
+
+def _sign_in(desk: Desk, name: str, password: SecretStr, address: str) -> tuple[str | None, str]:
+    """The new session's token, or None and why (a label key)."""
+    checked = _check(desk, name, password, address)
+    if isinstance(checked, str):
+        return None, checked
     with desk.writing() as session:
-        admitted = desk.throttle.admit(session, name, address)
-    if not admitted:
-        return 429
-    with desk.reading() as session:  # the slow check holds no write lock
-        user = users.authenticate(session, name, password)
-        uid = user.id if user is not None else None
-    with desk.writing() as session:
-        if uid is None:
-            users.sign_in_refused(session, name, address)
-            return 401
         desk.throttle.succeeded(session, name, address)
         desk.throttle.sweep(session)
         sessions.sweep(session, desk.lifetimes)
-        return users.signed_in(session, uid)
+        return users.signed_in(session, checked), ""
+
+
+def _check(desk: Desk, name: str, password: SecretStr, address: str) -> int | str:
+    """The account's id if the password is right, else :data:`THROTTLED` (too many tries: it was
+    not checked) or :data:`WRONG` (audited)."""
+    with desk.writing() as session:
+        admitted = desk.throttle.admit(session, name, address)
+    if not admitted:
+        return THROTTLED
+    with desk.reading() as session:  # the slow check holds no write lock
+        user = users.authenticate(session, name, password)
+        uid = user.id if user is not None else None
+    if uid is None:
+        with desk.writing() as session:
+            users.sign_in_refused(session, name, address)
+        return WRONG
+    return uid
 
 
 @action(after="/login")
@@ -127,16 +138,9 @@ def _password_problem(desk: Desk, name: str, current: SecretStr, new: str, again
         return "password_mismatch"
     if len(new) < users.MIN_LENGTH:
         return "password_too_short"
-    with desk.writing() as session:
-        admitted = desk.throttle.admit(session, name, address)
-    if not admitted:
-        return "sign_in_throttled"
-    with desk.reading() as session:
-        right = users.authenticate(session, name, current) is not None
-    if not right:
-        with desk.writing() as session:
-            users.sign_in_refused(session, name, address)
-        return "password_current_wrong"
+    checked = _check(desk, name, current, address)
+    if isinstance(checked, str):
+        return THROTTLED if checked == THROTTLED else "password_current_wrong"
     return ""
 
 
