@@ -50,6 +50,15 @@ path = "maildir"
             "config.toml: scan.timeout_seconds: Input should be greater than 0",
         ),
         ("[scan]\nclamd = true\n", "config.toml: scan.clamd: unknown key"),
+        (
+            '[desk]\ntrusted_proxies = ["10.0.0.1", "proxy.example.jp"]\n',
+            "config.toml: desk.trusted_proxies: 'proxy.example.jp' is not an IP address or network",
+        ),
+        (
+            '[desk]\nforwarded_allow_ips = "127.0.0.1"\n',
+            "config.toml: desk: forwarded_allow_ips: replaced by trusted_proxies",
+        ),
+        ("[desk]\nmax_upload_mb = 0\n", "config.toml: desk.max_upload_mb: Input should be greater than 0"),
     ],
 )
 def test_configuration_error_is_one_line_with_exit_2(workspace, text, expected):

@@ -1,7 +1,9 @@
 """The web desk in a real headless Chromium, through the real pipeline.
 
 Staff sign in, see the queue, open a case, type a wrong and then the right phoned-in password for
-an encrypted form, see its fields, add a note, release the held reply and sign out. Hostile mail is
+an encrypted form, see its fields, add a note, release the held reply and sign out. Signing out
+and a new password end the sessions whose cookie was copied elsewhere; X-Forwarded-For counts
+only from a trusted proxy. Hostile mail is
 shown as text (checked on the DOM, not on the HTML source). A form that turns out to carry malware
 once decrypted (a real clamd) is a finding naming the signature, and the file leaves the desk only
 inside a zip with the password ``infected``. The desk and ``intake run`` work side by
@@ -24,11 +26,14 @@ from pathlib import Path
 
 import pytest
 import pyzipper
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page, sync_playwright
+from sqlmodel import Session, select
 
+from intake.db.tables import AuditEntry, DeskSession, Note
 from intake.forms import write_application
 from support.clamd import FOUND, MARKER
-from support.desk import CHROMIUM, CHROMIUM_ARGS, STAFF, STAFF_PASSWORD, add_staff, desk_server
+from support.desk import CHROMIUM, CHROMIUM_ARGS, STAFF, STAFF_PASSWORD, add_staff, csrf_of, desk_server
+from support.desk import sign_in as desk_sign_in
 from support.mailfactory import DOCX_TYPE, make_mail, numbered_mails
 from support.office_fixtures import JAPANESE_NAME, encrypt_agile, with_embedded
 from support.samples import APPLICATION
@@ -250,3 +255,133 @@ def test_the_desk_and_the_service_side_by_side_on_500_messages(workspace, page):
 
 def _cases(workspace) -> int:
     return len(json.loads(workspace.cli("queue", "--all", "--json").stdout))
+
+
+# ---- sessions end when they should ---------------------------------------------------------------------
+
+
+def cookie_of(context: BrowserContext) -> str:
+    (value,) = [c["value"] for c in context.cookies() if c["name"] == "intake_desk"]
+    return value
+
+
+def test_signing_out_ends_the_session_wherever_its_cookie_was_copied(workspace, page, browser):
+    deliver_application(new_mailbox(workspace))
+    poll(workspace)
+    config = workspace.config()
+    add_staff(config)
+    with desk_server(config) as desk:
+        sign_in(page, desk.url)
+        case_id = page.locator("table.queue td.id").first.inner_text()
+        copy = browser.new_context(locale="ja-JP")  # another browser holding a copy of the cookie
+        copy.add_cookies(page.context.cookies())
+        other = copy.new_page()
+        other.goto(desk.url + f"/cases/{case_id}")
+        assert other.locator("h1.case-id").inner_text() == case_id  # the copy works while the session lasts
+        client = desk.client()  # and a script holding it
+        client.cookies.set("intake_desk", cookie_of(page.context))
+        token = csrf_of(client.get(f"/cases/{case_id}").text)
+
+        page.click("button:has-text('サインアウト')")
+        page.wait_for_url(desk.url + "/login")
+
+        other.fill("textarea[name=text]", "サインアウト後のメモ")
+        other.click("button:has-text('追加')")
+        assert "セッションが終了しています" in other.locator("p.flash").inner_text()
+        other.goto(desk.url + "/")
+        assert other.url.endswith("/login")
+        assert client.post(f"/cases/{case_id}/note", data={"text": "x", "csrf": token}).status_code == 403
+        assert client.get(f"/cases/{case_id}").headers["location"] == "/login"
+        copy.close()
+    assert page.problems == []
+    with Session(workspace.engine()) as session:
+        assert session.exec(select(Note)).all() == [] and session.exec(select(DeskSession)).all() == []
+
+
+def test_a_password_changed_on_the_desk_ends_the_accounts_other_sessions_and_keeps_this_one(
+    workspace, page, browser
+):
+    new_mailbox(workspace)
+    config = workspace.config()
+    add_staff(config)
+    with desk_server(config) as desk:
+        sign_in(page, desk.url)
+        elsewhere = browser.new_context(locale="ja-JP")
+        other = elsewhere.new_page()
+        sign_in(other, desk.url)
+        copied = desk.client()
+        copied.cookies.set("intake_desk", cookie_of(elsewhere))
+        assert copied.get("/").status_code == 200
+
+        page.click("header a.who")
+        assert page.locator("h1").inner_text() == "パスワードの変更"
+        change(page, current="Not-The-Password-1", new=NEW_PASSWORD)
+        assert "現在のパスワードが違います" in page.locator("p.flash").inner_text()
+        change(page, current=STAFF_PASSWORD, new="short")
+        assert "10 文字以上" in page.locator("p.flash").inner_text()
+        change(page, current=STAFF_PASSWORD, new=NEW_PASSWORD)
+        assert "パスワードを変更しました" in page.locator("p.flash").inner_text()
+
+        page.click("nav >> text=キュー")
+        assert page.url == desk.url + "/"  # this session goes on
+        other.goto(desk.url + "/")
+        assert other.url.endswith("/login")  # the other one has ended
+        assert copied.get("/").headers["location"] == "/login"  # and so has every copy of its cookie
+        assert sign_in_status(desk, STAFF_PASSWORD) == 401
+        assert sign_in_status(desk, NEW_PASSWORD) == 303
+        elsewhere.close()
+    assert page.problems == []
+
+
+NEW_PASSWORD = "Changed-On-The-Desk-2026"
+
+
+def change(page: Page, *, current: str, new: str) -> None:
+    page.fill("input[name=current]", current)
+    page.fill("input[name=new]", new)
+    page.fill("input[name=again]", new)
+    page.evaluate(
+        "document.querySelectorAll('input[minlength]').forEach(i => i.removeAttribute('minlength'))"
+    )
+    page.click("button:has-text('変更する')")
+
+
+def sign_in_status(desk, password: str) -> int:
+    client = desk.client()
+    return desk_sign_in(client, STAFF, password).status_code
+
+
+@pytest.mark.parametrize(
+    ("proxies", "honoured"),
+    [([], False), (["10.0.0.1"], False), (["127.0.0.0/8"], True)],
+    ids=["no-proxy-by-default", "another-proxy", "trusted-proxy"],
+)
+def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(workspace, page, proxies, honoured):
+    """20 wrong sign-ins, each claiming another address; then the right password from yet another."""
+    new_mailbox(workspace)
+    if proxies:
+        workspace.extra += f"\n[desk]\ntrusted_proxies = {json.dumps(proxies)}\n"
+    config = workspace.config()
+    add_staff(config)
+    with desk_server(config) as desk:
+        for n in range(1, 21):
+            page.set_extra_http_headers({"X-Forwarded-For": f"198.51.100.{n}"})
+            page.goto(desk.url + "/login")
+            page.fill("input[name=name]", f"nobody{n}")
+            page.fill("input[name=password]", "guess-password")
+            page.click("button:has-text('サインイン')")
+            assert "ユーザー名またはパスワードが違います" in page.locator("p.flash").inner_text()
+        page.problems.clear()  # the 401s above were meant
+        page.set_extra_http_headers({"X-Forwarded-For": "203.0.113.9"})
+        page.goto(desk.url + "/login")
+        page.fill("input[name=name]", STAFF)
+        page.fill("input[name=password]", STAFF_PASSWORD)
+        page.click("button:has-text('サインイン')")
+        if honoured:  # each address was counted on its own
+            page.wait_for_url(desk.url + "/")
+        else:  # all were this host's: the header did not reset its count
+            assert "試行回数が多すぎます" in page.locator("p.flash").inner_text()
+    with Session(workspace.engine()) as session:
+        refused = session.exec(select(AuditEntry).where(AuditEntry.action == "desk_sign_in_refused")).all()
+    addresses = {json.loads(entry.detail)["address"] for entry in refused}
+    assert addresses == ({f"198.51.100.{n}" for n in range(1, 21)} if honoured else {"127.0.0.1"})

@@ -7,26 +7,30 @@ as ``intake user add``.
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import logging
 import os
 import re
+import selectors
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from itsdangerous import TimestampSigner
 from sqlmodel import Session, func, select
 
-from intake.db.tables import AuditEntry, Note
+from intake import clock
+from intake.clock import as_utc
+from intake.db.tables import AuditEntry, DeskSession, DeskUser, Note
 from intake.desk.register import REGISTER_COLUMNS
 from intake.web.app import make_app
-from intake.web.guard import session_key
 from support.desk import STAFF, STAFF_PASSWORD, add_staff, csrf_of, desk_server, sign_in
 from support.smtp_server import free_port
 from support.unlocking import PASSWORD, WRONG, attachment_rows, deliver_application, new_mailbox, poll
@@ -123,23 +127,47 @@ def test_sign_in_is_throttled_per_account_and_per_address(desk):
     assert sign_in(stranger, "tanaka", "Another-Pass-2026").status_code == 429  # this address is
 
 
-def test_session_cookie_is_httponly_strict_and_ends_after_idle_time(workspace, desk):
+def test_a_session_ends_when_unused_for_the_idle_time_and_when_too_old_however_busy(
+    workspace, desk, monkeypatch
+):
     client = desk.client()
-    response = sign_in(client, STAFF, STAFF_PASSWORD)
-    cookie = response.headers["set-cookie"].lower()
+    cookie = sign_in(client, STAFF, STAFF_PASSWORD).headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
-    session = json.loads(base64.b64decode(client.cookies["intake_desk"].split(".")[0]))
-    key = session_key(desk.config.desk.session_key_file)
-    payload = base64.b64encode(json.dumps(session).encode())
+    real, shift = clock.utcnow, [timedelta()]
+    monkeypatch.setattr(clock, "utcnow", lambda: real() + shift[0])
+    idle, oldest = (
+        timedelta(minutes=desk.config.desk.idle_minutes),
+        timedelta(hours=desk.config.desk.session_max_hours),
+    )
+    step, used = idle - timedelta(minutes=1), 0
+    while shift[0] + step <= oldest:  # used within the idle time every time, up to the absolute lifetime
+        shift[0] += step
+        assert client.get("/").status_code == 200, shift[0]
+        wait_for(lambda: last_seen(workspace) >= real() + shift[0] - timedelta(minutes=1))
+        used += 1
+    shift[0] += step
+    assert used > 2 and client.get("/").status_code == 303  # too old, however busy
+    again = desk.signed_in()
+    assert sessions_of(workspace) == 1  # the sign-in cleared away the session that had ended
+    shift[0] += idle + timedelta(minutes=1)
+    assert again.get("/").status_code == 303  # unused for longer than the idle time
 
-    class LongAgo(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - (desk.config.desk.idle_minutes * 60 + 5)
 
-    for signer, status in ((TimestampSigner(key), 200), (LongAgo(key), 303)):
-        fresh = desk.client()
-        fresh.cookies.set("intake_desk", signer.sign(payload).decode())
-        assert fresh.get("/").status_code == status
+def last_seen(workspace) -> datetime:
+    with Session(workspace.engine()) as session:
+        return as_utc(session.exec(select(func.max(DeskSession.last_seen_at))).one())
+
+
+def sessions_of(workspace) -> int:
+    with Session(workspace.engine()) as session:
+        return len(session.exec(select(DeskSession)).all())
+
+
+def wait_for(condition, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.02)
 
 
 def test_cookies_are_secure_behind_an_https_address(workspace):
@@ -278,3 +306,131 @@ def test_a_failing_mailbox_shows_at_the_top_of_every_page_until_it_recovers(work
         assert "&lt;b&gt;AUTHENTICATIONFAILED&lt;/b&gt;" in alert.group(1)
     health.record_success(engine, f"mailbox:{mailbox}", auth_kind="microsoft")
     assert "server-alert" not in client.get("/").text
+
+
+def test_forty_sign_ins_at_once_check_at_most_five_passwords_in_two_desks_and_after_a_restart(
+    workspace, desk
+):
+    """Two desk servers on one database, 20 wrong sign-ins each, all released at once: a password
+    is checked (and its refusal audited) only for the first five tries of the account."""
+    with desk_server(desk.config) as second:
+        clients = [server.client() for server in (desk, second) for _ in range(20)]
+        tokens = [csrf_of(client.get("/login").text) for client in clients]
+        start = threading.Barrier(len(clients))
+
+        def attempt(n: int) -> int:
+            start.wait()
+            data = {"name": STAFF, "password": f"wrong-password-{n}", "csrf": tokens[n]}
+            return clients[n].post("/login", data=data).status_code
+
+        with ThreadPoolExecutor(len(clients)) as pool:
+            codes = list(pool.map(attempt, range(len(clients))))
+    with Session(workspace.engine()) as session:
+        checked = session.exec(select(AuditEntry).where(AuditEntry.action == "desk_sign_in_refused")).all()
+    assert sorted(set(codes)) == [401, 429] and codes.count(401) == len(checked) == 5
+    assert {json.loads(e.detail)["account"] for e in checked} == {STAFF}
+    with desk_server(desk.config) as restarted:  # the count is in the database, not in a process
+        assert sign_in(restarted.client(), STAFF, STAFF_PASSWORD).status_code == 429
+
+
+def test_intake_user_passwd_and_disable_end_the_accounts_desk_sessions(workspace, desk):
+    add_staff(desk.config, "tanaka", "Another-Pass-2026")
+    first, second, other = desk.signed_in(), desk.signed_in(), desk.signed_in("tanaka", "Another-Pass-2026")
+    changed = workspace.cli("user", "passwd", STAFF, "--password-stdin", input="Changed-Pass-2026\n")
+    assert changed.returncode == 0 and "desk sessions ended: 2" in changed.stdout
+    assert first.get("/").status_code == second.get("/").status_code == 303  # to the sign-in page
+    assert other.get("/").status_code == 200  # another account's session goes on
+    assert sign_in(desk.client(), STAFF, STAFF_PASSWORD).status_code == 401
+    again = desk.signed_in(STAFF, "Changed-Pass-2026")
+    disabled = workspace.cli("user", "disable", STAFF)
+    assert disabled.returncode == 0 and "desk sessions ended: 1" in disabled.stdout
+    assert again.get("/").status_code == 303
+    with Session(workspace.engine()) as session:
+        assert [row.user_id for row in session.exec(select(DeskSession))] == [
+            session.exec(select(DeskUser.id).where(DeskUser.name == "tanaka")).one()
+        ]
+
+
+def test_after_a_refused_action_the_desk_goes_to_a_fixed_page_never_to_the_referer(workspace, desk):
+    case_id, _ = case_and_attachment(workspace)
+    client = desk.signed_in()
+    token = csrf_of(client.get(f"/cases/{case_id}").text)
+    for referer in (
+        "https://phish.example.com/desk",
+        f"{desk.url}/outbox",
+        f"{desk.url}//phish.example.com/",
+    ):
+        response = client.post(
+            f"/cases/{case_id}/note", data={"text": " ", "csrf": token}, headers={"referer": referer}
+        )
+        assert (response.status_code, response.headers["location"]) == (303, f"/cases/{case_id}"), referer
+    assert "a note needs some text" in client.get(f"/cases/{case_id}").text
+
+
+# ---- request bodies: never read without a session, never more than their bound ----------------------
+
+HUGE = 300 * 1024 * 1024
+
+
+def post_huge(desk, path: str, *, chunked: bool, cookie: str = "") -> tuple[str, int]:
+    """POST a 300 MB body as fast as the server takes it; stop at its answer or when it closes.
+    Returns the status line and how many bytes of the body were sent."""
+    port = int(desk.url.rsplit(":", 1)[1])
+    head = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: multipart/form-data; boundary=b"]
+    head += ["Transfer-Encoding: chunked"] if chunked else [f"Content-Length: {HUGE}"]
+    head += [f"Cookie: intake_desk={cookie}"] if cookie else []
+    piece = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n\r\n'
+    piece = piece.ljust(256 * 1024, b"x")
+    if chunked:
+        piece = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    sent, answer = 0, b""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+        sock.setblocking(False)
+        watch = selectors.DefaultSelector()
+        watch.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        deadline = time.monotonic() + 120
+        while b"\r\n" not in answer and sent < HUGE and time.monotonic() < deadline:
+            events = {mask for _key, mask in watch.select(1)}
+            try:
+                if any(mask & selectors.EVENT_READ for mask in events):
+                    answer += sock.recv(65536) or b"\r\n"
+                elif events:
+                    sent += sock.send(piece)
+            except (BrokenPipeError, ConnectionResetError):
+                break  # the server closed: its answer, if any, is already here
+        watch.close()
+        answer += _rest(sock) if b"\r\n" not in answer else b""
+    return answer.split(b"\r\n", 1)[0].decode(), sent
+
+
+def _rest(sock: socket.socket) -> bytes:
+    try:
+        return sock.recv(65536)
+    except OSError:
+        return b""
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+@pytest.mark.parametrize("path", ["/register/import", "/cases/X/note", "/login"])
+def test_a_large_body_without_a_session_is_refused_before_it_is_read(desk, path, chunked):
+    status, sent = post_huge(desk, path, chunked=chunked)
+    assert status == "HTTP/1.1 403 Forbidden"
+    assert sent < HUGE // 10  # what the sockets' buffers hold, not the body
+
+
+def test_a_signed_in_upload_is_read_only_up_to_max_upload_mb(workspace, desk):
+    client = desk.signed_in()
+    cookie = client.cookies["intake_desk"]
+    status, sent = post_huge(desk, "/register/import", chunked=False, cookie=cookie)
+    assert status == "HTTP/1.1 413 Request Entity Too Large" and sent < HUGE // 10  # refused on its length
+    status, sent = post_huge(desk, "/register/import", chunked=True, cookie=cookie)
+    assert status == "HTTP/1.1 413 Request Entity Too Large" and sent < HUGE // 10  # refused once past 10 MB
+    limit = int(desk.config.desk.max_upload_mb * 1024 * 1024)
+    token = csrf_of(client.get("/register").text)
+    big = {"file": ("register.csv", b"x" * (limit + 1), "text/csv")}
+    refused = client.post("/register/import", data={"csrf": token}, files=big)
+    assert refused.status_code == 413 and "送信された内容が大きすぎます（10 MB まで）" in refused.text
+    note = client.post("/cases/X/note", data={"csrf": token, "text": "x" * (2 * 1024 * 1024)})
+    assert note.status_code == 413 and "（1 MB まで）" in note.text  # an ordinary form has a small bound
+    assert count(workspace, Note) == 0 and client.get("/").status_code == 200  # still signed in

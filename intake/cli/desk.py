@@ -59,7 +59,7 @@ def user_add(
 def user_passwd(
     ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")], password_stdin: StdinOpt = False
 ) -> None:
-    """Set a new password for an account."""
+    """Set a new password for an account; its desk sessions end (everyone signed in as it signs in again)."""
     from pydantic import SecretStr
 
     from intake.desk import users
@@ -67,19 +67,19 @@ def user_passwd(
     rt: Runtime = ctx.obj
     password = SecretStr(stdin_password() if password_stdin else typed_twice())
     with rt.session_scope() as session:
-        users.set_password(session, name, password, by=rt.by)
-    rt.out.print(f"password of {name} changed", markup=False)
+        ended = users.set_password(session, name, password, by=rt.by)
+    rt.out.print(f"password of {name} changed; desk sessions ended: {ended}", markup=False)
 
 
 @user_app.command("disable")
 def user_disable(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
-    """Disable an account: it can no longer sign in (its actions stay in the audit log)."""
+    """Disable an account: its desk sessions end and it can no longer sign in (its actions stay in the audit log)."""
     from intake.desk import users
 
     rt: Runtime = ctx.obj
     with rt.session_scope() as session:
-        users.disable_user(session, name, by=rt.by)
-    rt.out.print(f"desk user {name} disabled", markup=False)
+        ended = users.disable_user(session, name, by=rt.by)
+    rt.out.print(f"desk user {name} disabled; desk sessions ended: {ended}", markup=False)
 
 
 @user_app.command("list")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -97,14 +98,38 @@ class LimitsConfig(_Section):
 
 
 class DeskConfig(_Section):
-    """The web desk (``intake desk``): where it listens, how it is reached, how long a session lasts."""
+    """The web desk (``intake desk``): where it listens, how it is reached, how long a session
+    lasts, whose ``X-Forwarded-For`` is believed and how large an upload may be."""
 
     host: str = "127.0.0.1"  # keep it on loopback; put a TLS reverse proxy in front for the office
     port: Annotated[int, Field(ge=1, le=65535)] = 8730
     public_url: str = ""  # e.g. https://desk.example.jp (behind the proxy): cookies then go over TLS only
     idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
+    session_max_hours: Annotated[int, Field(ge=1, le=24 * 31)] = 12  # from sign-in, however busy
     session_key_file: FilePath = Path("storage/desk.key")  # signs the session cookies; mode 0600
-    forwarded_allow_ips: str = "127.0.0.1"  # the proxy whose X-Forwarded-For is believed
+    trusted_proxies: list[str] = []  # addresses or networks whose X-Forwarded-For is believed
+    max_upload_mb: Annotated[float, Field(gt=0, le=1024)] = 10.0  # a register file sent to the desk
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: object) -> object:
+        if isinstance(data, dict) and "forwarded_allow_ips" in data:
+            raise ValueError(
+                "forwarded_allow_ips: replaced by trusted_proxies, a list of the proxies' addresses"
+            )
+        return data
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 10.0.0.1 or 10.0.0.0/24)"
+                ) from None
+        return value
 
     @property
     def secure_cookies(self) -> bool:

@@ -344,6 +344,27 @@ class DeskUser(SQLModel, table=True):
     last_sign_in_at: datetime | None = None
 
 
+class DeskSession(SQLModel, table=True):
+    """A signed-in desk session. The browser's cookie carries a random token; only its SHA-256 is
+    kept here, so the table never holds what would let someone sign in. A session ends when its row
+    is deleted: at sign-out, a password change, a disabled account, or once it is idle or too old."""
+
+    token_hash: str = Field(primary_key=True)  # hex SHA-256 of the cookie's token
+    user_id: int = Field(foreign_key="deskuser.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+
+class SignInAttempts(SQLModel, table=True):
+    """Sign-in attempts counted per account and per client address in a window, so a burst from
+    many desk processes at once is counted exactly. ``key`` is a SHA-256 of ``account:NAME`` or
+    ``address:IP``: a name typed at the sign-in page (sometimes a password) is never kept."""
+
+    key: str = Field(primary_key=True)
+    window_start: datetime = Field(default_factory=utcnow)
+    attempts: int = 0
+
+
 class ServerHealth(SQLModel, table=True):
     """How each mail server answered last: one row per mailbox (``mailbox:anken``) and for ``smtp``.
 

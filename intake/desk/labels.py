@@ -1,5 +1,5 @@
-"""Short Japanese labels (``rules/labels.toml``) for finding codes in the review queue, and the
-names the desk shows for a case's status and kind."""
+"""Short Japanese labels (``rules/labels.toml``) for finding codes in the review queue, the names
+the desk shows for a case's status and kind, and what the desk says about sign-in and sessions."""
 
 from __future__ import annotations
 
@@ -31,3 +31,9 @@ def status_label(status: str, rules_dir: Path) -> str:
 def kind_label(kind: str, rules_dir: Path) -> str:
     """「加入申込書」 for ``membership_application``; the code itself when unlabelled."""
     return str(_labels(rules_dir).get("kinds", {}).get(kind, kind))
+
+
+def desk_text(key: str, rules_dir: Path, **values: object) -> str:
+    """What the desk says (``[desk]`` in labels.toml), the numbers filled in; the key if unlabelled."""
+    text = _labels(rules_dir).get("desk", {}).get(key)
+    return str(text).format(**values) if isinstance(text, str) else key

@@ -3,7 +3,8 @@
 There is no default account: the first is made with ``intake user add NAME``. Passwords are kept as
 scrypt hashes (a memory-hard key derivation: 2^15 rounds, 32 MiB) with a salt of their own, and
 checked in constant time; the password itself is never stored, logged or shown. A disabled
-account cannot sign in. Every change to an account is audited.
+account cannot sign in. A new password or a disabled account ends the account's desk sessions
+(:mod:`intake.desk.sessions`). Every change to an account is audited.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from intake.db import audit
 from intake.db.tables import DeskUser, utcnow
+from intake.desk import sessions
 from intake.errors import IntakeError, NotFound
 
 _N, _R, _P = 2**15, 8, 1
@@ -56,21 +58,28 @@ def add_user(session: Session, name: str, password: SecretStr, *, by: str) -> De
     return user
 
 
-def set_password(session: Session, name: str, password: SecretStr, *, by: str) -> DeskUser:
+def set_password(
+    session: Session, name: str, password: SecretStr, *, by: str, keep_session: str | None = None
+) -> int:
+    """Set a new password and end the account's desk sessions, but ``keep_session`` (the token of
+    the session it was changed from, if any); returns how many sessions ended."""
     user = get_user(session, name)
     _check_strength(password)
     user.password_hash, user.password_changed_at = hash_password(password), utcnow()
     session.add(user)
+    ended = sessions.end_for_user(session, _id(user), keep=keep_session)
     audit.record(session, by=by, action="desk_user_password", detail=f"desk user {name}")
-    return user
+    return ended
 
 
-def disable_user(session: Session, name: str, *, by: str) -> DeskUser:
+def disable_user(session: Session, name: str, *, by: str) -> int:
+    """Disable the account and end all its desk sessions; returns how many ended."""
     user = get_user(session, name)
     user.disabled = True
     session.add(user)
+    ended = sessions.end_for_user(session, _id(user))
     audit.record(session, by=by, action="desk_user_disabled", detail=f"desk user {name}")
-    return user
+    return ended
 
 
 def get_user(session: Session, name: str) -> DeskUser:
@@ -86,14 +95,34 @@ def list_users(session: Session) -> list[DeskUser]:
 
 def authenticate(session: Session, name: str, password: SecretStr) -> DeskUser | None:
     """The enabled user with this name and password, or None (the same work either way, so the
-    time taken does not tell which names exist)."""
+    time taken does not tell which names exist). Only reads: the slow check holds no write lock."""
     user = session.exec(select(DeskUser).where(DeskUser.name == name)).first()
     stored = user.password_hash if user is not None else _DUMMY
     if not verify_password(password, stored) or user is None or user.disabled:
         return None
-    user.last_sign_in_at = utcnow()
-    session.add(user)
     return user
+
+
+def signed_in(session: Session, user_id: int) -> str:
+    """Note the sign-in and start a desk session; returns the session's token."""
+    user = session.get(DeskUser, user_id)
+    if user is not None:
+        user.last_sign_in_at = utcnow()
+        session.add(user)
+    return sessions.start(session, user_id)
+
+
+def sign_in_refused(session: Session, name: str, address: str) -> None:
+    """Audit a wrong password (by ``intake``, the product): the account if it exists, and the
+    address. A name that is no account is not kept: it may be a password typed in the wrong box."""
+    known = session.exec(select(DeskUser.id).where(DeskUser.name == name)).first() is not None
+    detail = {"account": name if known else None, "address": address}
+    audit.record(session, by="intake", action="desk_sign_in_refused", detail=detail)
+
+
+def _id(user: DeskUser) -> int:
+    assert user.id is not None  # a user read from the table
+    return user.id
 
 
 def _check_strength(password: SecretStr) -> None:

@@ -43,7 +43,7 @@ def _take(request: Request, desk: Desk, user: str, *, zipped: bool) -> Response:
             f"この添付ファイルからマルウェア（{', '.join(signatures)}）を検知したため、そのままでは取り出せません。"
             f"パスワード「{SAMPLE_PASSWORD}」付きの zip として取り出してください。"
         )
-        return desk.render(request, "refused.html", 403, said=said, case_id=attachment.case_id)
+        return desk.render(request, "download_refused.html", 403, said=said, case_id=attachment.case_id)
     name, media = attachment.filename or f"attachment-{attachment.id}", "application/octet-stream"
     if zipped:
         data, media = sample_zip(name, data), "application/zip"
@@ -70,7 +70,7 @@ def _load(request: Request, desk: Desk) -> tuple[Attachment, bytes, list[str]] |
         said = (
             "この添付ファイルは保存されていません（受信時に制限を超えたか、保存期間を過ぎて削除されました）。"
         )
-        return desk.render(request, "refused.html", 404, said=said, case_id=attachment.case_id)
+        return desk.render(request, "download_refused.html", 404, said=said, case_id=attachment.case_id)
     return attachment, data, signatures
 
 

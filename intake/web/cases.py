@@ -73,7 +73,7 @@ def case_page(request: Request, desk: Desk, user: str) -> Response:
     )
 
 
-@action
+@action(after="/cases/{case_id}")
 def add_note(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     case_id = request.path_params["case_id"]
     with desk.writing() as session:
@@ -82,7 +82,7 @@ def add_note(request: Request, desk: Desk, user: str, form: FormData) -> Respons
     return _to_case(case_id)
 
 
-@action
+@action(after="/cases/{case_id}")
 def set_status(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     case_id = request.path_params["case_id"]
     status, note = text_of(form.get("status")) or "", text_of(form.get("note"))
@@ -101,7 +101,7 @@ def set_status(request: Request, desk: Desk, user: str, form: FormData) -> Respo
     return _to_case(case_id)
 
 
-@action
+@action(after="/cases/{case_id}")
 def decide(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     case_id = request.path_params["case_id"]
     secret, scope = text_of(form.get("secret")) or None, text_of(form.get("scope"))
@@ -111,7 +111,7 @@ def decide(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     return _to_case(case_id)
 
 
-@action
+@action(after="/")
 def unlock(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     attachment_id = int(request.path_params["attachment_id"])
     password = text_of(form.get("password")) or ""
@@ -134,7 +134,7 @@ def unlock(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     return _to_case(case_id or result.case_id)
 
 
-@action
+@action(after="/")
 def expect_password(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     sender, org = text_of(form.get("sender")) or None, text_of(form.get("org")) or None
     password = text_of(form.get("password")) or ""

@@ -1,13 +1,16 @@
-"""What stands between the office network and the desk: sessions, CSRF tokens, sign-in throttling,
-and the headers every page carries.
+"""What stands between the office network and the desk: the cookie, CSRF tokens, the client's
+address, how much of a request body is read, and the headers every page carries.
 
-* Sessions are signed cookies (itsdangerous, the key in ``[desk] session_key_file``), ``HttpOnly``,
-  ``SameSite=Strict``, ``Secure`` when ``[desk] public_url`` is https; they end after
-  ``idle_minutes`` without a request (each response signs the session anew).
-* Every state-changing request is a POST carrying the session's CSRF token in a hidden field; a
-  missing or wrong one is refused (403) before anything is read or changed.
-* Sign-in is throttled per account and per client address: after too many failures in a window the
-  next tries are refused for a while, whatever the password.
+* The cookie is signed (itsdangerous, the key in ``[desk] session_key_file``), ``HttpOnly``,
+  ``SameSite=Strict``, ``Secure`` when ``[desk] public_url`` is https. It holds the CSRF token and
+  the token of a session kept in the database (:mod:`intake.desk.sessions`): the database, not the
+  cookie, says whether anyone is signed in.
+* Every state-changing request is a POST carrying the cookie's CSRF token in a hidden field; a
+  missing or wrong one is refused (403) before anything is changed.
+* The client's address is the connection's, unless that is one of ``[desk] trusted_proxies``: then
+  it is the nearest address in ``X-Forwarded-For`` that is not a trusted proxy.
+* A request body is read only up to a bound (:class:`Bounded`): a declared ``Content-Length`` over it
+  is refused before anything is read, a chunked body as soon as it passes it.
 * Pages carry a Content-Security-Policy without any script, and are never cached.
 """
 
@@ -15,9 +18,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import time
-from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 
 from starlette.requests import Request
@@ -69,35 +71,6 @@ def csrf_ok(request: Request, sent: str | None) -> bool:
     return bool(wanted and sent) and secrets.compare_digest(str(wanted), str(sent))
 
 
-class SignInThrottle:
-    """Failures per account and per address in a sliding window; over the limit, no more tries."""
-
-    def __init__(self, *, per_account: int = 5, per_address: int = 20, window_seconds: float = 900) -> None:
-        self.limits = {"account": per_account, "address": per_address}
-        self.window = window_seconds
-        self.failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-
-    def blocked(self, account: str, address: str) -> bool:
-        return any(self._count(kind, key) >= self.limits[kind] for kind, key in self._keys(account, address))
-
-    def failed(self, account: str, address: str) -> None:
-        now = time.monotonic()
-        for key in self._keys(account, address):
-            self.failures[key].append(now)
-
-    def succeeded(self, account: str) -> None:
-        self.failures.pop(("account", account.lower()), None)
-
-    def _keys(self, account: str, address: str) -> list[tuple[str, str]]:
-        return [("account", account.lower()), ("address", address)]
-
-    def _count(self, kind: str, key: str) -> int:
-        times = self.failures[(kind, key)]
-        while times and times[0] < time.monotonic() - self.window:
-            times.popleft()
-        return len(times)
-
-
 class SecurityHeaders:
     """An ASGI middleware adding :data:`SECURITY_HEADERS` to every response."""
 
@@ -116,6 +89,71 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class TrustedProxies:
+    """An ASGI middleware: behind a trusted proxy, the client is the one ``X-Forwarded-For`` names.
+
+    The proxy appends the address it was connected from, so the list is read from its right end:
+    the first address that is not a trusted proxy is the client. From anywhere else the header is
+    ignored (anyone can write it)."""
+
+    def __init__(self, app: ASGIApp, *, proxies: Sequence[str]) -> None:
+        self.app = app
+        self.networks = [ip_network(p, strict=False) for p in proxies]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] == "http" and client and self.networks and self._trusted(client[0]):
+            scope["client"] = (self._forwarded_for(scope, client[0]), 0)
+        await self.app(scope, receive, send)
+
+    def _forwarded_for(self, scope: Scope, peer: str) -> str:
+        values = [v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() == b"x-forwarded-for"]
+        nearest = peer
+        for item in reversed([a.strip() for a in ",".join(values).split(",") if a.strip()]):
+            if not _is_address(item):
+                break  # not written by a proxy of ours: nothing further left is believed
+            nearest = item
+            if not self._trusted(item):
+                break
+        return nearest
+
+    def _trusted(self, address: str) -> bool:
+        return _is_address(address) and any(ip_address(address) in n for n in self.networks)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+class TooLarge(Exception):
+    """A request body went past its bound."""
+
+
+class Bounded:
+    """The ASGI ``receive`` of a request, refusing (:class:`TooLarge`) a body longer than ``limit``."""
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self.receive, self.limit, self.seen = receive, limit, 0
+
+    async def __call__(self) -> Message:
+        message = await self.receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                raise TooLarge
+        return message
+
+
+def declared_too_large(request: Request, limit: int) -> bool:
+    """The body the request announces is over ``limit`` (a chunked one is caught while it is read)."""
+    length = request.headers.get("content-length", "")
+    return length.isdigit() and int(length) > limit
 
 
 Handler = Callable[[Request], Awaitable[Response]]

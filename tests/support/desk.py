@@ -20,6 +20,7 @@ from intake.config import Config
 from intake.db import make_engine, session_scope
 from intake.desk import users
 from intake.web.app import make_app
+from intake.web.server import server_config
 
 STAFF = "suzuki"
 STAFF_PASSWORD = "Desk-Pass-2026-Kasumi"
@@ -61,9 +62,7 @@ def desk_server(config: Config) -> Iterator[Desk]:
     """The desk on a free loopback port for the duration of the block."""
     engine = make_engine(config.storage.database, lock_timeout=config.storage.lock_timeout_seconds)
     app = make_app(config=config, engine=engine)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
+    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
