@@ -19,11 +19,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import create_engine
 from sqlmodel import Session, func, select
 
 from intake import clock
@@ -434,3 +437,45 @@ def test_a_signed_in_upload_is_read_only_up_to_max_upload_mb(workspace, desk):
     note = client.post("/cases/X/note", data={"csrf": token, "text": "x" * (2 * 1024 * 1024)})
     assert note.status_code == 413 and "（1 MB まで）" in note.text  # an ordinary form has a small bound
     assert count(workspace, Note) == 0 and client.get("/").status_code == 200  # still signed in
+
+
+# ---- a database held by another program -----------------------------------------------------------
+
+
+@contextmanager
+def notes_held(workspace) -> Iterator[None]:
+    """Another program holds what a note writes: SQLite's write lock, or PostgreSQL's note table
+    against writers (readers go on)."""
+    engine = create_engine(workspace.database)
+    try:
+        with engine.connect() as other:
+            if engine.dialect.name == "sqlite":
+                other.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                other.exec_driver_sql("BEGIN")
+                other.exec_driver_sql("LOCK TABLE note IN EXCLUSIVE MODE")
+            yield
+            other.exec_driver_sql("ROLLBACK")
+    finally:
+        engine.dispose()
+
+
+def test_a_note_the_database_cannot_take_now_is_said_in_japanese_and_kept_nowhere(workspace):
+    deliver_application(new_mailbox(workspace))
+    poll(workspace)
+    config = workspace.config()
+    add_staff(config)
+    config = config.model_copy(
+        update={"storage": config.storage.model_copy(update={"lock_timeout_seconds": 1})}
+    )
+    case_id, _ = case_and_attachment(workspace)
+    with desk_server(config) as running:
+        client = running.signed_in()
+        token = csrf_of(client.get(f"/cases/{case_id}").text)
+        with notes_held(workspace):
+            response = client.post(f"/cases/{case_id}/note", data={"text": "電話で確認済み", "csrf": token})
+        page = client.get(f"/cases/{case_id}").text
+        again = client.post(f"/cases/{case_id}/note", data={"text": "電話で確認済み", "csrf": token})
+    assert (response.status_code, response.headers["location"]) == (303, f"/cases/{case_id}")
+    assert "データベースがほかの処理で使用中のため、保存できませんでした" in html.unescape(page)
+    assert again.status_code == 303 and count(workspace, Note) == 1  # once free, the same note goes in

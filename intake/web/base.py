@@ -113,7 +113,8 @@ def action(*, after: str, upload: bool = False) -> Callable[[ActionHandler], Rou
     """A POST route: a signed-in session (else 403 before a byte of the body is read), a body within
     its bound (an upload's is ``[desk] max_upload_mb``, any other form's :data:`FORM_LIMIT`; else
     413), and the cookie's CSRF token in the form (else 403, before anything is changed). An
-    IntakeError is said on the page ``after`` names (filled in from the path: never the Referer)."""
+    IntakeError is said on the page ``after`` names (filled in from the path: never the Referer), and
+so is a database held by another program for longer than ``lock_timeout_seconds``."""
 
     def wrap(handler: ActionHandler) -> Route:
         @wraps(handler)
@@ -132,6 +133,10 @@ def action(*, after: str, upload: bool = False) -> Callable[[ActionHandler], Rou
                     response = await run_in_threadpool(handler, request, desk, name, form)
                 except IntakeError as exc:
                     flash(request, str(exc), "error")
+                    response = RedirectResponse(after.format(**request.path_params), status_code=303)
+                except OperationalError as exc:  # held past lock_timeout_seconds: said, never a 500
+                    log.warning("%s: the database could not be written (%s)", request.url.path, exc.orig)
+                    flash(request, desk.text("database_busy"), "error")
                     response = RedirectResponse(after.format(**request.path_params), status_code=303)
             return _touched(request, desk, response)
 
