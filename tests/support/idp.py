@@ -191,7 +191,10 @@ class IdP:
         now = int(time.time())
         exp = now - 60 if self.token_mode == "expired" else now + (lifetime or self.lifetime)
         key = secrets.token_bytes(32) if self.token_mode == "wrong_key" else self.secret
-        claims = {"iss": self.authority, "sub": _sub(email), "email": email, "iat": now, "exp": exp}
+        # issued a little in the past, as Microsoft's and Google's tokens are: Dovecot's clock is the
+        # time of its last wake-up, so on a busy machine a token of this very second is "from the future"
+        issued = now - 60
+        claims = {"iss": self.authority, "sub": _sub(email), "email": email, "iat": issued, "exp": exp}
         return jwt.encode(claims, key, algorithm="HS256")
 
     # --- the endpoints ---------------------------------------------------------------------
