@@ -233,7 +233,7 @@ def test_the_desk_and_the_service_side_by_side_on_500_messages(workspace, page):
     try:
         with desk_server(config) as desk:
             sign_in(page, desk.url)
-            deadline = time.monotonic() + 180
+            deadline = time.monotonic() + 600
             opened = 0
             while _cases(workspace) < 500:
                 assert time.monotonic() < deadline, "the backlog was not done in time"

@@ -30,7 +30,7 @@ from support.smtp_server import smtp_server
 pytestmark = pytest.mark.e2e  # intake run as separate processes
 
 MESSAGES, BURSTS = 300, 6
-WITHIN = 45.0  # seconds to wait for all the work; a loaded machine needs far less
+WITHIN = 180.0  # seconds to wait for all the work; an idle machine needs about 10
 
 
 def start(workspace, name: str) -> subprocess.Popen:
