@@ -155,7 +155,7 @@ class _Splitter:
             return
         if not content and self.kinds:
             last = self.kinds[-1]
-            if last.quotes and self.state == NEW:  # a blank line inside a ``>`` quote stays in it
+            if last.kind == QUOTE and self.state == NEW:  # a blank line inside a ``>`` quote stays in it
                 self._add(i, self.segments[-1].kind, 0, origin=self.segments[-1].origin)
                 return
         self._add(i, self.state, 0)
@@ -193,8 +193,8 @@ class _Splitter:
         self.attribution = address.group() if address else content[:120]
         self.group += 1
         prev = self._previous_text(i)
-        moved = prev is not None and _ON.match(self.norm[prev]) and self.kinds[prev].kind == NEW
-        if moved:
+        moved = prev is not None and bool(_ON.match(self.norm[prev])) and self.kinds[prev].kind == NEW
+        if moved and prev is not None:
             self._reclassify(prev)  # Becky!'s 「On Mon, 07 Dec 2026 10:00:00 +0900」 above
         if self._quoted_follows(i + 1):
             self._add(i, QUOTE, 0, origin=OTHERS, sender=self.attribution, fresh=not moved)
