@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from sqlmodel import Session, col, func, select
 
+from intake.checks.answers.confirmations import OUR_MARKERS
 from intake.clock import as_utc
 from intake.clock import jst_iso as jst
 from intake.config import Config
@@ -21,6 +22,7 @@ from intake.db.tables import (
 )
 from intake.desk.security import security_by_message
 from intake.errors import NotFound
+from intake.mail.segments import segments_of
 
 
 def list_cases(
@@ -250,6 +252,7 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
             item["text"] = ""  # its archived bytes were removed (retention, erasure)
         elif row.direction == "in":
             item["text"] = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
+            item["segments"] = message_segments(item["text"], row.subject or "")
         else:
             reply = replies.get(row.source_ref)
             item["text"] = reply.body if reply else ""
@@ -259,6 +262,12 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
 
 
 MAX_SHOWN = 50_000  # characters of one message's text shown at once
+
+
+def message_segments(text: str, subject: str) -> list[dict]:
+    """The sender's new text, quotes (of our mail or others') and forwarded mail of one message
+    (intake.mail.segments), as shown: kind, origin and a forward's From/Date/Subject as codes."""
+    return [s.as_dict() for s in segments_of(text, subject=subject, markers=OUR_MARKERS)]
 
 
 def quarantine_item(q: QuarantineEntry) -> dict:
