@@ -50,7 +50,12 @@ LAZY = {
     ("intake.cli.runtime", "intake.db"): "the database (SQLAlchemy) when a command first opens it",
     **_in_commands("intake.cli.backup", "intake.db", "intake.tools.backup"),
     **_in_commands(
-        "intake.cli.cases", "intake.desk.views", "intake.desk.servers", "intake.desk.actions", "intake.forms"
+        "intake.cli.cases",
+        "intake.desk.views",
+        "intake.desk.labels",
+        "intake.desk.servers",
+        "intake.desk.actions",
+        "intake.forms",
     ),
     **_in_commands("intake.cli.desk", "intake.desk.users"),
     **_in_commands(

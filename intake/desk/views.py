@@ -251,7 +251,10 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
         if row.direction == "in" and row.purged_at is not None:
             item["text"] = ""  # its archived bytes were removed (retention, erasure)
         elif row.direction == "in":
-            item["text"] = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
+            try:
+                item["text"] = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
+            except NotFound:  # its archived bytes are not where they should be: the rest still shows
+                item["text"] = ""
             item["segments"] = message_segments(item["text"], row.subject or "")
         else:
             reply = replies.get(row.source_ref)

@@ -87,13 +87,13 @@ _WROTE = re.compile(
 _GMAIL_JA = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日.*<[^<>@\s]+@[^<>\s]+>\s*:?$")
 _ON = re.compile(r"^(?:on\s|\d{4}[/年.-]\d{1,2})", re.IGNORECASE)  # Becky!'s 「On Mon, 7 Dec …」 first line
 _RULE = re.compile(r"^[_]{10,}$|^[-─━]{20,}$")  # Outlook on the web's separator
-_HEADER_START = re.compile(r"^(?:from|差出人|送信者|送信元)\s*:", re.IGNORECASE)
+_HEADER_START = re.compile(r"^(?:from|差出人|送信者)\s*:", re.IGNORECASE)
 _HEADER = re.compile(
     r"^(?P<name>from|差出人|送信者|送信元|sent|date|日付|日時|送信日時|to|宛先|cc|subject|件名|"
     r"reply-to|importance|重要度|添付ファイル|attachments)\s*:\s*(?P<value>.*)$",
     re.IGNORECASE,
 )
-_HEADER_NEXT = re.compile(r"^(?:sent|date|to|cc|subject|送信日時|日付|日時|宛先|件名)\s*:", re.IGNORECASE)
+_HEADER_DATE = re.compile(r"^(?:sent|date|送信日時|日付|日時)\s*:", re.IGNORECASE)  # Outlook's Sent: line
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|返信)\s*:\s*)*(?:fw|fwd|転送|tr)\s*:", re.IGNORECASE)
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _FIELDS = {
@@ -288,7 +288,7 @@ class _Splitter:
             while following and not following[0]:
                 following = following[1:]
             return bool(following) and bool(_HEADER_START.match(following[0]) or _HEADER.match(following[0]))
-        return any(_HEADER_NEXT.match(x) for x in following[:4])
+        return any(_HEADER_DATE.match(x) for x in following[:4])
 
 
 def split(text: str, *, subject: str = "", markers: tuple[str, ...] = ()) -> Split:

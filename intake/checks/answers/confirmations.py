@@ -6,7 +6,10 @@ or retypes the items in a house style (「【確認1】秘密指定の要否：�
 line starting with an item mark (:mod:`.marks`) is an answer line. Free text counts too
 (「被害組織名は秘密にしてほしい」, "[TLP:AMBER]" in the subject, "no coordination needed"). Per
 message, from weakest to strongest: answers on quoted lines, the subject, free text, answers on the
-sender's own lines. Later messages override earlier ones. A TLP label answers the sharing scope
+sender's own lines. Answers come only from the sender's new text (:mod:`intake.mail.segments`),
+from an answer typed under a quoted item, and from a quote of our own mail (or of nobody named)
+where the reporter typed onto our block — never from someone else's quoted words or a forwarded
+message. Ranges and totals (「①～③：不要」「いずれも不要です」) answer each item they cover. Later messages override earlier ones. A TLP label answers the sharing scope
 only, never the secret designation (Q21: separate axes).
 
 An answer line that cannot be read is never guessed: the item stays unanswered (so it is asked

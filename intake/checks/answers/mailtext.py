@@ -1,12 +1,10 @@
 """Reading a reply's text as its sender wrote it: quoting, reply headers, sentences.
 
 Every line is NFKC-normalised (full-width ＞：（） become > : ( ); a circled number ① ❶ ➀ becomes
-「(1)」, so it stays an item mark rather than a bare digit) and gets a
-``depth``: 0 for the sender's own new text, 1 and more for quoted text — lines starting with ``>``
-(one level per ``>``) and everything below a reply or forward header (「-----Original Message-----」,
-「-----元のメッセージ-----」 = original message, 「On … wrote:」, 「…さんは書きました:」, a
-From:/差出人: header block as Outlook writes it, a ``-- `` signature line). Outlook quotes without
-``>``, so the headers matter.
+「(1)」, so it stays an item mark rather than a bare digit) and carries its segment from
+:mod:`intake.mail.segments` — the sender's new text, a quote (of our mail, of someone named, of
+nobody named), a forwarded message, a signature — and a ``depth``: 0 for new text, one per ``>``
+plus one per reply or forward header above the line.
 """
 
 from __future__ import annotations
