@@ -165,3 +165,8 @@ def test_html_blockquotes_become_quoted_lines() -> None:
 def test_forward_banner_line_inside_a_quote_stays_quoted() -> None:
     text = "了解\n\n> ---------- Forwarded message ---------\n> From: a <a@example.com>\n> ①"
     assert kinds(text) == ["new", "quote:unknown"]
+
+
+def test_a_report_listing_a_lures_headers_stays_the_reporters_text() -> None:
+    text = "受信したメールは以下のとおりです。\n差出人：support@secure-login.example.com\n日時：12月7日 9:12\n件名：【重要】確認\n\n秘密指定は不要です。"
+    assert kinds(text) == ["new"]

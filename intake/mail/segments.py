@@ -93,6 +93,7 @@ _HEADER = re.compile(
     r"reply-to|importance|重要度|添付ファイル|attachments)\s*:\s*(?P<value>.*)$",
     re.IGNORECASE,
 )
+_HEADER_TO = re.compile(r"^(?:to|宛先)\s*:", re.IGNORECASE)
 _HEADER_DATE = re.compile(r"^(?:sent|date|送信日時|日付|日時)\s*:", re.IGNORECASE)  # Outlook's Sent: line
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|返信)\s*:\s*)*(?:fw|fwd|転送|tr)\s*:", re.IGNORECASE)
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -288,7 +289,9 @@ class _Splitter:
             while following and not following[0]:
                 following = following[1:]
             return bool(following) and bool(_HEADER_START.match(following[0]) or _HEADER.match(following[0]))
-        return any(_HEADER_DATE.match(x) for x in following[:4])
+        # Outlook writes Sent/Date and To below From; a report listing a lure's 差出人/件名/日時 is no header
+        head = following[:5]
+        return any(_HEADER_DATE.match(x) for x in head) and any(_HEADER_TO.match(x) for x in head)
 
 
 def split(text: str, *, subject: str = "", markers: tuple[str, ...] = ()) -> Split:
