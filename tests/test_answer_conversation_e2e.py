@@ -47,6 +47,11 @@ def answer(parent: EmailMessage, text: str, *, outlook: bool = False) -> bytes:
     return reply_to(parent, text, sender=REPORTER, outlook=outlook)
 
 
+def readings(shown: dict) -> tuple:
+    got = shown["fields"]["incident"]
+    return (got["secret_designation"], got["sharing_scope"], got["external_coordination"])
+
+
 def exchange(workspace, server, incident, raw: bytes) -> str:
     """Deliver one message, poll once, and return the text of the one reply it brought."""
     before = len(delivered(server))
@@ -84,13 +89,8 @@ def test_house_style_answers_are_read_and_acknowledged_at_once(workspace, doveco
             assert ASK[n] not in text and BLOCK_LINE[n] not in text, f"確認{n} was answered but asked again"
 
         shown = cli_json(workspace, "show", case_id)
-        got = shown["fields"]["incident"]
-        assert (got["secret_designation"], got["sharing_scope"], got["external_coordination"]) == (
-            "requested",
-            "協議会構成員限り",
-            "not_requested",
-        )
-        assert got["secret_detail"] == "社名は伏せてほしいです"
+        assert readings(shown) == ("requested", "協議会構成員限り", "not_requested")
+        assert shown["fields"]["incident"]["secret_detail"] == "社名は伏せてほしいです"
         assert shown["open_findings"] == ["non_member"]
         assert shown["status"] == "ready_for_review"
 
@@ -177,12 +177,7 @@ def test_a_forwarded_lure_answers_nothing_and_answers_under_the_quote_are_read(w
         assert ACK in text and all(ASK[n] not in text for n in (1, 2, 3))
 
         shown = cli_json(workspace, "show", case_id)
-        got = shown["fields"]["incident"]
-        assert (got["secret_designation"], got["sharing_scope"], got["external_coordination"]) == (
-            "not_requested",
-            "協議会構成員限り",
-            "not_requested",
-        )
+        assert readings(shown) == ("not_requested", "協議会構成員限り", "not_requested")
         incoming = [m for m in shown["messages"] if m["direction"] == "in"]
         first, answered = incoming[0]["segments"], incoming[1]["segments"]
         assert [s["kind"] for s in first] == ["new", "forward"]

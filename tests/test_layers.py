@@ -104,6 +104,10 @@ LAZY = {
         "intake.db.tables",
     ),
     ("intake.desk.views", "intake.archive"): "the mail parser for a case's messages, not for the queue",
+    (
+        "intake.desk.views",
+        "intake.checks.answers.confirmations",
+    ): "our block's markers for a case's messages, not for the queue",
     ("intake.desk.views", "intake.cases.formrows"): "the forms library for a case's fields, not the queue",
     (
         "intake.desk.views",

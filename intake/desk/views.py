@@ -6,7 +6,6 @@ from collections import defaultdict
 
 from sqlmodel import Session, col, func, select
 
-from intake.checks.answers.confirmations import OUR_MARKERS
 from intake.clock import as_utc
 from intake.clock import jst_iso as jst
 from intake.config import Config
@@ -270,6 +269,8 @@ MAX_SHOWN = 50_000  # characters of one message's text shown at once
 def message_segments(text: str, subject: str) -> list[dict]:
     """The sender's new text, quotes (of our mail or others') and forwarded mail of one message
     (intake.mail.segments), as shown: kind, origin and a forward's From/Date/Subject as codes."""
+    from intake.checks.answers.confirmations import OUR_MARKERS  # the checks library: not for the queue
+
     return [s.as_dict() for s in segments_of(text, subject=subject, markers=OUR_MARKERS)]
 
 
