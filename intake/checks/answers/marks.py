@@ -208,7 +208,7 @@ def _label(line: str, pos: int) -> re.Match[str] | None:
 _DASH = r"(?:~|〜|-|ー|―|‐|–|—|から)"
 _RANGE = re.compile(
     rf"^(?P<lead>{LEAD})(?P<word>(?:{WORD})\s*)?(?:\((?P<a>[1-3])\)|(?P<a2>[1-3]))\s*{_DASH}\s*"
-    rf"(?:{WORD})?\s*(?:\((?P<b>[1-3])\)|(?P<b2>[1-3])(?![\d.]))",
+    rf"(?:{WORD})?\s*(?:\((?P<b>[1-3])\)|(?P<b2>[1-3])(?![\d.件回日月年名社通点時分週度人部番号個割%]))",
     re.IGNORECASE,
 )
 _TOTAL = re.compile(
