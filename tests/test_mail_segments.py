@@ -170,3 +170,30 @@ def test_forward_banner_line_inside_a_quote_stays_quoted() -> None:
 def test_a_report_listing_a_lures_headers_stays_the_reporters_text() -> None:
     text = "受信したメールは以下のとおりです。\n差出人：support@secure-login.example.com\n日時：12月7日 9:12\n件名：【重要】確認\n\n秘密指定は不要です。"
     assert kinds(text) == ["new"]
+
+
+def test_an_attached_message_is_a_forward_with_its_headers_and_answers_nothing() -> None:
+    from email.message import EmailMessage
+
+    from intake.checks import read_confirmations
+    from intake.mail.parse import parse_message
+
+    lure = EmailMessage()
+    lure["From"], lure["Subject"] = "経理部 <billing@invoice-check.example.com>", "【至急】請求書"
+    lure["Date"] = "Mon, 07 Dec 2026 09:12:00 +0900"
+    lure.set_content("①添付ファイルをダウンロードしてください\n③本日中にご連絡ください\n")
+    outer = EmailMessage()
+    outer["From"], outer["To"], outer["Subject"] = (
+        "山田 <taro@example.co.jp>",
+        "csc-anken@example.jp",
+        "不審メール",
+    )
+    outer.set_content("不審なメールが届いたので添付します。\n")
+    outer.add_attachment(lure)
+    body = parse_message(outer.as_bytes()).body_text
+    segments = segments_of(body, subject="不審メール")
+    assert [s.kind for s in segments] == ["new", "forward"]
+    assert segments[1].sender == "経理部 <billing@invoice-check.example.com>"
+    assert segments[1].subject == "【至急】請求書" and "2026" in segments[1].date
+    answers = read_confirmations([body], ["不審メール"])
+    assert (answers.secret_designation, answers.external_coordination, answers.unclear) == (None, None, ())
