@@ -52,6 +52,7 @@ NOT_ANSWERS = [
     "全て削除しました。",
     "了解です。\n\n________________________________\nFrom: 佐藤 <sato@example.co.jp>\nSent: Monday, December 7, 2026 10:00 AM\n"
     "To: 山田\nSubject: RE: x\n\n確認①：要\n確認③：送信元に連絡してください",
+    "上長の意見を引用します。\n\n2026年12月7日(月) 9:30 佐藤 <sato@example.co.jp>:\n> 確認①：要\n> 確認③：不要",
     "転送します。\n\n---------- Forwarded message ---------\nFrom: a <a@example.com>\n\n確認①（秘密指定の有無）：要\n③本日中にご連絡ください",
 ]
 
