@@ -47,6 +47,11 @@ def answer(parent: EmailMessage, text: str, *, outlook: bool = False) -> bytes:
     return reply_to(parent, text, sender=REPORTER, outlook=outlook)
 
 
+def readings(shown: dict) -> tuple:
+    got = shown["fields"]["incident"]
+    return (got["secret_designation"], got["sharing_scope"], got["external_coordination"])
+
+
 def exchange(workspace, server, incident, raw: bytes) -> str:
     """Deliver one message, poll once, and return the text of the one reply it brought."""
     before = len(delivered(server))
@@ -84,13 +89,8 @@ def test_house_style_answers_are_read_and_acknowledged_at_once(workspace, doveco
             assert ASK[n] not in text and BLOCK_LINE[n] not in text, f"確認{n} was answered but asked again"
 
         shown = cli_json(workspace, "show", case_id)
-        got = shown["fields"]["incident"]
-        assert (got["secret_designation"], got["sharing_scope"], got["external_coordination"]) == (
-            "requested",
-            "協議会構成員限り",
-            "not_requested",
-        )
-        assert got["secret_detail"] == "社名は伏せてほしいです"
+        assert readings(shown) == ("requested", "協議会構成員限り", "not_requested")
+        assert shown["fields"]["incident"]["secret_detail"] == "社名は伏せてほしいです"
         assert shown["open_findings"] == ["non_member"]
         assert shown["status"] == "ready_for_review"
 
@@ -136,3 +136,61 @@ def test_an_unclear_answer_is_asked_again_and_shown_to_staff_until_answered(work
             "AMBER",
             "not_requested",
         )
+
+
+FORWARDED_LURE = """不審なメールを受信しましたので転送します。
+
+---------- Forwarded message ---------
+From: 経理部 <billing@invoice-check.example.com>
+Date: 2026年12月7日(月) 9:12
+Subject: 【至急】請求書の件
+
+①添付ファイルをダウンロードしてください
+③本日中にご連絡ください
+"""
+
+
+def under_each_item(parent: EmailMessage, answers: dict[int, str]) -> bytes:
+    """A reply answering each quoted item of our block on the line below it (Thunderbird style)."""
+    lines = ["中村です。各項目の下に回答しました。", "", f"{parent['Date']}、{parent['From']} wrote:"]
+    for line in body_of(parent).splitlines():
+        lines.append(f"> {line}")
+        lines += [answers[n] for n, item in BLOCK_LINE.items() if line.strip() == item]
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = REPORTER, parent["From"], f"Re: {parent['Subject']}"
+    msg["In-Reply-To"] = msg["References"] = parent["Message-ID"]
+    msg.set_content("\n".join(lines) + "\n")
+    return msg.as_bytes()
+
+
+def test_a_forwarded_lure_answers_nothing_and_answers_under_the_quote_are_read(workspace, dovecot):
+    with smtp_server() as server:
+        incident, _ = setup(workspace, dovecot, smtp_port=server.port)
+        raw = make_mail(sender=REPORTER, to=INCIDENT, subject="Fwd: 【至急】請求書の件", body=FORWARDED_LURE)
+        text = exchange(workspace, server, incident, raw)
+        assert all(ASK[n] in text for n in (1, 2, 3)), "the lure's ① / ③ were taken as answers"
+        checklist = delivered(server)[-1]
+        case_id = case_tag(checklist)
+
+        reply = under_each_item(checklist, {1: "不要です", 2: "協議会構成員限り", 3: "不要"})
+        text = exchange(workspace, server, incident, reply)
+        assert ACK in text and all(ASK[n] not in text for n in (1, 2, 3))
+
+        shown = cli_json(workspace, "show", case_id)
+        assert readings(shown) == ("not_requested", "協議会構成員限り", "not_requested")
+        incoming = [m for m in shown["messages"] if m["direction"] == "in"]
+        first, answered = incoming[0]["segments"], incoming[1]["segments"]
+        assert [s["kind"] for s in first] == ["new", "forward"]
+        assert first[1]["sender"] == "経理部 <billing@invoice-check.example.com>"
+        assert first[1]["subject"] == "【至急】請求書の件" and "①添付ファイル" in first[1]["text"]
+        assert {s["origin"] for s in answered if s["kind"] == "quote"} == {"ours"}
+        assert [s["text"] for s in answered if s["kind"] == "new"][1:] == [
+            "不要です",
+            "協議会構成員限り",
+            "不要",
+        ]
+
+        plain = workspace.cli("show", case_id)
+        assert plain.returncode == 0, plain.stderr
+        assert "転送されたメール" in plain.stdout and "差出人: 経理部" in plain.stdout
+        assert "引用（事務局からのメール）" in plain.stdout

@@ -84,7 +84,8 @@ STYLES = [
     row("Secret designation: please keep our name confidential", secret=R),
     row("No need to keep this secret.", secret=N),
     row(quoted("確認①：不要"), secret=N, id="quoted 確認①：不要"),
-    row(outlook("確認①（秘密指定の有無）：社名は伏せてください"), secret=R, id="outlook 確認①：伏せて"),
+    # someone else's words quoted below an Outlook header are not this reporter's answer
+    row(outlook("確認①（秘密指定の有無）：社名は伏せてください"), id="outlook 確認①：伏せて is a quote"),
     # ---- 確認② sharing scope ------------------------------------------------------------------
     row("確認②：協議会構成員限り", scope=MEMBERS),
     row("確認2 → 協議会構成員限りでお願いします", scope=MEMBERS),
@@ -110,7 +111,7 @@ STYLES = [
     row("TLP:AMBER+STRICT", scope="TLP:AMBER+STRICT", tlp="AMBER+STRICT"),
     row("Confirmation 2: council members only", scope=MEMBERS),
     row(quoted("確認②：TLP:CLEAR"), scope="TLP:CLEAR", tlp="CLEAR", id="quoted 確認②：TLP:CLEAR"),
-    row(outlook("【確認2】情報の共有範囲：事務局限り"), scope="事務局限り", id="outlook 確認2：事務局限り"),
+    row(outlook("【確認2】情報の共有範囲：事務局限り"), id="outlook 確認2：事務局限り is a quote"),
     # ---- 確認③ coordination outside the secretariat ----------------------------------------------
     row("確認③：不要", coordination=N),
     row("確認3：必要ありません", coordination=N),
@@ -136,7 +137,7 @@ STYLES = [
     row("Confirmation 3: please contact the ISP.", coordination=R),
     row("Please contact the ISP.", coordination=R),
     row(quoted("確認③：不要"), coordination=N, id="quoted 確認③：不要"),
-    row(outlook("③ 送信元に通知してほしい"), coordination=R, id="outlook ③ 通知してほしい"),
+    row(outlook("③ 送信元に通知してほしい"), id="outlook ③ 通知してほしい is a quote"),
     # ---- all three in one message --------------------------------------------------------------
     row("確認①：不要　確認②：協議会構成員限り　確認③：不要", secret=N, scope=MEMBERS, coordination=N),
     row("①不要 ②TLP:GREEN ③不要", secret=N, scope="TLP:GREEN", tlp="GREEN", coordination=N),
@@ -250,9 +251,10 @@ def test_own_answers_win_over_quoted_house_style() -> None:
     assert (answers.secret_designation, answers.external_coordination) == (R, N)
 
 
-def test_own_answers_win_over_text_below_an_outlook_header() -> None:
-    answers = read("(1) 不要\n(2) 協議会構成員限り\n\n" + outlook("(1) 要\n(2) TLP:RED"))
-    assert (answers.secret_designation, answers.sharing_scope, answers.tlp) == (N, MEMBERS, "RED")
+def test_text_below_an_outlook_header_naming_another_writer_answers_nothing() -> None:
+    answers = read("(1) 不要\n(2) 協議会構成員限り\n\n" + outlook("(1) 要\n(2) TLP:RED\n(3) 不要"))
+    assert (answers.secret_designation, answers.sharing_scope, answers.tlp) == (N, MEMBERS, None)
+    assert answers.external_coordination is None
 
 
 def test_detail_keeps_the_reporters_wording() -> None:

@@ -479,3 +479,38 @@ def test_a_note_the_database_cannot_take_now_is_said_in_japanese_and_kept_nowher
     assert (response.status_code, response.headers["location"]) == (303, f"/cases/{case_id}")
     assert "データベースがほかの処理で使用中のため、保存できませんでした" in html.unescape(page)
     assert again.status_code == 303 and count(workspace, Note) == 1  # once free, the same note goes in
+
+
+def test_the_case_page_marks_quoted_and_forwarded_parts_and_escapes_them(workspace):
+    import mailbox as maildir_box
+
+    from support.mailfactory import make_mail
+
+    workspace.extra = '[replies]\nmode = "hold"\n'
+    path = workspace.add_maildir()  # the incident mailbox
+    assert workspace.cli("init").returncode == 0
+    body = (
+        "不審なメールを転送します。秘密指定は不要です。\n\n"
+        "---------- Forwarded message ---------\n"
+        "From: 経理部 <billing@invoice-check.example.com>\n"
+        "Subject: <b>請求書</b>\n\n"
+        "①<script>alert(1)</script>をダウンロードしてください\n"
+    )
+    maildir_box.Maildir(path, create=False).add(
+        make_mail(
+            sender="山田 <taro@example.co.jp>", to="csc-anken@example.jp", subject="Fwd: 請求書", body=body
+        )
+    )
+    poll(workspace)
+    config = workspace.config()
+    add_staff(config)
+    with desk_server(config) as running:
+        client = running.signed_in()
+        queue = client.get("/").text
+        case_id = re.search(r"/cases/([A-Z]+-[0-9-]+)", queue).group(1)
+        page = client.get(f"/cases/{case_id}").text
+    assert '<div class="segment" data-kind="new">' in page
+    assert '<div class="segment" data-kind="forward">' in page
+    assert "転送されたメール（証拠として表示。回答としては読みません）" in page
+    assert "件名: &lt;b&gt;請求書&lt;/b&gt;" in page and "<b>請求書</b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page

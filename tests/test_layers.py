@@ -50,7 +50,12 @@ LAZY = {
     ("intake.cli.runtime", "intake.db"): "the database (SQLAlchemy) when a command first opens it",
     **_in_commands("intake.cli.backup", "intake.db", "intake.tools.backup"),
     **_in_commands(
-        "intake.cli.cases", "intake.desk.views", "intake.desk.servers", "intake.desk.actions", "intake.forms"
+        "intake.cli.cases",
+        "intake.desk.views",
+        "intake.desk.labels",
+        "intake.desk.servers",
+        "intake.desk.actions",
+        "intake.forms",
     ),
     **_in_commands("intake.cli.desk", "intake.desk.users"),
     **_in_commands(
@@ -99,6 +104,10 @@ LAZY = {
         "intake.db.tables",
     ),
     ("intake.desk.views", "intake.archive"): "the mail parser for a case's messages, not for the queue",
+    (
+        "intake.desk.views",
+        "intake.checks.answers.confirmations",
+    ): "our block's markers for a case's messages, not for the queue",
     ("intake.desk.views", "intake.cases.formrows"): "the forms library for a case's fields, not the queue",
     (
         "intake.desk.views",

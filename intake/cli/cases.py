@@ -107,7 +107,10 @@ def show(
     rt = ctx.obj
     with rt.reading_session() as session:
         case = views.case_detail(session, case_id)
+        texts = views.message_texts(session, rt.config, case_id)
         history = [(views.jst(e.at), e.by, e.action, e.detail) for e in audit_entries(session, case_id)]
+    for message, text in zip(case["messages"], texts, strict=True):
+        message["segments"] = text.get("segments", [])
     if as_json:
         rt.print_json(case)
         return
@@ -119,6 +122,7 @@ def show(
     )
     out.print(f"subject: {case['subject']}", markup=False)
     _messages(out, case["messages"])
+    _segments(out, case["messages"], rt.config.rules_path)
     _attachments(out, case["attachments"])
     _fields(out, case["fields"], load_form_specs(rt.config.rules_path))
     _findings(out, case["findings"])
@@ -146,6 +150,21 @@ def _messages(out, messages: list[dict]) -> None:
             shown,
         )
     out.print(table)
+
+
+def _segments(out, messages: list[dict], rules_dir) -> None:
+    """Each incoming message's text, its quoted and forwarded parts labelled and indented."""
+    from intake.desk.labels import segment_label
+
+    for n, m in enumerate(messages, start=1):
+        if not m.get("segments"):
+            continue
+        out.print(f"--- message {n}: {m['subject'] or ''}", markup=False)
+        for segment in m["segments"]:
+            indent = "" if segment["kind"] == "new" else "  | "
+            out.print(f"{indent}[{segment_label(segment, rules_dir)}]", markup=False)
+            for line in segment["text"].splitlines():
+                out.print(f"{indent}{line}", markup=False, highlight=False)
 
 
 def _security_line(security: dict | None) -> str:

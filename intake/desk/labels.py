@@ -37,3 +37,16 @@ def desk_text(key: str, rules_dir: Path, **values: object) -> str:
     """What the desk says (``[desk]`` in labels.toml), the numbers filled in; the key if unlabelled."""
     text = _labels(rules_dir).get("desk", {}).get(key)
     return str(text).format(**values) if isinstance(text, str) else key
+
+
+def segment_label(segment: dict, rules_dir: Path) -> str:
+    """「引用（事務局からのメール）」 for a quote of ours, 「転送されたメール…」 for a forward, and a
+    forward's or quote's 差出人/日時/件名 after it; the kind itself when unlabelled."""
+    table = _labels(rules_dir).get("segments", {})
+    kind = segment["kind"]
+    key = "quote_ours" if kind == "quote" and segment.get("origin") == "ours" else kind
+    parts = [str(table.get(key, kind))]
+    for name in ("sender", "date", "subject"):
+        if segment.get(name):
+            parts.append(f"{table.get(name, name)}: {segment[name]}")
+    return "  ".join(parts)

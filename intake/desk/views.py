@@ -21,6 +21,7 @@ from intake.db.tables import (
 )
 from intake.desk.security import security_by_message
 from intake.errors import NotFound
+from intake.mail.segments import segments_of
 
 
 def list_cases(
@@ -249,7 +250,11 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
         if row.direction == "in" and row.purged_at is not None:
             item["text"] = ""  # its archived bytes were removed (retention, erasure)
         elif row.direction == "in":
-            item["text"] = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
+            try:
+                item["text"] = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
+            except NotFound:  # its archived bytes are not where they should be: the rest still shows
+                item["text"] = ""
+            item["segments"] = message_segments(item["text"], row.subject or "")
         else:
             reply = replies.get(row.source_ref)
             item["text"] = reply.body if reply else ""
@@ -259,6 +264,14 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
 
 
 MAX_SHOWN = 50_000  # characters of one message's text shown at once
+
+
+def message_segments(text: str, subject: str) -> list[dict]:
+    """The sender's new text, quotes (of our mail or others') and forwarded mail of one message
+    (intake.mail.segments), as shown: kind, origin and a forward's From/Date/Subject as codes."""
+    from intake.checks.answers.confirmations import OUR_MARKERS  # the checks library: not for the queue
+
+    return [s.as_dict() for s in segments_of(text, subject=subject, markers=OUR_MARKERS)]
 
 
 def quarantine_item(q: QuarantineEntry) -> dict:

@@ -23,6 +23,7 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 _SOFT = "\x00"  # a block boundary: any number of them in a row make one line break
 _SOFT_RUN = re.compile(r"[ \t]*\x00[\x00 \t]*")
 _TAG = re.compile(r"<[^>]*>")
+_OPEN_QUOTE, _CLOSE_QUOTE = "\x01", "\x02"  # a blockquote's edges, made 「> 」 line prefixes at the end
 
 
 class _TextExtractor(HTMLParser):
@@ -38,7 +39,7 @@ class _TextExtractor(HTMLParser):
         elif tag == "br":
             self.parts.append("\n")
         elif tag in _BREAKS:
-            self.parts.append(_SOFT)
+            self.parts.append(_SOFT + _OPEN_QUOTE + _SOFT if tag == "blockquote" else _SOFT)
             if tag == "pre":
                 self._preformatted += 1
         elif tag in _CELLS:
@@ -52,21 +53,34 @@ class _TextExtractor(HTMLParser):
         if tag in _SKIPPED:
             self._skipping = max(0, self._skipping - 1)
         elif tag in _BREAKS and tag != "br":
-            self.parts.append(_SOFT)
+            self.parts.append(_SOFT + _CLOSE_QUOTE + _SOFT if tag == "blockquote" else _SOFT)
             if tag == "pre":
                 self._preformatted = max(0, self._preformatted - 1)
 
     def handle_data(self, data: str) -> None:
         if self._skipping:
             return
-        data = data.replace(_SOFT, "")
+        data = data.replace(_SOFT, "").replace(_OPEN_QUOTE, "").replace(_CLOSE_QUOTE, "")
         self.parts.append(data if self._preformatted else _SPACES.sub(" ", data))
 
 
 def _tidy(text: str) -> str:
     text = _SOFT_RUN.sub("\n", text.replace("\xa0", " ").replace("\r", ""))
-    lines = (line.strip(" \t") for line in text.split("\n"))
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    return _BLANK_LINES.sub("\n\n", "\n".join(_quoted(text.split("\n")))).strip()
+
+
+def _quoted(lines: list[str]) -> list[str]:
+    """Lines inside blockquotes get one 「> 」 per level, as a plain-text mail program quotes them
+    (a reply's new text between quoted parts stays apart from them)."""
+    out: list[str] = []
+    depth = 0
+    for line in lines:
+        if line in (_OPEN_QUOTE, _CLOSE_QUOTE):
+            depth = max(0, depth + (1 if line == _OPEN_QUOTE else -1))
+            continue
+        line = line.strip(" \t")
+        out.append(f"{'> ' * depth}{line}" if depth and line else line)
+    return out
 
 
 def html_to_text(html: str) -> str:

@@ -20,6 +20,7 @@ from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
 from intake.db.tables import Attachment
 from intake.desk import actions, views
+from intake.desk.labels import segment_label
 from intake.forms import FormSpecs, load_form_specs
 from intake.runner.quarantine import open_entries
 from intake.web.base import Desk, action, flash, page, text_of
@@ -60,6 +61,9 @@ def case_page(request: Request, desk: Desk, user: str) -> Response:
         case = views.case_detail(session, case_id)
         messages = views.message_texts(session, desk.config, case_id)
         history = actions.audit_entries(session, case_id)
+    for m in messages:
+        for segment in m.get("segments", ()):
+            segment["label"] = segment_label(segment, desk.config.rules_path)
     return desk.render(
         request,
         "case.html",

@@ -6,7 +6,10 @@ or retypes the items in a house style (「【確認1】秘密指定の要否：�
 line starting with an item mark (:mod:`.marks`) is an answer line. Free text counts too
 (「被害組織名は秘密にしてほしい」, "[TLP:AMBER]" in the subject, "no coordination needed"). Per
 message, from weakest to strongest: answers on quoted lines, the subject, free text, answers on the
-sender's own lines. Later messages override earlier ones. A TLP label answers the sharing scope
+sender's own lines. Answers come only from the sender's new text (:mod:`intake.mail.segments`),
+from an answer typed under a quoted item, and from a quote of our own mail (or of nobody named)
+where the reporter typed onto our block — never from someone else's quoted words or a forwarded
+message. Ranges and totals (「①～③：不要」「いずれも不要です」) answer each item they cover. Later messages override earlier ones. A TLP label answers the sharing scope
 only, never the secret designation (Q21: separate axes).
 
 An answer line that cannot be read is never guessed: the item stays unanswered (so it is asked
@@ -17,7 +20,7 @@ item comes after it. An unclear line never undoes a clear answer given before it
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import zip_longest
 
 from intake.checks.answers import meaning as a
@@ -32,8 +35,9 @@ from intake.checks.answers.mailtext import (
     sentences,
     strip_hints,
 )
-from intake.checks.answers.marks import BY_NUMBER, Mark, marks_in
+from intake.checks.answers.marks import BY_NUMBER, Mark, expand_ranges, marks_in
 from intake.checks.facts import IncidentAnswers
+from intake.mail.segments import NEW, OTHERS, QUOTE
 
 CONFIRMATION_BLOCK = """\
 ━━━━━━━━━━━━ ご回答欄 ━━━━━━━━━━━━
@@ -44,10 +48,17 @@ CONFIRMATION_BLOCK = """\
 ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━
 """
 
+# Text only our own mail carries: a quote holding it is a quote of ours (intake.mail.segments).
+OUR_MARKERS = (
+    CONFIRMATION_BLOCK.splitlines()[0].strip("━ "),
+    CONFIRMATION_BLOCK.splitlines()[1],
+    "ご回答欄にご記入ください",
+)
 _TEMPLATE = frozenset("".join(nfkc(x).split()) for x in CONFIRMATION_BLOCK.splitlines() if x.strip())
 _JOINER = re.compile(r"(?:\s|[、,・&/]|と|及び|および|and)*", re.IGNORECASE)  # 「確認①と②：不要」
 _FOREIGN_LABEL = re.compile(r"(?!TLP)[^\s:、。,]{1,12}\s*:", re.IGNORECASE)  # 「発生日時：」, not 「TLP:」
 _LEADING = re.compile(r"^[\s:|→⇒>=―\-─~/、,・]+")
+_TOTAL = re.compile(r"^(?:とも(?:に)?|共に|いずれも|すべて|全て|全部)(?:[\s:、,]|は)*")  # 「①②③とも不要」
 
 
 @dataclass(frozen=True)
@@ -68,7 +79,7 @@ def block_answers(lines: list[Line]) -> tuple[list[_Answer], set[int]]:
     marked = {i: marks_in(line.text) for i, line in enumerate(lines)}
     ours = _our_lists(lines, marked)
     for i, marks in marked.items():
-        marks = [m for m in marks if m.item is not None and (not m.weak or _ours(lines[i], m, ours))]
+        marks = [m for m in marks if m.item is not None and (not m.weak or _ours(lines[i], m, marks, ours))]
         if marks:
             used.add(i)
             found += _line_answers(lines, i, marks, used)
@@ -84,10 +95,14 @@ def _our_lists(lines: list[Line], marked: dict[int, list[Mark]]) -> set[int]:
     return {line.depth for line in lines} - own_numbering
 
 
-def _ours(line: Line, mark: Mark, depths: set[int]) -> bool:
+def _ours(line: Line, mark: Mark, marks: list[Mark], depths: set[int]) -> bool:
     """A number alone marks our item: in a list of ours, and not before a label of the report's own
-    (「(1) 発生日時：10月5日」)."""
-    return line.depth in depths and not _FOREIGN_LABEL.match(line.text, mark.answer)
+    (「(1) 発生日時：10月5日」; marks right after it, 「(1)(2)(3)：不要」, are not such a label)."""
+    answer = mark.answer
+    for other in marks:
+        if other.start == answer:
+            answer = other.answer
+    return line.depth in depths and not _FOREIGN_LABEL.match(line.text, answer)
 
 
 def _line_answers(lines: list[Line], i: int, marks: list[Mark], used: set[int]) -> list[_Answer]:
@@ -121,7 +136,8 @@ def _after(text: str) -> str:
 
 
 def _clean(text: str) -> str:
-    return _LEADING.sub("", strip_hints(text)).rstrip(" \t|、,・").strip()
+    text = _LEADING.sub("", strip_hints(text))
+    return _TOTAL.sub("", text).rstrip(" \t|、,・").strip()
 
 
 def _next_line(lines: list[Line], i: int, used: set[int]) -> str:
@@ -147,11 +163,24 @@ class _Merged:
         self.tlp: str | None = None
         self.coord: tuple[str, str | None] | None = None
         self.unclear: dict[int, list[str]] = {1: [], 2: [], 3: []}
+        self._now: set[int] = set()  # items this message answers
+        self._before: dict[int, int] = {}  # how many unclear lines each item had before it
+
+    def start_message(self) -> None:
+        self._now = set()
+        self._before = {item: len(lines) for item, lines in self.unclear.items()}
+
+    def end_message(self) -> None:
+        """A line of this message that could not be read is no warning when another part of the
+        same message answers its item (「確認①：上記の通り」 below the prose that says it)."""
+        for item in self._now:
+            del self.unclear[item][self._before.get(item, 0) :]
 
     def secret_(self, found: tuple[str | None, str | None]) -> None:
         if found[0]:
             self.secret = (found[0], found[1])
             self.unclear[1].clear()
+            self._now.add(1)
 
     def scope_(self, found: tuple[str | None, str | None]) -> None:
         phrase, tlp = found
@@ -163,11 +192,13 @@ class _Merged:
             self.scope = f"TLP:{tlp}"  # a TLP label answers 確認② but keeps an earlier Council phrase
         if phrase or tlp:
             self.unclear[2].clear()
+            self._now.add(2)
 
     def coord_(self, found: tuple[str | None, str | None]) -> None:
         if found[0]:
             self.coord = (found[0], found[1])
             self.unclear[3].clear()
+            self._now.add(3)
 
     def answered(self, item: int) -> bool:
         return (self.secret, self.scope, self.coord)[item - 1] is not None
@@ -233,9 +264,73 @@ def _meaning(answer: _Answer) -> tuple[str | None, str | None]:
     return (verdict, answer.detail[:200]) if verdict else (None, None)
 
 
+def _expanded(lines: list[Line]) -> tuple[list[Line], set[str]]:
+    """Lines with ranges and totals written out as item marks, and the lines (as shown) that
+    opened with a total (「全て不要です」): those answer only where they mean something."""
+    out: list[Line] = []
+    totals: set[str] = set()
+    for line in lines:
+        text, total = expand_ranges(line.text)
+        out.append(replace(line, text=text) if text != line.text else line)
+        if total:
+            totals.add(line.raw[:200])
+    return out, totals
+
+
+def _readable(line: Line) -> Line:
+    """The line as answers are read from it: the sender's new text, and a quote of our own mail
+    (or of nobody named) where the reporter may have typed onto our block; never anyone else's
+    quoted words, nor a forwarded message."""
+    if line.kind == NEW or (line.kind == QUOTE and line.origin != OTHERS):
+        return line
+    return replace(line, text="", raw="")
+
+
+def _under_quotes(lines: list[Line], used: set[int]) -> list[_Answer]:
+    """Answers typed below a quoted item (「> 確認①（秘密指定の有無）：」 then 「不要です」 on the next
+    line): the quoted line gives the item, the sender's new line the answer."""
+    found: list[_Answer] = []
+    for i, line in enumerate(lines):
+        if line.kind != QUOTE or not line.text:
+            continue
+        marks = [m for m in marks_in(line.text) if m.item is not None]
+        if not marks or not a.says_nothing(_clean(line.text[marks[-1].answer :])):
+            continue
+        j = _below(lines, i)
+        if j is None or j in used or marks_in(lines[j].text):
+            continue
+        used.add(j)
+        answer = _clean(lines[j].text)
+        found += [
+            _Answer(
+                m.item or 0,
+                _first(answer),
+                answer[:200],
+                (lines[j].raw or answer)[:200],
+                0,
+                m.weak,
+                _after(answer),
+            )
+            for m in marks
+        ]
+    return found
+
+
+def _below(lines: list[Line], i: int) -> int | None:
+    """The first line of the sender's new text right below line ``i`` (a blank line may stand between)."""
+    for j in range(i + 1, min(len(lines), i + 3)):
+        if lines[j].text:
+            return j if lines[j].kind == NEW and not is_separator(lines[j].text) else None
+    return None
+
+
 def _message(merged: _Merged, text: str, subject: str) -> None:
-    lines = lines_of(text)
+    every, totals = _expanded(lines_of(text, subject=subject, markers=OUR_MARKERS))
+    lines = [_readable(line) for line in every]
     found, used = block_answers(lines)
+    found = [x for x in found if x.line not in totals or any(_meaning(x))]
+    found += _under_quotes(every, used)
+    merged.start_message()
     quoted = sorted((x for x in found if x.depth > 0), key=lambda x: x.depth)
     merged.block(quoted)
     merged.free(strip_hints(nfkc(subject or "")))
@@ -245,6 +340,7 @@ def _message(merged: _Merged, text: str, subject: str) -> None:
         for sentence in sentences(paragraph):
             merged.free(sentence)
     merged.block([x for x in found if x.depth == 0])
+    merged.end_message()
 
 
 def read_confirmations(texts: list[str], subjects: list[str]) -> IncidentAnswers:

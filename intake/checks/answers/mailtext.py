@@ -1,12 +1,10 @@
 """Reading a reply's text as its sender wrote it: quoting, reply headers, sentences.
 
 Every line is NFKC-normalised (full-width ＞：（） become > : ( ); a circled number ① ❶ ➀ becomes
-「(1)」, so it stays an item mark rather than a bare digit) and gets a
-``depth``: 0 for the sender's own new text, 1 and more for quoted text — lines starting with ``>``
-(one level per ``>``) and everything below a reply or forward header (「-----Original Message-----」,
-「-----元のメッセージ-----」 = original message, 「On … wrote:」, 「…さんは書きました:」, a
-From:/差出人: header block as Outlook writes it, a ``-- `` signature line). Outlook quotes without
-``>``, so the headers matter.
+「(1)」, so it stays an item mark rather than a bare digit) and carries its segment from
+:mod:`intake.mail.segments` — the sender's new text, a quote (of our mail, of someone named, of
+nobody named), a forwarded message, a signature — and a ``depth``: 0 for new text, one per ``>``
+plus one per reply or forward header above the line.
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from intake import budget
+from intake.mail.segments import NEW, SIGNATURE, split
 
 
 @dataclass(frozen=True)
@@ -23,19 +22,12 @@ class Line:
     text: str  # NFKC, quote marks and surrounding spaces removed
     depth: int  # 0 = the sender's own text
     raw: str = ""  # as written (not NFKC), quote marks removed: what staff are shown
+    kind: str = NEW  # the segment's kind (intake.mail.segments): new | quote | forward | signature
+    origin: str = ""  # a quote's: ours | others | unknown
 
 
 _QUOTE = re.compile(r"^\s*((?:>\s?)+)")
 _RAW_QUOTE = re.compile(r"^\s*(?:[>＞]\s?)+")
-_ORIGINAL = re.compile(
-    r"^[-=_*\s]*(?:original message|forwarded message|begin forwarded message|元のメッセージ|転送(?:された)?メッセージ"
-    r"|転送メール|オリジナルメッセージ)[-=_*\s:]*$",
-    re.IGNORECASE,
-)
-_WROTE = re.compile(r"(?:wrote\s*:?|(?:書きました|のメッセージ|からのメール)\s*:)$", re.IGNORECASE)
-_GMAIL_JA = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日.*<[^<>@\s]+@[^<>\s]+>\s*:?$")
-_HEADER_START = re.compile(r"^(?:from|差出人|送信者)\s*:", re.IGNORECASE)
-_HEADER_NEXT = re.compile(r"^(?:sent|date|to|cc|subject|送信日時|日付|日時|宛先|件名)\s*:", re.IGNORECASE)
 _HINT = re.compile(r"\(\s*例[^()]*\)")  # 「（例：…）」: a template's example, not an answer
 _SEPARATOR = re.compile(r"^[\s\-=_*~・━─＝―‐|:+]+$")  # also a table's 「|---|---|」
 
@@ -79,34 +71,22 @@ def is_separator(text: str) -> bool:
     return bool(_SEPARATOR.match(text))
 
 
-def lines_of(text: str) -> list[Line]:
-    """The lines of a mail text with their quoting depth."""
+def lines_of(text: str, *, subject: str = "", markers: tuple[str, ...] = ()) -> list[Line]:
+    """The lines of a mail text with their segment (:mod:`intake.mail.segments`) and quoting depth:
+    0 for the sender's new text, one per ``>`` plus one per reply or forward header above."""
     written = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    raw = [nfkc(line) for line in written]
+    parts = split(text, subject=subject, markers=markers)
     out: list[Line] = []
-    extra = 0
-    for i, line in enumerate(raw):
+    for i, (line, kind) in enumerate(zip(written, parts.lines, strict=True)):
         if i % 512 == 0:
             budget.check("reading the text")
-        match = _QUOTE.match(line)
-        quotes = match.group(1).count(">") if match else 0
-        content = (line[match.end() :] if match else line).strip()
-        if quotes == 0 and _is_header(content, raw[i + 1 : i + 5], line):
-            extra += 1
-            continue
-        out.append(Line(content, quotes + extra, _RAW_QUOTE.sub("", written[i]).strip()))
+        content = nfkc(line)
+        match = _QUOTE.match(content)
+        content = (content[match.end() :] if match else content).strip()
+        depth = 1 if kind.kind == SIGNATURE else kind.quotes + kind.headers
+        origin = parts.segments[kind.segment].origin
+        out.append(Line(content, depth, _RAW_QUOTE.sub("", line).strip(), kind.kind, origin))
     return out
-
-
-def _is_header(content: str, following: list[str], line: str) -> bool:
-    """A line that starts older, quoted material."""
-    if line.rstrip("\n") == "-- " or _ORIGINAL.match(content) or _GMAIL_JA.match(content):
-        return True
-    if _WROTE.search(content) and len(content) < 200:
-        return True
-    if _HEADER_START.match(content):
-        return any(_HEADER_NEXT.match(nfkc(x).strip()) for x in following)
-    return False
 
 
 def paragraphs(lines: list[Line], skip: set[int] | None = None) -> list[str]:

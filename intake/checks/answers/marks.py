@@ -93,6 +93,7 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("numbered", rf"{OPEN}?\s*(?:{WORD})\s*(?:no\.?\s*)?{OPEN}?\s*{NUM}\s*(?:{CLOSE}\s*){{0,2}}"),
         ("number", rf"(?:{OPEN}\s*){{1,2}}{NUM}\s*(?:{CLOSE}\s*){{1,2}}"),
         ("cell", rf"(?P<n>\d)\s*[.)、:]?\s*(?=[|\t]|{OPEN}?\s*(?:{NAME}))"),  # 「| 1 |」, 「1. 秘密指定…」
+        ("listed", rf"{NUM}\s*[.)](?!\d)\s*"),  # 「1. 不要」「1) 不要」「１．不要」, "1. Not required"
         ("named", rf"(?={OPEN}?\s*(?:{NAME}))"),
     )
 )
@@ -122,7 +123,7 @@ class Mark:
     @property
     def weak(self) -> bool:
         """A number without 確認 or a name: maybe a report's own paragraph numbering."""
-        return self.kind in ("number", "cell")
+        return self.kind in ("number", "cell", "listed")
 
 
 def marks_in(line: str) -> list[Mark]:
@@ -200,6 +201,40 @@ def _label(line: str, pos: int) -> re.Match[str] | None:
     if named is None or not named.group("name").isascii():
         return named
     return named if _EN_SEP.match(line, named.end()) else None  # not "no coordination needed"
+
+
+# ---- ranges and totals: one answer for several items ---------------------------------------
+
+_DASH = r"(?:~|〜|-|ー|―|‐|–|—|から)"
+_RANGE = re.compile(
+    rf"^(?P<lead>{LEAD})(?P<word>(?:{WORD})\s*)?(?:\((?P<a>[1-3])\)|(?P<a2>[1-3]))\s*{_DASH}\s*"
+    rf"(?:{WORD})?\s*(?:\((?P<b>[1-3])\)|(?P<b2>[1-3])(?![\d.件回日月年名社通点時分週度人部番号個割%]))",
+    re.IGNORECASE,
+)
+_TOTAL = re.compile(
+    rf"^(?P<lead>{LEAD})(?:(?:確認事項|ご質問|ご確認(?:事項)?|各項目|項目)(?:の件)?(?:は|について(?:は)?)?\s*)?"
+    r"(?:全て|すべて|いずれも|全部|全項目|各項目とも|3点とも|三点とも|3項目とも|三項目とも)(?:とも|共)?(?:に)?"
+    r"(?=[\s:、,]*(?!の)[^\s:、,])"
+)
+
+
+def expand_ranges(line: str) -> tuple[str, bool]:
+    """「①～③：不要」「確認1〜3」 become 「(1)(2)(3)：不要」; a line opening with a total (「全て不要です」,
+    「いずれも：不要」) becomes 「確認(1)(2)(3)：…」. The flag says the line was a total, whose
+    answer counts only where it means something."""
+    ranged = _RANGE.match(line)
+    if ranged:
+        first, last = (
+            int(ranged.group("a") or ranged.group("a2")),
+            int(ranged.group("b") or ranged.group("b2")),
+        )
+        if first < last:
+            marks = "".join(f"({n})" for n in range(first, last + 1))
+            return f"{ranged.group('lead')}{ranged.group('word') or ''}{marks}{line[ranged.end() :]}", False
+    total = _TOTAL.match(line)
+    if total:
+        return f"{total.group('lead')}確認(1)(2)(3):{line[total.end() :]}", True
+    return line, False
 
 
 def _item_of(named: re.Match[str]) -> int:
