@@ -198,6 +198,7 @@ def _finding(f: Finding) -> dict:
 def _message(m: Message, security: dict[int, dict]) -> dict:
     """A message as shown; ``security``: how each was authenticated and protected (by message id)."""
     return {
+        "id": m.id,  # what `intake unlock ID --from-message N` names
         "security": security.get(m.id or 0),
         "message_id": m.message_id,
         "direction": m.direction,
@@ -249,7 +250,8 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
         if row.direction == "in" and row.purged_at is not None:
             item["text"] = ""  # its archived bytes were removed (retention, erasure)
         elif row.direction == "in":
-            item["text"] = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
+            text = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
+            item["text"] = masked(text) if row.password_in_text else text
         else:
             reply = replies.get(row.source_ref)
             item["text"] = reply.body if reply else ""
@@ -259,6 +261,16 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
 
 
 MAX_SHOWN = 50_000  # characters of one message's text shown at once
+
+
+def masked(text: str) -> str:
+    """A message's text with the password it carries hidden (「このメールのパスワードで開く」 uses it
+    without anyone reading it off the screen)."""
+    from intake.checks.password import password_candidates
+
+    for candidate in password_candidates(text):
+        text = text.replace(candidate, "●" * 8)
+    return text
 
 
 def quarantine_item(q: QuarantineEntry) -> dict:
