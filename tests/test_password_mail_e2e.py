@@ -24,7 +24,7 @@ from support.mailfactory import DOCX_TYPE, make_mail
 from support.office_fixtures import JAPANESE_NAME, encrypt_agile
 from support.samples import application
 from support.smtp_server import smtp_server
-from support.unlocking import PASSWORD, SENDER, new_mailbox
+from support.unlocking import PASSWORD, SENDER, WRONG, new_mailbox
 from support.unlocking import poll as poll_maildir
 
 APPLICANT = f"山田 太郎 <{SENDER}>"  # yamada@example.co.jp
@@ -279,3 +279,44 @@ def test_the_senders_own_case_is_chosen_among_several(workspace):
 def _offers(workspace) -> list[PasswordOffer]:
     with Session(workspace.engine()) as s:
         return list(s.exec(select(PasswordOffer)))
+
+
+def test_a_password_mail_past_password_mail_hours_does_not_join(workspace):
+    path = new_mailbox(workspace)
+    workspace.extra += "\n[unlock]\npassword_mail_hours = 1\n"
+    box = mailbox.Maildir(path, create=False)
+    box.add(form_mail())
+    poll_maildir(workspace)
+    with Session(workspace.engine()) as s:  # the form came two hours ago
+        [form] = s.exec(select(Message)).all()
+        form.received_at = form.received_at - timedelta(hours=2)
+        s.add(form)
+        s.commit()
+    box.add(password_mail())
+    poll_maildir(workspace)
+    with Session(workspace.engine()) as s:
+        assert len({m.case_id for m in s.exec(select(Message))}) == 2
+
+
+def test_a_wrong_password_in_the_mail_counts_an_attempt_and_the_file_stays_pending(workspace):
+    path = new_mailbox(workspace, debug=True)
+    box = mailbox.Maildir(path, create=False)
+    box.add(form_mail())
+    poll_maildir(workspace)
+    body = f"パスワード：{WRONG}\n"
+    box.add(make_mail(sender=SENDER, to=MEMBERSHIP, subject="パスワード", body=body))
+    poll_maildir(workspace)
+    [attachment] = _attachments(workspace)
+    with Session(workspace.engine()) as s:
+        [source] = [m.id for m in s.exec(select(Message)) if m.password_in_text]
+    result = workspace.cli("unlock", str(attachment.id), "--from-message", str(source))
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert WRONG not in result.stdout + result.stderr
+    [after] = _attachments(workspace)
+    assert after.state == "password_pending" and after.attempts == 1
+    with Session(workspace.engine()) as s:
+        refused = [e.detail for e in s.exec(select(AuditEntry)) if e.action == "unlock_refused"]
+    assert refused == [
+        f"attachment {attachment.id}: wrong password (attempt 1, staff, the password in message {source})"
+    ]
+    assert rows_holding(workspace, WRONG) == []
