@@ -133,6 +133,9 @@ def test_gateway_password_mail_joins_the_case_and_staff_open_it_from_the_message
         # staff open it with the mail's password, nobody retyping it
         [attachment] = [a["id"] for a in shown["attachments"] if a["state"] == "password_pending"]
         source = message_pk(workspace, case_id, GATEWAY)
+        assert shown["password_mails"] == [
+            {"id": source, "case_id": case_id, "from": GATEWAY, "offered": False}
+        ]
         result = workspace.cli(
             "--by", "staff-tanaka", "unlock", str(attachment), "--from-message", str(source)
         )
@@ -254,6 +257,10 @@ def test_two_waiting_cases_the_password_is_offered_on_each_and_applied_to_none(w
     assert offers == waiting and all(o.message_pk == messages[2].id for o in _offers(workspace))
     assert [a.state for a in _attachments(workspace)] == ["password_pending", "password_pending"]
     assert all(a.attempts == 0 for a in _attachments(workspace))  # applied to none by itself
+    assert cli_json(workspace, "show", own_case)["password_mail_offered_on"] == waiting
+    for case_id in waiting:
+        [offered] = cli_json(workspace, "show", case_id)["password_mails"]
+        assert offered == {"id": messages[2].id, "case_id": own_case, "from": GATEWAY, "offered": True}
     # staff choose: the offered mail opens the one they name
     first = _attachments(workspace)[0]
     result = workspace.cli("unlock", str(first.id), "--from-message", str(messages[2].id))

@@ -152,7 +152,7 @@ def _by_password(
         mailbox=mailbox.name,
         sender=parsed.from_addr,
         when=when,
-        carries_password=arrival.password_in_text,
+        carries_password=arrival.password_in_text and not arrival.attachments,  # a notice, nothing more
         waits_for_password=waits,
     )
     if placement.case is not None and waits and arrival.reason not in AUTOMATED:

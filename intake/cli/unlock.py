@@ -147,6 +147,7 @@ def _prompt_loop(rt: Runtime) -> None:
             )
             return
         rt.out.print(_pending_table(items))
+        _print_password_mails(rt, items)
         chosen = _choose(rt, items)
         if chosen is None or not _ask_passwords(rt, chosen.id):
             return
@@ -169,6 +170,20 @@ def _pending_table(items: list[PendingAttachment]) -> Table:
         name = p.filename or "(no name)"
         add_row(table, number, p.id, p.case_id, p.sender, p.org or "", name, received, p.attempts)
     return table
+
+
+def _print_password_mails(rt: Runtime, items: list[PendingAttachment]) -> None:
+    """The mails that carry a password for a waiting file: one command opens it with theirs."""
+    from intake.cases.password_mail import password_mails
+
+    with rt.session() as session:
+        found = {p.id: password_mails(session, p.case_id) for p in items}
+    for attachment_id, mails in found.items():
+        for mail in mails:
+            line = f"attachment {attachment_id}: message {mail.message_pk} from {mail.from_addr} carries a password"
+            rt.out.print(
+                f"{line} — intake unlock {attachment_id} --from-message {mail.message_pk}", markup=False
+            )
 
 
 def _choose(rt: Runtime, items: list[PendingAttachment]) -> PendingAttachment | None:

@@ -149,6 +149,13 @@ def case_detail(session: Session, case_id: str) -> dict:
 
     scans = scan_facts(session, case_id)
     detail["attachments"] = [_attachment(a, scans) for a in _rows(session, Attachment, case_id)]
+    from intake.cases.password_mail import offered_elsewhere, password_mails  # not for the queue
+
+    detail["password_mails"] = [
+        {"id": m.message_pk, "case_id": m.case_id, "from": m.from_addr, "offered": m.offered}
+        for m in password_mails(session, case_id)
+    ]  # what `intake unlock ID --from-message N` may name
+    detail["password_mail_offered_on"] = offered_elsewhere(session, case_id)
     detail["fields"] = case_fields(session, case)
     detail["notes"] = [{"at": jst(n.at), "by": n.by, "text": n.text} for n in _rows(session, Note, case_id)]
     return detail
