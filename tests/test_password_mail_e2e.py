@@ -198,14 +198,17 @@ def _attachments(workspace) -> list[Attachment]:
         return list(s.exec(select(Attachment).order_by(Attachment.id)))
 
 
+def arrive_in_turn(workspace, *mails: bytes, debug: bool = False) -> None:
+    """A Maildir membership mailbox; each mail delivered and polled in turn."""
+    box = mailbox.Maildir(new_mailbox(workspace, debug=debug), create=False)
+    for mail in mails:
+        box.add(mail)
+        poll_maildir(workspace)
+
+
 def test_password_mail_first_then_the_form_joins_its_case(workspace):
-    path = new_mailbox(workspace)
     now = datetime.now(JST)
-    box = mailbox.Maildir(path, create=False)
-    box.add(password_mail(when=now))
-    poll_maildir(workspace)
-    box.add(form_mail(when=now + timedelta(minutes=2)))
-    poll_maildir(workspace)
+    arrive_in_turn(workspace, password_mail(when=now), form_mail(when=now + timedelta(minutes=2)))
     cases = cli_json(workspace, "queue") + cli_json(workspace, "queue", "--robots")
     assert len({c["id"] for c in cases}) == 1
     shown = cli_json(workspace, "show", cases[0]["id"])
@@ -219,13 +222,9 @@ def test_password_mail_first_then_the_form_joins_its_case(workspace):
 
 
 def test_another_organisations_password_mail_does_not_join(workspace):
-    path = new_mailbox(workspace)
     now = datetime.now(JST)
-    box = mailbox.Maildir(path, create=False)
-    box.add(form_mail(when=now))
-    poll_maildir(workspace)
-    box.add(password_mail("noreply@gw.other.co.jp", when=now + timedelta(minutes=1)))
-    poll_maildir(workspace)
+    other = password_mail("noreply@gw.other.co.jp", when=now + timedelta(minutes=1))
+    arrive_in_turn(workspace, form_mail(when=now), other)
     with Session(workspace.engine()) as s:
         messages = list(s.exec(select(Message).order_by(Message.id)))
         offers = list(s.exec(select(PasswordOffer)))
@@ -306,13 +305,8 @@ def test_a_password_mail_past_password_mail_hours_does_not_join(workspace):
 
 
 def test_a_wrong_password_in_the_mail_counts_an_attempt_and_the_file_stays_pending(workspace):
-    path = new_mailbox(workspace, debug=True)
-    box = mailbox.Maildir(path, create=False)
-    box.add(form_mail())
-    poll_maildir(workspace)
-    body = f"パスワード：{WRONG}\n"
-    box.add(make_mail(sender=SENDER, to=MEMBERSHIP, subject="パスワード", body=body))
-    poll_maildir(workspace)
+    wrong = make_mail(sender=SENDER, to=MEMBERSHIP, subject="パスワード", body=f"パスワード：{WRONG}\n")
+    arrive_in_turn(workspace, form_mail(), wrong, debug=True)
     [attachment] = _attachments(workspace)
     with Session(workspace.engine()) as s:
         [source] = [m.id for m in s.exec(select(Message)) if m.password_in_text]
