@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from intake.checks import find_password
+from intake.checks.password import password_candidates
 from support.checks_builders import good_case, message, only, run_check
 
 CARRY_A_PASSWORD = [
@@ -72,6 +73,30 @@ NOT_A_PASSWORD = [
     "All tests passed.",
     "お世話になっております。加入申込書を暗号化の上、送付いたします。",
 ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("パスワード：Xy7#kL9p", ["Xy7#kL9p"]),
+        ("パスワード: Xy7#kL9p\n", ["Xy7#kL9p"]),
+        ("PW: abcd1234", ["abcd1234"]),
+        ("ＰＷ：Ａｂｃ１２３４です", ["Abc1234"]),  # full-width, as an IME types it
+        ("パスワード:\nAbc12345", ["Abc12345"]),  # on the next line
+        ("【パスワード】\nXy7#kL9p\n", ["Xy7#kL9p"]),  # in a 【】 block
+        ("【パスワード通知】\nQwe-9876\n", ["Qwe-9876"]),
+        ("パスワードのお知らせ：Kasumi#0417", ["Kasumi#0417"]),
+        ("[Password]\nHello-2026", ["Hello-2026"]),
+        ("パスワードは「abc123」です。", ["abc123"]),
+        ("パスワード：Abc-1234\n(予備) PW: Zz99-0001", ["Abc-1234", "Zz99-0001"]),
+        ("パスワード：Abc-1234\nパスワード：Abc-1234", ["Abc-1234"]),  # each once
+        ("パスワードは別途お電話でお知らせします", []),
+        ("パスワードのお知らせは別途お電話で", []),
+    ],
+)
+def test_password_candidates_are_the_values_given(text: str, expected: list[str]) -> None:
+    assert password_candidates(text) == expected
+    assert find_password(text) is bool(expected)
 
 
 @pytest.mark.parametrize("text", CARRY_A_PASSWORD)

@@ -59,6 +59,14 @@ path = "maildir"
             "config.toml: desk: forwarded_allow_ips: replaced by trusted_proxies",
         ),
         ("[desk]\nmax_upload_mb = 0\n", "config.toml: desk.max_upload_mb: Input should be greater than 0"),
+        (
+            "[unlock]\npassword_mail_hours = 0\n",
+            "config.toml: unlock.password_mail_hours: Input should be greater than or equal to 1",
+        ),
+        (
+            '[unlock]\npassword_mail_hours = "72"\n',
+            "config.toml: unlock.password_mail_hours: Input should be",
+        ),
     ],
 )
 def test_configuration_error_is_one_line_with_exit_2(workspace, text, expected):

@@ -385,3 +385,35 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(workspace, page, 
         refused = session.exec(select(AuditEntry).where(AuditEntry.action == "desk_sign_in_refused")).all()
     addresses = {json.loads(entry.detail)["address"] for entry in refused}
     assert addresses == ({f"198.51.100.{n}" for n in range(1, 21)} if honoured else {"127.0.0.1"})
+
+
+def test_a_password_that_came_by_mail_opens_the_file_with_one_button(workspace, page):
+    """The gateway's password mail joined the case: 「このメールのパスワードで開く」 opens the form,
+    and the password shows nowhere on the page (masked in the message text too)."""
+    path = new_mailbox(workspace)
+    deliver_application(path)
+    mailbox.Maildir(path, create=False).add(
+        make_mail(
+            sender="noreply@gw.example.co.jp",
+            subject="【パスワード通知】協議会加入申込書の提出について",
+            body=f"送信されたファイルのパスワードをお知らせします。\n\n【パスワード】\n{PASSWORD}\n",
+        )
+    )
+    poll(workspace)
+    config = workspace.config()
+    add_staff(config)
+    with desk_server(config) as desk:
+        sign_in(page, desk.url)
+        case_id = page.locator("table.queue td.id").first.inner_text()
+        page.click(f"text={case_id}")
+        assert PASSWORD not in page.locator("body").inner_text() and PASSWORD not in page.content()
+        assert "noreply@gw.example.co.jp" in page.locator("form.password-mail").inner_text()
+        page.click("button:has-text('このメールのパスワードで開く')")
+        assert "のパスワードで開封しました" in page.locator("p.flash").inner_text()
+        assert page.locator("td.state").first.inner_text() == "decrypted"
+        fields = page.locator("section.form table.fields").first.inner_text()
+        assert "テスト株式会社" in fields
+        assert PASSWORD not in page.content()
+    assert page.problems == []
+    audit = workspace.cli("audit", case_id, "--json").stdout
+    assert f'"by": "{STAFF}"' in audit and "the password in message" in audit and PASSWORD not in audit

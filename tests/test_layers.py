@@ -100,6 +100,7 @@ LAZY = {
         "intake.cli.unlock",
         "intake.cases.expected",
         "intake.cases.organisations",
+        "intake.cases.password_mail",
         "intake.cases.unlock",
         "intake.db.tables",
     ),
@@ -116,6 +117,10 @@ LAZY = {
     ("intake.desk.actions", "intake.desk.register"): "the register and its checks when a case is accepted",
     ("intake.cases.unlock", "intake.archive"): "the mail parser to open a file, not to list what waits",
     ("intake.cases.unlock", "intake.cases.refresh"): "the checks and replies to open a file, not to list",
+    ("intake.cases.password_mail", "intake.archive"): "the mail parser to read a password, not to place mail",
+    ("intake.cases.password_mail", "intake.cases.refresh"): "the checks and replies once a file is opened",
+    ("intake.desk.views", "intake.checks.password"): "the password reader to mask a message's text only",
+    ("intake.desk.views", "intake.cases.password_mail"): "the mails carrying a password, on a case's page",
     ("intake.forms.writer", "intake.forms.wordxml"): "python-docx only when a form is written (tests, demo)",
     ("intake.replies.outbox", "intake.replies.compose"): "Jinja2 to write a reply, not to list the outbox",
 }

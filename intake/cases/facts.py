@@ -82,8 +82,9 @@ def _messages(
     ).all()
     facts = []
     for row in rows:
-        if row.no_reply_reason in AUTOMATED:
+        if row.no_reply_reason in AUTOMATED and not row.password_in_text:
             continue  # a bounce or auto-reply quotes our words back: they are not the sender's answers
+        # (a gateway's password notice, noreply@gw.<domain>, is the organisation's own: password_in_email)
         if row.purged_at is not None:
             continue  # its text left with its personal data (retention, erasure)
         budget.check("reading the case's messages")

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from intake import budget
-from intake.cases import scanning
+from intake.cases import password_mail, scanning
 from intake.cases.expected import try_expected_passwords
 from intake.cases.kinds import case_kind
 from intake.cases.refresh import refresh_case
@@ -82,7 +82,9 @@ def read_arrival(raw: bytes, config: Config) -> Arrival:
     scanner = scanning.Scanner(config)
     attachments = tuple(_scanned(_arriving(config, part), scanner) for part in parsed.attachments)
     budget.check("reading the text")
-    password = find_password(parsed.body_text[: config.limits.max_text_chars])
+    password = find_password(parsed.subject) or find_password(
+        parsed.body_text[: config.limits.max_text_chars]
+    )
     return Arrival(incoming, reason, report, attachments, password)
 
 
@@ -107,6 +109,10 @@ def ingest(
     returned = reported_reply(session, mailbox.name, report)
     case = session.get(Case, returned.case_id) if returned else None
     case = case or find_thread_case(session, mailbox=mailbox.name, prefix=mailbox.case_prefix, parsed=parsed)
+    placement = password_mail.Placement()
+    if case is None and report is None:
+        placement = _by_password(session, config, mailbox, arrival, received_at or utcnow())
+        case = placement.case
     created = case is None
     if case is None:
         case = _open_case(session, mailbox, parsed, received_at or utcnow(), robot=reason in AUTOMATED)
@@ -114,6 +120,7 @@ def ingest(
         case.robot = False  # a person wrote into it
     message = _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, reason, received_at)
     message.password_in_text = arrival.password_in_text
+    password_mail.record(session, placement=placement, case=case, message=message, by=ACTOR)
     record_security(session, message, arrival.incoming)
     detail = f"message {message.id} {source_ref}"
     audit.record(session, by=ACTOR, action="message_received", case_id=case.id, detail=detail)
@@ -130,6 +137,36 @@ def ingest(
     trigger = message if created else None  # a new case's only message; else the case's newest
     refresh_case(session, config=config, case_id=case.id, reply=True, texts=texts, trigger=trigger)
     return Ingested(case_id=case.id, message_pk=message.id, created=created)
+
+
+def _by_password(
+    session: Session, config: Config, mailbox: MailboxConfig, arrival: Arrival, when: datetime
+) -> password_mail.Placement:
+    """An unthreaded mail that carries a password (or a file waiting for one): the case of the
+    same organisation it belongs with (:mod:`intake.cases.password_mail`)."""
+    parsed = arrival.incoming.parsed
+    waits = any(_waits_for_password(a) for a in arrival.attachments)
+    placement = password_mail.place(
+        session,
+        config=config,
+        mailbox=mailbox.name,
+        sender=parsed.from_addr,
+        when=when,
+        carries_password=arrival.password_in_text and not arrival.attachments,  # a notice, nothing more
+        waits_for_password=waits,
+    )
+    if placement.case is not None and waits and arrival.reason not in AUTOMATED:
+        password_mail.adopt(
+            placement.case, sender=parsed.from_addr, name=parsed.from_name, subject=parsed.subject
+        )
+    return placement
+
+
+def _waits_for_password(arriving: ArrivingAttachment) -> bool:
+    if arriving.problem is not None:
+        return arriving.problem[0] == "password_pending"
+    found = arriving.found
+    return found is not None and found.encrypted and not found.macro
 
 
 def _duplicate_of(session: Session, mailbox: str, sha256: str, parsed: ParsedMessage) -> Message | None:

@@ -128,8 +128,20 @@ def unlock(session: Session, *, config: Config, attachment_id: int, password: st
 
     result = open_attachment(session, config=config, attachment_id=attachment_id, password=password, by=by)
     if result.state != "password_pending":
-        refresh_case(session, config=config, case_id=result.case_id)
+        refresh_case(
+            session, config=config, case_id=result.case_id, trigger=reply_trigger(session, result.case_id)
+        )
     return result
+
+
+def reply_trigger(session: Session, case_id: str) -> Message | None:
+    """The mail a reply answers once staff opened a file: the case's newest mail from a person
+    (a password sent by a gateway's ``noreply@`` address joined the case after the form), or
+    None to let the case's newest decide."""
+    query = select(Message).where(
+        Message.case_id == case_id, Message.direction == "in", col(Message.no_reply_reason).is_(None)
+    )
+    return session.exec(query.order_by(col(Message.received_at).desc(), col(Message.id).desc())).first()
 
 
 def _decrypt(

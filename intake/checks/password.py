@@ -20,7 +20,9 @@ _KEYWORD = (
     r"|(?<![A-Za-z])(?:password|passwd|passcode|pass|pwd|pw|p/w)(?![A-Za-z]))"
 )
 _KEYWORD_EN = r"(?<![A-Za-z])(?:password|passwd|passcode|pwd|pw)(?![A-Za-z])"
-_QUALIFIER = r"(?:\s*\([^()\n]{0,15}\))?"  # 「パスワード（解凍用）」
+_QUALIFIER = (  # 「パスワード（解凍用）」, 【パスワード通知】, 「パスワードのお知らせ」
+    r"(?:\s*\([^()\n]{0,15}\))?(?:の?(?:通知|お知らせ|ご連絡|ご案内))?"
+)
 _SEP = r"(?:\s*(?:[:=]|は|】|\]|→|⇒|\bis\b)\s*(?:\n\s*)?)"
 _INTRO = (  # 「パスワードは以下のとおりです。」 then the value
     r"(?:\s*(?:は|:)?\s*(?:以下|下記|次)の?(?:とおり|通り)(?:です|になります|となります)?\s*[。:]?\s*(?:\n\s*)?)"
@@ -44,17 +46,26 @@ same usual unknown tbd n/a xxxx ****
 
 def find_password(text: str) -> bool:
     """True when the text seems to carry a password."""
+    return bool(password_candidates(text))
+
+
+def password_candidates(text: str) -> list[str]:
+    """The strings the text seems to give as a password, most likely first, each once (full-width
+    characters folded: 「ＰＷ：Ａｂｃ１２３４」 gives ``Abc1234``). For staff to *try* on a waiting file
+    (:mod:`intake.cases.password_mail`): never stored, logged or shown."""
     folded = unicodedata.normalize("NFKC", text or "")
-    for pattern in (_WITH_SEP, _BRIDGE):
-        if any(_plausible(m.group("value"), strong=True) for m in pattern.finditer(folded)):
-            return True
-    return any(_plausible(m.group("value"), strong=False) for m in _WITH_SPACE.finditer(folded))
+    found = [
+        value
+        for pattern, strong in ((_WITH_SEP, True), (_BRIDGE, True), (_WITH_SPACE, False))
+        for m in pattern.finditer(folded)
+        if _plausible(value := m.group("value").strip(".,;:"), strong=strong)
+    ]
+    return list(dict.fromkeys(found))
 
 
 def _plausible(value: str, *, strong: bool) -> bool:
     """A value that could be a password. After a plain space it must also contain a digit or a
     symbol (「PW abc123」 yes, 「password protected」 no)."""
-    value = value.strip(".,;:")
     if len(value) < 4 or value.lower() in _NOT_PASSWORDS:
         return False
     if re.fullmatch(r"[*xX●・.\-_]+", value) or value.lower().startswith(("http", "www.", "mailto")):

@@ -40,10 +40,22 @@ def unlock(
         bool,
         typer.Option("--password-stdin", help="Read the password from the first line of standard input."),
     ] = False,
+    from_message: Annotated[
+        int | None,
+        typer.Option(
+            "--from-message",
+            metavar="N",
+            help="Try the password written in message N (of the case, or offered on it); never shown.",
+        ),
+    ] = None,
 ) -> None:
     """Open attachments waiting for a password: list them, pick one, type the password (not shown)."""
     rt: Runtime = ctx.obj
-    if password_stdin:
+    if from_message is not None:
+        if attachment_id is None or password_stdin:
+            raise UsageProblem("--from-message needs an ATTACHMENT_ID, and no --password-stdin")
+        _unlock_from_message(rt, attachment_id, from_message)
+    elif password_stdin:
         if attachment_id is None:
             raise UsageProblem("--password-stdin needs an ATTACHMENT_ID")
         _unlock_once(rt, attachment_id, stdin_password())
@@ -56,7 +68,26 @@ def unlock(
 
 def _unlock_once(rt: Runtime, attachment_id: int, password: str) -> None:
     """One attempt; exit 0 opened, 3 wrong password, 1 the file could not be read."""
-    result = _attempt(rt, attachment_id, password)
+    _report(rt, attachment_id, _attempt(rt, attachment_id, password))
+
+
+def _unlock_from_message(rt: Runtime, attachment_id: int, message_pk: int) -> None:
+    """The password in a mail, read from its archived copy now and tried (each candidate counts an
+    attempt); committed whatever the outcome. Exit codes as with a typed password."""
+    from intake.cases.password_mail import unlock_from_message
+    from intake.db.tables import Case
+
+    with rt.session() as session:
+        result = unlock_from_message(
+            session, config=rt.config, attachment_id=attachment_id, message_pk=message_pk, by=rt.by
+        )
+        session.commit()
+        status = session.get(Case, result.case_id).status
+    result.summary.append(f"case {result.case_id} is now {status}")
+    _report(rt, attachment_id, result)
+
+
+def _report(rt: Runtime, attachment_id: int, result: OpenResult) -> None:
     if result.opened:
         _print_opened(rt, result)
         if result.state in ("failed", "rejected"):
@@ -116,6 +147,7 @@ def _prompt_loop(rt: Runtime) -> None:
             )
             return
         rt.out.print(_pending_table(items))
+        _print_password_mails(rt, items)
         chosen = _choose(rt, items)
         if chosen is None or not _ask_passwords(rt, chosen.id):
             return
@@ -138,6 +170,20 @@ def _pending_table(items: list[PendingAttachment]) -> Table:
         name = p.filename or "(no name)"
         add_row(table, number, p.id, p.case_id, p.sender, p.org or "", name, received, p.attempts)
     return table
+
+
+def _print_password_mails(rt: Runtime, items: list[PendingAttachment]) -> None:
+    """The mails that carry a password for a waiting file: one command opens it with theirs."""
+    from intake.cases.password_mail import password_mails
+
+    with rt.session() as session:
+        found = {p.id: password_mails(session, p.case_id) for p in items}
+    for attachment_id, mails in found.items():
+        for mail in mails:
+            line = f"attachment {attachment_id}: message {mail.message_pk} from {mail.from_addr} carries a password"
+            rt.out.print(
+                f"{line} — intake unlock {attachment_id} --from-message {mail.message_pk}", markup=False
+            )
 
 
 def _choose(rt: Runtime, items: list[PendingAttachment]) -> PendingAttachment | None:

@@ -58,6 +58,14 @@ class DocumentsConfig(_Section):
     expected_password_ttl_hours: Annotated[int, Field(ge=1)] = 72
 
 
+class UnlockConfig(_Section):
+    """A password sent by mail anyway (``intake.cases.password_mail``): a mail carrying one from the
+    sender's organisation joins the case whose file waits for it when the two arrive at most
+    ``password_mail_hours`` apart, in either order."""
+
+    password_mail_hours: Annotated[int, Field(ge=1, le=24 * 31)] = 72
+
+
 class RepliesConfig(_Section):
     mode: Literal["send", "hold", "off"] = "send"
     max_per_sender_per_day: Annotated[int, Field(ge=0)] = 5
@@ -218,6 +226,7 @@ class Config(_Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     storage: StorageConfig = StorageConfig()
     documents: DocumentsConfig = DocumentsConfig()
+    unlock: UnlockConfig = UnlockConfig()
     mailbox: list[MailboxConfig] = []
     smtp: SmtpConfig = SmtpConfig()
     replies: RepliesConfig = RepliesConfig()

@@ -402,3 +402,15 @@ class MessageSecurity(SQLModel, table=True):
     signer: str = ""
     signer_matches: bool | None = None
     problem: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class PasswordOffer(SQLModel, table=True):
+    """A mail carrying a password, offered on a case whose attachment waits for one, when it could
+    not be placed in a single case by itself (several of the organisation's cases wait). Staff open
+    the attachment with it; the password stays in the archived message and is read from there."""
+
+    __table_args__ = (UniqueConstraint("message_pk", "case_id", name="uq_passwordoffer_message_case"),)
+    id: int | None = Field(default=None, primary_key=True)
+    message_pk: int = Field(foreign_key="message.id", index=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -150,6 +150,13 @@ def case_detail(session: Session, case_id: str) -> dict:
 
     scans = scan_facts(session, case_id)
     detail["attachments"] = [_attachment(a, scans) for a in _rows(session, Attachment, case_id)]
+    from intake.cases.password_mail import offered_elsewhere, password_mails  # not for the queue
+
+    detail["password_mails"] = [
+        {"id": m.message_pk, "case_id": m.case_id, "from": m.from_addr, "offered": m.offered}
+        for m in password_mails(session, case_id)
+    ]  # what `intake unlock ID --from-message N` may name
+    detail["password_mail_offered_on"] = offered_elsewhere(session, case_id)
     detail["fields"] = case_fields(session, case)
     detail["notes"] = [{"at": jst(n.at), "by": n.by, "text": n.text} for n in _rows(session, Note, case_id)]
     return detail
@@ -199,6 +206,7 @@ def _finding(f: Finding) -> dict:
 def _message(m: Message, security: dict[int, dict]) -> dict:
     """A message as shown; ``security``: how each was authenticated and protected (by message id)."""
     return {
+        "id": m.id,  # what `intake unlock ID --from-message N` names
         "security": security.get(m.id or 0),
         "message_id": m.message_id,
         "direction": m.direction,
@@ -251,9 +259,10 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
             item["text"] = ""  # its archived bytes were removed (retention, erasure)
         elif row.direction == "in":
             try:
-                item["text"] = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
+                text = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
             except NotFound:  # its archived bytes are not where they should be: the rest still shows
-                item["text"] = ""
+                text = ""
+            item["text"] = masked(text) if row.password_in_text else text
             item["segments"] = message_segments(item["text"], row.subject or "")
         else:
             reply = replies.get(row.source_ref)
@@ -272,6 +281,16 @@ def message_segments(text: str, subject: str) -> list[dict]:
     from intake.checks.answers.confirmations import OUR_MARKERS  # the checks library: not for the queue
 
     return [s.as_dict() for s in segments_of(text, subject=subject, markers=OUR_MARKERS)]
+
+
+def masked(text: str) -> str:
+    """A message's text with the password it carries hidden (「このメールのパスワードで開く」 uses it
+    without anyone reading it off the screen)."""
+    from intake.checks.password import password_candidates
+
+    for candidate in password_candidates(text):
+        text = text.replace(candidate, "●" * 8)
+    return text
 
 
 def quarantine_item(q: QuarantineEntry) -> dict:

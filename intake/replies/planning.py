@@ -111,6 +111,7 @@ def _context(config: Config, case: Case, findings: list[RuleFinding]) -> dict:
         "is_incident": case.kind == "incident_report",
         "confirmation_block": confirmation_block([f.code for f in missing]),
         "encryption_reminder": any(f.code == "encryption_required" for f in findings),
+        "phone_reminder": any(f.code == "password_in_email" for f in findings),
         "next_period": {"start": upcoming[0], "end": upcoming[1]} if upcoming else None,
         "expected_date": add_business_days(today, REGISTRATION_BUSINESS_DAYS)
         if case.kind == "staff_registration"

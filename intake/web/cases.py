@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from intake.cases import password_mail
 from intake.cases import unlock as unlocking
 from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
@@ -61,6 +62,8 @@ def case_page(request: Request, desk: Desk, user: str) -> Response:
         case = views.case_detail(session, case_id)
         messages = views.message_texts(session, desk.config, case_id)
         history = actions.audit_entries(session, case_id)
+        password_mails = password_mail.password_mails(session, case_id)
+        offered_to = password_mail.offered_elsewhere(session, case_id)
     for m in messages:
         for segment in m.get("segments", ()):
             segment["label"] = segment_label(segment, desk.config.rules_path)
@@ -74,6 +77,8 @@ def case_page(request: Request, desk: Desk, user: str) -> Response:
         staff=_staff_table(case["fields"].get("staff"), specs),
         incident=case["fields"].get("incident"),
         transitions=actions.TRANSITIONS.get(case["status"], ()),
+        password_mails=password_mails,
+        offered_to=offered_to,
     )
 
 
@@ -139,6 +144,29 @@ def unlock(request: Request, desk: Desk, user: str, form: FormData) -> Response:
 
 
 @action(after="/")
+def unlock_from_message(request: Request, desk: Desk, user: str, form: FormData) -> Response:
+    """「このメールのパスワードで開く」: the password is read from the archived message, never the form."""
+    attachment_id = int(request.path_params["attachment_id"])
+    message = text_of(form.get("message")) or ""
+    if not message.isdigit():
+        flash(request, "メールを選んでください。", "error")
+        return RedirectResponse("/", status_code=303)
+    with desk.writing() as session:
+        result = password_mail.unlock_from_message(
+            session, config=desk.config, attachment_id=attachment_id, message_pk=int(message), by=user
+        )
+        attempts = session.get(Attachment, attachment_id).attempts
+    if result.opened:
+        flash(request, f"メール {message} のパスワードで開封しました: " + "; ".join(result.summary))
+    elif result.state == "password_pending":
+        text = f"メール {message} に書かれたパスワードでは開けませんでした（試行 {attempts} 回）。"
+        flash(request, text + "ファイルはパスワード待ちのままです。", "error")
+    else:
+        flash(request, "ファイルを読めませんでした: " + "; ".join(result.summary), "error")
+    return _to_case(result.case_id)
+
+
+@action(after="/")
 def expect_password(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     sender, org = text_of(form.get("sender")) or None, text_of(form.get("org")) or None
     password = text_of(form.get("password")) or ""
@@ -194,5 +222,6 @@ ROUTES = [
     Route("/cases/{case_id}/status", set_status, methods=["POST"]),
     Route("/cases/{case_id}/decide", decide, methods=["POST"]),
     Route("/attachments/{attachment_id:int}/unlock", unlock, methods=["POST"]),
+    Route("/attachments/{attachment_id:int}/unlock-from-message", unlock_from_message, methods=["POST"]),
     Route("/expect-password", expect_password, methods=["POST"]),
 ]
