@@ -61,7 +61,9 @@ def build_facts(session: Session, *, config: Config, case: Case, texts: Mapping[
         member=_is_member(session, case.sender),
         other_departments=_other_departments(session, case.id, forms, config.rules_path),
         recruitment_periods=tuple((p.start, p.end) for p in config.membership.recruitment_periods),
-        incident=read_confirmations([m.text for m in messages], [m.subject for m in messages])
+        incident=read_confirmations(
+            [m.text for m in messages], [m.subject for m in messages], rules_dir=config.rules_path
+        )
         if mailbox.profile == "incident"
         else None,
         own_addresses=config.own_addresses,
