@@ -392,6 +392,20 @@ f(
 )
 f(2, "制限なし", "情報共有は制限なしで結構です", "共有範囲：不要")
 f(2, "TLP:AMBER", "共有範囲：TLP:AMBER")
+# the names of rules/answers.toml as labels, the answer on the same line or the next
+f(
+    3,
+    "N",
+    "外部連携：\n不要",
+    "【外部との調整】\n必要ございません",
+    "■関係機関への通報 → 不要です",
+    "他組織への連絡 | 不要",
+)
+f(3, "R", "外部連携\n→ 希望します", "【関係機関への通報】要")
+f(2, "協議会構成員限り", "共有先\n→ 会員限定でお願いします", "【情報共有】構成員のみ")
+f(2, "制限なし", "共有先：特になし")
+f(1, "N", "秘匿：\n不要でございます", "【情報の取扱い】特に指定いたしません")
+f(1, "R", "非公開\n→ 希望いたします", "取扱注意：要")
 
 
 def reading(answers: IncidentAnswers, item: int) -> str | None:
@@ -494,7 +508,11 @@ def test_a_name_added_by_staff_is_read(tmp_path: Path) -> None:
             r"sharing_scope\.names\[\d+\]: '秘匿' is already listed under secret_designation",
         ),
         ("[sharing_scope]", "[sharing]", r"answers\.toml: \[sharing\]: unknown item"),
-        ('names = [\n  "共有範囲"', 'words = [\n  "共有範囲"', r"sharing_scope\.words: unknown key"),
+        (
+            "[sharing_scope]  # 確認② 情報の共有範囲\nnames",
+            "[sharing_scope]\nwords",
+            r"sharing_scope\.words: unknown key",
+        ),
         (
             'disclosure = ["公表"',
             'disclosure = "公表"\nunused = ["公表"',

@@ -1,7 +1,8 @@
 """The names reporters give the items of Q24 確認①②③, as data: ``rules/answers.toml``.
 
-Besides the Q&A's own words (秘密指定 …), people write 公表 (publication), 外部連携 (working with
-outside parties), 共有先 (whom it is shared with) …: staff keep that list. :func:`load_item_words`
+The Q&A's own words (秘密指定, 共有範囲, 対応調整 …) and the others people write — 外部連携 (working
+with outside parties), 共有先 (whom it is shared with), 秘匿 … — are one list per item that staff
+keep; item marks (:mod:`.marks`) and free text (:mod:`.meaning`) both use it. :func:`load_item_words`
 reads and checks the file (a mistake raises :class:`~intake.errors.ConfigError` naming the file and
 the entry) and caches it per folder; :func:`using` makes a folder's words the ones the reader uses
 while a case is read (the shipped ``rules/`` otherwise).
@@ -88,21 +89,29 @@ def _word(path: Path, where: str, word: object, seen: dict[str, str]) -> str:
 def _pattern(words: list[str]) -> re.Pattern[str]:
     if not words:
         return re.compile(r"(?!)")  # matches nothing
+    """The words, longest first; spaces may vary and a 「の」 may be left out (「共有の範囲」 and
+    「共有範囲」 are one name)."""
     spelled = sorted(words, key=len, reverse=True)
-    return re.compile("|".join(re.escape(w).replace(r"\ ", r"\s*") for w in spelled), re.IGNORECASE)
+    parts = [re.escape(w).replace(r"\ ", r"\s*").replace("の", "の?") for w in spelled]
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
-_IN_USE: ContextVar[Path | None] = ContextVar("answer_words", default=None)
+_IN_USE: ContextVar[ItemWords | None] = ContextVar("answer_words", default=None)
+
+
+@functools.cache
+def _shipped() -> ItemWords:
+    return load_item_words(default_rules_dir())
 
 
 def current() -> ItemWords:
     """The words of the rules folder being read with (:func:`using`), else the shipped ones."""
-    return load_item_words(_IN_USE.get() or default_rules_dir())
+    return _IN_USE.get() or _shipped()
 
 
 @contextmanager
 def using(rules_dir: Path | None) -> Iterator[None]:
-    token = _IN_USE.set(rules_dir)
+    token = _IN_USE.set(load_item_words(rules_dir) if rules_dir else None)
     try:
         yield
     finally:
