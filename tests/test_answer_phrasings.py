@@ -531,3 +531,16 @@ def test_a_mistake_names_the_file_and_the_entry(tmp_path: Path, old: str, new: s
     assert "\n" not in str(caught.value)
     with pytest.raises(ConfigError):
         load_item_words(rules)
+
+
+def test_intake_run_stops_at_start_up_on_a_mistake_in_the_names(workspace, tmp_path: Path) -> None:
+    rules = _copy(tmp_path)
+    path = rules / "answers.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('"外部連携",', '"外部連携", 3,'), encoding="utf-8")
+    workspace.add_maildir()
+    config = tmp_path / "with_rules.toml"
+    config.write_text(f'rules_dir = "{rules}"\n' + workspace.write().read_text(encoding="utf-8"), encoding="utf-8")
+    result = workspace.cli("--config", str(config), "run")
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "answers.toml: external_coordination.names[" in line and "must be a word" in line
