@@ -407,6 +407,63 @@ f(2, "制限なし", "共有先：特になし")
 f(1, "N", "秘匿：\n不要でございます", "【情報の取扱い】特に指定いたしません")
 f(1, "R", "非公開\n→ 希望いたします", "取扱注意：要")
 
+# more of the same, as reporters wrote them: hedged, conditional, partly secret, English
+BLOCK += [
+    ("秘密指定は不要ですが、社名は伏せていただけますと幸いです", 1, "R"),
+    ("特に秘密にしていただく必要はないかと存じます", 1, "N"),
+    ("秘密指定は希望しない方向で考えております", 1, "N"),
+    ("現時点では不要です", 1, "N"),
+    ("今のところ不要です", 1, "N"),
+    ("不要かと思います", 1, "N"),
+    ("原則不要ですが、報道発表までは伏せてください", 1, "R"),
+    ("必要と考えております", 1, "R"),
+    ("秘密指定をしていただけると助かります", 1, "R"),
+    ("差し支えなければ秘密扱いでお願いします", 1, "R"),
+    ("秘密扱いでなくて大丈夫です", 1, "N"),
+    ("特に秘匿を求めません", 1, "N"),
+    ("秘密でも公開でもどちらでも構いません", 1, "D"),
+    ("We do not require confidentiality", 1, "N"),
+    ("No, it can be shared", 1, "N"),
+    ("Confidential", 1, "R"),
+    ("ご判断ください", 1, "D"),
+    ("事務局でご判断いただければと存じます", 1, "D"),
+    ("社内の判断を待っております", 1, "?"),
+    ("弊社法務と相談のうえ、改めてご回答いたします", 1, "?"),
+    ("弊社としては特に秘密にする必要はないと考えております", 1, "N"),
+    ("公開いただいても差し支えございません", 1, "N"),
+    ("社名の公表は控えていただきたいです", 1, "R"),
+    ("当方で警察に相談済みのため、調整は不要です", 3, "N"),
+    ("送信元ドメインの管理者への連絡をお願いできますでしょうか", 3, "R"),
+    ("他の構成員で同様の事象がないか確認いただけると助かります", 3, "R"),
+    ("同業他社への注意喚起をお願いしたいと考えております", 3, "R"),
+    ("外部への連絡は弊社で行いますので不要です", 3, "N"),
+    ("現時点では不要ですが、被害が拡大した場合はご相談させてください", 3, "N"),
+    ("他組織への共有はご遠慮ください", 3, "N"),
+    ("関係機関への通報はお控えください", 3, "N"),
+    ("必要に応じてご判断ください", 3, "D"),
+    ("We do not need any coordination", 3, "N"),
+    ("Please don't contact anyone outside the secretariat", 3, "N"),
+    ("We have already notified the police", 3, "?"),
+    ("特段ございません", 3, "N"),
+    ("不要でございます", 3, "N"),
+    ("結構です", 3, "N"),
+    ("社内で調整のうえ、追ってご連絡いたします", 3, "?"),
+    ("上長の判断を仰いでおります", 3, "?"),
+    ("共有範囲は構成員までとしてください", 2, "協議会構成員限り"),
+    ("構成員の皆さまへの共有は問題ございません", 2, "協議会構成員限り"),
+    ("TLP:AMBERとし、協議会構成員限りでお願いします", 2, "協議会構成員限り"),
+    ("協議会構成員の範囲でお願いします", 2, "協議会構成員限り"),
+    ("事務局の中だけでお願いします", 2, "事務局限り"),
+    ("事務局限りとさせてください", 2, "事務局限り"),
+    ("特に制限を設ける必要はございません", 2, "制限なし"),
+    ("制限なしで結構です", 2, "制限なし"),
+    ("No restriction", 2, "制限なし"),
+    ("社内規程を確認中です", 2, "?"),
+    ("TLP: GREEN でお願いいたします", 2, "TLP:GREEN"),
+    ("TLP:AMBER+STRICTとしてください", 2, "TLP:AMBER+STRICT"),
+    ("Share with council members only", 2, "協議会構成員限り"),
+]
+
 
 def reading(answers: IncidentAnswers, item: int) -> str | None:
     if item == 2:
@@ -536,10 +593,14 @@ def test_a_mistake_names_the_file_and_the_entry(tmp_path: Path, old: str, new: s
 def test_intake_run_stops_at_start_up_on_a_mistake_in_the_names(workspace, tmp_path: Path) -> None:
     rules = _copy(tmp_path)
     path = rules / "answers.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace('"外部連携",', '"外部連携", 3,'), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('"外部連携",', '"外部連携", 3,'), encoding="utf-8"
+    )
     workspace.add_maildir()
     config = tmp_path / "with_rules.toml"
-    config.write_text(f'rules_dir = "{rules}"\n' + workspace.write().read_text(encoding="utf-8"), encoding="utf-8")
+    config.write_text(
+        f'rules_dir = "{rules}"\n' + workspace.write().read_text(encoding="utf-8"), encoding="utf-8"
+    )
     result = workspace.cli("--config", str(config), "run")
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()

@@ -35,6 +35,9 @@ NO_RESTRICTION = v.NO_RESTRICTION
 _SHARING = r"共有|範囲|展開|TLP|\bshar|\bscope\b"  # what a sentence about 確認② mentions
 
 
+_TLP_LEAD = re.compile(r"(?:とし(?:て)?|で|、|,|\s)+$")  # 「TLP:AMBERとし、構成員限り」: the label's tail
+
+
 def own_words(text: str) -> str:
     """The reporter's own words: what follows the last clause quoting someone else
     (「上司からは秘密にするよう言われていますが、当社としては不要です」 → 「当社としては不要です」);
@@ -151,7 +154,7 @@ def _stance(text: str, negative: re.Pattern[str], word: re.Pattern[str]) -> tupl
         return None, None
     if v.DOUBLE_NEG.search(own):
         return REQUESTED, _detail(text)
-    if v.DELEGATED.search(own) and not (negative.search(own) or word.search(own)):
+    if v.DELEGATED.search(own) and not negative.search(own.replace("どちらでも構いません", "")):
         return DELEGATED, _detail(text)
     return None, own
 
@@ -210,7 +213,8 @@ def scope_answer(text: str) -> tuple[str | None, str | None]:
     if v.DELEGATED.search(text) and not (_phrase(text) or tlp_of(text)):
         return LEFT_TO_SECRETARIAT, None
     found, tlp = _phrase(text), tlp_of(text)
-    if found and not v.SCOPE_LEAD.fullmatch(text[: found[1].start()].strip()):
+    lead = _TLP_LEAD.sub("", v.TLP.sub("", text[: found[1].start()])).strip() if found else ""
+    if found and not v.SCOPE_LEAD.fullmatch(lead):
         return _detail(text)[:100], tlp  # 「弊社と協議会事務局のみ」: more than the phrase; keep the wording
     if found or tlp:
         return (found[0] if found else None), tlp
