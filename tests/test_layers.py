@@ -60,6 +60,7 @@ LAZY = {
     **_in_commands("intake.cli.desk", "intake.desk.users"),
     **_in_commands(
         "intake.cli.mail",
+        "intake.checks.rules",
         "intake.db",
         "intake.desk.views",
         "intake.runner.poller",

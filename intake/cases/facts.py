@@ -13,6 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from intake import budget
 from intake.archive import read_archived
+from intake.cases.answer_sheets import text_for_answers
 from intake.cases.formrows import APPLICATION_KEYS, STAFF_KEYS
 from intake.cases.organisations import cached_org_key, find_organisation, org_key, removed_last_time
 from intake.cases.scans import scan_facts
@@ -61,7 +62,9 @@ def build_facts(session: Session, *, config: Config, case: Case, texts: Mapping[
         member=_is_member(session, case.sender),
         other_departments=_other_departments(session, case.id, forms, config.rules_path),
         recruitment_periods=tuple((p.start, p.end) for p in config.membership.recruitment_periods),
-        incident=read_confirmations([m.text for m in messages], [m.subject for m in messages])
+        incident=read_confirmations(
+            [m.text for m in messages], [m.subject for m in messages], rules_dir=config.rules_path
+        )
         if mailbox.profile == "incident"
         else None,
         own_addresses=config.own_addresses,
@@ -106,8 +109,9 @@ _READ_KEPT = 512
 
 
 def read_text(config: Config, sha256: str, body: str | None = None) -> tuple[str, int]:
-    """The part of a message's body that is read for answers (its first ``[limits] max_text_chars``
-    characters) and how much was left unread; ``body``: the whole body when the caller has it.
+    """The part of a message's text that is read for answers (its first ``[limits] max_text_chars``
+    characters: an attached 回答書, then the body, :mod:`intake.cases.answer_sheets`) and how much
+    was left unread; ``body``: that whole text when the caller has it.
     The last few hundred are kept in memory, so a follow-up does not parse its case's earlier
     messages again (a report of megabytes would cost seconds every time)."""
     limit = config.limits.max_text_chars
@@ -116,7 +120,7 @@ def read_text(config: Config, sha256: str, body: str | None = None) -> tuple[str
         _READ.move_to_end(key)
         return _READ[key]
     if body is None:
-        body = read_archived(config, sha256).body_text
+        body = text_for_answers(read_archived(config, sha256), config)
     _READ[key] = read = (body[:limit], max(len(body) - limit, 0))
     while len(_READ) > _READ_KEPT:
         _READ.popitem(last=False)

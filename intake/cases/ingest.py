@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from intake import budget
 from intake.cases import password_mail, scanning
+from intake.cases.answer_sheets import text_for_answers
 from intake.cases.expected import try_expected_passwords
 from intake.cases.kinds import case_kind
 from intake.cases.refresh import refresh_case
@@ -71,6 +72,7 @@ class Arrival:
     report: DeliveryReport | None
     attachments: tuple[ArrivingAttachment, ...]
     password_in_text: bool
+    answer_text: str = ""  # the text answers are read from: a 回答書 attached (if any), then the body
 
 
 def read_arrival(raw: bytes, config: Config) -> Arrival:
@@ -85,7 +87,7 @@ def read_arrival(raw: bytes, config: Config) -> Arrival:
     password = find_password(parsed.subject) or find_password(
         parsed.body_text[: config.limits.max_text_chars]
     )
-    return Arrival(incoming, reason, report, attachments, password)
+    return Arrival(incoming, reason, report, attachments, password, text_for_answers(parsed, config))
 
 
 def ingest(
@@ -133,7 +135,7 @@ def ingest(
     _try_phoned_passwords(session, config, case, message, rows)
     if returned is not None and report is not None and report.failed:
         mark_bounced(session, returned, report, message.id)
-    texts = {message.id: parsed.body_text}
+    texts = {message.id: arrival.answer_text or parsed.body_text}
     trigger = message if created else None  # a new case's only message; else the case's newest
     refresh_case(session, config=config, case_id=case.id, reply=True, texts=texts, trigger=trigger)
     return Ingested(case_id=case.id, message_pk=message.id, created=created)

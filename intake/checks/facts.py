@@ -84,11 +84,11 @@ class MessageFacts:
 class IncidentAnswers:
     """Q24 確認①②③ as the reporter answered them (None: not answered, or not clearly)."""
 
-    secret_designation: str | None = None  # requested | not_requested
+    secret_designation: str | None = None  # requested | not_requested | left_to_secretariat (お任せ)
     secret_detail: str | None = None
-    sharing_scope: str | None = None  # the Council phrase, e.g. 協議会構成員限り
+    sharing_scope: str | None = None  # the Council phrase, e.g. 協議会構成員限り; 制限なし; 事務局に一任
     tlp: str | None = None  # RED | AMBER+STRICT | AMBER | GREEN | CLEAR
-    external_coordination: str | None = None  # requested | not_requested
+    external_coordination: str | None = None  # requested | not_requested | left_to_secretariat
     coordination_detail: str | None = None
     # Lines that answer an item in words intake cannot read: (the item's finding code, the line),
     # e.g. ("secret_designation", "確認①：社内で検討中です"). Never taken as an answer; staff see them.

@@ -1,5 +1,6 @@
 """Load ``rules/findings.toml`` (the messages), ``rules/checks.toml`` (the table and its data, read by
-:mod:`intake.checks.rules_data`) and the form specs.
+:mod:`intake.checks.rules_data`), the form specs and ``rules/answers.toml`` (the names of Q24's
+items, :mod:`intake.checks.answers.words`).
 
 Both files are edited by staff; a mistake raises :class:`~intake.errors.ConfigError` naming the
 file, the entry and the problem. :func:`load_rules` caches the result per folder.
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from intake.checks.answers.words import load_item_words
 from intake.checks.base import SEVERITIES, RuleFinding
 from intake.checks.registry import REGISTRY
 from intake.checks.rules_data import RulesData, load_data
@@ -74,6 +76,7 @@ def _load(folder: str) -> Rules:
         specs=load_form_specs(root),
     )
     _cross_check(rules, root)
+    load_item_words(root)  # answers.toml: checked with the rest, so a mistake stops start-up
     return rules
 
 

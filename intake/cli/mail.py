@@ -90,9 +90,11 @@ def _print_round(rt, round_) -> None:
 @app.command()
 def run(ctx: typer.Context) -> None:
     """The service: poll every mailbox every poll_interval seconds until SIGTERM or Ctrl-C."""
+    from intake.checks.rules import load_rules
     from intake.runner.service import serve
 
     rt = ctx.obj
+    load_rules(rt.config.rules_path)  # a mistake in rules/ stops start-up with one line naming it
     serve(config=rt.config, engine=rt.ready_engine())
 
 

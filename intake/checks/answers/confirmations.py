@@ -22,9 +22,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from itertools import zip_longest
+from pathlib import Path
 
 from intake.checks.answers import meaning as a
 from intake.checks.answers import vocab as v
+from intake.checks.answers import words
 from intake.checks.answers.mailtext import (
     Line,
     is_separator,
@@ -343,10 +345,14 @@ def _message(merged: _Merged, text: str, subject: str) -> None:
     merged.end_message()
 
 
-def read_confirmations(texts: list[str], subjects: list[str]) -> IncidentAnswers:
+def read_confirmations(
+    texts: list[str], subjects: list[str], *, rules_dir: Path | None = None
+) -> IncidentAnswers:
     """The reporter's answers to 確認①②③ over the incoming messages of a case, oldest first
-    (``texts[i]`` and ``subjects[i]`` belong to the same message)."""
+    (``texts[i]`` and ``subjects[i]`` belong to the same message); ``rules_dir``: whose
+    ``answers.toml`` names the items (the shipped one by default)."""
     merged = _Merged()
-    for text, subject in zip_longest(texts, subjects, fillvalue=""):
-        _message(merged, text or "", subject or "")
+    with words.using(rules_dir):
+        for text, subject in zip_longest(texts, subjects, fillvalue=""):
+            _message(merged, text or "", subject or "")
     return merged.result()

@@ -7,10 +7,12 @@ answers an item when it starts with a *mark* (after bullets and a table's 「|�
   確認①）, "Confirmation 1";
 * a number alone — (1), ①, 【①】 — or a bare 1 in a table cell (「| 1 | 不要 |」): weak, since
   reports number their own paragraphs too (the reader decides whether the list is ours);
-* the item's name — the Q&A's words with or without their question words: 秘密指定 /
+* the item's name — the Q&A's words and the others people use (``names`` in
+  ``rules/answers.toml``, :mod:`.words`), with or without question words: 秘密指定 /
   秘密指定の有無 / 秘密指定の要否 (secret designation: whether / whether needed), 共有範囲 /
   情報の共有範囲 / 共有範囲の設定 (sharing scope), 対応調整 / 協議会事務局外への対応調整の要否
-  (coordination outside the Council's secretariat) — after a number, in brackets, or alone.
+  (coordination outside the Council's secretariat), 外部連携, 共有先 … — after a number, in
+  brackets, or alone.
 
 After the mark come separators (： : ― → ＞ | a tab, or a particle such as は / について) and the
 answer, or nothing: then the answer is on the next line. Several marks may share one line
@@ -20,53 +22,25 @@ answer, or nothing: then the answer is on the next line. Several marks may share
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+
+from intake.checks.answers import words
 
 
 @dataclass(frozen=True)
 class Item:
     number: int
     code: str  # the finding that stays open while the item is unanswered
-    mark: str  # how the Q&A and our replies name it
-    names: tuple[str, ...]  # regular expressions of the item's name, longest spelling first
+    mark: str  # how the Q&A and our replies name it (its names: rules/answers.toml)
 
 
 _WHETHER = r"(?:\s*の?\s*(?:有無|要否|可否|是非|希望|設定|指定|範囲))*"  # question words after a name
 ITEMS: tuple[Item, ...] = (
-    Item(
-        1,
-        "secret_designation",
-        "確認①",
-        (
-            rf"秘密(?:の)?指定{_WHETHER}",
-            rf"秘匿(?:の)?(?:指定)?{_WHETHER}",
-            r"secre(?:t|cy)\s+designation",
-            r"secrecy",
-            r"confidentiality",
-        ),
-    ),
-    Item(
-        2,
-        "sharing_scope",
-        "確認②",
-        (
-            rf"(?:情報の?)?共有(?:の)?範囲{_WHETHER}",
-            rf"(?:情報の?)?共有先{_WHETHER}",
-            r"(?:information\s+)?sharing(?:\s+(?:scope|range|level))?",
-            r"scope(?:\s+of\s+sharing)?",
-        ),
-    ),
-    Item(
-        3,
-        "external_coordination",
-        "確認③",
-        (
-            rf"(?:(?:協議会)?(?:事務局)?外部?(?:へ|と)?の?)?対応(?:の)?調整{_WHETHER}",
-            rf"(?:協議会)?事務局外(?:へ|と)?の?(?:連絡|調整|対応){_WHETHER}",
-            r"(?:external\s+)?coordination",
-        ),
-    ),
+    Item(1, "secret_designation", "確認①"),
+    Item(2, "sharing_scope", "確認②"),
+    Item(3, "external_coordination", "確認③"),
 )
 BY_NUMBER = {item.number: item for item in ITEMS}
 
@@ -77,31 +51,57 @@ OPEN = r"[\[【(〔〈《「『<]"
 CLOSE = r"[\]】)〕〉》」』>]"
 WORD = r"確認事項|確認|confirmation"  # 確認 = confirmation
 KANJI_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-NAME = "|".join(f"(?P<i{item.number}>{'|'.join(item.names)})" for item in ITEMS)
-# A number, not the start of 「1件」「2回」「2026年」 or a kanji word such as 「一覧」.
-NUM = (
-    r"(?P<n>\d{1,2}(?![\d件回日月年名社通点時分週度人部番号個割%]|\.\d)"
-    rf"|[一二三四五六七八九](?:(?![一-龥ァ-ヶ])|(?=\s*(?:{NAME}))))"
-)
 SEP = r"[\s:|\t→⇒>=―\-─ー~/、,]"  # what may stand between a mark, a name and the answer
 PARTICLE = r"(?:について(?:は)?|に(?:つい|関)して(?:は)?|の件(?:は)?|は|も)"  # 「…について」 = about …
+Shapes = tuple[tuple[str, re.Pattern[str]], ...]
 
-# The shapes of a mark, strongest first: (kind, pattern). A shape with no name must carry a number.
-SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(pattern, re.IGNORECASE))
-    for kind, pattern in (
-        ("numbered", rf"{OPEN}?\s*(?:{WORD})\s*(?:no\.?\s*)?{OPEN}?\s*{NUM}\s*(?:{CLOSE}\s*){{0,2}}"),
-        ("number", rf"(?:{OPEN}\s*){{1,2}}{NUM}\s*(?:{CLOSE}\s*){{1,2}}"),
-        ("cell", rf"(?P<n>\d)\s*[.)、:]?\s*(?=[|\t]|{OPEN}?\s*(?:{NAME}))"),  # 「| 1 |」, 「1. 秘密指定…」
-        ("listed", rf"{NUM}\s*[.)](?!\d)\s*"),  # 「1. 不要」「1) 不要」「１．不要」, "1. Not required"
-        ("named", rf"(?={OPEN}?\s*(?:{NAME}))"),
+
+@dataclass(frozen=True)
+class _Grammar:
+    shapes: Shapes  # the shapes of a mark, strongest first: (kind, pattern)
+    mid_shapes: Shapes  # those looked for in mid-line
+    named: re.Pattern[str]  # an item's name used as a label
+
+
+@functools.lru_cache(maxsize=16)
+def _grammar_of(names: tuple[str, ...]) -> _Grammar:
+    """The grammar for the items' names (one pattern each, 確認① first), as rules/answers.toml
+    spells them; a name may be followed by question words (「秘密指定の有無」)."""
+    name = "|".join(
+        f"(?P<i{n}>(?:協議会の?|情報の?)?(?:{spelled}){_WHETHER})" for n, spelled in enumerate(names, start=1)
     )
-)
-_NAMED = re.compile(
-    rf"{SEP}*(?P<open>{OPEN})?\s*(?P<name>{NAME})\s*(?(open){CLOSE}|(?:{CLOSE})?)"
-    rf"(?P<after>\s*{PARTICLE}|(?={SEP}|$))",
-    re.IGNORECASE,
-)
+    # A number, not the start of 「1件」「2回」「2026年」 or a kanji word such as 「一覧」.
+    num = (
+        r"(?P<n>\d{1,2}(?![\d件回日月年名社通点時分週度人部番号個割%]|\.\d)"
+        rf"|[一二三四五六七八九](?:(?![一-龥ァ-ヶ])|(?=\s*(?:{name}))))"
+    )
+    # A shape with no name must carry a number.
+    shapes = tuple(
+        (kind, re.compile(pattern, re.IGNORECASE))
+        for kind, pattern in (
+            ("numbered", rf"{OPEN}?\s*(?:{WORD})\s*(?:no\.?\s*)?{OPEN}?\s*{num}\s*(?:{CLOSE}\s*){{0,2}}"),
+            ("number", rf"(?:{OPEN}\s*){{1,2}}{num}\s*(?:{CLOSE}\s*){{1,2}}"),
+            (
+                "cell",
+                rf"(?P<n>\d)\s*[.)、:]?\s*(?=[|\t]|{OPEN}?\s*(?:{name}))",
+            ),  # 「| 1 |」, 「1. 秘密指定…」
+            ("listed", rf"{num}\s*[.)](?!\d)\s*"),  # 「1. 不要」「1) 不要」「１．不要」, "1. Not required"
+            ("named", rf"(?={OPEN}?\s*(?:{name}))"),
+        )
+    )
+    named = re.compile(
+        rf"{SEP}*(?P<open>{OPEN})?\s*(?P<name>{name})\s*(?(open){CLOSE}|(?:{CLOSE})?)"
+        rf"(?P<after>\s*{PARTICLE}|(?(open)|(?={SEP}|$)))",  # 「【外部連携】要」: a bracket ends a label
+        re.IGNORECASE,
+    )
+    return _Grammar(shapes, tuple((k, p) for k, p in shapes if k in ("numbered", "number")), named)
+
+
+def _grammar() -> _Grammar:
+    names = words.current().names
+    return _grammar_of(tuple(names[item.number].pattern for item in ITEMS))
+
+
 _ASIDE = re.compile(
     r"\s*\((?!\s*\d{1,2}\s*\))[^()]{0,40}\)"
 )  # 「確認①（秘密指定）」: the item's name in brackets
@@ -129,7 +129,7 @@ class Mark:
 def marks_in(line: str) -> list[Mark]:
     """Every item mark in the line, in order; none unless the line starts with one."""
     lead = re.match(LEAD, line)
-    first = _mark_at(line, lead.end() if lead else 0, shapes=SHAPES)
+    first = _mark_at(line, lead.end() if lead else 0, shapes=_grammar().shapes)
     if first is None:
         return []
     marks = [first]
@@ -140,7 +140,7 @@ def marks_in(line: str) -> list[Mark]:
     return marks
 
 
-def _mark_at(line: str, pos: int, shapes: tuple[tuple[str, re.Pattern[str]], ...]) -> Mark | None:
+def _mark_at(line: str, pos: int, shapes: Shapes) -> Mark | None:
     for kind, pattern in shapes:
         match = pattern.match(line, pos)
         if match is None:
@@ -163,14 +163,14 @@ def _mark_at(line: str, pos: int, shapes: tuple[tuple[str, re.Pattern[str]], ...
 
 
 _LONGEST = 1000  # a line of answers is short: marks further on are not looked for
-_MID_SHAPES = tuple((kind, pattern) for kind, pattern in SHAPES if kind in ("numbered", "number"))
 
 
 def _next_mark(line: str, pos: int, seen: set[int | None]) -> Mark | None:
     """The next mark after ``pos``: 確認N anywhere, a number alone when it names another of our
     items (「①と③は不要、②は…」), a name after a clause boundary followed by a separator."""
+    mid_shapes = _grammar().mid_shapes
     for i in range(pos, min(len(line), _LONGEST)):
-        found = _mark_at(line, i, _MID_SHAPES)
+        found = _mark_at(line, i, mid_shapes)
         if found is not None and found.kind == "number" and found.item in seen | {None}:
             found = None
         if found is None and (i == 0 or _BOUNDARY.match(line, i - 1)):
@@ -197,7 +197,7 @@ def _named_mark(named: re.Match[str], kind: str, pos: int, line: str) -> Mark:
 
 def _label(line: str, pos: int) -> re.Match[str] | None:
     """An item's name used as a label at ``pos``: 「秘密指定の有無：」, 「共有範囲は」, "Sharing scope:"."""
-    named = _NAMED.match(line, pos)
+    named = _grammar().named.match(line, pos)
     if named is None or not named.group("name").isascii():
         return named
     return named if _EN_SEP.match(line, named.end()) else None  # not "no coordination needed"
