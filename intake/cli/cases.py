@@ -14,10 +14,12 @@ from rich.table import Table
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.clock import jst_iso
-from intake.desk.labels import short_label
+from intake.desk.labels import answer_label, short_label
 from intake.desk.statuses import STATUSES
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from intake.forms import FormSpecs
 
 
@@ -124,7 +126,7 @@ def show(
     _messages(out, case["messages"])
     _segments(out, case["messages"], rt.config.rules_path)
     _attachments(out, case["attachments"])
-    _fields(out, case["fields"], load_form_specs(rt.config.rules_path))
+    _fields(out, case["fields"], load_form_specs(rt.config.rules_path), rt.config.rules_path)
     _findings(out, case["findings"])
     for n in case["notes"]:
         out.print(f"note {n['at']} {n['by']}: {n['text']}", markup=False)
@@ -213,7 +215,7 @@ def _scan(attachment: dict) -> str:
     return "not scanned" if attachment["not_scanned"] else ""
 
 
-def _fields(out, fields: dict, specs: FormSpecs) -> None:
+def _fields(out, fields: dict, specs: FormSpecs, rules_dir: Path | None = None) -> None:
     """Grouped and named as on the form: the application's items, then one block per person."""
     if "application" in fields:
         spec = specs["application"]
@@ -235,6 +237,8 @@ def _fields(out, fields: dict, specs: FormSpecs) -> None:
         table = Table("item", "value", title="確認①②③")
         for key, value in fields["incident"].items():
             shown = value if not isinstance(value, dict) else ", ".join(f"{k}={v}" for k, v in value.items())
+            if isinstance(value, str) and rules_dir is not None:
+                shown = answer_label(key, value, rules_dir)
             add_row(table, INCIDENT_LABELS.get(key, key), shown)
         out.print(table)
 

@@ -33,6 +33,11 @@ def kind_label(kind: str, rules_dir: Path) -> str:
     return str(_labels(rules_dir).get("kinds", {}).get(kind, kind))
 
 
+def answer_label(item: str, value: str, rules_dir: Path) -> str:
+    """「秘密指定は不要」 for ``not_requested`` under 確認①; the value itself when unlabelled."""
+    return str(_labels(rules_dir).get("answers", {}).get(item, {}).get(value, value))
+
+
 def desk_text(key: str, rules_dir: Path, **values: object) -> str:
     """What the desk says (``[desk]`` in labels.toml), the numbers filled in; the key if unlabelled."""
     text = _labels(rules_dir).get("desk", {}).get(key)
