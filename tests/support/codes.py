@@ -32,6 +32,8 @@ DOMAIN_CODES = (
     "sharing_scope",
     "external_coordination",
     "non_member",
+    "malware_detected",
+    "signer_not_sender",
 )
 # Codes of the product's own, beyond domain.md (interface.md lists the later ones).
 OWN_CODES = (
@@ -40,9 +42,7 @@ OWN_CODES = (
     "reply_bounced",
     "sender_not_authenticated",
     "signature_bad",
-    "signer_not_sender",
     "message_undecryptable",
     "text_read_in_part",
-    "malware_detected",
     "attachment_not_scanned",
 )
