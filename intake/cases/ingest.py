@@ -237,6 +237,8 @@ def _arriving(config: Config, part: ParsedAttachment) -> ArrivingAttachment:
     if part.rejected:
         return ArrivingAttachment(part, None)
     found = triage(part.payload, part.filename)
+    if part.problem:  # a winmail.dat / .msg / .eml that could not be opened
+        return ArrivingAttachment(part, found, problem=("failed", part.problem, False))
     if found.macro or found.encrypted or found.format not in ("docx", "doc", "zip"):
         return ArrivingAttachment(part, found)
     try:
