@@ -7,9 +7,11 @@ Limits are checked on the raw bytes and then on the MIME tree before any payload
 
 from __future__ import annotations
 
+import base64
 import codecs
 import contextlib
 import email
+import quopri
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -132,9 +134,26 @@ def _mime_attached(
         inner = next((c for c in node.part.get_payload() if isinstance(c, Message)), None)
         if not isinstance(node.part.get_payload(), list) or inner is None:
             continue
+        if _encoded(node.part):  # base64 around a whole message: read as an .eml file instead
+            attachments.append(_encoded_message(node, inner))
+            continue
         names = tuple(a.filename or "(file)" for a in attachments if root_of.get(a.index) == node.index)
         found.append(_attached(inner, node.index, None, bodies.get(node.index), names))
     return found
+
+
+def _encoded(part: Message) -> bool:
+    return str(part.get("content-transfer-encoding", "")).strip().lower() in ("base64", "quoted-printable")
+
+
+def _encoded_message(node: Node, inner: Message) -> ParsedAttachment:
+    """A message/rfc822 part sent base64- or QP-encoded (against RFC 2046, yet mailers do): the
+    parser took the encoded text for a message; decoded, it is read like an attached .eml."""
+    encoding = str(node.part.get("content-transfer-encoding")).strip().lower()
+    text = inner.as_bytes()
+    data = base64.b64decode(text, validate=False) if encoding == "base64" else quopri.decodestring(text)
+    name = attachment_filename(node.part)
+    return ParsedAttachment(node.index, name, "message/rfc822", data, len(data), node.forwarded, None)
 
 
 def _attached(

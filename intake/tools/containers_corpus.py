@@ -33,7 +33,9 @@ class ContainerReport:
 
 def corpus_report(folder: Path, *, limits: Limits = Limits()) -> list[ContainerReport]:
     """One report per file of ``folder`` (sorted by name; .tsv/.md/.txt skipped)."""
-    files = sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() not in _SKIP_SUFFIXES)
+    files = sorted(
+        p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() not in _SKIP_SUFFIXES
+    )
     return [report_file(path, limits=limits) for path in files]
 
 

@@ -111,10 +111,10 @@ def page(handler: PageHandler) -> Route:
 
 def action(*, after: str, upload: bool = False) -> Callable[[ActionHandler], Route]:
     """A POST route: a signed-in session (else 403 before a byte of the body is read), a body within
-    its bound (an upload's is ``[desk] max_upload_mb``, any other form's :data:`FORM_LIMIT`; else
-    413), and the cookie's CSRF token in the form (else 403, before anything is changed). An
-    IntakeError is said on the page ``after`` names (filled in from the path: never the Referer), and
-so is a database held by another program for longer than ``lock_timeout_seconds``."""
+        its bound (an upload's is ``[desk] max_upload_mb``, any other form's :data:`FORM_LIMIT`; else
+        413), and the cookie's CSRF token in the form (else 403, before anything is changed). An
+        IntakeError is said on the page ``after`` names (filled in from the path: never the Referer), and
+    so is a database held by another program for longer than ``lock_timeout_seconds``."""
 
     def wrap(handler: ActionHandler) -> Route:
         @wraps(handler)
