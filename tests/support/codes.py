@@ -45,4 +45,5 @@ OWN_CODES = (
     "text_read_in_part",
     "malware_detected",
     "attachment_not_scanned",
+    "form_not_found",
 )
