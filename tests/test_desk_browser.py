@@ -385,3 +385,51 @@ def test_x_forwarded_for_is_believed_only_from_a_trusted_proxy(workspace, page, 
         refused = session.exec(select(AuditEntry).where(AuditEntry.action == "desk_sign_in_refused")).all()
     addresses = {json.loads(entry.detail)["address"] for entry in refused}
     assert addresses == ({f"198.51.100.{n}" for n in range(1, 21)} if honoured else {"127.0.0.1"})
+
+
+def lure_forward() -> bytes:
+    """A reporter forwards a phishing mail as an attachment: its numbered steps are evidence."""
+    lure = make_mail(
+        sender='"<img src=x onerror=alert(1)>" <support@example.com>',
+        subject="<script>alert('subject')</script>【重要】アカウント確認",
+        body="①添付ファイルをダウンロードしてください\n③本日中にご連絡ください\n",
+        attachments=[("invoice.pdf", b"%PDF-1.4 lure", "application/pdf")],
+    )
+    return make_mail(
+        sender="鈴木 一郎 <ichiro.suzuki@example.co.jp>",
+        to="csc-anken@example.jp",
+        subject="不審メールの報告",
+        body="不審なメールが届きましたので転送します。\n",
+        attachments=[("lure.eml", lure, "message/rfc822")],
+    )
+
+
+def test_an_attached_message_is_shown_as_one_on_the_case_page(workspace, page):
+    path = workspace.add_maildir()
+    workspace.extra = '[replies]\nmode = "hold"\n'
+    mailbox.Maildir(path, create=False).add(lure_forward())
+    assert workspace.cli("init").returncode == 0
+    poll(workspace)
+    config = workspace.config()
+    add_staff(config)
+    with desk_server(config) as desk:
+        sign_in(page, desk.url)
+        page.click("table.queue td.id a")
+        attached = page.locator("section.attached-message")
+        assert attached.count() == 1
+        assert "添付されたメール（lure.eml）" in attached.locator("h3").inner_text()
+        assert "本文は送信者の回答としては読み取りません" in attached.inner_text()
+        assert (
+            attached.locator("dd.subject").inner_text()
+            == "<script>alert('subject')</script>【重要】アカウント確認"
+        )
+        assert (
+            attached.locator("dd.from").inner_text() == "<img src=x onerror=alert(1)> <support@example.com>"
+        )
+        assert attached.locator("dd.files").inner_text() == "invoice.pdf"
+        assert "①添付ファイルをダウンロードしてください" in attached.locator("pre.text").inner_text()
+        own = page.locator("article.message pre.text").first.inner_text()
+        assert own == "不審なメールが届きましたので転送します。"
+        assert page.locator("script").count() == 0 and page.locator("img").count() == 0
+        shot(page, "attached-message")
+    assert page.problems == []

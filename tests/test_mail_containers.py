@@ -4,6 +4,7 @@ message is evidence shown as one, and its text is never the sender's own."""
 
 from __future__ import annotations
 
+import json
 import mailbox
 import os
 from pathlib import Path
@@ -111,3 +112,27 @@ def test_an_encrypted_form_in_winmail_dat_waits_for_its_password_and_opens(works
     assert "加入申込書:" in result.stdout and "fields read" in result.stdout
     opened = {row.filename: row for row in attachment_rows(workspace)}[JAPANESE_NAME]
     assert (opened.state, opened.document) == ("decrypted", "application")
+
+
+def test_show_lists_attached_messages_in_json_and_in_japanese(workspace):
+    path = new_mailbox(workspace)
+    lure = make_mail(
+        subject="【重要】アカウント確認", sender="Support <support@example.com>", body=LURE * 2000
+    )
+    mailbox.Maildir(path, create=False).add(
+        make_mail(body="転送します。\n", attachments=[("lure.eml", lure, "message/rfc822")])
+    )
+    poll(workspace)
+    (row,) = [r for r in attachment_rows(workspace) if r.filename == "lure.eml"]
+    shown = json.loads(workspace.cli("show", row.case_id, "--json").stdout)
+    (attached,) = shown["attached_messages"]
+    assert (
+        attached["from"] == "Support <support@example.com>"
+        and attached["subject"] == "【重要】アカウント確認"
+    )
+    assert attached["filename"] == "lure.eml" and attached["attachments"] == []
+    assert attached["body"].startswith("①添付ファイル") and attached["body_truncated"] is True
+    assert len(attached["body"]) == 5_000 and attached["date"].endswith("+09:00")
+    text = workspace.cli("show", row.case_id).stdout
+    assert "添付されたメール (lure.eml)" in text and "件名: 【重要】アカウント確認" in text
+    assert "本文は送信者の回答としては読み取りません" in text

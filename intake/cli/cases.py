@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
@@ -14,7 +15,7 @@ from rich.table import Table
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.clock import jst_iso
-from intake.desk.labels import short_label
+from intake.desk.labels import attached_labels, short_label
 from intake.desk.statuses import STATUSES
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ def show(
     rt = ctx.obj
     with rt.reading_session() as session:
         case = views.case_detail(session, case_id)
+        case["attached_messages"] = views.attached_messages(session, rt.config, case_id)
         history = [(views.jst(e.at), e.by, e.action, e.detail) for e in audit_entries(session, case_id)]
     if as_json:
         rt.print_json(case)
@@ -120,6 +122,7 @@ def show(
     out.print(f"subject: {case['subject']}", markup=False)
     _messages(out, case["messages"])
     _attachments(out, case["attachments"])
+    _attached(out, case["attached_messages"], attached_labels(rt.config.rules_path))
     _fields(out, case["fields"], load_form_specs(rt.config.rules_path))
     _findings(out, case["findings"])
     for n in case["notes"]:
@@ -146,6 +149,21 @@ def _messages(out, messages: list[dict]) -> None:
             shown,
         )
     out.print(table)
+
+
+def _attached(out, attached: list[dict], label: dict[str, str]) -> None:
+    """The messages sent as attachments: evidence, shown as what they are (their text is not the sender's)."""
+    for m in attached:
+        out.print(f"[bold]{escape(label['title'])}[/bold] ({escape(m['filename'] or '')})")
+        out.print(label["note"], markup=False)
+        for key in ("from", "date", "subject"):
+            out.print(f"  {label[key]}: {m[key] or '-'}", markup=False)
+        if m["attachments"]:
+            out.print(f"  {label['files']}: {'、'.join(m['attachments'])}", markup=False)
+        if m["problem"]:
+            out.print(f"  {label['problem']}: {m['problem']}", markup=False)
+        out.print(f"  {label['body']}:", markup=False)
+        out.print(textwrap.indent(m["body"] or "-", "    "), markup=False)
 
 
 def _security_line(security: dict | None) -> str:

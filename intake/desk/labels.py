@@ -37,3 +37,12 @@ def desk_text(key: str, rules_dir: Path, **values: object) -> str:
     """What the desk says (``[desk]`` in labels.toml), the numbers filled in; the key if unlabelled."""
     text = _labels(rules_dir).get("desk", {}).get(key)
     return str(text).format(**values) if isinstance(text, str) else key
+
+
+_ATTACHED_KEYS = ("title", "note", "from", "date", "subject", "body", "files", "problem")
+
+
+def attached_labels(rules_dir: Path) -> dict[str, str]:
+    """The words shown around an attached message (``[attached]`` in labels.toml); the key when unlabelled."""
+    table = _labels(rules_dir).get("attached", {})
+    return {key: str(table.get(key, key)) for key in _ATTACHED_KEYS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, func, select
 
@@ -21,6 +22,9 @@ from intake.db.tables import (
 )
 from intake.desk.security import security_by_message
 from intake.errors import NotFound
+
+if TYPE_CHECKING:
+    from intake.mail import ParsedMessage
 
 
 def list_cases(
@@ -249,7 +253,9 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
         if row.direction == "in" and row.purged_at is not None:
             item["text"] = ""  # its archived bytes were removed (retention, erasure)
         elif row.direction == "in":
-            item["text"] = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
+            parsed = read_archived(config, row.sha256)
+            item["text"] = parsed.body_text[:MAX_SHOWN]
+            item["attached"] = attached_of(parsed, row.id or 0)
         else:
             reply = replies.get(row.source_ref)
             item["text"] = reply.body if reply else ""
@@ -259,6 +265,38 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
 
 
 MAX_SHOWN = 50_000  # characters of one message's text shown at once
+ATTACHED_SHOWN = 5_000  # characters of an attached message's text shown
+
+
+def attached_of(parsed: ParsedMessage, message_pk: int) -> list[dict]:
+    """The messages attached to one message (message/rfc822, .eml, Outlook .msg) as shown: what
+    they are, as evidence, never as the sender's words."""
+    return [
+        {
+            "message": message_pk,
+            "part": m.index,
+            "filename": m.filename,
+            "from": m.from_text,
+            "date": jst(m.date),
+            "subject": m.subject,
+            "body": m.body[:ATTACHED_SHOWN],
+            "body_truncated": len(m.body) > ATTACHED_SHOWN,
+            "attachments": list(m.attachments),
+            "problem": m.problem,
+        }
+        for m in parsed.attached_messages
+    ]
+
+
+def attached_messages(session: Session, config: Config, case_id: str) -> list[dict]:
+    """Every message attached to the case's incoming mail, read from the archive."""
+    from intake.archive import read_archived  # the mail parser: not for the queue
+
+    found: list[dict] = []
+    for row in _rows(session, Message, case_id):
+        if row.direction == "in" and row.purged_at is None:
+            found += attached_of(read_archived(config, row.sha256), row.id or 0)
+    return found
 
 
 def quarantine_item(q: QuarantineEntry) -> dict:
