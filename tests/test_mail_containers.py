@@ -107,6 +107,7 @@ def test_an_encrypted_form_in_winmail_dat_waits_for_its_password_and_opens(works
     rows = {row.filename: row for row in attachment_rows(workspace)}
     form = rows[JAPANESE_NAME]
     assert form.state == "password_pending" and form.part_index > 10_000
+    assert form.detail.endswith("(inside winmail.dat)")
     result = unlock(workspace, form.id, PASSWORD)
     assert result.returncode == 0, result.stderr
     assert "加入申込書:" in result.stdout and "fields read" in result.stdout
@@ -136,3 +137,15 @@ def test_show_lists_attached_messages_in_json_and_in_japanese(workspace):
     text = workspace.cli("show", row.case_id).stdout
     assert "添付されたメール (lure.eml)" in text and "件名: 【重要】アカウント確認" in text
     assert "本文は送信者の回答としては読み取りません" in text
+
+
+def test_a_broken_winmail_dat_is_kept_and_says_why_it_was_not_opened(workspace):
+    path = new_mailbox(workspace)
+    broken = b"\x78\x9f\x3e\x32" + winmail([("a.docx", b"x")])[4:]  # a wrong signature
+    mailbox.Maildir(path, create=False).add(make_mail(attachments=[("winmail.dat", broken, TNEF_TYPE)]))
+    poll(workspace)
+    (row,) = attachment_rows(workspace)
+    assert (row.filename, row.state) == ("winmail.dat", "failed")
+    assert row.detail == "the TNEF file (winmail.dat) is damaged: its signature is wrong"
+    shown = json.loads(workspace.cli("show", row.case_id, "--json").stdout)
+    assert "attachment_unreadable" in [f["code"] for f in shown["findings"]]  # the sender is asked again

@@ -209,7 +209,7 @@ def _record_attachment(
             found.format,
             found.encrypted,
             found.macro,
-            found.detail,
+            f"{found.detail} (inside {part.container})" if part.container else found.detail,
         )
         row.state = "rejected" if found.macro else ("password_pending" if found.encrypted else "plain")
     if arriving.problem is not None:

@@ -84,7 +84,7 @@ def password_pending(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]:
     return [ctx.finding("password_pending", {"filename": join([_name(a) for a in found])})]
 
 
-_FORM_SUFFIXES = (".docx", ".doc", ".zip")
+_FORM_SUFFIXES = (".docx", ".doc", ".zip", ".tnef", "winmail.dat")  # Outlook's TNEF may wrap the form
 
 
 @check(
