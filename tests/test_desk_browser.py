@@ -21,6 +21,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -194,16 +196,23 @@ def hostile_mail() -> bytes:
     return msg.as_bytes()
 
 
-def test_hostile_mail_shows_as_text_and_nothing_of_it_runs(workspace, page):
+@contextmanager
+def desk_with(workspace, page, raw: bytes) -> Iterator:
+    """One message polled from a Maildir (replies held), the desk serving it, staff signed in."""
     path = workspace.add_maildir()
     workspace.extra = '[replies]\nmode = "hold"\n'
-    mailbox.Maildir(path, create=False).add(hostile_mail())
+    mailbox.Maildir(path, create=False).add(raw)
     assert workspace.cli("init").returncode == 0
     poll(workspace)
     config = workspace.config()
     add_staff(config)
     with desk_server(config) as desk:
         sign_in(page, desk.url)
+        yield desk
+
+
+def test_hostile_mail_shows_as_text_and_nothing_of_it_runs(workspace, page):
+    with desk_with(workspace, page, hostile_mail()):
         assert HOSTILE["subject"] in page.locator("table.queue").inner_text()
         page.click("table.queue td.id a")
         body = page.locator("main")
@@ -405,15 +414,7 @@ def lure_forward() -> bytes:
 
 
 def test_an_attached_message_is_shown_as_one_on_the_case_page(workspace, page):
-    path = workspace.add_maildir()
-    workspace.extra = '[replies]\nmode = "hold"\n'
-    mailbox.Maildir(path, create=False).add(lure_forward())
-    assert workspace.cli("init").returncode == 0
-    poll(workspace)
-    config = workspace.config()
-    add_staff(config)
-    with desk_server(config) as desk:
-        sign_in(page, desk.url)
+    with desk_with(workspace, page, lure_forward()):
         page.click("table.queue td.id a")
         attached = page.locator("section.attached-message")
         assert attached.count() == 1
