@@ -434,3 +434,6 @@ def test_an_attached_message_is_shown_as_one_on_the_case_page(workspace, page):
         assert page.locator("script").count() == 0 and page.locator("img").count() == 0
         shot(page, "attached-message")
     assert page.problems == []
+    (case,) = json.loads(workspace.cli("queue", "--json").stdout)
+    # the lure's numbered steps are evidence, not the reporter's answers: all three are still asked
+    assert {"secret_designation", "sharing_scope", "external_coordination"} <= set(case["open_findings"])
