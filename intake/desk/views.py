@@ -21,7 +21,7 @@ from intake.db.tables import (
     QuarantineEntry,
 )
 from intake.desk.security import security_by_message
-from intake.errors import NotFound
+from intake.errors import IntakeError, NotFound
 
 if TYPE_CHECKING:
     from intake.mail import ParsedMessage
@@ -294,8 +294,13 @@ def attached_messages(session: Session, config: Config, case_id: str) -> list[di
 
     found: list[dict] = []
     for row in _rows(session, Message, case_id):
-        if row.direction == "in" and row.purged_at is None:
-            found += attached_of(read_archived(config, row.sha256), row.id or 0)
+        if row.direction != "in" or row.purged_at is not None:
+            continue
+        try:
+            parsed = read_archived(config, row.sha256)
+        except IntakeError:  # no archived bytes to show (never archived, removed, unreadable)
+            continue
+        found += attached_of(parsed, row.id or 0)
     return found
 
 
