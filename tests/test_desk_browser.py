@@ -21,6 +21,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -194,16 +196,23 @@ def hostile_mail() -> bytes:
     return msg.as_bytes()
 
 
-def test_hostile_mail_shows_as_text_and_nothing_of_it_runs(workspace, page):
+@contextmanager
+def desk_with(workspace, page, raw: bytes) -> Iterator:
+    """One message polled from a Maildir (replies held), the desk serving it, staff signed in."""
     path = workspace.add_maildir()
     workspace.extra = '[replies]\nmode = "hold"\n'
-    mailbox.Maildir(path, create=False).add(hostile_mail())
+    mailbox.Maildir(path, create=False).add(raw)
     assert workspace.cli("init").returncode == 0
     poll(workspace)
     config = workspace.config()
     add_staff(config)
     with desk_server(config) as desk:
         sign_in(page, desk.url)
+        yield desk
+
+
+def test_hostile_mail_shows_as_text_and_nothing_of_it_runs(workspace, page):
+    with desk_with(workspace, page, hostile_mail()):
         assert HOSTILE["subject"] in page.locator("table.queue").inner_text()
         page.click("table.queue td.id a")
         body = page.locator("main")
@@ -417,3 +426,46 @@ def test_a_password_that_came_by_mail_opens_the_file_with_one_button(workspace, 
     assert page.problems == []
     audit = workspace.cli("audit", case_id, "--json").stdout
     assert f'"by": "{STAFF}"' in audit and "the password in message" in audit and PASSWORD not in audit
+
+
+def lure_forward() -> bytes:
+    """A reporter forwards a phishing mail as an attachment: its numbered steps are evidence."""
+    lure = make_mail(
+        sender='"<img src=x onerror=alert(1)>" <support@example.com>',
+        subject="<script>alert('subject')</script>【重要】アカウント確認",
+        body="①添付ファイルをダウンロードしてください\n③本日中にご連絡ください\n",
+        attachments=[("invoice.pdf", b"%PDF-1.4 lure", "application/pdf")],
+    )
+    return make_mail(
+        sender="鈴木 一郎 <ichiro.suzuki@example.co.jp>",
+        to="csc-anken@example.jp",
+        subject="不審メールの報告",
+        body="不審なメールが届きましたので転送します。\n",
+        attachments=[("lure.eml", lure, "message/rfc822")],
+    )
+
+
+def test_an_attached_message_is_shown_as_one_on_the_case_page(workspace, page):
+    with desk_with(workspace, page, lure_forward()):
+        page.click("table.queue td.id a")
+        attached = page.locator("section.attached-message")
+        assert attached.count() == 1
+        assert "添付されたメール（lure.eml）" in attached.locator("h3").inner_text()
+        assert "本文は送信者の回答としては読み取りません" in attached.inner_text()
+        assert (
+            attached.locator("dd.subject").inner_text()
+            == "<script>alert('subject')</script>【重要】アカウント確認"
+        )
+        assert (
+            attached.locator("dd.from").inner_text() == "<img src=x onerror=alert(1)> <support@example.com>"
+        )
+        assert attached.locator("dd.files").inner_text() == "invoice.pdf"
+        assert "①添付ファイルをダウンロードしてください" in attached.locator("pre.text").inner_text()
+        own = page.locator("article.message pre.text").first.inner_text()
+        assert own == "不審なメールが届きましたので転送します。"
+        assert page.locator("script").count() == 0 and page.locator("img").count() == 0
+        shot(page, "attached-message")
+    assert page.problems == []
+    (case,) = json.loads(workspace.cli("queue", "--json").stdout)
+    # the lure's numbered steps are evidence, not the reporter's answers: all three are still asked
+    assert {"secret_designation", "sharing_scope", "external_coordination"} <= set(case["open_findings"])

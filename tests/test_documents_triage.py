@@ -99,7 +99,6 @@ def test_xlsx() -> None:
     [
         (b"", "empty"),
         (b"{\\rtf1\\ansi hello}", "RTF"),
-        (b"\x89PNG\r\n\x1a\n....", "PNG"),
         (b"hello", "unrecognised"),
     ],
 )
@@ -107,6 +106,20 @@ def test_other_content(data: bytes, detail_word: str) -> None:
     result = triage(data)
     assert (result.format, result.encrypted, result.macro) == ("other", False, False)
     assert detail_word in result.detail
+
+
+@pytest.mark.parametrize(
+    ("data", "detail"),
+    [
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG image"),
+        (b"\x89PNG\r\n\x1a\n....", "PNG image"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", "HEIC image"),
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00", "HEIC image"),
+        (b"II*\x00\x08\x00\x00\x00", "TIFF image"),
+    ],
+)
+def test_photos_and_scans_are_images_whatever_their_name(data: bytes, detail: str) -> None:
+    assert triage(data, "申込書.docx") == Triage("image", False, False, detail)
 
 
 def test_truncated_zip_is_other(docx_bytes: bytes) -> None:

@@ -153,6 +153,41 @@ def test_template_hints_in_empty_cells_are_removed(layout: str) -> None:
     assert "org_name_kana" not in problems(form)
 
 
+@pytest.mark.parametrize("layout", APP_LAYOUTS)
+def test_the_forms_own_instruction_left_in_a_cell_is_empty(layout: str) -> None:
+    values = application(department=None)
+    form = extract_form(write_application(values, hints=True, layout=layout), specs=specs())
+    assert form.fields["department"].original == "（組織内の一部署で申し込む場合に記入）"
+    assert form.fields["department"].value is None
+    assert form.fields["org_name"].value == "テスト株式会社"
+
+
+def test_instructions_and_examples_in_any_bracket_are_empty_but_a_value_beside_them_is_kept() -> None:
+    data = build_docx(
+        "サイバーセキュリティ協議会加入申込書（申込み事項変更届）",
+        [
+            ["２（４）　部署名", "(組織内の一部署で申し込む場合に記入)"],
+            ["２（５）　所在地", "【所在地を記入してください】\n記入例：東京都千代田区〇〇１－２－３"],
+            ["２（２）　組織・団体名（ふりがな）", "てすとかぶしきがいしゃ\n（ふりがなを記入）"],
+        ],
+    )
+    form = extract_form(data, specs=specs())
+    assert form.fields["department"].value is None
+    assert form.fields["address"].value is None
+    assert form.fields["org_name_kana"].value == "てすとかぶしきがいしゃ"
+
+
+def test_a_content_control_holding_words_placeholder_text_is_empty() -> None:
+    """The placeholder's text typed in, or kept after Word dropped showingPlcHdr, is not a value."""
+    values = application(
+        department="ここをクリックまたはタップしてテキストを入力してください。",
+        poc_title="Click or tap here to enter text.",
+    )
+    form = extract_form(write_application(values, text_controls=True), specs=specs())
+    assert form.fields["department"].value is None and form.fields["poc.title"].value is None
+    assert form.fields["org_name"].value == "テスト株式会社"
+
+
 def test_hint_left_beside_a_value_is_removed() -> None:
     data = build_docx(
         "サイバーセキュリティ協議会加入申込書（申込み事項変更届）",

@@ -93,6 +93,7 @@ LAZY = {
         "intake.cli.tools",
         "intake.desk.users",
         "intake.tools.demo",
+        "intake.tools.containers_corpus",
         "intake.tools.forms_corpus",
         "intake.tools.office_corpus",
         "intake.tools.sweep",

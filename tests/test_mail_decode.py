@@ -404,9 +404,10 @@ def test_forwarded_message_attachment_is_found_and_flagged():
     )
     walked = list(email.message_from_bytes(raw, policy=email.policy.compat32).walk())
     assert walked[attachment.index].get_content_type() == DOCX
-    assert parsed.body_text.startswith("転送します。\n\n---------- Forwarded message ----------\n")
-    assert "From: applicant@example.co.jp\nSubject: 加入申込書" in parsed.body_text
-    assert parsed.body_text.endswith("元のメールです。")
+    assert parsed.body_text == "転送します。"  # the attached message's text is not the sender's
+    (attached,) = parsed.attached_messages
+    assert (attached.from_text, attached.subject) == ("applicant@example.co.jp", "加入申込書")
+    assert attached.body.endswith("元のメールです。") and attached.attachments == (FORM_NAME_EXT,)
 
 
 def test_malformed_base64_attachment_is_still_parsed():

@@ -248,7 +248,7 @@ def _record_attachment(
             found.format,
             found.encrypted,
             found.macro,
-            found.detail,
+            f"{found.detail} (inside {part.container})" if part.container else found.detail,
         )
         row.state = "rejected" if found.macro else ("password_pending" if found.encrypted else "plain")
     if arriving.problem is not None:
@@ -276,6 +276,8 @@ def _arriving(config: Config, part: ParsedAttachment) -> ArrivingAttachment:
     if part.rejected:
         return ArrivingAttachment(part, None)
     found = triage(part.payload, part.filename)
+    if part.problem:  # a winmail.dat / .msg / .eml that could not be opened
+        return ArrivingAttachment(part, found, problem=("failed", part.problem, False))
     if found.macro or found.encrypted or found.format not in ("docx", "doc", "zip"):
         return ArrivingAttachment(part, found)
     try:

@@ -27,6 +27,10 @@ def current_word_files(facts: CaseFacts) -> list[AttachmentFacts]:
     return sorted([*newest.values(), *unknown], key=lambda a: a.id)
 
 
+#: a scan or photo of a form (whatever its name): without any Word file, it was sent instead of one
+_PICTURES = ("pdf", "image")
+
+
 @check("word_format_required", "A PDF, image or other file was sent instead of the Word form.")
 def word_format_required(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]:
     has_word = {a.document for a in facts.attachments if a.format in WORD_FORMATS}
@@ -38,7 +42,7 @@ def word_format_required(facts: CaseFacts, ctx: CheckContext) -> list[RuleFindin
         if a.format not in (*WORD_FORMATS, "zip")  # a (password) zip may carry the Word file
         and (
             (a.document is not None and a.document not in has_word)
-            or (a.document is None and a.format == "pdf" and not any_word)
+            or (a.document is None and a.format in _PICTURES and not any_word)
         )
     ]
     if not wrong:
@@ -80,7 +84,7 @@ def password_pending(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]:
     return [ctx.finding("password_pending", {"filename": join([_name(a) for a in found])})]
 
 
-_FORM_SUFFIXES = (".docx", ".doc", ".zip")
+_FORM_SUFFIXES = (".docx", ".doc", ".zip", ".tnef", "winmail.dat")  # Outlook's TNEF may wrap the form
 
 
 @check(
@@ -117,8 +121,31 @@ def _superseded(att: AttachmentFacts, facts: CaseFacts) -> bool:
     )
 
 
+@check(
+    "form_not_found",
+    "No form was found or is waiting to be read, and nothing else asks the sender (staff only).",
+)
+def form_not_found(facts: CaseFacts, ctx: CheckContext) -> list[RuleFinding]:
+    """A membership case with no form read, none waiting for a password or unreadable, and no
+    photo or scan to ask a Word file for: staff decide (a question, a form of another kind, a
+    file nobody can tell), so the case is never silent."""
+    if facts.forms or any(_may_hold_form(a) for a in facts.attachments):
+        return []
+    names = [_name(a) for a in facts.attachments]
+    return [ctx.finding("form_not_found", {"filename": join(names) if names else "なし"})]
+
+
+def _may_hold_form(att: AttachmentFacts) -> bool:
+    """Another check speaks for it: waiting for its password, unreadable, or a scan / photo /
+    file named as a form (word_format_required)."""
+    if att.state == "password_pending" or _unreadable_form(att) or att.macro:
+        return True
+    return att.format in _PICTURES or (att.document is not None and att.format not in WORD_FORMATS)
+
+
 CHECKS = (
     word_format_required,
+    form_not_found,
     encryption_required,
     macro_enabled_document,
     password_pending,

@@ -16,7 +16,7 @@ from datetime import date, datetime
 class AttachmentFacts:
     id: int
     filename: str | None
-    format: str  # docx | doc | pdf | zip | xlsx | other
+    format: str  # docx | doc | pdf | zip | xlsx | image | other
     encrypted: bool
     macro: bool
     state: str  # password_pending | decrypted | plain | rejected | failed

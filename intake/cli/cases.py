@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
@@ -14,7 +15,7 @@ from rich.table import Table
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.clock import jst_iso
-from intake.desk.labels import answer_label, short_label
+from intake.desk.labels import answer_label, attached_labels, short_label
 from intake.desk.statuses import STATUSES
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ def show(
     with rt.reading_session() as session:
         case = views.case_detail(session, case_id)
         texts = views.message_texts(session, rt.config, case_id)
+        case["attached_messages"] = [a for text in texts for a in text.get("attached", ())]
         history = [(views.jst(e.at), e.by, e.action, e.detail) for e in audit_entries(session, case_id)]
     for message, text in zip(case["messages"], texts, strict=True):
         message["segments"] = text.get("segments", [])
@@ -126,6 +128,7 @@ def show(
     _messages(out, case["messages"])
     _segments(out, case["messages"], rt.config.rules_path)
     _attachments(out, case["attachments"])
+    _attached(out, case["attached_messages"], attached_labels(rt.config.rules_path))
     _fields(out, case["fields"], load_form_specs(rt.config.rules_path), rt.config.rules_path)
     _findings(out, case["findings"])
     for n in case["notes"]:
@@ -167,6 +170,21 @@ def _segments(out, messages: list[dict], rules_dir) -> None:
             out.print(f"{indent}[{segment_label(segment, rules_dir)}]", markup=False)
             for line in segment["text"].splitlines():
                 out.print(f"{indent}{line}", markup=False, highlight=False)
+
+
+def _attached(out, attached: list[dict], label: dict[str, str]) -> None:
+    """The messages sent as attachments: evidence, shown as what they are (their text is not the sender's)."""
+    for m in attached:
+        out.print(f"[bold]{escape(label['title'])}[/bold] ({escape(m['filename'] or '')})")
+        out.print(label["note"], markup=False)
+        for key in ("from", "date", "subject"):
+            out.print(f"  {label[key]}: {m[key] or '-'}", markup=False)
+        if m["attachments"]:
+            out.print(f"  {label['files']}: {'、'.join(m['attachments'])}", markup=False)
+        if m["problem"]:
+            out.print(f"  {label['problem']}: {m['problem']}", markup=False)
+        out.print(f"  {label['body']}:", markup=False)
+        out.print(textwrap.indent(m["body"] or "-", "    "), markup=False)
 
 
 def _security_line(security: dict | None) -> str:

@@ -126,6 +126,19 @@ def check_forms(
     typer.echo(forms_corpus.format_report(forms_corpus.corpus_report(folder)))
 
 
+@app.command("check-containers")
+def check_containers(
+    folder: Annotated[Path, typer.Argument(metavar="FOLDER", exists=True, file_okay=False)],
+) -> None:
+    """Open every winmail.dat / .tnef / .msg of FOLDER as mail brings it: files inside, or why not."""
+    from intake.tools import containers_corpus
+
+    reports = containers_corpus.corpus_report(folder)
+    typer.echo(containers_corpus.format_report(reports))
+    if any(r.crash for r in reports):
+        raise typer.Exit(1)
+
+
 @app.command("check-office")
 def check_office(
     folder: Annotated[Path, typer.Argument(metavar="FOLDER", exists=True, file_okay=False)],

@@ -55,3 +55,12 @@ def segment_label(segment: dict, rules_dir: Path) -> str:
         if segment.get(name):
             parts.append(f"{table.get(name, name)}: {segment[name]}")
     return "  ".join(parts)
+
+
+_ATTACHED_KEYS = ("title", "note", "from", "date", "subject", "body", "files", "problem")
+
+
+def attached_labels(rules_dir: Path) -> dict[str, str]:
+    """The words shown around an attached message (``[attached]`` in labels.toml); the key when unlabelled."""
+    table = _labels(rules_dir).get("attached", {})
+    return {key: str(table.get(key, key)) for key in _ATTACHED_KEYS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, func, select
 
@@ -20,8 +21,11 @@ from intake.db.tables import (
     QuarantineEntry,
 )
 from intake.desk.security import security_by_message
-from intake.errors import NotFound
+from intake.errors import IntakeError, NotFound
 from intake.mail.segments import segments_of
+
+if TYPE_CHECKING:
+    from intake.mail import ParsedMessage
 
 
 def list_cases(
@@ -259,11 +263,13 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
             item["text"] = ""  # its archived bytes were removed (retention, erasure)
         elif row.direction == "in":
             try:
-                text = read_archived(config, row.sha256).body_text[:MAX_SHOWN]
+                parsed = read_archived(config, row.sha256)
             except NotFound:  # its archived bytes are not where they should be: the rest still shows
-                text = ""
+                parsed = None
+            text = parsed.body_text[:MAX_SHOWN] if parsed is not None else ""
             item["text"] = masked(text) if row.password_in_text else text
             item["segments"] = message_segments(item["text"], row.subject or "")
+            item["attached"] = attached_of(parsed, row.id or 0) if parsed is not None else []
         else:
             reply = replies.get(row.source_ref)
             item["text"] = reply.body if reply else ""
@@ -273,6 +279,43 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
 
 
 MAX_SHOWN = 50_000  # characters of one message's text shown at once
+ATTACHED_SHOWN = 5_000  # characters of an attached message's text shown
+
+
+def attached_of(parsed: ParsedMessage, message_pk: int) -> list[dict]:
+    """The messages attached to one message (message/rfc822, .eml, Outlook .msg) as shown: what
+    they are, as evidence, never as the sender's words."""
+    return [
+        {
+            "message": message_pk,
+            "part": m.index,
+            "filename": m.filename,
+            "from": m.from_text,
+            "date": jst(m.date),
+            "subject": m.subject,
+            "body": m.body[:ATTACHED_SHOWN],
+            "body_truncated": len(m.body) > ATTACHED_SHOWN,
+            "attachments": list(m.attachments),
+            "problem": m.problem,
+        }
+        for m in parsed.attached_messages
+    ]
+
+
+def attached_messages(session: Session, config: Config, case_id: str) -> list[dict]:
+    """Every message attached to the case's incoming mail, read from the archive."""
+    from intake.archive import read_archived  # the mail parser: not for the queue
+
+    found: list[dict] = []
+    for row in _rows(session, Message, case_id):
+        if row.direction != "in" or row.purged_at is not None:
+            continue
+        try:
+            parsed = read_archived(config, row.sha256)
+        except IntakeError:  # no archived bytes to show (never archived, removed, unreadable)
+            continue
+        found += attached_of(parsed, row.id or 0)
+    return found
 
 
 def message_segments(text: str, subject: str) -> list[dict]:

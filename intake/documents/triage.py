@@ -44,7 +44,8 @@ _EXCEL_BINARY_TYPE = b"ms-excel.sheet.binary.macroEnabled.main"  # every .xlsb, 
 class Triage:
     """What a file is, judged from its content.
 
-    ``format`` is one of ``"docx"``, ``"doc"``, ``"pdf"``, ``"zip"``, ``"xlsx"`` or ``"other"``.
+    ``format`` is one of ``"docx"``, ``"doc"``, ``"pdf"``, ``"zip"``, ``"xlsx"``, ``"image"`` (a photo
+    or scan: JPEG, PNG, HEIC, GIF, TIFF, WebP) or ``"other"``.
     A macro-enabled Word file (.docm / .dotm) is ``"docx"`` with ``macro=True``.
 
     An *encrypted* OOXML file (an OLE container with ``EncryptionInfo`` / ``EncryptedPackage``)
@@ -81,16 +82,36 @@ def triage(data: bytes, filename: str | None = None) -> Triage:
         return Triage(
             "pdf", encrypted, False, "password-protected PDF document" if encrypted else "PDF document"
         )
+    image = _image_kind(data)
+    if image:
+        return Triage("image", False, False, image)
     return Triage("other", False, False, _describe_other(data))
+
+
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif")
+
+
+def _image_kind(data: bytes) -> str | None:
+    """A photo or scan, by its signature: JPEG, PNG, HEIC / HEIF (iPhone), GIF, TIFF, WebP."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG image"
+    if data.startswith(b"\x89PNG"):
+        return "PNG image"
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "HEIC image" if data[8:12] != b"avif" else "AVIF image"
+    if data.startswith(b"GIF8"):
+        return "GIF image"
+    if data.startswith((b"II*\x00", b"MM\x00*")):
+        return "TIFF image"
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "WebP image"
+    return None
 
 
 def _describe_other(data: bytes) -> str:
     """Name a few common non-Word formats so staff see what was sent instead."""
     known = (
         (b"{\\rtf", "RTF document (not a Word .docx)"),
-        (b"\x89PNG", "PNG image"),
-        (b"\xff\xd8\xff", "JPEG image"),
-        (b"GIF8", "GIF image"),
         (b"Rar!", "RAR archive"),
         (b"7z\xbc\xaf", "7-Zip archive"),
         (b"\x1f\x8b", "gzip archive"),

@@ -82,22 +82,41 @@ def fold_whitespace(text: str) -> str:
     return _SPACE_RE.sub(_fold, text.strip())
 
 
-def strip_hints(text: str, markers: tuple[str, ...], placeholders: tuple[str, ...] = ()) -> str:
+def strip_hints(
+    text: str,
+    markers: tuple[str, ...],
+    placeholders: tuple[str, ...] = (),
+    instructions: tuple[str, ...] = (),
+) -> str:
     """Remove template hints: from each marker (e.g. 「（例）」, 「例：」) to the end of its line.
 
     Markers are compared after NFKC, so 「(例)」 and 「（例）」 are the same marker. A line that is
     exactly one of the ``placeholders`` (Word's 「ここをクリックしてテキストを入力してください。」)
-    is dropped too.
+    is dropped too, and so is the form's own instruction: a line wholly in brackets that ends with
+    one of the ``instructions`` (「（組織内の一部署で申し込む場合に記入）」 ends with 「記入」).
     """
     keys = tuple(label_key(m) for m in markers)
     place = frozenset(label_key(p) for p in placeholders)
+    ends = tuple(label_key(i) for i in instructions)
     kept = []
     for line in text.split("\n"):
         cut = _hint_start(line, keys)
         line = line[:cut] if cut is not None else line
-        if label_key(line) not in place:
+        key = label_key(line)
+        if key not in place and not _instruction(key, ends):
             kept.append(line)
     return "\n".join(kept)
+
+
+_BRACKETS = {"(": ")", "[": "]", "【": "】", "〔": "〕", "<": ">", "〈": "〉", "《": "》"}
+
+
+def _instruction(key: str, ends: tuple[str, ...]) -> bool:
+    """「(…場合に記入)」: the template telling the applicant what to write, not an answer."""
+    if len(key) < 3 or _BRACKETS.get(key[0]) != key[-1]:
+        return False
+    inner = key[1:-1].rstrip("。.")
+    return any(e and inner.endswith(e) for e in ends)
 
 
 def _hint_start(line: str, keys: tuple[str, ...]) -> int | None:
@@ -117,9 +136,14 @@ def _hint_start_slow(line: str, keys: tuple[str, ...]) -> int | None:
     return None
 
 
-def clean_text(text: str, markers: tuple[str, ...], placeholders: tuple[str, ...] = ()) -> str | None:
+def clean_text(
+    text: str,
+    markers: tuple[str, ...],
+    placeholders: tuple[str, ...] = (),
+    instructions: tuple[str, ...] = (),
+) -> str | None:
     """Hints removed and whitespace folded; None when nothing is left."""
-    value = fold_whitespace(strip_hints(text, markers, placeholders))
+    value = fold_whitespace(strip_hints(text, markers, placeholders, instructions))
     return value or None
 
 

@@ -19,7 +19,7 @@ from intake.errors import ConfigError
 from intake.forms.normalize import label_key, split_item, to_fullwidth_digits
 
 KINDS = ("text", "choice", "text_or_choice", "phone", "email", "corporate_number", "date")
-_FORM_KEYS = {"id", "name", "titles", "hint_markers", "placeholders"}
+_FORM_KEYS = {"id", "name", "titles", "hint_markers", "placeholders", "instructions"}
 _FIELD_KEYS = {"key", "item", "labels", "kind", "options", "required", "required_when", "section", "note"}
 _SECTION_KEYS = {"id", "item", "labels", "first_field"}
 _PERSON_KEYS = {"headings"}
@@ -68,6 +68,7 @@ class FormSpec:
     person_headings: tuple[str, ...] = ()
     hint_markers: tuple[str, ...] = ()
     placeholders: tuple[str, ...] = ()
+    instructions: tuple[str, ...] = ()  # how the form's own bracketed instructions end (「記入」)
     source: str = ""
 
     @property
@@ -184,6 +185,7 @@ class _Builder:
             person_headings=self._strings(person, "headings", "person", required=False),
             hint_markers=self._strings(head, "hint_markers", "form", required=False),
             placeholders=self._strings(head, "placeholders", "form", required=False),
+            instructions=self._strings(head, "instructions", "form", required=False),
             source=str(self.path),
         )
         self.check(spec)

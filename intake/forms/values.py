@@ -50,7 +50,7 @@ def read_value(spec: FieldSpec, pieces: list[Piece], form: FormSpec) -> tuple[Fi
         ticked, problems = read_choice(spec.options, pieces, form)
         value = ticked[0] if len(ticked) == 1 else None
         return FieldValue(value, original, ticked), problems
-    text = clean_text(original, form.hint_markers, form.placeholders)
+    text = clean_text(original, form.hint_markers, form.placeholders, form.instructions)
     if text is None:
         return FieldValue(None, original), []
     if spec.kind == "text_or_choice":
@@ -73,7 +73,9 @@ def read_choice(
     """The options ticked, in order, and the problems (none / several ticked, unknown option)."""
     boxes = _box_segments(pieces)
     if not boxes:
-        typed = _typed_option(options, strip_hints(pieces_text(pieces), form.hint_markers))
+        typed = _typed_option(
+            options, strip_hints(pieces_text(pieces), form.hint_markers, (), form.instructions)
+        )
         return ((typed,), []) if typed else ((), ["no box ticked"])
     after = [_option_for(options, seg) for _, seg, _ in boxes]
     before = [_option_for(options, seg) for _, _, seg in boxes]

@@ -40,6 +40,7 @@ HINTS = {
     "poc.email": "例：taro.kyogikai@example.co.jp",
     "name": "（例）協議会　太郎",
     "poc.name": "（例）協議会　太郎",
+    "department": "（組織内の一部署で申し込む場合に記入）",
 }
 _DIGIT_KINDS = ("phone", "corporate_number")
 

@@ -1,13 +1,13 @@
-"""The text of a message: its text parts in order, text/plain preferred over the HTML alternative,
-the text of forwarded messages included under a short banner."""
+"""The text of a message: its text parts in order, text/plain preferred over the HTML alternative.
+The text of an attached message (message/rfc822) is collected apart from the sender's own
+(:mod:`intake.mail.parse`): it is evidence, never the sender's words."""
 
 from __future__ import annotations
 
 import re
-from email.message import Message
 from typing import NamedTuple
 
-from intake.mail.decode import decode_header_value, decode_text
+from intake.mail.decode import decode_text
 from intake.mail.html import html_to_text
 from intake.mail.structure import Node
 
@@ -18,22 +18,12 @@ _FORWARD_TYPES = frozenset({"message/rfc822", "message/global", "application/vnd
 
 class _Piece(NamedTuple):
     alternative: int | None
-    kind: str  # "plain", "html" or "banner"
+    kind: str  # "plain" or "html"
     text: str
 
 
 def _newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def forward_banner(inner: Message) -> str:
-    """The header lines shown above the text of a forwarded message."""
-    lines = ["---------- Forwarded message ----------"]
-    for name in ("From", "Date", "Subject", "To"):
-        value = decode_header_value(inner.get(name))
-        if value:
-            lines.append(f"{name}: {value}")
-    return "\n".join(lines)
 
 
 def is_forward_file(filename: str | None, content_type: str) -> bool:
@@ -48,9 +38,6 @@ class BodyCollector:
 
     def __init__(self) -> None:
         self._pieces: list[_Piece] = []
-
-    def add_banner(self, text: str) -> None:
-        self._pieces.append(_Piece(None, "banner", text))
 
     def add_part(self, node: Node, ctype: str, payload: bytes) -> str | None:
         """Add a text/plain or text/html part; returns a note when its charset label was wrong."""

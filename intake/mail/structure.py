@@ -60,6 +60,7 @@ class Node:
     opaque: bool  # inside a message/* part that is not a whole message (delivery-status, partial, …)
     alternative: int | None  # index of the nearest multipart/alternative ancestor
     parent_type: str | None
+    forward_root: int | None = None  # index of the nearest message/rfc822 ancestor (an attached message)
 
 
 def format_size(size: int) -> str:
@@ -163,8 +164,9 @@ def _iterate(msg: Message) -> Iterator[Node]:
         ctype = part.get_content_type()
         children = [child for child in part.get_payload() if isinstance(child, Message)]
         forwarded = node.forwarded or ctype in FORWARD_TYPES
+        root = node.index if ctype in FORWARD_TYPES else node.forward_root
         opaque = node.opaque or (ctype.startswith("message/") and ctype not in FORWARD_TYPES)
         alternative = node.index if ctype == "multipart/alternative" else node.alternative
         depth = node.depth + 1
         for child in reversed(children):
-            stack.append(Node(0, child, depth, forwarded, opaque, alternative, ctype))
+            stack.append(Node(0, child, depth, forwarded, opaque, alternative, ctype, root))

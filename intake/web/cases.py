@@ -21,7 +21,7 @@ from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
 from intake.db.tables import Attachment
 from intake.desk import actions, views
-from intake.desk.labels import segment_label
+from intake.desk.labels import attached_labels, segment_label
 from intake.forms import FormSpecs, load_form_specs
 from intake.runner.quarantine import open_entries
 from intake.web.base import Desk, action, flash, page, text_of
@@ -72,6 +72,7 @@ def case_page(request: Request, desk: Desk, user: str) -> Response:
         "case.html",
         case=case,
         messages=messages,
+        attached=attached_labels(desk.config.rules_path),
         history=history,
         application=_application_rows(case["fields"].get("application"), specs),
         staff=_staff_table(case["fields"].get("staff"), specs),

@@ -45,4 +45,5 @@ OWN_CODES = (
     "message_undecryptable",
     "text_read_in_part",
     "attachment_not_scanned",
+    "form_not_found",
 )

@@ -156,6 +156,7 @@ class _ArchiveTexts:
             return texts
         texts += [value for _name, value in parsed.headers]
         texts += [parsed.body_text, *(a.filename or "" for a in parsed.attachments)]
+        texts += [f"{m.from_text}\n{m.subject}\n{m.body}" for m in parsed.attached_messages]
         texts += [_text(a.payload) for a in parsed.attachments if a.content_type.startswith("text/")]
         return texts
 
