@@ -172,7 +172,7 @@ def test_a_report_listing_a_lures_headers_stays_the_reporters_text() -> None:
     assert kinds(text) == ["new"]
 
 
-def test_an_attached_message_is_a_forward_with_its_headers_and_answers_nothing() -> None:
+def test_an_attached_message_is_kept_apart_with_its_headers_and_answers_nothing() -> None:
     from email.message import EmailMessage
 
     from intake.checks import read_confirmations
@@ -190,10 +190,11 @@ def test_an_attached_message_is_a_forward_with_its_headers_and_answers_nothing()
     )
     outer.set_content("不審なメールが届いたので添付します。\n")
     outer.add_attachment(lure)
-    body = parse_message(outer.as_bytes()).body_text
-    segments = segments_of(body, subject="不審メール")
-    assert [s.kind for s in segments] == ["new", "forward"]
-    assert segments[1].sender == "経理部 <billing@invoice-check.example.com>"
-    assert segments[1].subject == "【至急】請求書" and "2026" in segments[1].date
+    parsed = parse_message(outer.as_bytes())
+    body = parsed.body_text
+    assert [s.kind for s in segments_of(body, subject="不審メール")] == ["new"]  # its text is kept apart
+    (attached,) = parsed.attached_messages
+    assert attached.from_text == "経理部 <billing@invoice-check.example.com>"
+    assert attached.subject == "【至急】請求書" and "ダウンロード" in attached.body
     answers = read_confirmations([body], ["不審メール"])
     assert (answers.secret_designation, answers.external_coordination, answers.unclear) == (None, None, ())
