@@ -98,8 +98,9 @@ database = "{self.database}"
 archive_dir = "{self.root}/messages"
 {self.extra}
 """ + "".join(self.mailboxes)
+        # unchanged: left alone, and a service reading it meanwhile never sees it half-written
         if self.config_file.exists() and self.config_file.read_text(encoding="utf-8") == text:
-            return self.config_file  # unchanged: a service reading it meanwhile must never see it half-written
+            return self.config_file
         temp = self.config_file.with_suffix(".tmp")
         temp.write_text(text, encoding="utf-8")
         os.replace(temp, self.config_file)  # atomic: a reader sees the old file or the new, whole
