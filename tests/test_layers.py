@@ -66,6 +66,7 @@ LAZY = {
         "intake.runner.poller",
         "intake.runner.quarantine",
         "intake.runner.service",
+        "intake.replies.staff_templates",
     ),
     **_in_commands(
         "intake.cli.register", "intake.cases.organisations", "intake.desk.exports", "intake.desk.register"
@@ -76,6 +77,9 @@ LAZY = {
         "intake.desk.views",
         "intake.replies.outbox",
         "intake.replies.sender",
+        "intake.replies.staff",
+        "intake.replies.staff_templates",
+        "intake.desk.replying",
     ),
     **_in_commands(
         "intake.cli.servers", "intake.access.oauth", "intake.access.tokens", "intake.desk.servers"

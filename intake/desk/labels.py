@@ -64,3 +64,8 @@ def attached_labels(rules_dir: Path) -> dict[str, str]:
     """The words shown around an attached message (``[attached]`` in labels.toml); the key when unlabelled."""
     table = _labels(rules_dir).get("attached", {})
     return {key: str(table.get(key, key)) for key in _ATTACHED_KEYS}
+
+
+def audit_label(action: str, rules_dir: Path) -> str:
+    """「事務局からの返信」 for ``staff_reply`` (``[audit]``); the action code itself when unlabelled."""
+    return str(_labels(rules_dir).get("audit", {}).get(action, action))

@@ -366,6 +366,8 @@ def reply_item(reply: OutboxReply) -> dict:
         "next_attempt_at": _aware_jst(reply.next_attempt_at) if reply.state == "queued" else None,
         "sent_at": _aware_jst(reply.sent_at),
         "server_reply": reply.server_reply,
+        "author": reply.author,  # who wrote a staff reply (None: an automatic one)
+        "cc": reply.cc,
     }
 
 
