@@ -30,7 +30,7 @@ def reply_form(
     form = {
         "templates": list(templates.values()),
         "chosen": chosen,
-        "values": values,
+        "given": values,
         "to": "",
         "cc": "",
         "body": "",
