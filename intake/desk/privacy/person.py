@@ -55,7 +55,7 @@ PLACES: dict[str, tuple[type[SQLModel], tuple[str, ...], str]] = {
     "incident": (IncidentRecord, ("secret_detail", "coordination_detail", "sharing_scope", "decided_scope"), "case_id"),
     "note": (Note, ("text",), "id"),
     "finding": (Finding, ("message_ja", "message_en"), "id"),
-    "outbox": (OutboxReply, ("to_addr", "subject", "body"), "id"),
+    "outbox": (OutboxReply, ("to_addr", "cc", "subject", "body"), "id"),
     "audit": (AuditEntry, ("detail",), "id"),
     "register": (RegisteredPerson, ("name", "email", "phone"), "id"),
     "organisation": (Organisation, ("poc_email",), "id"),
