@@ -41,7 +41,9 @@ def outbox(
     if as_json:
         rt.print_json(items)
         return
-    table = Table("id", "case", "to", "state", "tries", "template", "subject", "last error", title="outbox")
+    table = Table(
+        "id", "case", "to", "state", "tries", "template", "author", "subject", "last error", title="outbox"
+    )
     for r in items:
         add_row(
             table,
@@ -51,6 +53,7 @@ def outbox(
             r["state"],
             r["attempts"],
             r["template"],
+            r["author"] or "",
             r["subject"],
             r["last_error"] or "",
         )
@@ -76,7 +79,18 @@ def show_reply(
     if as_json:
         rt.print_json(item)
         return
-    for key in ("id", "case_id", "to", "subject", "state", "attempts", "last_error", "message_id"):
+    for key in (
+        "id",
+        "case_id",
+        "to",
+        "cc",
+        "author",
+        "subject",
+        "state",
+        "attempts",
+        "last_error",
+        "message_id",
+    ):
         rt.out.print(f"{key}: {item[key] if item[key] is not None else ''}", markup=False)
     rt.out.print("")
     rt.out.print(item["body"], markup=False)
@@ -134,7 +148,9 @@ def reply_cmd(
     case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
     template: Annotated[
         str | None,
-        typer.Option("--template", help="One of the secretariat's templates (--templates lists them)."),
+        typer.Option(
+            "--template", help="One of the secretariat's templates (intake reply-templates lists them)."
+        ),
     ] = None,
     values: Annotated[
         list[str] | None,
@@ -183,7 +199,7 @@ def reply_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Write a reply from the case: queued in the outbox like the automatic ones (held for another
-    desk user's release under [replies] staff_review), threaded to the last incoming message."""
+    desk user's release under replies.staff_review), threaded to the last incoming message."""
     from intake.desk import replying
     from intake.desk.views import reply_item
 
