@@ -308,3 +308,16 @@ def test_an_unknown_placeholder_or_a_missing_title_stops_start_up(workspace, tmp
     (rules / "templates" / "staff" / "extra.j2").write_text("本文\n", encoding="utf-8")
     started = start(workspace, rules, "run")
     assert started.returncode == 2 and "extra.j2: not listed in templates.toml" in started.stderr
+
+
+def test_a_staff_template_without_a_title_stops_start_up(workspace, tmp_path):
+    workspace.add_maildir()
+    assert workspace.cli("init").returncode == 0
+    rules = broken_rules(tmp_path)
+    index = rules / "templates" / "staff" / "templates.toml"
+    index.write_text(
+        index.read_text(encoding="utf-8").replace('title = "情報提供へのお礼"', ""), encoding="utf-8"
+    )
+    started = start(workspace, rules, "run")
+    assert started.returncode == 2 and "[thanks] needs a title" in started.stderr
+    assert len(started.stderr.strip().splitlines()) == 1
