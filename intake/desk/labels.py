@@ -1,5 +1,6 @@
 """Short Japanese labels (``rules/labels.toml``) for finding codes in the review queue, the names
-the desk shows for a case's status and kind, and what the desk says about sign-in and sessions."""
+the desk shows for a case's status and kind, its history's actions and its messages' directions,
+and what the desk says about sign-in and sessions."""
 
 from __future__ import annotations
 
@@ -31,6 +32,22 @@ def status_label(status: str, rules_dir: Path) -> str:
 def kind_label(kind: str, rules_dir: Path) -> str:
     """「加入申込書」 for ``membership_application``; the code itself when unlabelled."""
     return str(_labels(rules_dir).get("kinds", {}).get(kind, kind))
+
+
+def action_label(action: str, rules_dir: Path) -> str:
+    """「メール受信」 for ``message_received`` in the case history; the code itself when unlabelled."""
+    return str(_table("actions", rules_dir).get(action, action))
+
+
+def direction_label(message: dict, rules_dir: Path) -> str:
+    """「受信」, 「返信」, or 「返信（メールソフトから送信）」 for a reply read from the sent folder."""
+    key = "sent_elsewhere" if message.get("sent_elsewhere") else message["direction"]
+    return str(_table("directions", rules_dir).get(key, key))
+
+
+def _table(name: str, rules_dir: Path) -> dict[str, object]:
+    table = _labels(rules_dir).get(name)
+    return table if isinstance(table, dict) else {}
 
 
 def answer_label(item: str, value: str, rules_dir: Path) -> str:

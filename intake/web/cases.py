@@ -21,7 +21,7 @@ from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
 from intake.db.tables import Attachment
 from intake.desk import actions, views
-from intake.desk.labels import attached_labels, segment_label
+from intake.desk.labels import action_label, attached_labels, direction_label, segment_label
 from intake.forms import FormSpecs, load_form_specs
 from intake.runner.quarantine import open_entries
 from intake.web.base import Desk, action, flash, page, text_of
@@ -64,9 +64,11 @@ def case_page(request: Request, desk: Desk, user: str) -> Response:
         history = actions.audit_entries(session, case_id)
         password_mails = password_mail.password_mails(session, case_id)
         offered_to = password_mail.offered_elsewhere(session, case_id)
+    rules = desk.config.rules_path
     for m in messages:
+        m["direction_label"] = direction_label(m, rules)
         for segment in m.get("segments", ()):
-            segment["label"] = segment_label(segment, desk.config.rules_path)
+            segment["label"] = segment_label(segment, rules)
     return desk.render(
         request,
         "case.html",
@@ -74,6 +76,7 @@ def case_page(request: Request, desk: Desk, user: str) -> Response:
         messages=messages,
         attached=attached_labels(desk.config.rules_path),
         history=history,
+        action_names={e.action: action_label(e.action, rules) for e in history},
         application=_application_rows(case["fields"].get("application"), specs),
         staff=_staff_table(case["fields"].get("staff"), specs),
         incident=case["fields"].get("incident"),
