@@ -185,6 +185,12 @@ def test_a_sent_message_that_answers_no_case_opens_nothing(workspace, dovecot):
         assert archived(workspace) == kept  # staff's other mail is not kept
         assert poll(workspace)["mailboxes"][0]["fetched"] == 0
 
+        incident.append([make_mail(sender=INCIDENT, to="kaigi@example.com", subject="議事録")], folder="Sent")
+        plain = workspace.cli("poll")
+        assert "anken: 1 fetched, 0 new cases" in plain.stdout
+        assert "0 sent replies joined, 1 sent skipped (no case)" in plain.stdout
+        assert cases(engine) == [case_id]
+
 
 # -- with the Poller, straight --------------------------------------------------------------------
 

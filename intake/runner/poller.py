@@ -15,7 +15,8 @@ An archive or database that cannot be written stops the mailbox's poll with a
 :class:`~intake.errors.StorageError` after committing what was done; nothing is marked that is
 not stored.
 
-A mailbox's ``sent_folder`` is polled after its inbox, under the same lock, by the same per-message
+A mailbox's ``sent_folder`` is polled after its inbox (so a reply staff wrote to a report that
+came in the same poll finds the report's case), under the same lock, by the same per-message
 path: a message there joins the case it answers as an outgoing message
 (:func:`~intake.cases.sent.join_sent`) and nothing else happens — no case, no reply. One that
 answers no case is only counted: it is not archived, and the cursor alone records that it was
