@@ -105,14 +105,17 @@ def show(
     """One case, whole: messages, attachments, fields, findings, notes, history."""
     from intake.desk import views
     from intake.desk.actions import audit_entries
+    from intake.desk.labels import action_label
     from intake.forms import load_form_specs
 
     rt = ctx.obj
+    rules = rt.config.rules_path
     with rt.reading_session() as session:
         case = views.case_detail(session, case_id)
         texts = views.message_texts(session, rt.config, case_id)
         case["attached_messages"] = [a for text in texts for a in text.get("attached", ())]
-        history = [(views.jst(e.at), e.by, e.action, e.detail) for e in audit_entries(session, case_id)]
+        entries = audit_entries(session, case_id)
+        history = [(views.jst(e.at), e.by, action_label(e.action, rules), e.detail) for e in entries]
     for message, text in zip(case["messages"], texts, strict=True):
         message["segments"] = text.get("segments", [])
     if as_json:
@@ -125,7 +128,7 @@ def show(
         markup=False,
     )
     out.print(f"subject: {case['subject']}", markup=False)
-    _messages(out, case["messages"])
+    _messages(out, case["messages"], rules)
     _segments(out, case["messages"], rt.config.rules_path)
     _attachments(out, case["attachments"])
     _attached(out, case["attached_messages"], attached_labels(rt.config.rules_path))
@@ -139,7 +142,9 @@ def show(
     out.print(history_table)
 
 
-def _messages(out, messages: list[dict]) -> None:
+def _messages(out, messages: list[dict], rules_dir) -> None:
+    from intake.desk.labels import direction_label
+
     table = Table(
         "dir", "from", "subject", "received", "no reply because", "sender / signature", title="messages"
     )
@@ -147,7 +152,7 @@ def _messages(out, messages: list[dict]) -> None:
         shown = _security_line(m.get("security"))
         add_row(
             table,
-            m["direction"],
+            direction_label(m, rules_dir),
             m["from"],
             m["subject"],
             m["received_at"],

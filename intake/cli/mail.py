@@ -76,9 +76,11 @@ def _print_round(rt, round_) -> None:
         if r.skipped:
             rt.out.print(r.skipped, markup=False)
             continue
+        sent = f", {r.sent_joined} sent replies joined, {r.sent_unmatched} sent skipped (no case)"
         rt.out.print(
             f"{r.mailbox}: {r.fetched} fetched, {r.created} new cases, {r.joined} joined cases, "
             f"{r.duplicates} duplicates, {r.quarantined} quarantined"
+            + (sent if r.sent_joined or r.sent_unmatched else "")
         )
     sent = round_.sent
     if sent and (sent.sent or sent.retrying or sent.failed):

@@ -1,5 +1,6 @@
 """Short Japanese labels (``rules/labels.toml``) for finding codes in the review queue, the names
-the desk shows for a case's status and kind, and what the desk says about sign-in and sessions."""
+the desk shows for a case's status and kind, its history's actions and its messages' directions,
+and what the desk says about sign-in and sessions."""
 
 from __future__ import annotations
 
@@ -33,6 +34,27 @@ def kind_label(kind: str, rules_dir: Path) -> str:
     return str(_labels(rules_dir).get("kinds", {}).get(kind, kind))
 
 
+def action_label(action: str, rules_dir: Path) -> str:
+    """「メール受信」 for ``message_received`` in the case history; the code itself when unlabelled."""
+    return str(_table("actions", rules_dir).get(action, action))
+
+
+def direction_label(message: dict, rules_dir: Path) -> str:
+    """「受信」, 「自動返信」, 「事務局からの返信」 for a staff reply (its author is kept as the sender's
+    name), or 「返信（メールソフトから送信）」 for a reply read from the sent folder."""
+    key = message["direction"]
+    if message.get("sent_elsewhere"):
+        key = "sent_elsewhere"
+    elif key == "out" and message.get("from_name"):
+        key = "staff"
+    return str(_table("directions", rules_dir).get(key, key))
+
+
+def _table(name: str, rules_dir: Path) -> dict[str, object]:
+    table = _labels(rules_dir).get(name)
+    return table if isinstance(table, dict) else {}
+
+
 def answer_label(item: str, value: str, rules_dir: Path) -> str:
     """「秘密指定は不要」 for ``not_requested`` under 確認①; the value itself when unlabelled."""
     return str(_labels(rules_dir).get("answers", {}).get(item, {}).get(value, value))
@@ -64,8 +86,3 @@ def attached_labels(rules_dir: Path) -> dict[str, str]:
     """The words shown around an attached message (``[attached]`` in labels.toml); the key when unlabelled."""
     table = _labels(rules_dir).get("attached", {})
     return {key: str(table.get(key, key)) for key in _ATTACHED_KEYS}
-
-
-def audit_label(action: str, rules_dir: Path) -> str:
-    """「事務局からの返信」 for ``staff_reply`` (``[audit]``); the action code itself when unlabelled."""
-    return str(_labels(rules_dir).get("audit", {}).get(action, action))

@@ -21,7 +21,7 @@ from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
 from intake.db.tables import Attachment
 from intake.desk import actions, replying, views
-from intake.desk.labels import attached_labels, segment_label
+from intake.desk.labels import attached_labels, direction_label, segment_label
 from intake.forms import FormSpecs, load_form_specs
 from intake.replies.staff import StaffReplyError
 from intake.replies.staff_templates import StaffTemplateError
@@ -71,9 +71,11 @@ def _case(request: Request, desk: Desk, case_id: str, reply: dict, status: int =
         history = actions.audit_entries(session, case_id)
         password_mails = password_mail.password_mails(session, case_id)
         offered_to = password_mail.offered_elsewhere(session, case_id)
+    rules = desk.config.rules_path
     for m in messages:
+        m["direction_label"] = direction_label(m, rules)
         for segment in m.get("segments", ()):
-            segment["label"] = segment_label(segment, desk.config.rules_path)
+            segment["label"] = segment_label(segment, rules)
     return desk.render(
         request,
         "case.html",

@@ -99,7 +99,8 @@ def _mail(session: Session, config: Config, terms: Terms, hits: list[Hit]) -> li
     carried = _messages_carrying(session, forms)
     texts = _ArchiveTexts(config)
     found = []
-    kept = select(Message).where(Message.direction == "in", col(Message.purged_at).is_(None))
+    # every archived message: a sender's, and a reply staff sent from their mail program (it quotes them)
+    kept = select(Message).where(Message.sha256 != "", col(Message.purged_at).is_(None))
     for message in session.exec(kept.order_by(col(Message.id))):
         fields = ("mail",) if texts.holds(message.sha256, terms) else ()
         fields += ("attachment",) if message.id in carried else ()
