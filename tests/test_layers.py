@@ -55,6 +55,7 @@ LAZY = {
         "intake.desk.labels",
         "intake.desk.servers",
         "intake.desk.actions",
+        "intake.desk.merging",
         "intake.forms",
     ),
     **_in_commands("intake.cli.desk", "intake.desk.users"),

@@ -77,7 +77,7 @@ def case_page(request: Request, desk: Desk, user: str) -> Response:
         application=_application_rows(case["fields"].get("application"), specs),
         staff=_staff_table(case["fields"].get("staff"), specs),
         incident=case["fields"].get("incident"),
-        transitions=actions.TRANSITIONS.get(case["status"], ()),
+        transitions=() if case["merged_into"] else actions.TRANSITIONS.get(case["status"], ()),
         password_mails=password_mails,
         offered_to=offered_to,
     )
