@@ -8,34 +8,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright.sync_api import sync_playwright
+import test_desk_browser as in_browser
 from sqlmodel import Session
-from test_desk_browser import shot, sign_in
 
 from intake.db.tables import Case
-from support.desk import CHROMIUM, CHROMIUM_ARGS, STAFF, add_staff, desk_server
+from support.desk import STAFF, add_staff, desk_server
 from support.merging import snapshot, two_cases
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
-    page = context.new_page()
-    page.problems = []
-    page.on("response", lambda r: r.status >= 400 and page.problems.append(f"{r.status} {r.url}"))
-    page.on("dialog", lambda d: page.problems.append(f"dialog: {d.message}"))
-    yield page
-    context.close()
+browser, page = in_browser.browser, in_browser.page  # the same Chromium fixtures as the desk's tests
+shot, sign_in = in_browser.shot, in_browser.sign_in
 
 
 def _case(workspace, case_id: str) -> Case:
