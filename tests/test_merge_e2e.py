@@ -6,12 +6,15 @@ The desk's two-step merge and its split button are in tests/test_merge_desk.py."
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 from sqlmodel import Session, select
 
 from intake.db.tables import Attachment, AuditEntry, Case, IncidentRecord, Message, OutboxReply, StaffEntry
-from intake.desk.merging import case_tables
+from intake.desk import merging
+from intake.desk.merging import MergeRefused, case_tables
 from support.merging import PASSWORD, SECOND, deliver, poll, snapshot, two_cases
 
 pytestmark = pytest.mark.e2e
@@ -246,3 +249,40 @@ def test_incident_reports_combine_staff_decisions_and_split_takes_them_back(work
         assert session.exec(select(OutboxReply.case_id)).all().count(second) == 1
     assert [e["action"] for e in audit(workspace, second)][-1] == "split"
     assert AuditEntry.__tablename__ not in {t.name for t in case_tables()}
+
+
+@pytest.mark.postgresql_only(reason="two desks writing at once is PostgreSQL's case; SQLite has one writer")
+def test_two_staff_merging_the_same_case_at_once_are_done_one_after_the_other(workspace):
+    first, second, _ = two_cases(workspace)
+    third = _third_case(workspace)
+    config, engine = workspace.config(), workspace.engine()
+    outcome: dict[str, object] = {}
+
+    def other_desk() -> None:
+        with Session(engine) as session:
+            try:
+                merging.merge(session, second, into=third, by="sato", config=config)
+                session.commit()
+                outcome["result"] = "merged"
+            except MergeRefused as refused:
+                outcome["result"] = str(refused)
+
+    with Session(engine) as session:
+        merging.merge(session, second, into=first, by="suzuki", config=config)  # not committed yet
+        thread = threading.Thread(target=other_desk)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not _waiting_for_a_lock(engine):
+            assert time.monotonic() < deadline and thread.is_alive(), outcome
+            time.sleep(0.05)
+        session.commit()
+    thread.join(60)
+    assert outcome["result"] == f"{second} is already merged into {first}"
+    assert show(workspace, second)["merged_into"] == first
+    assert len(show(workspace, third)["messages"]) == 1  # nothing moved a second time
+
+
+def _waiting_for_a_lock(engine) -> bool:
+    with engine.connect() as conn:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        return conn.exec_driver_sql(query).scalar() > 0

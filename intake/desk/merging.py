@@ -97,6 +97,7 @@ def merge(session: Session, source_id: str, *, into: str, by: str, config: Confi
     """Merge case ``source_id`` into ``into``: its rows move, it is closed and points there, the
     target is evaluated again (no reply); audited on both cases with every moved row's id."""
     session.flush()
+    _lock(session, source_id, into)
     moved = preview(session, source_id, into=into)
     source, target = _get(session, moved.source), _get(session, moved.target)
     moved.target_org_name = target.org_name
@@ -104,7 +105,7 @@ def merge(session: Session, source_id: str, *, into: str, by: str, config: Confi
         moved.marks[table.name] = session.execute(sa_select(func.max(_key(table)))).scalar()
         ids = moved.rows.get(table.name)
         if ids:
-            _move(session, table, ids, to=target.id)
+            _move(session, table, ids, source=source.id, to=target.id)
     moved.decision_filled = _fill_decision(session, source.id, target.id)
     _resolve_findings(session, source.id)
     source.status, source.merged_into, source.updated_at = "closed", target.id, utcnow()
@@ -123,6 +124,7 @@ def split(session: Session, case_id: str, *, by: str, config: Config) -> Moved:
     from them), it reopens in its previous status, both cases are evaluated again (no reply)."""
     session.flush()
     source = _get(session, case_id)
+    _lock(session, case_id, source.merged_into or case_id)
     if source.merged_into is None:
         message = f"{case_id} was not merged into another case: nothing to split"
         raise MergeRefused("refused_not_merged", message, case=case_id)
@@ -135,7 +137,7 @@ def split(session: Session, case_id: str, *, by: str, config: Config) -> Moved:
     for table in case_tables():
         ids = _returning(session, table, recorded, marks, back.rows, target.id)
         if ids:
-            _move(session, table, ids, to=source.id)
+            _move(session, table, ids, source=target.id, to=source.id)
             back.rows[table.name] = ids
     if merged.get("decision_filled"):
         _take_back_decision(session, source.id, target.id)
@@ -207,6 +209,14 @@ def _checked(session: Session, source_id: str, target_id: str) -> tuple[Case, Ca
     return source, target
 
 
+def _lock(session: Session, *case_ids: str) -> None:
+    """Hold both cases' rows until the transaction ends (PostgreSQL; SQLite has one writer anyway),
+    in one order: two staff merging the same case at once are done one after the other, and the
+    second sees the first's merge — refused, never moving rows a second time."""
+    for case_id in sorted(set(case_ids)):
+        session.get(Case, case_id, with_for_update=True, populate_existing=True)
+
+
 def _not_purged(case: Case) -> None:
     if case.purged_at is not None:
         message = f"{case.id} was purged (its personal data removed): it cannot be merged or split"
@@ -250,10 +260,11 @@ def _movable(table: Table, source: str, target: str):
     return query
 
 
-def _move(session: Session, table: Table, ids: list, *, to: str) -> None:
+def _move(session: Session, table: Table, ids: list, *, source: str, to: str) -> None:
     for start in range(0, len(ids), 500):  # bound the statement's parameters
         chunk = ids[start : start + 500]
-        session.execute(update(table).where(_key(table).in_(chunk)).values(case_id=to))
+        where = (_key(table).in_(chunk), table.c.case_id == source)
+        session.execute(update(table).where(*where).values(case_id=to))
 
 
 def _returning(
