@@ -56,6 +56,7 @@ LAZY = {
         "intake.desk.servers",
         "intake.desk.actions",
         "intake.desk.merging",
+        "intake.desk.separating",
         "intake.forms",
     ),
     **_in_commands("intake.cli.desk", "intake.desk.users"),

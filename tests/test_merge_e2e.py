@@ -15,7 +15,18 @@ from sqlmodel import Session, select
 from intake.db.tables import Attachment, AuditEntry, Case, IncidentRecord, Message, OutboxReply, StaffEntry
 from intake.desk import merging
 from intake.desk.merging import MergeRefused, case_tables
-from support.merging import PASSWORD, SECOND, deliver, poll, snapshot, two_cases
+from support.merging import (
+    FIRST,
+    PASSWORD,
+    SECOND,
+    application_file,
+    deliver,
+    membership_mailbox,
+    poll,
+    snapshot,
+    staff_file,
+    two_cases,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -286,3 +297,58 @@ def _waiting_for_a_lock(engine) -> bool:
     with engine.connect() as conn:
         query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
         return conn.exec_driver_sql(query).scalar() > 0
+
+
+def test_messages_split_off_into_a_new_case_and_merged_back(workspace):
+    path = membership_mailbox(workspace)
+    asked = deliver(path, sender=FIRST, subject="加入申込書の送付", attachments=[application_file()])
+    poll(workspace)
+    deliver(
+        path, sender=SECOND, subject="Re: 加入申込書の送付", in_reply_to=asked, attachments=[staff_file()]
+    )
+    poll(workspace)
+    [case_id] = queue(workspace)
+    before = snapshot(workspace.engine())
+    whole = show(workspace, case_id)
+    assert "staff_registration_required" not in whole["open_findings"]
+    [answer] = [m for m in whole["messages"] if m["from"] == "taro@example.co.jp"]
+    replies_before = {r["id"]: r["case_id"] for r in replies(workspace)}
+
+    out = ok(workspace, "split", case_id, str(answer["id"]))
+    [new] = [c for c in queue(workspace) if c != case_id]
+    assert f"{case_id} から指定のメールを新しい案件 {new} に分けました。" in out
+    kept, split_off = show(workspace, case_id), show(workspace, new)
+    assert {m["from"] for m in kept["messages"] if m["direction"] == "in"} == {"hanako@example.co.jp"}
+    assert [m["id"] for m in split_off["messages"] if m["direction"] == "in"] == [answer["id"]]
+    assert (split_off["sender"], split_off["kind"]) == ("taro@example.co.jp", "staff_registration")
+    assert [p["name"] for p in split_off["fields"]["staff"]] == ["協議会　太郎"]
+    assert "staff_registration_required" in kept["open_findings"]  # checked again without the form
+    moved_replies = {r["id"] for r in replies(workspace) if r["case_id"] == new}
+    assert moved_replies  # the reply that answered the message went with it, and its record
+    assert {m["message_id"] for m in split_off["messages"] if m["direction"] == "out"} == {
+        r["message_id"] for r in replies(workspace) if r["id"] in moved_replies
+    }
+    assert set(replies_before) == {r["id"] for r in replies(workspace)}  # no reply for it
+    [entry] = [e for e in audit(workspace, case_id) if e["action"] == "split_off"]
+    assert entry["detail"]["case"] == new and answer["id"] in entry["detail"]["moved"]["message"]
+
+    ok(workspace, "merge", new, "--into", case_id)  # and back
+    after = snapshot(workspace.engine())
+    after["case"] = [c for c in after["case"] if c["id"] != new]
+    assert after == before
+
+
+def test_split_off_refusals(workspace):
+    first, second, _ = two_cases(workspace)
+    [message] = [m["id"] for m in show(workspace, second)["messages"] if m["direction"] == "in"]
+    [reply] = [m["id"] for m in show(workspace, second)["messages"] if m["direction"] == "out"]
+    state = snapshot(workspace.engine()), len(audit(workspace))
+    for args, said in (
+        ((second, "99999"), f"{second} has no message 99999"),
+        ((second, str(message), str(reply)), "nothing would be left"),
+        ((second, str(reply)), "at least one message that came in"),
+        ((first, str(message)), f"{first} has no message {message}"),
+    ):
+        result = cli(workspace, "split", *args)
+        assert result.returncode == 1 and said in result.stderr, result.stderr
+    assert (snapshot(workspace.engine()), len(audit(workspace))) == state

@@ -384,16 +384,25 @@ def merge(
 
 
 @app.command()
-def split(ctx: typer.Context, case_id: CaseArg) -> None:
-    """Undo the merge of CASE_ID: exactly what moved goes back, it reopens in its status before."""
-    from intake.desk import merging
+def split(
+    ctx: typer.Context,
+    case_id: CaseArg,
+    messages: Annotated[list[int] | None, typer.Argument(metavar="[MESSAGE_NUMBER]...")] = None,
+) -> None:
+    """Undo the merge of CASE_ID: exactly what moved goes back, it reopens in its status before.
+    With MESSAGE_NUMBERs (the `id` of its messages in `show --json`): those messages, their files
+    and forms and the replies to them leave CASE_ID for a new case (no reply is sent)."""
+    from intake.desk import merging, separating
 
     rt: Runtime = ctx.obj
     with rt.session_scope() as session:
-        moved = merging.split(session, case_id, by=rt.by, config=rt.config)
-    rt.out.print(
-        merge_text("split", rt.config.rules_path, case=moved.source, into=moved.target), markup=False
-    )
+        if messages:
+            moved = separating.split_off(session, case_id, messages, by=rt.by, config=rt.config)
+        else:
+            moved = merging.split(session, case_id, by=rt.by, config=rt.config)
+    key = "split_off" if messages else "split"
+    said = merge_text(key, rt.config.rules_path, case=moved.source, into=moved.target)
+    rt.out.print(said, markup=False)
     _moved_lines(rt, moved)
 
 

@@ -97,15 +97,15 @@ def merge(session: Session, source_id: str, *, into: str, by: str, config: Confi
     """Merge case ``source_id`` into ``into``: its rows move, it is closed and points there, the
     target is evaluated again (no reply); audited on both cases with every moved row's id."""
     session.flush()
-    _lock(session, source_id, into)
+    lock_cases(session, source_id, into)
     moved = preview(session, source_id, into=into)
-    source, target = _get(session, moved.source), _get(session, moved.target)
+    source, target = get_case(session, moved.source), get_case(session, moved.target)
     moved.target_org_name = target.org_name
     for table in case_tables():
         moved.marks[table.name] = session.execute(sa_select(func.max(_key(table)))).scalar()
         ids = moved.rows.get(table.name)
         if ids:
-            _move(session, table, ids, source=source.id, to=target.id)
+            move_rows(session, table, ids, source=source.id, to=target.id)
     moved.decision_filled = _fill_decision(session, source.id, target.id)
     _resolve_findings(session, source.id)
     source.status, source.merged_into, source.updated_at = "closed", target.id, utcnow()
@@ -123,21 +123,21 @@ def split(session: Session, case_id: str, *, by: str, config: Config) -> Moved:
     """Undo the merge of ``case_id``: exactly the rows that moved go back (with the rows made since
     from them), it reopens in its previous status, both cases are evaluated again (no reply)."""
     session.flush()
-    source = _get(session, case_id)
-    _lock(session, case_id, source.merged_into or case_id)
+    source = get_case(session, case_id)
+    lock_cases(session, case_id, source.merged_into or case_id)
     if source.merged_into is None:
         message = f"{case_id} was not merged into another case: nothing to split"
         raise MergeRefused("refused_not_merged", message, case=case_id)
-    target = _get(session, source.merged_into)
+    target = get_case(session, source.merged_into)
     for case in (source, target):
-        _not_purged(case)
+        refuse_purged(case)
     merged = _last_merge(session, source.id)
     back = Moved(source=source.id, target=target.id, status=merged.get("status") or "ready_for_review")
     recorded, marks = merged.get("moved", {}), merged.get("marks", {})
     for table in case_tables():
-        ids = _returning(session, table, recorded, marks, back.rows, target.id)
+        ids = rows_to_take(session, table, recorded, marks, back.rows, target.id)
         if ids:
-            _move(session, table, ids, source=target.id, to=source.id)
+            move_rows(session, table, ids, source=target.id, to=source.id)
             back.rows[table.name] = ids
     if merged.get("decision_filled"):
         _take_back_decision(session, source.id, target.id)
@@ -163,7 +163,7 @@ def merged_from(session: Session, case_id: str) -> list[str]:
 # -- checks --------------------------------------------------------------------------------------
 
 
-def _get(session: Session, case_id: str) -> Case:
+def get_case(session: Session, case_id: str) -> Case:
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no case {case_id}")
@@ -180,7 +180,7 @@ class MergeRefused(IntakeError):
 
 
 def _checked(session: Session, source_id: str, target_id: str) -> tuple[Case, Case]:
-    source, target = _get(session, source_id), _get(session, target_id)
+    source, target = get_case(session, source_id), get_case(session, target_id)
     case, into = source.id, target.id
     if case == into:
         raise MergeRefused("refused_itself", f"{case} cannot be merged into itself", case=case)
@@ -202,14 +202,14 @@ def _checked(session: Session, source_id: str, target_id: str) -> tuple[Case, Ca
         )
         raise MergeRefused("refused_mailbox", message, case=case, into=into)
     for one in (source, target):
-        _not_purged(one)
+        refuse_purged(one)
         if one.status == FINAL:
             message = f"{one.id} is accepted: the register was changed from it, so nothing may move in or out"
             raise MergeRefused("refused_accepted", message, case=one.id)
     return source, target
 
 
-def _lock(session: Session, *case_ids: str) -> None:
+def lock_cases(session: Session, *case_ids: str) -> None:
     """Hold both cases' rows until the transaction ends (PostgreSQL; SQLite has one writer anyway),
     in one order: two staff merging the same case at once are done one after the other, and the
     second sees the first's merge — refused, never moving rows a second time."""
@@ -217,7 +217,7 @@ def _lock(session: Session, *case_ids: str) -> None:
         session.get(Case, case_id, with_for_update=True, populate_existing=True)
 
 
-def _not_purged(case: Case) -> None:
+def refuse_purged(case: Case) -> None:
     if case.purged_at is not None:
         message = f"{case.id} was purged (its personal data removed): it cannot be merged or split"
         raise MergeRefused("refused_purged", message, case=case.id)
@@ -260,21 +260,23 @@ def _movable(table: Table, source: str, target: str):
     return query
 
 
-def _move(session: Session, table: Table, ids: list, *, source: str, to: str) -> None:
+def move_rows(session: Session, table: Table, ids: list, *, source: str, to: str) -> None:
     for start in range(0, len(ids), 500):  # bound the statement's parameters
         chunk = ids[start : start + 500]
         where = (_key(table).in_(chunk), table.c.case_id == source)
         session.execute(update(table).where(*where).values(case_id=to))
 
 
-def _returning(
-    session: Session, table: Table, recorded: dict, marks: dict, going: dict[str, list], target: str
+def rows_to_take(
+    session: Session, table: Table, picked: dict, marks: dict, going: dict[str, list], holder: str
 ) -> list:
-    """The target's rows going back: those the merge moved, and those made since the merge from a
-    row going back (a form read from a moved attachment unlocked afterwards)."""
+    """The keys of ``table``'s rows of case ``holder`` that leave it: those named in ``picked``
+    (table → keys), and those hanging off a row already leaving (``going``, by a foreign key) —
+    with ``marks`` (table → its highest key at the merge) only those made since: a form read from a
+    moved attachment unlocked after the merge goes back with it, one there before stays."""
     key = _key(table)
     picks = []
-    ids = recorded.get(table.name) or []
+    ids = picked.get(table.name) or []
     if ids:
         picks.append(key.in_(ids))
     mark = marks.get(table.name)
@@ -285,7 +287,7 @@ def _returning(
             picks.append(since if mark is None else (since & (key > mark)))
     if not picks:
         return []
-    query = sa_select(key).where(table.c.case_id == target, or_(*picks)).order_by(key)
+    query = sa_select(key).where(table.c.case_id == holder, or_(*picks)).order_by(key)
     return list(session.execute(query).scalars())
 
 
