@@ -27,7 +27,8 @@ merge), reopens the second case in its previous status, and evaluates both again
 Refused: a case into itself, into a case that is itself merged (the message names where it went —
 merge into that one), a case that others are merged into (split those first), cases of different
 mailboxes (the mailbox decides the matter — incident or membership — the case id and the address
-replies come from), an accepted case (the register was changed from it), a purged one.
+replies come from), an accepted case (the register was changed from it), a purged one. A merged
+case is closed: retention purges it in time like any closed case, and then it stays merged.
 """
 
 from __future__ import annotations
