@@ -55,6 +55,8 @@ LAZY = {
         "intake.desk.labels",
         "intake.desk.servers",
         "intake.desk.actions",
+        "intake.desk.merging",
+        "intake.desk.separating",
         "intake.forms",
     ),
     **_in_commands("intake.cli.desk", "intake.desk.users"),

@@ -1,4 +1,4 @@
-"""Commands staff work cases with: queue, show, note, set-status, decide, audit."""
+"""Commands staff work cases with: queue, show, note, set-status, decide, merge, split, audit."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rich.table import Table
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.clock import jst_iso
-from intake.desk.labels import answer_label, attached_labels, short_label
+from intake.desk.labels import answer_label, attached_labels, case_status_label, merge_text, short_label
 from intake.desk.statuses import STATUSES
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def _queue_table(items: list[dict], total: int, rules, *, robots: bool) -> Table
             table,
             c["id"],
             c["kind"],
-            c["status"],
+            case_status_label(c["status"], c.get("merged_into"), rules),
             c["org_name"] or "",
             c["sender"],
             _age(c["received_at"]),
@@ -128,6 +128,7 @@ def show(
         markup=False,
     )
     out.print(f"subject: {case['subject']}", markup=False)
+    _merges(out, case, rt.config.rules_path)
     _messages(out, case["messages"], rules)
     _segments(out, case["messages"], rt.config.rules_path)
     _attachments(out, case["attachments"])
@@ -140,6 +141,14 @@ def show(
     for row in history:
         add_row(history_table, *row)
     out.print(history_table)
+
+
+def _merges(out, case: dict, rules_dir) -> None:
+    """Where a merged case went, and which cases were merged into this one."""
+    if case.get("merged_into"):
+        out.print(merge_text("merged_note", rules_dir, into=case["merged_into"]), markup=False)
+    if case.get("merged_from"):
+        out.print(merge_text("merged_from", rules_dir, cases="、".join(case["merged_from"])), markup=False)
 
 
 def _messages(out, messages: list[dict], rules_dir) -> None:
@@ -353,6 +362,60 @@ def decide(
         )
         decided = f"secret={record.decided_secret or '-'} scope={record.decided_scope or '-'}"
     rt.out.print(f"{case_id}: decided {decided}", markup=False)
+
+
+@app.command()
+def merge(
+    ctx: typer.Context,
+    first: Annotated[str, typer.Argument(metavar="CASE_ID")],
+    second: Annotated[str | None, typer.Argument(metavar="[FROM_ID]")] = None,
+    into: Annotated[str | None, typer.Option("--into", help="The case CASE_ID is merged into.")] = None,
+) -> None:
+    """Merge a case into another: `merge CASE_ID --into TARGET_ID` (or `merge INTO_ID FROM_ID`).
+    Its mail, files, forms, notes and replies move there and it is checked again (no reply is sent);
+    the merged case is closed and mail to it goes there. `intake split CASE_ID` undoes it."""
+    from intake.desk import merging
+
+    rt: Runtime = ctx.obj
+    if (into is None) == (second is None):
+        raise typer.BadParameter("give CASE_ID --into TARGET_ID, or INTO_ID FROM_ID")
+    source, target = (first, into) if into is not None else (second, first)
+    with rt.session_scope() as session:
+        moved = merging.merge(session, source or "", into=target or "", by=rt.by, config=rt.config)
+    rt.out.print(
+        merge_text("merged", rt.config.rules_path, case=moved.source, into=moved.target), markup=False
+    )
+    _moved_lines(rt, moved)
+
+
+@app.command()
+def split(
+    ctx: typer.Context,
+    case_id: CaseArg,
+    messages: Annotated[list[int] | None, typer.Argument(metavar="[MESSAGE_NUMBER]...")] = None,
+) -> None:
+    """Undo the merge of CASE_ID: exactly what moved goes back, it reopens in its status before.
+    With MESSAGE_NUMBERs (the `id` of its messages in `show --json`): those messages, their files
+    and forms and the replies to them leave CASE_ID for a new case (no reply is sent)."""
+    from intake.desk import merging, separating
+
+    rt: Runtime = ctx.obj
+    with rt.session_scope() as session:
+        if messages:
+            moved = separating.split_off(session, case_id, messages, by=rt.by, config=rt.config)
+        else:
+            moved = merging.split(session, case_id, by=rt.by, config=rt.config)
+    key = "split_off" if messages else "split"
+    said = merge_text(key, rt.config.rules_path, case=moved.source, into=moved.target)
+    rt.out.print(said, markup=False)
+    _moved_lines(rt, moved)
+
+
+def _moved_lines(rt: Runtime, moved) -> None:
+    from intake.desk.labels import table_label
+
+    for table, count in moved.counts().items():
+        rt.out.print(f"  {table_label(table, rt.config.rules_path)}: {count}", markup=False)
 
 
 @app.command()

@@ -53,6 +53,8 @@ class Case(SQLModel, table=True):
     acknowledged_at: datetime | None = None  # the one acknowledgement (受付完了) was queued
     robot: bool = False  # opened by a robot's mail that answers nothing of ours (indexed: ix_case_queue)
     purged_at: datetime | None = None  # its personal data removed past retention: only the skeleton is left
+    # merged by staff into this case (status closed): its records moved there, mail to it goes there
+    merged_into: str | None = Field(default=None, index=True)
 
 
 class CaseCounter(SQLModel, table=True):

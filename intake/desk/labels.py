@@ -1,6 +1,6 @@
 """Short Japanese labels (``rules/labels.toml``) for finding codes in the review queue, the names
 the desk shows for a case's status and kind, its history's actions and its messages' directions,
-and what the desk says about sign-in and sessions."""
+what the desk says about sign-in and sessions, and about merging cases."""
 
 from __future__ import annotations
 
@@ -86,3 +86,21 @@ def attached_labels(rules_dir: Path) -> dict[str, str]:
     """The words shown around an attached message (``[attached]`` in labels.toml); the key when unlabelled."""
     table = _labels(rules_dir).get("attached", {})
     return {key: str(table.get(key, key)) for key in _ATTACHED_KEYS}
+
+
+def merge_text(key: str, rules_dir: Path, **values: object) -> str:
+    """What is said about a merge (``[merge]`` in labels.toml), the case ids filled in; the key if unlabelled."""
+    text = _labels(rules_dir).get("merge", {}).get(key)
+    return str(text).format(**values) if isinstance(text, str) else key
+
+
+def table_label(table: str, rules_dir: Path) -> str:
+    """「メール」 for ``message``: what a merge moves (``[merge.tables]``); the name when unlabelled."""
+    return str(_labels(rules_dir).get("merge", {}).get("tables", {}).get(table, table))
+
+
+def case_status_label(status: str, merged_into: str | None, rules_dir: Path) -> str:
+    """A case's status as staff read it: 「統合済み（→ KYOGIKAI-2026-0001）」 for a merged case."""
+    if merged_into:
+        return merge_text("merged_into", rules_dir, into=merged_into)
+    return status_label(status, rules_dir)

@@ -87,6 +87,7 @@ QUEUE_COLUMNS = (
     Case.subject,
     Case.received_at,
     Case.robot,
+    Case.merged_into,
 )
 
 
@@ -136,6 +137,7 @@ def queue_item(case, findings: list[str]) -> dict:
         "received_at": jst(case.received_at),
         "open_findings": findings,
         "robot": case.robot,
+        "merged_into": case.merged_into,  # closed by a merge into that case (intake merge)
     }
 
 
@@ -147,6 +149,8 @@ def case_detail(session: Session, case_id: str) -> dict:
     detail = queue_item(case, [f.code for f in findings if f.open])
     detail["forwarded"] = case.forwarded
     detail["purged_at"] = jst(case.purged_at)  # its personal data removed past retention
+    merged_here = select(Case.id).where(Case.merged_into == case_id).order_by(col(Case.id))
+    detail["merged_from"] = list(session.exec(merged_here))  # the cases merged into this one
     detail["findings"] = [_finding(f) for f in findings]
     security = security_by_message(session, case_id)
     detail["messages"] = [_message(m, security) for m in _rows(session, Message, case_id)]

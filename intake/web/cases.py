@@ -88,7 +88,7 @@ def _case(request: Request, desk: Desk, case_id: str, reply: dict, status: int =
         application=_application_rows(case["fields"].get("application"), specs),
         staff=_staff_table(case["fields"].get("staff"), specs),
         incident=case["fields"].get("incident"),
-        transitions=actions.TRANSITIONS.get(case["status"], ()),
+        transitions=() if case["merged_into"] else actions.TRANSITIONS.get(case["status"], ()),
         password_mails=password_mails,
         offered_to=offered_to,
     )
