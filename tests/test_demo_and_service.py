@@ -29,7 +29,7 @@ def test_demo_prints_a_queue_with_the_seeded_cases(tmp_path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "KYOGIKAI-" in out and "CSC-" in out
-    assert "waiting_for_password" in out
+    assert "パスワード待ち" in out  # waiting_for_password, as staff read it
     assert "incident_report" in out
 
     config = tmp_path / "demo" / "config.toml"
