@@ -33,6 +33,13 @@ def kind_label(kind: str, rules_dir: Path) -> str:
     return str(_labels(rules_dir).get("kinds", {}).get(kind, kind))
 
 
+def audit_label(action: str, rules_dir: Path) -> str:
+    """「担当者を割り当て」 for ``assigned``; the action code itself when unlabelled."""
+    table = _labels(rules_dir).get("audit")
+    label = table.get(action) if isinstance(table, dict) else None
+    return label if isinstance(label, str) else action
+
+
 def answer_label(item: str, value: str, rules_dir: Path) -> str:
     """「秘密指定は不要」 for ``not_requested`` under 確認①; the value itself when unlabelled."""
     return str(_labels(rules_dir).get("answers", {}).get(item, {}).get(value, value))

@@ -157,7 +157,8 @@ def to_email_message(reply: OutboxReply, from_addr: str, *, date: datetime | Non
     refs = _bare_ids(reply.references)
     if refs:
         msg["References"] = " ".join(f"<{r}>" for r in refs)
-    msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: robots must not answer this
+    # RFC 3834: robots must not answer this; mail of no case (the staff digest) answers nothing
+    msg["Auto-Submitted"] = "auto-replied" if reply.case_id else "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"  # the same request to Microsoft Exchange / Outlook
     msg.set_content(reply.body, charset="utf-8", cte="base64")  # 7-bit safe through any relay
     return msg

@@ -20,7 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from intake.clock import jst_iso
 from intake.config import Config
-from intake.desk.labels import answer_label, kind_label, short_label, status_label
+from intake.desk.labels import answer_label, audit_label, kind_label, short_label, status_label
 from intake.desk.throttle import SignInThrottle
 from intake.web import account, attachments, cases, office
 from intake.web.base import Desk
@@ -64,6 +64,7 @@ def _templates(config: Config) -> Jinja2Templates:
     templates.env.filters["label"] = lambda code: short_label(code, config.rules_path)
     templates.env.filters["status"] = lambda status: status_label(status, config.rules_path)
     templates.env.filters["kind"] = lambda kind: kind_label(kind, config.rules_path)
+    templates.env.filters["audit"] = lambda action: audit_label(action, config.rules_path)
     templates.env.filters["answer"] = lambda value, item: (
         answer_label(item, value, config.rules_path) if value else value
     )
