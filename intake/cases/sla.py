@@ -44,6 +44,9 @@ def follow_status(case: Case, sla: SlaConfig, *, before: str | None, at: datetim
     that stays in its status keeps its due date, even when its kind is read better later."""
     if before is not None and before == case.status and case.due_at is not None:
         return
+    if case.robot:  # robot mail that answers nothing of ours waits for nobody
+        case.due_at = None
+        return
     day = due_day(sla, kind=case.kind, status=case.status, since=at or utcnow())
     case.due_at = day_start(day) if day else None
 
