@@ -21,6 +21,7 @@ from intake.desk import users
 from intake.desk.digest import digest_time, queue_digests
 from intake.replies.sender import send_due
 from intake.runner.service import digest_tick
+from support.desk import desk_server
 from support.smtp_server import OUR_INCIDENT, configure, smtp_server
 
 MORNING = datetime(2027, 1, 14, 9, 0, tzinfo=JST)
@@ -150,6 +151,9 @@ def test_an_owner_with_nothing_due_gets_no_mail_and_the_outbox_lists_the_digest(
     assert listed.returncode == 0, listed.stderr
     [digest] = json.loads(listed.stdout)
     assert digest["case_id"] is None and digest["to"] == SUZUKI
+    with desk_server(config) as desk:  # the desk's outbox shows it as staff mail, linked to no case
+        page = desk.signed_in().get("/outbox")
+        assert page.status_code == 200 and "担当者への通知" in page.text and "/cases/None" not in page.text
     send_due(config=config, engine=engine)
     assert sorted(delivered(handler)) == [SUZUKI]
 

@@ -163,3 +163,27 @@ def test_intake_status_counts_overdue_cases_and_exits_4(desk_workspace):
     assert json.loads(run(desk_workspace, "status", "--json").stdout)["overdue"] == 1
     help_text = run(desk_workspace, "status", "--help").stdout
     assert "4 when a" in help_text and "overdue" in help_text
+
+
+def test_a_desk_user_has_an_e_mail_for_the_digest(desk_workspace):
+    added = desk_workspace.cli(
+        "user", "add", "kobayashi", "--password-stdin", "--email", "kobayashi@example.jp",
+        input="Desk-Pass-2026-Kasumi\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    changed = desk_workspace.cli("user", "set", "suzuki", "--email", "suzuki@example.jp")
+    assert changed.returncode == 0, changed.stderr
+    wrong = desk_workspace.cli("user", "set", "tanaka", "--email", "tanaka at example.jp")
+    assert wrong.returncode == 1 and "is not an e-mail address" in wrong.stderr
+    listed = {u["name"]: u["email"] for u in json.loads(desk_workspace.cli("user", "list", "--json").stdout)}
+    assert listed == {
+        "kobayashi": "kobayashi@example.jp",
+        "sato": None,
+        "suzuki": "suzuki@example.jp",
+        "tanaka": None,
+    }
+    removed = desk_workspace.cli("user", "set", "suzuki", "--email", "")
+    assert removed.returncode == 0, removed.stderr
+    assert {u["name"]: u["email"] for u in json.loads(desk_workspace.cli("user", "list", "--json").stdout)}[
+        "suzuki"
+    ] is None
