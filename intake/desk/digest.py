@@ -5,7 +5,8 @@ case (``OutboxReply.case_id`` None, template ``digest``) and sent like any reply
 At most one per user per day: a :class:`~intake.db.tables.DigestSent` row (user, day) is written
 in the same transaction as the mail, and its primary key refuses a second — across restarts and
 two schedulers at once. A user with nothing overdue or due gets no mail, and the day is marked
-done all the same. ``intake run`` queues the digests once the JST hour reaches
+done all the same. It goes even in ``[replies] mode = "hold"`` (holding is for mail to senders,
+and this is staff's own), never with ``off``. ``intake run`` queues the digests once the JST hour reaches
 ``[sla] digest_hour`` (with ``digest = true``); ``intake digest`` does it at once.
 """
 
