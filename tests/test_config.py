@@ -185,6 +185,11 @@ SERVER_PROBLEMS = [
     ),
     ('auth = "google"', 'mailbox[0]: oauth.service_account_file: required for flow = "service_account"'),
     ('security = "ssl3"', "mailbox[0].security: Input should be 'tls', 'starttls' or 'none'"),
+    ('sent_folder = "INBOX"', "mailbox[0]: sent_folder: 'INBOX' is the folder intake reads mail from"),
+    (
+        'processed_folder = "Done"\nsent_folder = "Done"',
+        "mailbox[0]: sent_folder: 'Done' is the folder intake reads mail from or moves it to",
+    ),
 ]
 
 

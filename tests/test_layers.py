@@ -55,6 +55,8 @@ LAZY = {
         "intake.desk.labels",
         "intake.desk.servers",
         "intake.desk.actions",
+        "intake.desk.merging",
+        "intake.desk.separating",
         "intake.forms",
     ),
     **_in_commands("intake.cli.cases", "intake.desk.owners", "intake.desk.digest", "intake.replies.sender"),
@@ -67,6 +69,7 @@ LAZY = {
         "intake.runner.poller",
         "intake.runner.quarantine",
         "intake.runner.service",
+        "intake.replies.staff_templates",
     ),
     **_in_commands(
         "intake.cli.register", "intake.cases.organisations", "intake.desk.exports", "intake.desk.register"
@@ -77,6 +80,9 @@ LAZY = {
         "intake.desk.views",
         "intake.replies.outbox",
         "intake.replies.sender",
+        "intake.replies.staff",
+        "intake.replies.staff_templates",
+        "intake.desk.replying",
     ),
     **_in_commands(
         "intake.cli.servers", "intake.access.oauth", "intake.access.tokens", "intake.desk.servers"

@@ -199,6 +199,14 @@ def _day(text: str | None) -> date | None:
         return None
 
 
+def case_organisation(session: Session, *, config: Config, case: Case) -> Organisation | None:
+    """The register's organisation the case is about, found as the checks find it: by its form's
+    name, 法人番号 and department, else by the case's organisation name."""
+    attachments = _attachments(session, case.id)
+    forms = _forms(session, case.id, {a.id: a.filename for a in attachments})
+    return _organisation(session, case, forms, config.rules_path)
+
+
 def _organisation(
     session: Session, case: Case, forms: tuple[FormFacts, ...], rules_dir: Path
 ) -> Organisation | None:

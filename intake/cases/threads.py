@@ -2,7 +2,8 @@
 
 Case ids are per mailbox prefix and year in Japan time: ``KYOGIKAI-2026-0001``. A message joins an
 existing case when its In-Reply-To / References name a message of that case, or when its subject
-carries the case tag ``[KYOGIKAI-2026-0001]``.
+carries the case tag ``[KYOGIKAI-2026-0001]``. A case staff merged into another
+(``Case.merged_into``) sends its mail on to the case it was merged into.
 
 The number comes from one atomic ``UPDATE … RETURNING`` of the counter row, in the transaction that
 opens the case: concurrent instances (PostgreSQL) wait for each other on that row, so numbers are
@@ -53,10 +54,23 @@ def find_thread_case(session: Session, *, mailbox: str, prefix: str, parsed: Par
         rows = session.exec(select(Message.case_id, Message.mailbox).where(col(Message.message_id).in_(ids)))
         hit = next((case_id for case_id, where in rows if where == mailbox), None)
         if hit:
-            return session.get(Case, hit)
+            return merged_root(session, session.get(Case, hit))
     for tag in _TAG.findall(parsed.subject):
         if tag.startswith(prefix + "-"):
             case = session.get(Case, tag)
             if case is not None and case.mailbox == mailbox:
-                return case
+                return merged_root(session, case)
     return None
+
+
+def merged_root(session: Session, case: Case | None) -> Case | None:
+    """The case mail to ``case`` belongs in: itself, or the case it was merged into (followed to the
+    end; a merge never points back, the bound only guards against a hand-edited database)."""
+    for _ in range(32):
+        if case is None or case.merged_into is None:
+            return case
+        target = session.get(Case, case.merged_into)
+        if target is None:
+            return case
+        case = target
+    return case

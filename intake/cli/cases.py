@@ -1,5 +1,5 @@
-"""Commands staff work cases with: queue, show, note, set-status, assign, decide, audit, and the
-daily digest of overdue and due-today cases to their owners."""
+"""Commands staff work cases with: queue, show, note, set-status, assign, decide, merge, split,
+audit, and the daily digest of overdue and due-today cases to their owners."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from rich.table import Table
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.clock import jst_iso
-from intake.desk.labels import answer_label, attached_labels, short_label
+from intake.desk.labels import answer_label, attached_labels, case_status_label, merge_text, short_label
 from intake.desk.statuses import STATUSES
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def _queue_table(items: list[dict], total: int, rules, *, robots: bool) -> Table
             table,
             c["id"],
             c["kind"],
-            c["status"],
+            case_status_label(c["status"], c.get("merged_into"), rules),
             c["owner"] or "",
             _due(c),
             c["org_name"] or "",
@@ -132,14 +132,17 @@ def show(
     """One case, whole: messages, attachments, fields, findings, notes, history."""
     from intake.desk import views
     from intake.desk.actions import audit_entries
+    from intake.desk.labels import action_label
     from intake.forms import load_form_specs
 
     rt = ctx.obj
+    rules = rt.config.rules_path
     with rt.reading_session() as session:
         case = views.case_detail(session, case_id)
         texts = views.message_texts(session, rt.config, case_id)
         case["attached_messages"] = [a for text in texts for a in text.get("attached", ())]
-        history = [(views.jst(e.at), e.by, e.action, e.detail) for e in audit_entries(session, case_id)]
+        entries = audit_entries(session, case_id)
+        history = [(views.jst(e.at), e.by, action_label(e.action, rules), e.detail) for e in entries]
     for message, text in zip(case["messages"], texts, strict=True):
         message["segments"] = text.get("segments", [])
     if as_json:
@@ -153,7 +156,8 @@ def show(
     )
     out.print(f"subject: {case['subject']}", markup=False)
     out.print(f"担当: {case['owner'] or '未割当'}  期限: {_due(case) or 'なし'}", markup=False)
-    _messages(out, case["messages"])
+    _merges(out, case, rt.config.rules_path)
+    _messages(out, case["messages"], rules)
     _segments(out, case["messages"], rt.config.rules_path)
     _attachments(out, case["attachments"])
     _attached(out, case["attached_messages"], attached_labels(rt.config.rules_path))
@@ -167,7 +171,17 @@ def show(
     out.print(history_table)
 
 
-def _messages(out, messages: list[dict]) -> None:
+def _merges(out, case: dict, rules_dir) -> None:
+    """Where a merged case went, and which cases were merged into this one."""
+    if case.get("merged_into"):
+        out.print(merge_text("merged_note", rules_dir, into=case["merged_into"]), markup=False)
+    if case.get("merged_from"):
+        out.print(merge_text("merged_from", rules_dir, cases="、".join(case["merged_from"])), markup=False)
+
+
+def _messages(out, messages: list[dict], rules_dir) -> None:
+    from intake.desk.labels import direction_label
+
     table = Table(
         "dir", "from", "subject", "received", "no reply because", "sender / signature", title="messages"
     )
@@ -175,7 +189,7 @@ def _messages(out, messages: list[dict]) -> None:
         shown = _security_line(m.get("security"))
         add_row(
             table,
-            m["direction"],
+            direction_label(m, rules_dir),
             m["from"],
             m["subject"],
             m["received_at"],
@@ -397,6 +411,60 @@ def decide(
         )
         decided = f"secret={record.decided_secret or '-'} scope={record.decided_scope or '-'}"
     rt.out.print(f"{case_id}: decided {decided}", markup=False)
+
+
+@app.command()
+def merge(
+    ctx: typer.Context,
+    first: Annotated[str, typer.Argument(metavar="CASE_ID")],
+    second: Annotated[str | None, typer.Argument(metavar="[FROM_ID]")] = None,
+    into: Annotated[str | None, typer.Option("--into", help="The case CASE_ID is merged into.")] = None,
+) -> None:
+    """Merge a case into another: `merge CASE_ID --into TARGET_ID` (or `merge INTO_ID FROM_ID`).
+    Its mail, files, forms, notes and replies move there and it is checked again (no reply is sent);
+    the merged case is closed and mail to it goes there. `intake split CASE_ID` undoes it."""
+    from intake.desk import merging
+
+    rt: Runtime = ctx.obj
+    if (into is None) == (second is None):
+        raise typer.BadParameter("give CASE_ID --into TARGET_ID, or INTO_ID FROM_ID")
+    source, target = (first, into) if into is not None else (second, first)
+    with rt.session_scope() as session:
+        moved = merging.merge(session, source or "", into=target or "", by=rt.by, config=rt.config)
+    rt.out.print(
+        merge_text("merged", rt.config.rules_path, case=moved.source, into=moved.target), markup=False
+    )
+    _moved_lines(rt, moved)
+
+
+@app.command()
+def split(
+    ctx: typer.Context,
+    case_id: CaseArg,
+    messages: Annotated[list[int] | None, typer.Argument(metavar="[MESSAGE_NUMBER]...")] = None,
+) -> None:
+    """Undo the merge of CASE_ID: exactly what moved goes back, it reopens in its status before.
+    With MESSAGE_NUMBERs (the `id` of its messages in `show --json`): those messages, their files
+    and forms and the replies to them leave CASE_ID for a new case (no reply is sent)."""
+    from intake.desk import merging, separating
+
+    rt: Runtime = ctx.obj
+    with rt.session_scope() as session:
+        if messages:
+            moved = separating.split_off(session, case_id, messages, by=rt.by, config=rt.config)
+        else:
+            moved = merging.split(session, case_id, by=rt.by, config=rt.config)
+    key = "split_off" if messages else "split"
+    said = merge_text(key, rt.config.rules_path, case=moved.source, into=moved.target)
+    rt.out.print(said, markup=False)
+    _moved_lines(rt, moved)
+
+
+def _moved_lines(rt: Runtime, moved) -> None:
+    from intake.desk.labels import table_label
+
+    for table, count in moved.counts().items():
+        rt.out.print(f"  {table_label(table, rt.config.rules_path)}: {count}", markup=False)
 
 
 @app.command()

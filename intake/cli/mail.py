@@ -76,9 +76,11 @@ def _print_round(rt, round_) -> None:
         if r.skipped:
             rt.out.print(r.skipped, markup=False)
             continue
+        sent = f", {r.sent_joined} sent replies joined, {r.sent_unmatched} sent skipped (no case)"
         rt.out.print(
             f"{r.mailbox}: {r.fetched} fetched, {r.created} new cases, {r.joined} joined cases, "
             f"{r.duplicates} duplicates, {r.quarantined} quarantined"
+            + (sent if r.sent_joined or r.sent_unmatched else "")
         )
     sent = round_.sent
     if sent and (sent.sent or sent.retrying or sent.failed):
@@ -91,10 +93,12 @@ def _print_round(rt, round_) -> None:
 def run(ctx: typer.Context) -> None:
     """The service: poll every mailbox every poll_interval seconds until SIGTERM or Ctrl-C."""
     from intake.checks.rules import load_rules
+    from intake.replies.staff_templates import validate_staff_templates
     from intake.runner.service import serve
 
     rt = ctx.obj
     load_rules(rt.config.rules_path)  # a mistake in rules/ stops start-up with one line naming it
+    validate_staff_templates(rt.config.rules_path)  # and so does a staff template that cannot be written
     serve(config=rt.config, engine=rt.ready_engine())
 
 

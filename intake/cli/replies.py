@@ -1,7 +1,10 @@
-"""Commands for replies: ``outbox`` (list, show, release, cancel) and ``send``."""
+"""Commands for replies: ``outbox`` (list, show, release, cancel), ``send``, and staff's own
+``reply`` from a case (``reply-templates`` lists the secretariat's templates)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,7 +41,9 @@ def outbox(
     if as_json:
         rt.print_json(items)
         return
-    table = Table("id", "case", "to", "state", "tries", "template", "subject", "last error", title="outbox")
+    table = Table(
+        "id", "case", "to", "state", "tries", "template", "author", "subject", "last error", title="outbox"
+    )
     for r in items:
         add_row(
             table,
@@ -48,6 +53,7 @@ def outbox(
             r["state"],
             r["attempts"],
             r["template"],
+            r["author"] or "",
             r["subject"],
             r["last_error"] or "",
         )
@@ -73,7 +79,18 @@ def show_reply(
     if as_json:
         rt.print_json(item)
         return
-    for key in ("id", "case_id", "to", "subject", "state", "attempts", "last_error", "message_id"):
+    for key in (
+        "id",
+        "case_id",
+        "to",
+        "cc",
+        "author",
+        "subject",
+        "state",
+        "attempts",
+        "last_error",
+        "message_id",
+    ):
         rt.out.print(f"{key}: {item[key] if item[key] is not None else ''}", markup=False)
     rt.out.print("")
     rt.out.print(item["body"], markup=False)
@@ -123,3 +140,160 @@ def send_cmd(
         rt.err.print(f"intake: replies: {report.stopped}", markup=False, highlight=False)
     if report.failed or server_down:
         raise typer.Exit(1)
+
+
+@app.command("reply")
+def reply_cmd(
+    ctx: typer.Context,
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template", help="One of the secretariat's templates (intake reply-templates lists them)."
+        ),
+    ] = None,
+    values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="NAME=TEXT",
+            help="A value the template asks for, e.g. reason=….",
+            show_default=False,
+        ),
+    ] = None,
+    stdin: Annotated[
+        bool,
+        typer.Option(
+            "--stdin",
+            help="Read the body from standard input and send it as written. With --template the template "
+            "still picks the recipient and is recorded, but standard input replaces its text "
+            "(write it with --preview first, edit, then send it with --stdin).",
+        ),
+    ] = False,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="Recipient (default: the case's sender; the POC for a POC notice)."),
+    ] = None,
+    cc: Annotated[
+        list[str] | None, typer.Option("--cc", help="A Cc recipient (repeat for more).", show_default=False)
+    ] = None,
+    quote: Annotated[
+        bool, typer.Option("--quote", help="Quote the last incoming message below, as plain 「> 」 lines.")
+    ] = False,
+    attach: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--attach",
+            metavar="ATTACHMENT_ID",
+            help="Attach one of the case's files as it came.",
+            show_default=False,
+        ),
+    ] = None,
+    files: Annotated[
+        list[Path] | None,
+        typer.Option("--file", metavar="PATH", help="Attach a file from disk.", show_default=False),
+    ] = None,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Print the recipient and the written template; queue nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Write a reply from the case: queued in the outbox like the automatic ones (held for another
+    desk user's release under replies.staff_review), threaded to the last incoming message."""
+    from intake.desk import replying
+    from intake.desk.views import reply_item
+
+    rt = ctx.obj
+    given = _pairs(values or [])
+    if preview:
+        if not template:
+            raise typer.BadParameter("--preview needs --template")
+        with rt.reading_session() as session:
+            draft = replying.draft(session, rt.config, case_id, template, given, by=rt.by)
+        rt.out.print(f"宛先: {draft.to_addr}\n\n{draft.body}", markup=False)
+        return
+    body = sys.stdin.read() if stdin else None
+    request = replying.ReplyRequest(
+        case_id=case_id,
+        template=template,
+        values=given,
+        body=body,
+        to_addr=to,
+        cc=cc or [],
+        quote=quote,
+        attachment_ids=attach or [],
+        uploads=[_file(p) for p in files or []],
+    )
+    with rt.session_scope() as session:
+        reply = replying.send_reply(session, rt.config, request, by=rt.by)
+        item = reply_item(reply)
+    if as_json:
+        rt.print_json(item)
+    elif item["state"] == "held":
+        rt.out.print(
+            f"返信 {item['id']} を作成しました（{item['to']} 宛て）。別の担当者が確認して送信します: intake --by NAME outbox release {item['id']}",
+            markup=False,
+        )
+    else:
+        rt.out.print(
+            f"返信 {item['id']} を送信待ちにしました（{item['to']} 宛て）。次の送信で送られます。",
+            markup=False,
+        )
+
+
+@app.command("reply-templates")
+def reply_templates(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
+    """The secretariat's reply templates (rules/templates/staff): name, title, what they ask for."""
+    from intake.replies.staff_templates import load_staff_templates
+
+    rt = ctx.obj
+    templates = load_staff_templates(rt.config.rules_path)
+    items = [
+        {
+            "name": t.name,
+            "title": t.title,
+            "description": t.description,
+            "to": t.to,
+            "inputs": [i.name for i in t.inputs],
+        }
+        for t in templates.values()
+    ]
+    if as_json:
+        rt.print_json(items)
+        return
+    table = Table("名前", "ひな形", "宛先", "入力", "説明", title="返信のひな形")
+    for t in items:
+        add_row(
+            table,
+            t["name"],
+            t["title"],
+            "POC" if t["to"] == "poc" else "送信者",
+            ", ".join(t["inputs"]),
+            t["description"],
+        )
+    rt.out.print(table)
+
+
+def _pairs(values: list[str]) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"--set takes NAME=TEXT, not {value!r}")
+        pairs[name.strip()] = text
+    return pairs
+
+
+def _file(path: Path):
+    import mimetypes
+
+    from intake.replies.staff import ReplyFile
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise typer.BadParameter(f"--file {path}: {exc.strerror}") from None
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return ReplyFile(filename=path.name, content_type=kind, data=data)

@@ -76,6 +76,10 @@ class RepliesConfig(_Section):
     max_attempts: Annotated[int, Field(ge=1)] = 10
     # a reply taken by a sender that then died waits this long before another sender takes it
     claim_lease_seconds: Annotated[int, Field(ge=1)] = 600
+    # a reply staff wrote waits (held) until another desk user releases it (four eyes)
+    staff_review: bool = False
+    # the files one staff reply may carry, together
+    max_attachment_mb: Annotated[float, Field(gt=0)] = 10.0
 
 
 class RecruitmentPeriod(_Section):

@@ -125,6 +125,9 @@ class MailboxConfig(ServerConfig):
     # imap (the server keys are ServerConfig's)
     folder: str = "INBOX"
     processed_folder: str = ""  # empty: keep messages in place and set the $IntakeProcessed keyword
+    # Staff's replies written in their own mail program: read from this folder (IMAP name, or the
+    # Maildir++ sub-folder ``.NAME`` of ``path``) into the cases they answer; empty: not read.
+    sent_folder: str = ""
     idle: bool = True  # intake run waits for new mail with IMAP IDLE where the server offers it
     idle_renew_seconds: Annotated[float, Field(ge=1, le=1740)] = 540.0  # re-issue IDLE this often
     # maildir
@@ -135,11 +138,28 @@ class MailboxConfig(ServerConfig):
     def _source_keys(self) -> MailboxConfig:
         if self.source == "maildir" and self.path is None:
             raise ValueError('path: required when source = "maildir"')
+        self._check_sent_folder()
         if self.source == "imap":
             if not self.username:
                 raise ValueError('username: required when source = "imap"')
             self.check_server()
         return self
+
+    def _check_sent_folder(self) -> None:
+        sent = self.sent_folder
+        if not sent:
+            return
+        if sent.strip() != sent or any(ord(c) < 32 for c in sent):
+            raise ValueError(f"sent_folder: {sent!r} has surrounding spaces or control characters")
+        if sent in (self.folder, self.processed_folder) or (sent.upper() == "INBOX" == self.folder.upper()):
+            raise ValueError(
+                f"sent_folder: {sent!r} is the folder intake reads mail from or moves it to; "
+                "name the folder the mail program keeps sent mail in"
+            )
+        if self.source == "maildir" and ("/" in sent or sent.startswith(".")):
+            raise ValueError(
+                f'sent_folder: {sent!r} is not a Maildir++ folder name (write "Sent" for {{path}}/.Sent)'
+            )
 
     @property
     def label(self) -> str:

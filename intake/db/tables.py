@@ -60,6 +60,8 @@ class Case(SQLModel, table=True):
     # The business day it should leave its status by, as 00:00 JST of that day (intake.cases.sla):
     # overdue once that day has passed; None in a final status or where no days are set.
     due_at: datetime | None = None
+    # merged by staff into this case (status closed): its records moved there, mail to it goes there
+    merged_into: str | None = Field(default=None, index=True)
 
 
 class CaseCounter(SQLModel, table=True):
@@ -313,7 +315,11 @@ class ExpectedPassword(SQLModel, table=True):
 class OutboxReply(SQLModel, table=True):
     """A reply written in the same transaction as the case change that caused it, sent later.
     ``to_addr`` is kept in lower case, so the per-sender cap and the already-replied check read it
-    off the recipient and reply-to indexes."""
+    off the recipient and reply-to indexes.
+
+    A reply staff wrote (``author`` is the desk user or operator; None for an automatic one) may
+    carry Cc recipients and files: then the whole message is built once, when it is written, and
+    kept in the archive (``raw_sha256``), so every retry sends the same bytes."""
 
     __table_args__ = (
         Index("ix_outboxreply_recipient", "to_addr", "created_at"),
@@ -338,6 +344,9 @@ class OutboxReply(SQLModel, table=True):
     server_reply: str | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
     sent_at: datetime | None = None
+    author: str | None = None  # who wrote a staff reply; None: an automatic reply
+    cc: str = Field(default="", sa_column=_text())  # staff replies: addresses, comma-separated
+    raw_sha256: str | None = None  # staff replies with files: the message as built, in the archive
 
 
 class DeskUser(SQLModel, table=True):

@@ -75,6 +75,10 @@ def set_status(
     applied only with ``confirm_unauthenticated``: staff confirmed it another way, and that is audited.
     The case gets the due date of its new status from ``due`` (``[sla]``; default: its defaults)."""
     case = get_case(session, case_id)
+    if case.merged_into is not None:
+        raise IntakeError(
+            f"{case_id} is merged into {case.merged_into}: split it first (intake split {case_id})"
+        )
     if status not in STATUSES:
         raise IntakeError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
     allowed = TRANSITIONS.get(case.status, ())

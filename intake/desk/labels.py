@@ -1,5 +1,6 @@
 """Short Japanese labels (``rules/labels.toml``) for finding codes in the review queue, the names
-the desk shows for a case's status and kind, and what the desk says about sign-in and sessions."""
+the desk shows for a case's status and kind, its history's actions and its messages' directions,
+what the desk says about sign-in and sessions, and about merging cases."""
 
 from __future__ import annotations
 
@@ -33,11 +34,25 @@ def kind_label(kind: str, rules_dir: Path) -> str:
     return str(_labels(rules_dir).get("kinds", {}).get(kind, kind))
 
 
-def audit_label(action: str, rules_dir: Path) -> str:
-    """「担当者を割り当て」 for ``assigned``; the action code itself when unlabelled."""
-    table = _labels(rules_dir).get("audit")
-    label = table.get(action) if isinstance(table, dict) else None
-    return label if isinstance(label, str) else action
+def action_label(action: str, rules_dir: Path) -> str:
+    """「メール受信」 for ``message_received`` in the case history; the code itself when unlabelled."""
+    return str(_table("actions", rules_dir).get(action, action))
+
+
+def direction_label(message: dict, rules_dir: Path) -> str:
+    """「受信」, 「自動返信」, 「事務局からの返信」 for a staff reply (its author is kept as the sender's
+    name), or 「返信（メールソフトから送信）」 for a reply read from the sent folder."""
+    key = message["direction"]
+    if message.get("sent_elsewhere"):
+        key = "sent_elsewhere"
+    elif key == "out" and message.get("from_name"):
+        key = "staff"
+    return str(_table("directions", rules_dir).get(key, key))
+
+
+def _table(name: str, rules_dir: Path) -> dict[str, object]:
+    table = _labels(rules_dir).get(name)
+    return table if isinstance(table, dict) else {}
 
 
 def answer_label(item: str, value: str, rules_dir: Path) -> str:
@@ -71,3 +86,21 @@ def attached_labels(rules_dir: Path) -> dict[str, str]:
     """The words shown around an attached message (``[attached]`` in labels.toml); the key when unlabelled."""
     table = _labels(rules_dir).get("attached", {})
     return {key: str(table.get(key, key)) for key in _ATTACHED_KEYS}
+
+
+def merge_text(key: str, rules_dir: Path, **values: object) -> str:
+    """What is said about a merge (``[merge]`` in labels.toml), the case ids filled in; the key if unlabelled."""
+    text = _labels(rules_dir).get("merge", {}).get(key)
+    return str(text).format(**values) if isinstance(text, str) else key
+
+
+def table_label(table: str, rules_dir: Path) -> str:
+    """「メール」 for ``message``: what a merge moves (``[merge.tables]``); the name when unlabelled."""
+    return str(_labels(rules_dir).get("merge", {}).get("tables", {}).get(table, table))
+
+
+def case_status_label(status: str, merged_into: str | None, rules_dir: Path) -> str:
+    """A case's status as staff read it: 「統合済み（→ KYOGIKAI-2026-0001）」 for a merged case."""
+    if merged_into:
+        return merge_text("merged_into", rules_dir, into=merged_into)
+    return status_label(status, rules_dir)

@@ -95,6 +95,7 @@ QUEUE_COLUMNS = (
     Case.robot,
     Case.owner,
     Case.due_at,
+    Case.merged_into,
 )
 
 
@@ -157,6 +158,7 @@ def queue_item(case, findings: list[str]) -> dict:
         "due_at": due.isoformat() if due else None,
         "overdue": sla.is_overdue(case.due_at),
         "due_today": sla.is_due_today(case.due_at),
+        "merged_into": case.merged_into,  # closed by a merge into that case (intake merge)
     }
 
 
@@ -168,6 +170,8 @@ def case_detail(session: Session, case_id: str) -> dict:
     detail = queue_item(case, [f.code for f in findings if f.open])
     detail["forwarded"] = case.forwarded
     detail["purged_at"] = jst(case.purged_at)  # its personal data removed past retention
+    merged_here = select(Case.id).where(Case.merged_into == case_id).order_by(col(Case.id))
+    detail["merged_from"] = list(session.exec(merged_here))  # the cases merged into this one
     detail["findings"] = [_finding(f) for f in findings]
     security = security_by_message(session, case_id)
     detail["messages"] = [_message(m, security) for m in _rows(session, Message, case_id)]
@@ -235,6 +239,7 @@ def _message(m: Message, security: dict[int, dict]) -> dict:
         "security": security.get(m.id or 0),
         "message_id": m.message_id,
         "direction": m.direction,
+        "sent_elsewhere": sent_elsewhere(m),
         "from": m.from_addr,
         "from_name": m.from_name,
         "subject": m.subject,
@@ -243,6 +248,12 @@ def _message(m: Message, security: dict[int, dict]) -> dict:
         "no_reply_reason": m.no_reply_reason,
         "forwarded": m.forwarded,
     }
+
+
+def sent_elsewhere(m: Message) -> bool:
+    """A reply staff sent from their own mail program (read from the sent folder, archived like
+    incoming mail), not one of intake's (``outbox:ID``)."""
+    return m.direction == "out" and bool(m.sha256) and not m.source_ref.startswith("outbox:")
 
 
 def _attachment(a: Attachment, scans: tuple) -> dict:
@@ -278,7 +289,8 @@ def status_counts(session: Session) -> dict[str, int]:
 
 def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
     """The case's messages in order, each with its text: what the sender wrote (read from the
-    archive, as plain text — never their HTML) or the reply we wrote (from the outbox)."""
+    archive, as plain text — never their HTML), the reply we wrote (from the outbox) or the one
+    staff sent from their mail program (from the archive)."""
     from intake.archive import read_archived  # the mail parser: not for the queue
 
     replies = {f"outbox:{r.id}": r for r in _rows(session, OutboxReply, case_id)}
@@ -286,8 +298,10 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
     out = []
     for row in _rows(session, Message, case_id):
         item = _message(row, security)
-        if row.direction == "in" and row.purged_at is not None:
+        if row.purged_at is not None and row.sha256:
             item["text"] = ""  # its archived bytes were removed (retention, erasure)
+        elif sent_elsewhere(row):  # staff's own words: the text as written, no segments of a sender's
+            item["text"] = _archived_text(config, row)
         elif row.direction == "in":
             try:
                 parsed = read_archived(config, row.sha256)
@@ -303,6 +317,15 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
             item["reply_state"] = reply.state if reply else None
         out.append(item)
     return out
+
+
+def _archived_text(config: Config, row: Message) -> str:
+    from intake.archive import read_archived  # the mail parser: not for the queue
+
+    try:
+        return read_archived(config, row.sha256).body_text[:MAX_SHOWN]
+    except NotFound:  # its archived bytes are not where they should be: the rest still shows
+        return ""
 
 
 MAX_SHOWN = 50_000  # characters of one message's text shown at once
@@ -393,6 +416,8 @@ def reply_item(reply: OutboxReply) -> dict:
         "next_attempt_at": _aware_jst(reply.next_attempt_at) if reply.state == "queued" else None,
         "sent_at": _aware_jst(reply.sent_at),
         "server_reply": reply.server_reply,
+        "author": reply.author,  # who wrote a staff reply (None: an automatic one)
+        "cc": reply.cc,
     }
 
 

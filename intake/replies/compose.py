@@ -18,16 +18,20 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from email import message_from_bytes
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import default
 from email.utils import format_datetime
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 
+from intake.archive import Archive
 from intake.clock import JST
+from intake.config import Config
 from intake.db.tables import OutboxReply
 from intake.errors import IntakeError
 from intake.replies.calendar import format_jdate
@@ -76,16 +80,25 @@ def compose_reply(
     """
     if check_recipient:
         recipient_address(to_addr)
-    parent = _bare_ids(in_reply_to)[:1]
-    chain = _trim(_bare_ids([*_bare_ids(references), *parent]))
+    parent, chain = thread_headers(in_reply_to, references)
     values = {"case_id": case_id, "mailbox_address": mailbox_address, "sender_name": "", **context}
     return ComposedReply(
         subject=reply_subject(original_subject, case_id),
         message_id=new_message_id(case_id, domain or _domain_of(mailbox_address)),
-        in_reply_to=parent[0] if parent else "",
-        references=tuple(chain),
+        in_reply_to=parent,
+        references=chain,
         body=render_template(rules_dir, template, values),
     )
+
+
+def thread_headers(
+    in_reply_to: str | None, references: str | Iterable[str] | None
+) -> tuple[str, tuple[str, ...]]:
+    """In-Reply-To and References of a reply to the message ``in_reply_to`` (whose own References
+    are ``references``): bare ids, the chain trimmed as RFC 5322 allows."""
+    parent = _bare_ids(in_reply_to)[:1]
+    chain = _trim(_bare_ids([*_bare_ids(references), *parent]))
+    return (parent[0] if parent else ""), tuple(chain)
 
 
 def recipient_address(to_addr: str) -> str:
@@ -127,28 +140,34 @@ def new_message_id(case_id: str, domain: str) -> str:
     return f"{local}.{secrets.token_hex(10)}@{domain.lower()}"
 
 
-def render_template(rules_dir: Path, template: str, context: Mapping[str, object]) -> str:
-    """Render ``<rules_dir>/templates/<template>.j2``; blank-line runs are folded, lines trimmed."""
+def render_template(
+    rules_dir: Path, template: str, context: Mapping[str, object], *, folder: str = "templates"
+) -> str:
+    """Render ``<rules_dir>/<folder>/<template>.j2``; blank-line runs are folded, lines trimmed.
+    ``folder`` is ``templates/staff`` for the secretariat's own templates."""
     if not _TEMPLATE_NAME.match(template):
         raise ReplyTemplateError(f"not a reply template name: {template!r}")
     secret = [key for key in context if "password" in key.lower()]
     if secret:
         raise ValueError(f"a reply never carries a password: remove {', '.join(secret)} from the context")
-    env = _environment(str(Path(rules_dir) / "templates"))
+    env = template_environment(str(Path(rules_dir) / folder))
     try:
         text = env.get_template(f"{template}.j2").render(**context)
     except jinja2.TemplateNotFound as exc:
-        raise ReplyTemplateError(f"reply template {exc.name} not found under {rules_dir}/templates") from None
+        raise ReplyTemplateError(f"reply template {exc.name} not found under {rules_dir}/{folder}") from None
     except jinja2.TemplateError as exc:
-        raise ReplyTemplateError(f"reply template {template}.j2: {exc}") from None
+        raise ReplyTemplateError(f"reply template {folder}/{template}.j2: {exc}") from None
     return _tidy(text)
 
 
 def to_email_message(reply: OutboxReply, from_addr: str, *, date: datetime | None = None) -> EmailMessage:
-    """The e-mail for an outbox reply: threaded, marked as an automatic reply (RFC 3834), UTF-8 body."""
+    """The e-mail for an outbox reply: threaded, UTF-8 body; an automatic reply is marked as one
+    (RFC 3834), a reply staff wrote (``author``) is a person's mail and may have Cc recipients."""
     msg = EmailMessage()
     msg["From"] = from_addr
     msg["To"] = recipient_address(reply.to_addr)
+    if reply.cc:
+        msg["Cc"] = ", ".join(recipient_address(a) for a in cc_addresses(reply.cc))
     msg["Subject"] = reply.subject
     msg["Date"] = format_datetime((date or datetime.now(JST)).astimezone(JST))
     msg["Message-ID"] = f"<{reply.message_id}>"
@@ -157,11 +176,34 @@ def to_email_message(reply: OutboxReply, from_addr: str, *, date: datetime | Non
     refs = _bare_ids(reply.references)
     if refs:
         msg["References"] = " ".join(f"<{r}>" for r in refs)
-    # RFC 3834: robots must not answer this; mail of no case (the staff digest) answers nothing
-    msg["Auto-Submitted"] = "auto-replied" if reply.case_id else "auto-generated"
-    msg["X-Auto-Response-Suppress"] = "All"  # the same request to Microsoft Exchange / Outlook
+    if not reply.author:
+        # RFC 3834: robots must not answer this; mail of no case (the staff digest) answers nothing
+        msg["Auto-Submitted"] = "auto-replied" if reply.case_id else "auto-generated"
+        msg["X-Auto-Response-Suppress"] = "All"  # the same request to Microsoft Exchange / Outlook
     msg.set_content(reply.body, charset="utf-8", cte="base64")  # 7-bit safe through any relay
     return msg
+
+
+def message_for(config: Config, reply: OutboxReply, from_addr: str) -> EmailMessage:
+    """The e-mail to send: the one built with its files when the reply was written (a staff reply,
+    kept in the archive), else built now."""
+    if reply.raw_sha256:
+        parsed = message_from_bytes(
+            Archive(config.storage.archive_dir).load(reply.raw_sha256), policy=default
+        )
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+    return to_email_message(reply, from_addr)
+
+
+def recipients_of(reply: OutboxReply) -> list[str]:
+    """Whom the SMTP server delivers a reply to: To, then Cc."""
+    return [reply.to_addr, *cc_addresses(reply.cc)]
+
+
+def cc_addresses(cc: str) -> list[str]:
+    """The Cc recipients of a reply, as kept in ``OutboxReply.cc`` (comma-separated)."""
+    return [a.strip() for a in cc.split(",") if a.strip()]
 
 
 def _domain_of(address: str) -> str:
@@ -202,7 +244,8 @@ def _tidy(text: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _environment(folder: str) -> jinja2.Environment:
+def template_environment(folder: str) -> jinja2.Environment:
+    """The Jinja2 environment of one folder of reply templates: strict, plain text."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder, encoding="utf-8"),  # re-reads a template staff edited
         undefined=jinja2.StrictUndefined,

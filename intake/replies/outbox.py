@@ -107,7 +107,7 @@ def refusal(
         return "no_reply_reason"
     if not to_addr or "@" not in to_addr:
         return "no_recipient"
-    if _base_address(to_addr) in _own_addresses(config):
+    if is_own_address(config, to_addr):
         return "own_address"
     backlog = config.replies.backlog_age_hours
     if backlog and as_utc(trigger.received_at) < now - timedelta(hours=backlog):
@@ -121,21 +121,33 @@ def refusal(
 
 
 def replies_since(session: Session, to_addr: str, since: datetime) -> int:
+    """Automatic replies to ``to_addr`` since then (staff's own replies are not a robot's loop)."""
     query = select(func.count()).where(
         OutboxReply.to_addr == to_addr.lower(),
         col(OutboxReply.state).in_(COUNTED_STATES),
         OutboxReply.created_at >= since,
+        col(OutboxReply.author).is_(None),
     )
     return session.exec(query).one()
 
 
+class OwnReplyRelease(IntakeError):
+    """A held staff reply released by the person who wrote it: another must read it first."""
+
+
 def release(session: Session, reply_id: int, by: str) -> OutboxReply:
-    """Let a held (or failed) reply go with the next send; the caller commits."""
+    """Let a held (or failed) reply go with the next send; the caller commits. A reply staff wrote
+    that waits for review (held) is released by someone else than its author (four eyes)."""
     reply = session.get(OutboxReply, reply_id)
     if reply is None:
         raise NotFound(f"no reply {reply_id} in the outbox")
     if reply.state not in RELEASABLE_STATES:
         raise IntakeError(f"reply {reply_id} is {reply.state}: only a held or failed reply can be released")
+    if reply.state == "held" and reply.author and reply.author == by:
+        raise OwnReplyRelease(
+            f"reply {reply_id} was written by {by}: another desk user must read and release it "
+            "([replies] staff_review)"
+        )
     before = reply.state
     reply.state, reply.attempts, reply.next_attempt_at, reply.last_error = "queued", 0, utcnow(), None
     session.add(reply)
@@ -164,6 +176,11 @@ def list_replies(session: Session, *, state: str | None = None) -> list[OutboxRe
     if state:
         query = query.where(OutboxReply.state == state)
     return list(session.exec(query))
+
+
+def is_own_address(config: Config, address: str) -> bool:
+    """Whether ``address`` is one of the mailboxes we serve (plus-tags ignored) or the SMTP login."""
+    return _base_address(address) in _own_addresses(config)
 
 
 def _base_address(address: str) -> str:

@@ -32,7 +32,7 @@ def plan_reply(
     trigger: Message | None = None,
 ) -> OutboxReply | None:
     """The reply to ``trigger`` (default: the case's newest incoming message), if one is due."""
-    trigger = trigger or _latest_incoming(session, case.id)
+    trigger = trigger or latest_incoming(session, case.id)
     codes = {f.code for f in findings}
     if trigger is None or "password_pending" in codes:
         return None
@@ -50,24 +50,29 @@ def plan_reply(
     if template == "acknowledgement":
         case.acknowledged_at = utcnow()
         session.add(case)
-    _record_outgoing(session, case, reply, config.get_mailbox(case.mailbox).address)
+    record_outgoing(session, case, reply, config.get_mailbox(case.mailbox).address)
     return reply
 
 
 def _supersede_unsent(session: Session, case: Case, newest: OutboxReply) -> None:
-    """An older reply still waiting (the SMTP server was down, or staff hold it) would ask for
-    what the sender has since sent: the newest reply replaces it."""
+    """An older automatic reply still waiting (the SMTP server was down, or staff hold it) would ask
+    for what the sender has since sent: the newest reply replaces it. A reply staff wrote is theirs
+    to send or cancel: it is never superseded."""
     waiting = select(OutboxReply).where(
         OutboxReply.case_id == case.id,
         col(OutboxReply.state).in_(("queued", "held")),
         OutboxReply.id != newest.id,
+        col(OutboxReply.author).is_(None),
     )
     for older in session.exec(waiting):
         cancel(session, older.id, by=f"intake (superseded by reply {newest.id})")
 
 
-def _record_outgoing(session: Session, case: Case, reply: OutboxReply, mailbox_address: str) -> None:
-    """The reply as a message of the case, so the sender's answer threads back by its headers."""
+def record_outgoing(
+    session: Session, case: Case, reply: OutboxReply, mailbox_address: str, *, sha256: str = "", size: int = 0
+) -> None:
+    """The reply as a message of the case, so the sender's answer threads back by its headers;
+    ``sha256``: the whole message in the archive, when it was built there (a staff reply with files)."""
     session.add(
         Message(
             case_id=case.id,
@@ -76,9 +81,11 @@ def _record_outgoing(session: Session, case: Case, reply: OutboxReply, mailbox_a
             message_id=reply.message_id,
             in_reply_to=reply.in_reply_to,
             references=reply.references,
-            sha256="",
+            sha256=sha256,
+            size=size,
             subject=reply.subject,
             from_addr=mailbox_address,
+            from_name=reply.author or "",
             source_ref=f"outbox:{reply.id}",
         )
     )
@@ -138,6 +145,6 @@ def confirmation_block(missing_codes: list[str]) -> str:
     return "".join(line for line in lines if line[:3] not in items or line[:3] in wanted)
 
 
-def _latest_incoming(session: Session, case_id: str) -> Message | None:
+def latest_incoming(session: Session, case_id: str) -> Message | None:
     query = select(Message).where(Message.case_id == case_id, Message.direction == "in")
     return session.exec(query.order_by(col(Message.received_at).desc(), col(Message.id).desc())).first()

@@ -9,6 +9,7 @@ again, or to answer another way.
 
 from __future__ import annotations
 
+import copy
 from email.message import EmailMessage, Message
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
@@ -55,9 +56,15 @@ def _wrote_encrypted(session: Session, case_id: str) -> bool:
 
 
 def _inner_entity(message: EmailMessage) -> bytes:
-    """The part to encrypt: the body with its own content headers, nothing of the envelope."""
-    inner = EmailMessage()
-    inner.set_content(message.get_content(), charset="utf-8", cte="base64")
+    """The part to encrypt: the body (with the files of a staff reply) and its own content headers,
+    nothing of the envelope."""
+    if message.is_multipart():
+        inner = copy.deepcopy(message)
+        for name in {k for k in inner.keys() if k not in _CONTENT}:
+            del inner[name]
+    else:
+        inner = EmailMessage()
+        inner.set_content(message.get_content(), charset="utf-8", cte="base64")
     del inner["MIME-Version"]
     return inner.as_bytes(policy=SMTP)
 

@@ -49,8 +49,8 @@ from intake.clock import as_utc
 from intake.config import Config, SmtpConfig
 from intake.db.locks import claim_row
 from intake.db.tables import OutboxReply, utcnow
-from intake.errors import AuthError, ConfigError
-from intake.replies.compose import to_email_message
+from intake.errors import AuthError, ConfigError, NotFound
+from intake.replies.compose import message_for, recipients_of
 from intake.replies.protect import ReplyNotProtected, protect_reply
 
 log = logging.getLogger(__name__)
@@ -187,22 +187,22 @@ def _attempt(engine: Engine, config: Config, reply_id: int, login: Login | None)
         assert reply is not None
         try:
             from_addr = config.get_mailbox(reply.mailbox).address
-            message = protect_reply(session, config, reply, to_email_message(reply, from_addr))
+            message = protect_reply(session, config, reply, message_for(config, reply, from_addr))
         except ReplyNotProtected as exc:
             return Outcome(kind="failed", detail=str(exc))
-        except (ConfigError, ValueError) as exc:
+        except (ConfigError, NotFound, ValueError) as exc:
             return Outcome(kind="failed", detail=f"cannot build the message: {exc}")
-        recipient = reply.to_addr
+        recipients = recipients_of(reply)
     try:
-        response = asyncio.run(_deliver(message, from_addr, recipient, config.smtp, login))
+        response = asyncio.run(_deliver(message, from_addr, recipients, config.smtp, login))
     except Exception as exc:  # noqa: BLE001 — every failure is classified and recorded
         return classify(exc, config.smtp)
     return Outcome(kind="sent", detail=f"250 {response}".strip())
 
 
-async def _deliver(message, sender: str, recipient: str, smtp: SmtpConfig, login: Login | None) -> str:
+async def _deliver(message, sender: str, recipients: list[str], smtp: SmtpConfig, login: Login | None) -> str:
     async with smtp_session(smtp, login) as client:
-        _errors, response = await client.send_message(message, sender=sender, recipients=[recipient])
+        _errors, response = await client.send_message(message, sender=sender, recipients=recipients)
     return response
 
 

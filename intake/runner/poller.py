@@ -14,10 +14,19 @@ hand when the poller died twice is set aside in the quarantine (:class:`~intake.
 An archive or database that cannot be written stops the mailbox's poll with a
 :class:`~intake.errors.StorageError` after committing what was done; nothing is marked that is
 not stored.
+
+A mailbox's ``sent_folder`` is polled after its inbox (so a reply staff wrote to a report that
+came in the same poll finds the report's case), under the same lock, by the same per-message
+path: a message there joins the case it answers as an outgoing message
+(:func:`~intake.cases.sent.join_sent`) and nothing else happens — no case, no reply. One that
+answers no case is only counted: it is not archived, and the cursor alone records that it was
+read. A failure of one folder does not keep the other from being polled; the mailbox's health
+is ``ok`` only when both were read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -31,12 +40,14 @@ from intake.access import health
 from intake.archive import Archive
 from intake.budget import message_budget
 from intake.cases.ingest import Ingested, ingest, read_arrival
+from intake.cases.sent import join_sent
 from intake.config import Config, MailboxConfig
 from intake.db.locks import is_source_guard
 from intake.db.tables import Message, QuarantineEntry
 from intake.errors import AuthError, ConfigError, IntakeError, MessageError, SourceError, StorageError
+from intake.mail.readable import read_message
 from intake.runner.guards import InFlight, PollLock, poll_lock
-from intake.sources import Fetched, MailSource, open_source
+from intake.sources import Fetched, MailSource, from_sent_folder, open_source
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (mailbox, messages done, messages found) after each message
@@ -55,6 +66,8 @@ class PollReport:
     joined: int = 0
     duplicates: int = 0
     quarantined: int = 0
+    sent_joined: int = 0  # replies from the sent folder added to their cases
+    sent_unmatched: int = 0  # sent messages that answer no case (skipped)
     skipped: str | None = None  # why the mailbox was not polled (another process polls it)
     case_ids: list[str] = field(default_factory=list)
 
@@ -79,6 +92,7 @@ class Poller:
         self.stop = stop or threading.Event()
         self.progress = progress
         self._found = 0  # new messages the source found in this poll (for progress)
+        self._before = 0  # messages fetched from the mailbox's other folder before this one
 
     def poll(self, mailbox: MailboxConfig, *, wait_seconds: float = 0.0) -> PollReport:
         """Poll one mailbox; when another process polls it, wait up to ``wait_seconds`` for it to
@@ -111,19 +125,49 @@ class Poller:
     def _drain_recording_health(
         self, mailbox: MailboxConfig, report: PollReport, inflight: InFlight, lock: PollLock
     ) -> None:
-        """Poll, and write how the server answered: a mailbox silently not fetched must show."""
+        """Poll the inbox, then the sent folder (if any), and write how the server answered: a
+        mailbox silently not fetched must show. A refused login is not tried on the sent folder."""
         name, kind = f"mailbox:{mailbox.name}", mailbox.auth if mailbox.source == "imap" else "maildir"
+        failure: SourceError | ConfigError | None = None
+        source: MailSource | None = None
         try:
             with open_source(mailbox, self.config) as source:
                 self._drain(source, mailbox, report, inflight, lock)
         except (SourceError, ConfigError) as exc:  # a missing secret cannot log in either
-            auth = isinstance(exc, AuthError | ConfigError)
-            health.record_failure(self.engine, name, auth_kind=kind, error=str(exc), auth=auth)
-            raise
+            failure, source = exc, None
+        fetched = report.fetched
+        if self._sent_due(mailbox, report, failure):
+            sent_failure = self._drain_sent(mailbox, report, inflight, lock)
+            failure = failure or sent_failure  # the inbox's is raised first
+        if failure is not None:
+            auth = isinstance(failure, AuthError | ConfigError)
+            health.record_failure(self.engine, name, auth_kind=kind, error=str(failure), auth=auth)
+            raise failure
         login, found = getattr(source, "login", None), getattr(source, "found", None)
-        backlog = None if found is None else max(found - report.fetched, 0)
+        backlog = None if found is None else max(found - fetched, 0)
         expires = login.expires_at if login else None
         health.record_success(self.engine, name, auth_kind=kind, token_expires_at=expires, backlog=backlog)
+
+    def _sent_due(self, mailbox: MailboxConfig, report: PollReport, failure: Exception | None) -> bool:
+        """The sent folder is read unless there is none, the poll was stopped or handed over, or
+        the server refused the login (it would refuse it again)."""
+        refused = isinstance(failure, AuthError | ConfigError)
+        return bool(mailbox.sent_folder) and not refused and not self.stop.is_set() and not report.skipped
+
+    def _drain_sent(
+        self, mailbox: MailboxConfig, report: PollReport, inflight: InFlight, lock: PollLock
+    ) -> SourceError | ConfigError | None:
+        """Read the sent folder; its failure is returned (the inbox's, if any, is raised first)."""
+        self._before = report.fetched
+        try:
+            with open_source(mailbox, self.config, sent=True) as source:
+                self._drain(source, mailbox, report, inflight, lock)
+        except (SourceError, ConfigError) as exc:
+            log.warning("mailbox %s: sent_folder %r: %s", mailbox.name, mailbox.sent_folder, exc)
+            return exc
+        finally:
+            self._before = 0
+        return None
 
     def _drain(
         self,
@@ -190,7 +234,7 @@ class Poller:
             session.commit()
             done.append(light)
             if self.progress is not None:
-                self.progress(mailbox.name, report.fetched, self._found)
+                self.progress(mailbox.name, report.fetched - self._before, self._found)
         return done, None
 
     def process_one(
@@ -205,7 +249,9 @@ class Poller:
         quarantine. The message is read first, with no transaction open (the caller has
         committed), then written; the whole is bounded by ``[limits] max_message_seconds``."""
         report.fetched += 1
-        sha256 = self._store(fetched.raw)
+        sent = from_sent_folder(mailbox, fetched.ref)
+        # a sent message is archived only once it joins a case (or is quarantined): staff's other mail is not kept
+        sha256 = hashlib.sha256(fetched.raw).hexdigest() if sent else self._store(fetched.raw)
         if inflight is not None and inflight.killed_poller(sha256) and not _stored(session, mailbox, sha256):
             self._quarantine(session, mailbox, fetched, sha256, MessageError(KILLED_TWICE))
             report.quarantined += 1
@@ -214,8 +260,11 @@ class Poller:
             self._begin(inflight, sha256)
         try:
             with message_budget(self.config.limits.max_message_seconds):
-                result = self._ingest(session, mailbox, fetched, sha256)
-        except OperationalError:  # the database, not the message: stop the poll, keep the mail
+                if sent:
+                    result = self._join_sent(session, mailbox, fetched, sha256)
+                else:
+                    result = self._ingest(session, mailbox, fetched, sha256)
+        except (OperationalError, ArchiveFull):  # the database or the disk, not the message: stop the poll
             raise
         except Exception as exc:  # one bad message must not stop the poll
             if isinstance(exc, IntegrityError) and is_source_guard(exc):  # another instance stored it
@@ -226,13 +275,39 @@ class Poller:
         finally:
             if inflight is not None:
                 inflight.clear()
+        self._count(report, result, sent=sent)
+        return result
+
+    def _count(self, report: PollReport, result: Ingested, *, sent: bool) -> None:
         if result.duplicate:
             report.duplicates += 1
+        elif sent and result.case_id is None:
+            report.sent_unmatched += 1
+        elif sent:
+            report.sent_joined += 1
         elif result.created:
             report.created += 1
             report.case_ids.append(result.case_id)
         else:
             report.joined += 1
+
+    def _join_sent(self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str) -> Ingested:
+        """A message of the sent folder: read (no transaction open), then joined to its case."""
+        parsed = read_message(fetched.raw, self.config)[0]
+        with session.begin_nested():
+            result = join_sent(
+                session,
+                mailbox=mailbox,
+                parsed=parsed,
+                size=len(fetched.raw),
+                sha256=sha256,
+                source_ref=fetched.ref,
+                received_at=fetched.received_at,
+            )
+        if result.case_id is None:
+            log.info("mailbox %s: sent message %s answers no case; skipped", mailbox.name, fetched.ref)
+        elif not result.duplicate:
+            self._store(fetched.raw)  # before the commit that records it, like every message
         return result
 
     def _ingest(self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str) -> Ingested:
@@ -271,6 +346,7 @@ class Poller:
         self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str, exc: Exception
     ):
         error = describe(exc)
+        self._store(fetched.raw)  # a sent message is not archived yet; for the rest a no-op
         log.warning("quarantined %s from %s: %s", fetched.ref, mailbox.name, error)
         already = session.exec(
             select(QuarantineEntry).where(

@@ -4,6 +4,11 @@ The same once-only rule as IMAP: the database records each processed message by 
 name, in the transaction that stores it; only then is the file moved from ``new/`` to ``cur/``
 (as a mail client does when it has seen a message, without marking it read), or into the
 ``processed_folder`` sub-Maildir when one is configured. Files are never deleted.
+
+The ``sent_folder`` is the Maildir++ sub-folder ``.NAME`` of ``path`` (``sent_folder = "Sent"``:
+``path/.Sent``; a folder a server such as Dovecot named in modified UTF-7 on disk,
+``.&kAFP4W4IMH8wojCkMMYw4A-`` for ``送信済みアイテム``, is found too). It is read with ``marks=False``:
+its files are recorded as ``.NAME/KEY`` (apart from the inbox's) and never moved.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from intake.config import MailboxConfig
 from intake.db.tables import MaildirSeen
@@ -22,10 +27,14 @@ from intake.sources.base import Fetched, chunks
 
 
 class MaildirSource:
-    def __init__(self, *, mailbox: MailboxConfig, batch_size: int = 100) -> None:
+    def __init__(
+        self, *, mailbox: MailboxConfig, batch_size: int = 100, folder: str = "", marks: bool = True
+    ) -> None:
         assert mailbox.path is not None
         self.mailbox = mailbox
-        self.root = Path(mailbox.path)
+        self.root = sub_folder(Path(mailbox.path), folder) if folder else Path(mailbox.path)
+        self.prefix = f".{folder}/" if folder else ""  # a sub-folder's keys, apart from the inbox's
+        self.marks = marks  # False: the database alone records what was read; files stay where they are
         self.batch_size = batch_size
         self._files: dict[str, Path] = {}
 
@@ -49,7 +58,7 @@ class MaildirSource:
         return files
 
     def batches(self, session: Session) -> Iterator[list[Fetched]]:
-        seen = set(session.exec(select(MaildirSeen.key).where(MaildirSeen.mailbox == self.mailbox.name)))
+        seen = self._seen(session)
         try:
             listing = self._listing()
         except OSError as exc:
@@ -73,15 +82,23 @@ class MaildirSource:
                     ) from None
                 self._files[key] = path
                 when = datetime.fromtimestamp(_mtime(path), UTC)
-                batch.append(Fetched(ref=f"maildir:{key}", raw=raw, key=key, received_at=when))
+                batch.append(Fetched(ref=f"maildir:{self.prefix}{key}", raw=raw, key=key, received_at=when))
             if batch:
                 yield batch
 
+    def _seen(self, session: Session) -> set[str]:
+        query = select(MaildirSeen.key).where(MaildirSeen.mailbox == self.mailbox.name)
+        if self.prefix:
+            query = query.where(col(MaildirSeen.key).startswith(self.prefix, autoescape=True))
+        return {key.removeprefix(self.prefix) for key in session.exec(query)}
+
     def record(self, session: Session, batch: list[Fetched]) -> None:
         for fetched in batch:
-            session.merge(MaildirSeen(mailbox=self.mailbox.name, key=str(fetched.key)))
+            session.merge(MaildirSeen(mailbox=self.mailbox.name, key=f"{self.prefix}{fetched.key}"))
 
     def mark_processed(self, batch: list[Fetched]) -> None:
+        if not self.marks:
+            return
         for fetched in batch:
             path = self._files.pop(str(fetched.key), None)
             if path is not None:
@@ -103,10 +120,24 @@ class MaildirSource:
             pass
 
     def _repair_marks(self, listing: dict[str, Path], seen: set[str]) -> None:
+        if not self.marks:
+            return
         for key in seen & listing.keys():
             path = listing[key]
             if path.parent.name == "new" or self.mailbox.processed_folder:
                 self._mark(key, path)
+
+
+def sub_folder(root: Path, name: str) -> Path:
+    """The Maildir++ folder ``name`` of ``root``: ``.NAME`` as written, or as a server that keeps
+    folder names in modified UTF-7 on disk wrote it (the first that exists; else ``.NAME``)."""
+    plain = root / f".{name}"
+    if plain.is_dir() or name.isascii():
+        return plain
+    from imapclient import imap_utf7  # the codec only, for a name that is not ASCII
+
+    encoded = root / f".{imap_utf7.encode(name).decode('ascii')}"
+    return encoded if encoded.is_dir() else plain
 
 
 def _size(path: Path) -> int:

@@ -2,7 +2,7 @@
 
 The configuration (already loaded, or the command would have stopped with its one line), the
 database and its migrations, the key file and the token cache, each mailbox (connect, TLS, login,
-folder, IDLE, clock), SMTP (connect, TLS, login — no mail is sent), LibreOffice for ``.doc``,
+folder, sent folder, IDLE, clock), SMTP (connect, TLS, login — no mail is sent), LibreOffice for ``.doc``,
 ClamAV's clamd when ``[scan]`` names its socket (PING, VERSION) and the PGP and S/MIME keys of
 ``[crypto]``.
 Nothing is changed anywhere: no key file is made, no message marked, no folder created.
@@ -27,6 +27,7 @@ from intake.db import current_revision, head_revision, make_engine
 from intake.documents.libreoffice import find_soffice
 from intake.documents.scan import Clamd, ScanUnavailable
 from intake.errors import ConfigError, SourceError
+from intake.sources.maildir import sub_folder
 from intake.tools.doctor_keys import key_checks
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -108,9 +109,10 @@ def _token_cache(config: Config) -> Check:
 def _mailbox(mailbox: MailboxConfig, config: Config) -> list[Check]:
     area = f"mailbox {mailbox.name}"
     if mailbox.source == "maildir":
-        ok = mailbox.path is not None and all((mailbox.path / d).is_dir() for d in ("cur", "new", "tmp"))
+        ok = mailbox.path is not None and _is_maildir(mailbox.path)
         fix = "" if ok else f"make {mailbox.path} a Maildir (cur/, new/, tmp/) or correct path"
-        return [Check(area, "ok" if ok else "fail", f"Maildir {mailbox.path}", fix)]
+        checks = [Check(area, "ok" if ok else "fail", f"Maildir {mailbox.path}", fix)]
+        return checks + ([_maildir_sent(mailbox, area)] if ok and mailbox.sent_folder else [])
     from intake.sources.imap import connect  # imapclient only when an IMAP mailbox is checked
 
     try:
@@ -137,10 +139,36 @@ def _folder_checks(client, mailbox: MailboxConfig, area: str) -> list[Check]:
         return [Check(area, "fail", f"no folder {mailbox.folder!r}", fix)]
     status = client.select_folder(mailbox.folder, readonly=True)
     checks = [Check(area, "ok", f"folder {mailbox.folder!r}: {status.get(b'EXISTS', 0)} messages")]
+    if mailbox.sent_folder:
+        checks.append(_sent_folder(client, mailbox, area))
     if mailbox.idle and b"IDLE" not in client.capabilities():
         checks.append(Check(area, "warn", "the server offers no IDLE", "new mail waits up to poll_interval"))
     checks.append(_clock(client, area))
     return checks
+
+
+def _sent_folder(client, mailbox: MailboxConfig, area: str) -> Check:
+    """The folder staff's sent mail is read from must exist (nothing in it is read or changed)."""
+    sent = mailbox.sent_folder
+    if client.folder_exists(sent):
+        return Check(
+            area, "ok", f"sent_folder {sent!r}: found (replies sent from a mail program join their cases)"
+        )
+    names = ", ".join(sorted(str(f[2]) for f in client.list_folders())[:10])
+    return Check(area, "fail", f"no sent_folder {sent!r}", f"set sent_folder to one of: {names}")
+
+
+def _is_maildir(path) -> bool:
+    return all((path / d).is_dir() for d in ("cur", "new", "tmp"))
+
+
+def _maildir_sent(mailbox: MailboxConfig, area: str) -> Check:
+    assert mailbox.path is not None
+    folder = sub_folder(mailbox.path, mailbox.sent_folder)
+    if _is_maildir(folder):
+        return Check(area, "ok", f"sent_folder {mailbox.sent_folder!r}: Maildir {folder}")
+    fix = f"make {folder} a Maildir (cur/, new/, tmp/), or set sent_folder to the mail program's sent folder"
+    return Check(area, "fail", f"no sent_folder {mailbox.sent_folder!r} ({folder})", fix)
 
 
 def _clock(client, area: str) -> Check:

@@ -20,9 +20,18 @@ from starlette.templating import Jinja2Templates
 
 from intake.clock import jst_iso
 from intake.config import Config
-from intake.desk.labels import answer_label, audit_label, kind_label, short_label, status_label
+from intake.desk.labels import (
+    action_label,
+    answer_label,
+    case_status_label,
+    kind_label,
+    merge_text,
+    short_label,
+    status_label,
+)
 from intake.desk.throttle import SignInThrottle
-from intake.web import account, attachments, cases, office
+from intake.replies.staff_templates import validate_staff_templates
+from intake.web import account, attachments, cases, merges, office
 from intake.web.base import Desk
 from intake.web.guard import SecurityHeaders, TrustedProxies, session_key
 
@@ -31,10 +40,12 @@ COOKIE = "intake_desk"
 
 
 def make_app(*, config: Config, engine: Engine) -> Starlette:
+    validate_staff_templates(config.rules_path)  # a broken template stops start-up, naming it
     desk = Desk(config, engine, _templates(config), SignInThrottle())
     routes = [
         *account.ROUTES,
         *cases.ROUTES,
+        *merges.ROUTES,
         *office.ROUTES,
         *attachments.ROUTES,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
@@ -64,7 +75,11 @@ def _templates(config: Config) -> Jinja2Templates:
     templates.env.filters["label"] = lambda code: short_label(code, config.rules_path)
     templates.env.filters["status"] = lambda status: status_label(status, config.rules_path)
     templates.env.filters["kind"] = lambda kind: kind_label(kind, config.rules_path)
-    templates.env.filters["audit"] = lambda action: audit_label(action, config.rules_path)
+    templates.env.filters["case_status"] = lambda case: case_status_label(
+        case["status"], case.get("merged_into"), config.rules_path
+    )
+    templates.env.filters["action"] = lambda code: action_label(code, config.rules_path)
+    templates.env.globals["merge_text"] = lambda key, **values: merge_text(key, config.rules_path, **values)
     templates.env.filters["answer"] = lambda value, item: (
         answer_label(item, value, config.rules_path) if value else value
     )

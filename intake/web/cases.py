@@ -20,11 +20,14 @@ from intake.cases import unlock as unlocking
 from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
 from intake.db.tables import Attachment
-from intake.desk import actions, owners, views
-from intake.desk.labels import attached_labels, segment_label
+from intake.desk import actions, owners, replying, views
+from intake.desk.labels import attached_labels, direction_label, segment_label
 from intake.forms import FormSpecs, load_form_specs
+from intake.replies.staff import StaffReplyError
+from intake.replies.staff_templates import StaffTemplateError
 from intake.runner.quarantine import open_entries
 from intake.web.base import Desk, action, flash, page, text_of
+from intake.web.replying import reply_form, reply_request
 
 KINDS = ("membership_application", "staff_registration", "incident_report", "other")
 PAGE = 200
@@ -58,6 +61,10 @@ def queue(request: Request, desk: Desk, user: str) -> Response:
 @page
 def case_page(request: Request, desk: Desk, user: str) -> Response:
     case_id = request.path_params["case_id"]
+    return _case(request, desk, case_id, reply_form(request, desk, case_id, user))
+
+
+def _case(request: Request, desk: Desk, case_id: str, reply: dict, status: int = 200) -> Response:
     specs = load_form_specs(desk.config.rules_path)
     with desk.reading() as session:
         case = views.case_detail(session, case_id)
@@ -66,12 +73,16 @@ def case_page(request: Request, desk: Desk, user: str) -> Response:
         password_mails = password_mail.password_mails(session, case_id)
         offered_to = password_mail.offered_elsewhere(session, case_id)
         assignable = owners.assignable(session)
+    rules = desk.config.rules_path
     for m in messages:
+        m["direction_label"] = direction_label(m, rules)
         for segment in m.get("segments", ()):
-            segment["label"] = segment_label(segment, desk.config.rules_path)
+            segment["label"] = segment_label(segment, rules)
     return desk.render(
         request,
         "case.html",
+        status,
+        reply=reply,
         case=case,
         messages=messages,
         attached=attached_labels(desk.config.rules_path),
@@ -79,7 +90,7 @@ def case_page(request: Request, desk: Desk, user: str) -> Response:
         application=_application_rows(case["fields"].get("application"), specs),
         staff=_staff_table(case["fields"].get("staff"), specs),
         incident=case["fields"].get("incident"),
-        transitions=actions.TRANSITIONS.get(case["status"], ()),
+        transitions=() if case["merged_into"] else actions.TRANSITIONS.get(case["status"], ()),
         password_mails=password_mails,
         offered_to=offered_to,
         assignable=assignable,
@@ -143,6 +154,23 @@ def decide(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     with desk.writing() as session:
         actions.record_incident_decision(session, case_id, secret=secret, scope=scope, by=user)
     flash(request, "判断を記録しました。")
+    return _to_case(case_id)
+
+
+@action(after="/cases/{case_id}", upload=True)
+def send_reply(request: Request, desk: Desk, user: str, form: FormData) -> Response:
+    """The reply written on the case page, queued (or held for another's review); a refusal shows
+    the form again as it was filled in, with what to correct."""
+    case_id = request.path_params["case_id"]
+    try:
+        with desk.writing() as session:
+            reply = replying.send_reply(session, desk.config, reply_request(case_id, form), by=user)
+            reply_id, to, held = reply.id, reply.to_addr, reply.state == "held"
+    except (StaffReplyError, StaffTemplateError) as exc:
+        return _case(
+            request, desk, case_id, reply_form(request, desk, case_id, user, posted=form, error=str(exc)), 400
+        )
+    flash(request, desk.text("reply_held" if held else "reply_queued", reply_id=reply_id, to=to))
     return _to_case(case_id)
 
 
@@ -245,6 +273,7 @@ ROUTES = [
     Route("/", queue, methods=["GET"]),
     Route("/cases/{case_id}", case_page, methods=["GET"]),
     Route("/cases/{case_id}/note", add_note, methods=["POST"]),
+    Route("/cases/{case_id}/reply", send_reply, methods=["POST"]),
     Route("/cases/{case_id}/status", set_status, methods=["POST"]),
     Route("/cases/{case_id}/decide", decide, methods=["POST"]),
     Route("/cases/{case_id}/assign", assign, methods=["POST"]),

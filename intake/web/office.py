@@ -17,7 +17,7 @@ from starlette.routing import Route
 from intake.cases.organisations import find_organisations, people
 from intake.db.tables import Organisation
 from intake.desk import exports, register, views
-from intake.replies.outbox import cancel, list_replies, release
+from intake.replies.outbox import OwnReplyRelease, cancel, list_replies, release
 from intake.web.base import Desk, action, flash, page
 
 DOWNLOADS = {
@@ -40,8 +40,12 @@ def outbox(request: Request, desk: Desk, user: str) -> Response:
 @action(after="/outbox")
 def release_reply(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     reply_id = int(request.path_params["reply_id"])
-    with desk.writing() as session:
-        release(session, reply_id, user)
+    try:
+        with desk.writing() as session:
+            release(session, reply_id, user)
+    except OwnReplyRelease:
+        flash(request, desk.text("release_own_reply"), "error")
+        return RedirectResponse("/outbox", status_code=303)
     flash(request, f"返信 {reply_id} を送信待ちにしました。")
     return RedirectResponse("/outbox", status_code=303)
 

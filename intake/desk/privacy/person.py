@@ -55,7 +55,7 @@ PLACES: dict[str, tuple[type[SQLModel], tuple[str, ...], str]] = {
     "incident": (IncidentRecord, ("secret_detail", "coordination_detail", "sharing_scope", "decided_scope"), "case_id"),
     "note": (Note, ("text",), "id"),
     "finding": (Finding, ("message_ja", "message_en"), "id"),
-    "outbox": (OutboxReply, ("to_addr", "subject", "body"), "id"),
+    "outbox": (OutboxReply, ("to_addr", "cc", "subject", "body"), "id"),
     "audit": (AuditEntry, ("detail",), "id"),
     "register": (RegisteredPerson, ("name", "email", "phone"), "id"),
     "organisation": (Organisation, ("poc_email",), "id"),
@@ -99,7 +99,8 @@ def _mail(session: Session, config: Config, terms: Terms, hits: list[Hit]) -> li
     carried = _messages_carrying(session, forms)
     texts = _ArchiveTexts(config)
     found = []
-    kept = select(Message).where(Message.direction == "in", col(Message.purged_at).is_(None))
+    # every archived message: a sender's, and a reply staff sent from their mail program (it quotes them)
+    kept = select(Message).where(Message.sha256 != "", col(Message.purged_at).is_(None))
     for message in session.exec(kept.order_by(col(Message.id))):
         fields = ("mail",) if texts.holds(message.sha256, terms) else ()
         fields += ("attachment",) if message.id in carried else ()

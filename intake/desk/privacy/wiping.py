@@ -93,7 +93,7 @@ def strip_case(session: Session, case: Case, now: datetime, released: Released) 
 
 def strip_reply(reply: OutboxReply) -> None:
     """A reply keeps its template, state and times; one not sent yet will never be."""
-    reply.to_addr = reply.subject = reply.body = ""
+    reply.to_addr = reply.subject = reply.body = reply.cc = ""
     if reply.state in UNSENT:
         reply.state = "cancelled"
 
