@@ -59,6 +59,7 @@ LAZY = {
         "intake.desk.separating",
         "intake.forms",
     ),
+    **_in_commands("intake.cli.cases", "intake.desk.owners", "intake.desk.digest", "intake.replies.sender"),
     **_in_commands("intake.cli.desk", "intake.desk.users"),
     **_in_commands(
         "intake.cli.mail",
@@ -86,6 +87,7 @@ LAZY = {
     **_in_commands(
         "intake.cli.servers", "intake.access.oauth", "intake.access.tokens", "intake.desk.servers"
     ),
+    **_in_commands("intake.cli.servers", "intake.desk.views"),
     **_in_commands(
         "intake.cli.privacy",
         "intake.db.tables",

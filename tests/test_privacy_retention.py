@@ -81,8 +81,10 @@ def test_purge_strips_the_cases_past_retention_and_nothing_else(desk, monkeypatc
     assert [(m["from"], m["subject"]) for m in skeleton["messages"] if m["direction"] == "in"] == [("", "")]
     assert all(a["filename"] is None for a in skeleton["attachments"])
     assert "松本" not in json.dumps(skeleton, ensure_ascii=False)
-    assert desk.json("show", open_) == before[open_] | {"purged_at": None}  # the others untouched
-    assert desk.json("show", incident) == before[incident]
+    untouched = {case_id: desk.json("show", case_id) for case_id in (open_, incident)}
+    assert untouched[open_]["overdue"] and not before[open_]["overdue"]  # a month on: past its due day
+    assert untouched[open_] == before[open_] | {"purged_at": None, "overdue": True}  # the others untouched
+    assert untouched[incident] == before[incident] | {"overdue": untouched[incident]["overdue"]}
 
     exported = {r["id"]: r for r in csv.DictReader(io.StringIO(desk.cli("export", "--format", "csv").stdout))}
     assert (exported[rejected]["sender"], exported[rejected]["subject"]) == ("", "")

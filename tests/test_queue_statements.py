@@ -1,7 +1,8 @@
 """The review queue with many cases: `intake queue` and the desk's queue page send the same few
-SQL statements whatever the number of cases (the page, the open findings of its cases in one go,
-the counts), each case shows its own open findings, and the page is read off an index, never
-sorted. Speed itself is measured by ``scripts/bench_queue.py``, never here.
+SQL statements whatever the number of cases (the page, the overdue cases that stand above it, the
+open findings of its cases in one go, the counts), each case shows its own open findings, and the
+page and the overdue cases are read off an index, never sorted whole. Speed itself is measured by
+``scripts/bench_queue.py``, never here.
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ COMMANDS = (
     ["queue", "--kind", "incident_report", "--limit", "5"],
     ["queue", "--robots"],
     ["queue", "--all", "--json"],
+    ["queue", "--owner", "suzuki"],
 )
-PAGES = ("/", "/?status=ready_for_review", "/?kind=incident_report&org=テスト", "/?tab=robots")
+PAGES = ("/", "/?status=ready_for_review", "/?kind=incident_report&org=テスト", "/?tab=robots", "/?tab=mine")
 
 
-def add_cases(engine: Engine, first: int, count: int) -> None:
+def add_cases(engine: Engine, first: int, count: int, *, owned: bool = False) -> None:
     """``count`` cases numbered from ``first``, an hour apart: every tenth is robot mail, every
-    third an incident report; each with two open findings and a resolved one."""
+    third an incident report; each with two open findings and a resolved one. ``owned``: every
+    fourth is suzuki's, and every seventh is overdue (due on its day of arrival, long past)."""
     cases, findings = [], []
     for n in range(first, first + count):
         case_id = f"KYOGIKAI-2026-{n:04d}"
@@ -52,6 +55,8 @@ def add_cases(engine: Engine, first: int, count: int) -> None:
                 "received_at": received,
                 "updated_at": received,
                 "robot": n % 10 == 0,
+                "owner": "suzuki" if owned and n % 4 == 0 else None,
+                "due_at": received if owned and n % 7 == 0 else None,
             }
         )
         findings += [
@@ -100,9 +105,9 @@ def statements_per_page(workspace) -> dict[str, int]:
 def test_the_queue_sends_as_many_statements_for_ten_cases_as_for_four_hundred(queue_workspace):
     engine = queue_workspace.engine()
     add_staff(queue_workspace.config())
-    add_cases(engine, 1, 10)
+    add_cases(engine, 1, 10, owned=True)
     few = statements_per_command(queue_workspace), statements_per_page(queue_workspace)
-    add_cases(engine, 11, 390)  # past the command line's page of 100 and the desk's of 200
+    add_cases(engine, 11, 390, owned=True)  # past the command line's page of 100 and the desk's of 200
     many = statements_per_command(queue_workspace), statements_per_page(queue_workspace)
     engine.dispose()
     assert many == few
@@ -147,14 +152,44 @@ def test_each_case_of_a_page_shows_its_own_open_findings_in_order(queue_workspac
 @pytest.mark.sqlite_only(reason="reads SQLite's EXPLAIN QUERY PLAN; PostgreSQL plans by its own statistics")
 def test_the_page_is_read_off_an_index_never_sorted(queue_workspace):
     engine = queue_workspace.engine()
-    add_cases(engine, 1, 50)
-    for filters in ({}, {"status": "ready_for_review"}, {"robots": True}):
+    add_cases(engine, 1, 50, owned=True)
+    for filters in ({}, {"status": "ready_for_review"}, {"robots": True}, {"owner": "suzuki"}):
         with counted() as sent, Session(reading(engine)) as session:
             assert views.queue(session, **filters, limit=10)
             assert views.count_cases(session, **filters) > 0
             assert views.status_counts(session)
-        page, parameters = next(s for s in sent if s[0].lstrip().startswith('SELECT "case".id'))
-        with engine.connect() as conn:
-            plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {page}", parameters))
-        assert "ix_case_queue" in plan and "TEMP B-TREE" not in plan, (filters, plan)
+        page, late = [s for s in sent if s[0].lstrip().startswith('SELECT "case".id')][:2]
+        assert "due_at <" in late[0] and "due_at <" not in page[0].replace("due_at >=", "")
+        assert "ix_case_queue" in plan_of(engine, page) and "TEMP B-TREE" not in plan_of(engine, page), (
+            filters
+        )
+        assert "ix_case_due" in plan_of(engine, late) or "ix_case_queue_owner" in plan_of(engine, late), (
+            filters
+        )
     engine.dispose()
+
+
+def plan_of(engine: Engine, statement: tuple) -> str:
+    text, parameters = statement
+    with engine.connect() as conn:
+        return " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {text}", parameters))
+
+
+def test_overdue_cases_stand_above_the_page_most_overdue_first(queue_workspace):
+    engine = queue_workspace.engine()
+    add_cases(engine, 1, 30, owned=True)
+    engine.dispose()
+    result = cli.run(
+        ["queue", "--json", "--limit", "5"], env=queue_workspace.environment, cwd=queue_workspace.root
+    )
+    assert result.returncode == 0, result.stderr
+    page = json.loads(result.stdout)
+    overdue = [f"KYOGIKAI-2026-{n:04d}" for n in (7, 14, 21, 28)]  # due on the day they came, long past
+    assert [c["id"] for c in page] == [*overdue, "KYOGIKAI-2026-0029"]
+    assert [c["overdue"] for c in page] == [True] * 4 + [False]
+    mine = cli.run(
+        ["queue", "--json", "--owner", "suzuki"], env=queue_workspace.environment, cwd=queue_workspace.root
+    )
+    ids = [c["id"] for c in json.loads(mine.stdout)]
+    assert ids == ["KYOGIKAI-2026-0028", "KYOGIKAI-2026-0024", "KYOGIKAI-2026-0016", "KYOGIKAI-2026-0012",
+                   "KYOGIKAI-2026-0008", "KYOGIKAI-2026-0004"]  # fmt: skip

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from intake.cases import sla
 from intake.cases.facts import build_facts, other_department_applications
 from intake.cases.kinds import case_kind
 from intake.checks import RuleFinding, evaluate
@@ -37,6 +38,7 @@ def refresh_case(
     session.flush()  # what the caller added is read back below; nothing in between needs a flush
     with session.no_autoflush:
         case = session.get(Case, case_id)
+        assert case is not None  # the caller's case, flushed above
         facts = build_facts(session, config=config, case=case, texts=texts or {})
         profile = config.get_mailbox(case.mailbox).profile
         case.kind = case_kind(profile, [a.document for a in facts.attachments])
@@ -45,8 +47,10 @@ def refresh_case(
         if facts.incident is not None:
             _store_incident(session, case, facts.incident)
         _update_org(case, facts)
+        before = case.status
         if case.status not in STAFF_STATUSES:
             case.status = _status(results)
+        sla.follow_status(case, config.sla, before=before)
         case.updated_at = utcnow()
         session.add(case)
         if reply:

@@ -1,13 +1,14 @@
 """The ``intake`` command line (typer; rich tables for people, ``--json`` for programs).
 
 One module per command group, as the README lists them: :mod:`.mail` (init, poll, run,
-quarantine, reprocess), :mod:`.cases` (queue, show, note, set-status, decide, audit), :mod:`.unlock`
+quarantine, reprocess), :mod:`.cases` (queue, show, note, set-status, assign, decide, audit, digest), :mod:`.unlock`
 (unlock, expect-password), :mod:`.replies` (outbox, send), :mod:`.register` (register, roster,
 export), :mod:`.desk` (desk, user), :mod:`.servers` (status, doctor, auth), :mod:`.backup` (backup,
 restore), :mod:`.privacy` (purge, person), :mod:`.service` (service-unit) and :mod:`.tools` (demo,
 sweep, check-office, check-forms).
 
-Exit codes: 0 success, 1 the operation failed, 2 usage or configuration error, 3 wrong password.
+Exit codes: 0 success, 1 the operation failed, 2 usage or configuration error, 3 wrong password;
+``intake status`` also 4: a case is overdue.
 Errors are one plain line on standard error, never a traceback with local values.
 
 A command module imports at its top only what every command shares (typer, rich, the runtime);

@@ -1,4 +1,5 @@
-"""Commands staff work cases with: queue, show, note, set-status, decide, merge, split, audit."""
+"""Commands staff work cases with: queue, show, note, set-status, assign, decide, merge, split,
+audit, and the daily digest of overdue and due-today cases to their owners."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def queue(
     kind: Annotated[str | None, typer.Option(help="Only cases of this kind.")] = None,
     mailbox: Annotated[str | None, typer.Option(help="Only cases of this mailbox.")] = None,
     org: Annotated[str | None, typer.Option(help="Only organisations whose name contains this.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Only cases this desk user handles.")] = None,
     robots: Annotated[
         bool,
         typer.Option("--robots", help="Robot mail (bounces, auto-replies) that answers nothing of ours."),
@@ -55,11 +57,12 @@ def queue(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many.")] = DEFAULT_PAGE,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The review queue, newest first (robot mail that answers nothing of ours: --robots)."""
+    """The review queue, overdue cases (期限超過) first, then newest first (robot mail that answers
+    nothing of ours: --robots)."""
     from intake.desk import servers, views
 
     rt = ctx.obj
-    filters = {"status": status, "kind": kind, "mailbox": mailbox, "org": org}
+    filters = {"status": status, "kind": kind, "mailbox": mailbox, "org": org, "owner": owner}
     filters["robots"] = None if every else robots
     with rt.reading_session() as session:
         items = views.queue(session, **filters, limit=None if every else limit)
@@ -78,7 +81,18 @@ def _queue_table(items: list[dict], total: int, rules, *, robots: bool) -> Table
         f"{total} cases" if total == len(items) else f"{len(items)} of {total} cases (--all for every one)"
     )
     title = f"robot mail: {shown}" if robots else shown
-    table = Table("case", "kind", "status", "organisation", "sender", "age", "open findings", title=title)
+    table = Table(
+        "case",
+        "kind",
+        "status",
+        "担当",
+        "期限",
+        "organisation",
+        "sender",
+        "age",
+        "open findings",
+        title=title,
+    )
     table.columns[0].no_wrap = True  # the case id stays whole on a narrow terminal
     table.columns[0].min_width = 18
     for c in items:
@@ -88,12 +102,25 @@ def _queue_table(items: list[dict], total: int, rules, *, robots: bool) -> Table
             c["id"],
             c["kind"],
             case_status_label(c["status"], c.get("merged_into"), rules),
+            c["owner"] or "",
+            _due(c),
             c["org_name"] or "",
             c["sender"],
             _age(c["received_at"]),
             labels,
+            style="red" if c["overdue"] else None,
         )
     return table
+
+
+def _due(item: dict) -> str:
+    """「期限超過 12/04」 for an overdue case (said in words, not only in red), 「今日」 for one due today."""
+    if not item["due_at"]:
+        return ""
+    day = item["due_at"][5:].replace("-", "/")
+    if item["overdue"]:
+        return f"期限超過 {day}"
+    return f"今日 {day}" if item["due_today"] else day
 
 
 @app.command()
@@ -128,6 +155,7 @@ def show(
         markup=False,
     )
     out.print(f"subject: {case['subject']}", markup=False)
+    out.print(f"担当: {case['owner'] or '未割当'}  期限: {_due(case) or 'なし'}", markup=False)
     _merges(out, case, rt.config.rules_path)
     _messages(out, case["messages"], rules)
     _segments(out, case["messages"], rt.config.rules_path)
@@ -341,8 +369,29 @@ def set_status(
             note=note_text,
             rules_dir=rt.config.rules_path,
             confirm_unauthenticated=confirm_unauthenticated,
+            due=rt.config.sla,
         )
     rt.out.print(f"{case_id}: {before} → {status}")
+
+
+@app.command()
+def assign(
+    ctx: typer.Context,
+    case_id: CaseArg,
+    user: Annotated[
+        str | None, typer.Argument(metavar="[USER]", help="A desk user (intake user list).")
+    ] = None,
+    none: Annotated[bool, typer.Option("--none", help="Leave the case to nobody.")] = False,
+) -> None:
+    """Give a case to a desk user (担当者), or to nobody with --none; audited with --by (default: OS user)."""
+    from intake.desk import owners
+
+    if (user is None) == (not none):
+        raise typer.BadParameter("give a USER or --none (not both)")
+    rt: Runtime = ctx.obj
+    with rt.session_scope() as session:
+        owners.assign(session, case_id, None if none else user, by=rt.by)
+    rt.out.print(f"{case_id}: 担当 {user or '未割当'}", markup=False)
 
 
 @app.command()
@@ -453,3 +502,44 @@ def _audit_item(entry) -> dict:
         "action": entry.action,
         "detail": detail if isinstance(detail, dict) else entry.detail,
     }
+
+
+@app.command()
+def digest(
+    ctx: typer.Context,
+    no_send: Annotated[
+        bool, typer.Option("--no-send", help="Only queue; `intake send` sends later.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Queue today's digest (期限超過・本日期限の担当ケース) for each desk user with an e-mail, at
+    most once a day each, then send the outbox. `intake run` does it daily with [sla] digest = true."""
+    from intake.desk.digest import queue_digests
+    from intake.replies.sender import send_due
+
+    rt: Runtime = ctx.obj
+    report = queue_digests(rt.ready_engine(), rt.config)
+    sent = None if no_send or not report.queued else send_due(config=rt.config, engine=rt.engine)
+    if as_json:
+        rt.print_json(
+            {
+                "queued": report.queued,
+                "nothing": report.nothing,
+                "already": report.already,
+                "stopped": report.stopped,
+                "sent": sent.as_dict() if sent else None,
+            }
+        )
+        return
+    if report.stopped:
+        rt.out.print(f"通知なし: {report.stopped}", markup=False)
+    rt.out.print(
+        f"通知を作成: {', '.join(report.queued) or 'なし'}；"
+        f"該当ケースなし: {', '.join(report.nothing) or 'なし'}；"
+        f"本日送信済み: {', '.join(report.already) or 'なし'}",
+        markup=False,
+    )
+    if sent is not None:
+        rt.out.print(
+            f"送信 {len(sent.sent)} 件、再試行待ち {len(sent.retrying)} 件、失敗 {len(sent.failed)} 件"
+        )

@@ -19,6 +19,9 @@ StdinOpt = Annotated[
     bool,
     typer.Option("--password-stdin", help="Read the password from standard input (default: ask, not shown)."),
 ]
+EmailOpt = Annotated[
+    str | None, typer.Option("--email", help="Where the daily digest of overdue and due cases goes.")
+]
 
 
 @app.command()
@@ -41,7 +44,10 @@ def desk(
 
 @user_app.command("add")
 def user_add(
-    ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")], password_stdin: StdinOpt = False
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    password_stdin: StdinOpt = False,
+    email: EmailOpt = None,
 ) -> None:
     """Add an account; the password is asked twice without echo (or read from standard input)."""
     from pydantic import SecretStr
@@ -51,8 +57,24 @@ def user_add(
     rt: Runtime = ctx.obj
     password = SecretStr(stdin_password() if password_stdin else typed_twice())
     with rt.session_scope() as session:
-        users.add_user(session, name, password, by=rt.by)
+        users.add_user(session, name, password, by=rt.by, email=email)
     rt.out.print(f"desk user {name} added", markup=False)
+
+
+@user_app.command("set")
+def user_set(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")], email: EmailOpt = None
+) -> None:
+    """Change an account's details: --email ADDRESS (--email "" removes it: no digest)."""
+    from intake.desk import users
+
+    if email is None:
+        raise typer.BadParameter("nothing to change: give --email")
+    rt: Runtime = ctx.obj
+    with rt.session_scope() as session:
+        user = users.set_email(session, name, email, by=rt.by)
+        address = user.email
+    rt.out.print(f"desk user {name}: e-mail {address or '(none)'}", markup=False)
 
 
 @user_app.command("passwd")
@@ -95,6 +117,7 @@ def user_list(
             {
                 "name": u.name,
                 "disabled": u.disabled,
+                "email": u.email,
                 "created_at": jst_iso(u.created_at),
                 "last_sign_in_at": jst_iso(u.last_sign_in_at),
             }
@@ -103,12 +126,13 @@ def user_list(
     if as_json:
         rt.print_json(items)
         return
-    table = Table("name", "state", "created", "last sign-in", title=f"desk users: {len(items)}")
+    table = Table("name", "state", "e-mail", "created", "last sign-in", title=f"desk users: {len(items)}")
     for u in items:
         add_row(
             table,
             u["name"],
             "disabled" if u["disabled"] else "active",
+            u["email"] or "",
             u["created_at"],
             u["last_sign_in_at"] or "",
         )

@@ -94,9 +94,9 @@ class Runtime:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
-def add_row(table: Table, *cells: object) -> None:
+def add_row(table: Table, *cells: object, style: str | None = None) -> None:
     """Add cells as plain text: a subject like ``[KYOGIKAI-2026-0001]`` is not rich markup."""
-    table.add_row(*(Text("" if c is None else str(c)) for c in cells))
+    table.add_row(*(Text("" if c is None else str(c)) for c in cells), style=style)
 
 
 def setup_logging(level: str) -> None:

@@ -20,21 +20,25 @@ auth_app = typer.Typer(help="OAuth2 sign-in of mailboxes and SMTP: status, login
 app.add_typer(auth_app, name="auth")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 MARK = {"ok": "✓", "warn": "!", "fail": "✗"}
+OVERDUE_EXIT = 4  # intake status: a case is overdue (and no server is failing: that is 1)
 
 
 @app.command()
 def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Each mailbox's and SMTP's last success, last error and backlog, the outbox and the quarantine.
+    """Each mailbox's and SMTP's last success, last error and backlog, the outbox, the quarantine
+    and the overdue cases (期限超過).
 
-    Exit code 1 when a server has been failing at least monitoring.failing_minutes (for monitoring)."""
-    from intake.desk import servers
+    Exit code 1 when a server has been failing at least monitoring.failing_minutes; else 4 when a
+    case is overdue (for monitoring)."""
+    from intake.desk import servers, views
 
     rt: Runtime = ctx.obj
     with rt.reading_session() as session:
         items, counts = servers.servers(session, rt.config), servers.counts(session)
         alerting = servers.alerting(session, rt.config)
+        overdue = views.overdue_count(session)
     if as_json:
-        rt.print_json({"servers": items, **counts, "alerting": alerting})
+        rt.print_json({"servers": items, **counts, "overdue": overdue, "alerting": alerting})
     else:
         table = Table(
             "server", "kind", "auth", "state", "last success", "backlog", "last error", title="mail servers"
@@ -54,12 +58,15 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         rt.out.print(table)
         outbox = ", ".join(f"{state} {n}" for state, n in sorted(counts["outbox"].items())) or "empty"
         rt.out.print(f"outbox: {outbox}; quarantine: {counts['quarantine']} waiting", markup=False)
+        rt.out.print(f"期限超過のケース: {overdue} 件", style="bold red" if overdue else None, markup=False)
     if alerting:
         rt.err.print(
             f"failing for at least {rt.config.monitoring.failing_minutes} min: {', '.join(alerting)}",
             markup=False,
         )
         raise typer.Exit(1)
+    if overdue:
+        raise typer.Exit(OVERDUE_EXIT)
 
 
 @app.command()

@@ -33,6 +33,7 @@ __all__ = [
     "MailboxConfig",
     "OAuthConfig",
     "ServerConfig",
+    "SlaConfig",
     "SmtpConfig",
     "config_path",
     "load_config",
@@ -220,6 +221,47 @@ class ScanConfig(_Section):
         return None if value == "" else value  # an empty string would be the folder "."
 
 
+BusinessDays = Annotated[int, Field(ge=0, le=250)]
+
+
+class StatusDays(_Section):
+    """Business days (営業日: not weekends, national holidays or 29 Dec – 3 Jan) a case may stay in
+    each open status before it is overdue; a kind's table leaves out what the default table says."""
+
+    new: BusinessDays | None = None
+    waiting_for_password: BusinessDays | None = None
+    waiting_for_sender: BusinessDays | None = None
+    ready_for_review: BusinessDays | None = None
+
+
+DEFAULT_DAYS = StatusDays(new=2, waiting_for_password=3, waiting_for_sender=10, ready_for_review=5)
+
+
+class SlaConfig(_Section):
+    """Due dates (``intake.cases.sla``): when a case enters a status it is due that many business
+    days later (``default``, or its kind's own table); accepted, rejected and closed cases have none.
+    ``digest``: each desk user with an e-mail gets, once a day at ``digest_hour`` (JST), the list of
+    their overdue and due-today cases (``intake run``; ``intake digest`` sends it at once)."""
+
+    default: StatusDays = DEFAULT_DAYS
+    membership_application: StatusDays = StatusDays()
+    staff_registration: StatusDays = StatusDays()
+    incident_report: StatusDays = StatusDays(new=1, ready_for_review=2)
+    other: StatusDays = StatusDays()
+    digest: bool = False
+    digest_hour: Annotated[int, Field(ge=0, le=23)] = 8
+    digest_mailbox: str = ""  # the mailbox whose address the digest is sent from; empty: the first
+
+    def days(self, kind: str, status: str) -> int | None:
+        """The business days for a case of ``kind`` in ``status``; None: no due date."""
+        own = getattr(self, kind, None) if kind in KINDS else None
+        value = getattr(own, status, None) if isinstance(own, StatusDays) else None
+        return value if value is not None else getattr(self.default, status, None)
+
+
+KINDS = ("membership_application", "staff_registration", "incident_report", "other")
+
+
 class ImapTuning(_Section):
     batch_size: Annotated[int, Field(ge=1, le=5000)] = 100
 
@@ -243,6 +285,7 @@ class Config(_Section):
     trust: TrustConfig = TrustConfig()
     crypto: CryptoConfig = CryptoConfig()
     scan: ScanConfig = ScanConfig()
+    sla: SlaConfig = SlaConfig()
 
     @model_validator(mode="after")
     def _retention_set(self) -> Config:
@@ -250,6 +293,13 @@ class Config(_Section):
         days += [mb.closed_case_days for mb in self.mailbox]
         if self.retention.auto and all(d is None for d in days):
             raise ValueError("retention.auto: nothing to apply; set closed_case_days or removed_person_days")
+        return self
+
+    @model_validator(mode="after")
+    def _digest_mailbox(self) -> Config:
+        names = [mb.name for mb in self.mailbox]
+        if self.sla.digest_mailbox and self.sla.digest_mailbox not in names:
+            raise ValueError(f"sla.digest_mailbox: no mailbox named {self.sla.digest_mailbox!r}")
         return self
 
     def closed_case_days(self, mailbox: str) -> int | None:

@@ -34,10 +34,13 @@ def utcnow() -> datetime:
 class Case(SQLModel, table=True):
     """One submission or report: the first message and everything that answers it."""
 
-    # The queue, newest first, read straight off an index — its page, its counts, per status too.
+    # The queue, newest first, read straight off an index — its page, its counts, per status and per
+    # owner too; the overdue cases (due before today) off their own, to stand at the top of the page.
     __table_args__ = (
         Index("ix_case_queue", "robot", "received_at", "id"),
         Index("ix_case_queue_status", "robot", "status", "received_at", "id"),
+        Index("ix_case_queue_owner", "robot", "owner", "received_at", "id"),
+        Index("ix_case_due", "robot", "due_at"),
     )
     id: str = Field(primary_key=True)  # e.g. KYOGIKAI-2026-0001
     mailbox: str = Field(index=True)
@@ -53,6 +56,10 @@ class Case(SQLModel, table=True):
     acknowledged_at: datetime | None = None  # the one acknowledgement (受付完了) was queued
     robot: bool = False  # opened by a robot's mail that answers nothing of ours (indexed: ix_case_queue)
     purged_at: datetime | None = None  # its personal data removed past retention: only the skeleton is left
+    owner: str | None = None  # 担当者: the desk user (DeskUser.name) who handles it; None: nobody yet
+    # The business day it should leave its status by, as 00:00 JST of that day (intake.cases.sla):
+    # overdue once that day has passed; None in a final status or where no days are set.
+    due_at: datetime | None = None
     # merged by staff into this case (status closed): its records moved there, mail to it goes there
     merged_into: str | None = Field(default=None, index=True)
 
@@ -319,7 +326,9 @@ class OutboxReply(SQLModel, table=True):
         Index("ix_outboxreply_in_reply_to", "in_reply_to"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    case_id: str = Field(foreign_key="case.id", index=True)
+    case_id: str | None = Field(
+        default=None, foreign_key="case.id", index=True
+    )  # None: internal mail (digest)
     mailbox: str
     template: str  # checklist | acknowledgement | out_of_period | word_required | encryption_required …
     to_addr: str
@@ -348,9 +357,20 @@ class DeskUser(SQLModel, table=True):
     name: str = Field(index=True, unique=True)
     password_hash: str
     disabled: bool = False
+    email: str | None = None  # where the daily digest of overdue and due cases goes (optional)
     created_at: datetime = Field(default_factory=utcnow)
     password_changed_at: datetime = Field(default_factory=utcnow)
     last_sign_in_at: datetime | None = None
+
+
+class DigestSent(SQLModel, table=True):
+    """The daily digest queued for a desk user on a JST day: at most one each (the primary key
+    holds even when two schedulers race or the service restarts)."""
+
+    user_name: str = Field(primary_key=True)
+    day: str = Field(primary_key=True)  # YYYY-MM-DD, JST
+    reply_id: int | None = Field(default=None, foreign_key="outboxreply.id")
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class DeskSession(SQLModel, table=True):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from intake.cases import sla
+from intake.config import SlaConfig
 from intake.db import audit
 from intake.db.tables import AuditEntry, Case, Finding, IncidentRecord, Note, StaffEntry, utcnow
 from intake.desk.statuses import STATUSES
@@ -65,11 +67,13 @@ def set_status(
     rules_dir: Path,
     note: str | None = None,
     confirm_unauthenticated: bool = False,
+    due: SlaConfig | None = None,
 ) -> Case:
     """Move the case as :data:`TRANSITIONS` allows; accepting a membership application or a staff
     registration applies it to the member register (application first, then the staff entries).
     A register change from a sender that failed authentication (``sender_not_authenticated``) is
-    applied only with ``confirm_unauthenticated``: staff confirmed it another way, and that is audited."""
+    applied only with ``confirm_unauthenticated``: staff confirmed it another way, and that is audited.
+    The case gets the due date of its new status from ``due`` (``[sla]``; default: its defaults)."""
     case = get_case(session, case_id)
     if case.merged_into is not None:
         raise IntakeError(
@@ -86,6 +90,7 @@ def set_status(
         _confirm_sender(session, case, by=by, confirmed=confirm_unauthenticated)
         _apply_to_register(session, case, by=by, rules_dir=rules_dir)
     before, case.status, case.updated_at = case.status, status, utcnow()
+    sla.follow_status(case, due or SlaConfig(), before=before)
     session.add(case)
     audit.record(
         session, case_id=case_id, by=by, action="status", detail={"from": before, "to": status, "note": note}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, select
 
 from intake.archive import read_archived
+from intake.cases import sla
 from intake.cases.facts import case_organisation
 from intake.cases.scans import detections
 from intake.cases.unlock import attachment_bytes
@@ -128,9 +129,10 @@ def reply_context(session: Session, config: Config, case: Case, operator: str) -
         "sender_name": (trigger.from_name if trigger else "") or case.sender_name,
         "org_name": case.org_name or (org.name if org else None),
         "kind_label": kind_label(case.kind, config.rules_path),
-        "staff_name": operator,  # 担当者: the case owner, once cases have one
+        "staff_name": operator,
+        "owner": case.owner,
         "missing": open_missing(session, case.id),
-        "due_date": None,
+        "due_date": sla.due_date(case.due_at),
         "organisation": {"name": org.name, "department": org.department, "poc_email": org.poc_email}
         if org
         else None,

@@ -26,6 +26,7 @@ from intake.errors import IntakeError, NotFound
 _N, _R, _P = 2**15, 8, 1
 _MAXMEM = 64 * 1024 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 MIN_LENGTH = 10
 
 
@@ -46,16 +47,36 @@ def verify_password(password: SecretStr, stored: str) -> bool:
     return hmac.compare_digest(wanted, _unb64(digest))
 
 
-def add_user(session: Session, name: str, password: SecretStr, *, by: str) -> DeskUser:
+def add_user(
+    session: Session, name: str, password: SecretStr, *, by: str, email: str | None = None
+) -> DeskUser:
     if not _NAME.match(name):
         raise IntakeError(f"user name {name!r}: letters, digits, . _ - only (at most 64)")
     if session.exec(select(DeskUser).where(DeskUser.name == name)).first() is not None:
         raise IntakeError(f"user {name!r} exists already (intake user passwd {name} changes the password)")
     _check_strength(password)
-    user = DeskUser(name=name, password_hash=hash_password(password))
+    user = DeskUser(name=name, password_hash=hash_password(password), email=_email(email))
     session.add(user)
     audit.record(session, by=by, action="desk_user_added", detail=f"desk user {name}")
     return user
+
+
+def set_email(session: Session, name: str, email: str | None, *, by: str) -> DeskUser:
+    """The address the user's daily digest goes to (None or empty: no digest for them)."""
+    user = get_user(session, name)
+    user.email = _email(email)
+    session.add(user)
+    audit.record(session, by=by, action="desk_user_email", detail={"user": name, "email": user.email})
+    return user
+
+
+def _email(value: str | None) -> str | None:
+    address = (value or "").strip()
+    if not address:
+        return None
+    if not _EMAIL.match(address):
+        raise IntakeError(f"{address!r} is not an e-mail address (name@example.jp)")
+    return address
 
 
 def set_password(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
+from intake.cases import sla
 from intake.clock import as_utc
 from intake.clock import jst_iso as jst
 from intake.config import Config
@@ -36,11 +38,13 @@ def list_cases(
     mailbox: str | None = None,
     org: str | None = None,
     robots: bool | None = False,
+    owner: str | None = None,
     limit: int | None = None,
 ) -> list[Case]:
     """Cases newest first. ``robots``: False — the review queue (no robot mail that answers nothing
-    of ours), True — only that robot mail, None — everything; ``limit``: the first so many."""
-    query = _filtered(select(Case), status, kind, mailbox, org, robots)
+    of ours), True — only that robot mail, None — everything; ``owner``: only the cases of that
+    desk user; ``limit``: the first so many."""
+    query = _filtered(select(Case), status, kind, mailbox, org, robots, owner)
     return list(session.exec(_newest_first(query, limit)))
 
 
@@ -52,11 +56,11 @@ def count_cases(session: Session, **filters) -> int:
 
 
 def _as_args(filters: dict) -> dict:
-    keys = ("status", "kind", "mailbox", "org", "robots")
+    keys = ("status", "kind", "mailbox", "org", "robots", "owner")
     return {k: filters.get(k, False if k == "robots" else None) for k in keys}
 
 
-def _filtered(query, status=None, kind=None, mailbox=None, org=None, robots=False):
+def _filtered(query, status=None, kind=None, mailbox=None, org=None, robots=False, owner=None):
     if robots is not None:
         query = query.where(Case.robot == robots)
     if status:
@@ -67,6 +71,8 @@ def _filtered(query, status=None, kind=None, mailbox=None, org=None, robots=Fals
         query = query.where(Case.mailbox == mailbox)
     if org:
         query = query.where(col(Case.org_name).icontains(org))  # "example" finds "Example": as on SQLite
+    if owner:
+        query = query.where(Case.owner == owner)
     return query
 
 
@@ -87,6 +93,8 @@ QUEUE_COLUMNS = (
     Case.subject,
     Case.received_at,
     Case.robot,
+    Case.owner,
+    Case.due_at,
     Case.merged_into,
 )
 
@@ -99,17 +107,24 @@ def queue(
     mailbox: str | None = None,
     org: str | None = None,
     robots: bool | None = False,
+    owner: str | None = None,
     limit: int | None = None,
 ) -> list[dict]:
-    """The queue items of :func:`list_cases`, whatever the number of cases in two statements: the
-    page, then the open findings of the page's cases (chosen by the same query, inside the SQL)."""
-    filters = (status, kind, mailbox, org, robots)
-    rows = session.exec(_newest_first(_filtered(select(*QUEUE_COLUMNS), *filters), limit)).all()
-    if not rows:
+    """The queue items of :func:`list_cases`, the overdue ones (期限超過: due before today, JST)
+    first, most overdue first — whatever the number of cases in three statements: the page of
+    the others (off ``ix_case_queue*``), the overdue ones (off ``ix_case_due``), then the open
+    findings of the cases shown."""
+    filters = (status, kind, mailbox, org, robots, owner)
+    cutoff = sla.today_start()
+    base = _filtered(select(*QUEUE_COLUMNS), *filters)
+    on_time = or_(col(Case.due_at).is_(None), col(Case.due_at) >= cutoff)
+    rows = session.exec(_newest_first(base.where(on_time), limit)).all()
+    late = base.where(col(Case.due_at) < cutoff).order_by(col(Case.due_at), col(Case.id))
+    shown = [*session.exec(late.limit(limit) if limit else late).all(), *rows][:limit]
+    if not shown:
         return []
-    page = _filtered(select(Case.id), *filters)
-    findings = open_findings(session, _newest_first(page, limit) if limit else page)
-    return [queue_item(row, findings.get(row.id, [])) for row in rows]
+    findings = open_findings(session, [row.id for row in shown])
+    return [queue_item(row, findings.get(row.id, [])) for row in shown]
 
 
 def open_findings(session: Session, case_ids) -> dict[str, list[str]]:
@@ -125,7 +140,9 @@ def open_findings(session: Session, case_ids) -> dict[str, list[str]]:
 
 
 def queue_item(case, findings: list[str]) -> dict:
-    """A case (a :class:`Case`, or a row of :data:`QUEUE_COLUMNS`) as the queue shows it."""
+    """A case (a :class:`Case`, or a row of :data:`QUEUE_COLUMNS`) as the queue shows it: with its
+    owner (担当者), its due day (JST, ISO) and whether that day has passed (``overdue``)."""
+    due = sla.due_date(case.due_at)
     return {
         "id": case.id,
         "kind": case.kind,
@@ -137,6 +154,10 @@ def queue_item(case, findings: list[str]) -> dict:
         "received_at": jst(case.received_at),
         "open_findings": findings,
         "robot": case.robot,
+        "owner": case.owner,
+        "due_at": due.isoformat() if due else None,
+        "overdue": sla.is_overdue(case.due_at),
+        "due_today": sla.is_due_today(case.due_at),
         "merged_into": case.merged_into,  # closed by a merge into that case (intake merge)
     }
 
@@ -252,6 +273,12 @@ def _attachment(a: Attachment, scans: tuple) -> dict:
         "malware": list(dict.fromkeys(s.signature for s in own if s.signature)),
         "not_scanned": [{"file": s.filename, "reason": s.problem} for s in own if not s.signature],
     }
+
+
+def overdue_count(session: Session, *, now: datetime | None = None) -> int:
+    """How many cases of the review queue are overdue (due before today, JST)."""
+    query = select(func.count()).select_from(Case).where(Case.robot == False)  # noqa: E712
+    return session.exec(query.where(col(Case.due_at) < sla.today_start(now))).one()
 
 
 def status_counts(session: Session) -> dict[str, int]:

@@ -177,7 +177,8 @@ def to_email_message(reply: OutboxReply, from_addr: str, *, date: datetime | Non
     if refs:
         msg["References"] = " ".join(f"<{r}>" for r in refs)
     if not reply.author:
-        msg["Auto-Submitted"] = "auto-replied"  # RFC 3834: robots must not answer this
+        # RFC 3834: robots must not answer this; mail of no case (the staff digest) answers nothing
+        msg["Auto-Submitted"] = "auto-replied" if reply.case_id else "auto-generated"
         msg["X-Auto-Response-Suppress"] = "All"  # the same request to Microsoft Exchange / Outlook
     msg.set_content(reply.body, charset="utf-8", cte="base64")  # 7-bit safe through any relay
     return msg

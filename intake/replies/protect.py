@@ -32,7 +32,7 @@ class ReplyNotProtected(IntakeError):
 def protect_reply(session: Session, config: Config, reply: OutboxReply, message: EmailMessage) -> Message:
     """``message`` as it may be sent: encrypted to the reporter where the configuration asks."""
     mode = config.crypto.encrypt_replies
-    if mode == "never" or not _wrote_encrypted(session, reply.case_id):
+    if mode == "never" or reply.case_id is None or not _wrote_encrypted(session, reply.case_id):
         return message
     pgp = keys_from_config(config.crypto).pgp
     inner = _inner_entity(message)

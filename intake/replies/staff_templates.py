@@ -30,6 +30,7 @@ SAMPLE_CONTEXT: dict[str, object] = {
     "org_name": "サンプル株式会社",
     "kind_label": "加入申込書",
     "staff_name": "事務局 担当",
+    "owner": "suzuki",
     "missing": ["事務従事者登録届が添付されていません。"],
     "due_date": date(2026, 12, 25),
     "organisation": {"name": "サンプル株式会社", "department": None, "poc_email": "poc@example.co.jp"},

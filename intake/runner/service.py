@@ -1,7 +1,9 @@
 """``intake run``: the scheduler that polls every mailbox every ``poll_interval`` seconds, and the
 IMAP IDLE watchers (:mod:`.idle`) that poll a mailbox the moment its server announces new mail.
 With ``[retention] auto = true`` it also purges, once a day, what is past retention
-(:func:`~intake.desk.privacy.retention.apply_retention`), never during a poll.
+(:func:`~intake.desk.privacy.retention.apply_retention`), never during a poll; with ``[sla]
+digest = true`` it queues each owner's daily digest once the JST hour reaches ``digest_hour``
+(:mod:`intake.desk.digest`; the next round sends it).
 
 APScheduler 3 with ``max_instances=1`` and ``coalesce``: a poll that overruns is never run twice
 at once, and missed runs collapse into one. SIGTERM or Ctrl-C sets the stop flag (the poll in hand
@@ -34,6 +36,7 @@ from intake.access.tokens import TokenStore
 from intake.cases.expected import purge_expired
 from intake.config import Config, MailboxConfig
 from intake.db.locks import InstanceLock, Leadership
+from intake.desk.digest import DigestReport, digest_time, queue_digests
 from intake.desk.privacy.retention import Plan, apply_retention
 from intake.errors import ConfigError, IntakeError
 from intake.replies.sender import SendReport, send_due
@@ -132,6 +135,38 @@ def retention_tick(engine: Engine, config: Config) -> Plan | None:
     return plan
 
 
+DIGEST_CHECK_SECONDS = 300  # how often intake run asks whether today's digests are due
+
+
+def digest_tick(engine: Engine, config: Config) -> DigestReport | None:
+    """Queue today's digests once their hour has come (each owner at most once a day)."""
+    if not digest_time(config):
+        return None
+    try:
+        return queue_digests(engine, config)
+    except (IntakeError, OperationalError) as exc:
+        log.error("digest: %s", exc)
+        return None
+
+
+def add_digest_job(scheduler, rounds: threading.Lock, engine: Engine, config: Config) -> bool:
+    """With ``[sla] digest``: every few minutes, between two rounds, queue the digests that are due
+    (a restart after the hour still sends that day's). Returns whether it was added."""
+    if not config.sla.digest:
+        return False
+    scheduler.add_job(
+        _one_at_a_time(rounds, digest_tick),
+        "interval",
+        args=(engine, config),
+        seconds=DIGEST_CHECK_SECONDS,
+        next_run_time=datetime.now().astimezone() + timedelta(seconds=config.poll_interval),
+        max_instances=1,
+        coalesce=True,
+        id="digest",
+    )
+    return True
+
+
 def add_retention_job(scheduler, rounds: threading.Lock, engine: Engine, config: Config) -> bool:
     """With ``[retention] auto``: the purge once a day, the first a poll interval after the start,
     each between two rounds (never while one is in hand). Returns whether it was added."""
@@ -178,6 +213,7 @@ def serve(*, config: Config, engine: Engine) -> None:
     )
 
     add_retention_job(scheduler, rounds, engine, config)
+    add_digest_job(scheduler, rounds, engine, config)
     watchers = start_idle_watchers(poller, config, rounds)
     log.info(
         "polling %d mailbox(es) every %d s; %d wait for new mail with IDLE",

@@ -20,7 +20,7 @@ from intake.cases import unlock as unlocking
 from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
 from intake.db.tables import Attachment
-from intake.desk import actions, replying, views
+from intake.desk import actions, owners, replying, views
 from intake.desk.labels import attached_labels, direction_label, segment_label
 from intake.forms import FormSpecs, load_form_specs
 from intake.replies.staff import StaffReplyError
@@ -37,12 +37,13 @@ PAGE = 200
 def queue(request: Request, desk: Desk, user: str) -> Response:
     tab = request.query_params.get("tab", "queue")
     filters = {k: request.query_params.get(k) or None for k in ("status", "kind", "mailbox", "org")}
+    owner = user if tab == "mine" else None  # 自分の担当: the signed-in user's cases
     with desk.reading() as session:
         if tab == "quarantine":
             context: dict[str, Any] = {"entries": [views.quarantine_item(q) for q in open_entries(session)]}
         else:
-            cases = views.queue(session, **filters, robots=tab == "robots", limit=PAGE)
-            total = views.count_cases(session, **filters, robots=tab == "robots")
+            cases = views.queue(session, **filters, owner=owner, robots=tab == "robots", limit=PAGE)
+            total = views.count_cases(session, **filters, owner=owner, robots=tab == "robots")
             context = {"cases": cases, "total": total}
         context |= {"counts": views.status_counts(session), "pending": pending_attachments(session)}
     return desk.render(
@@ -71,6 +72,7 @@ def _case(request: Request, desk: Desk, case_id: str, reply: dict, status: int =
         history = actions.audit_entries(session, case_id)
         password_mails = password_mail.password_mails(session, case_id)
         offered_to = password_mail.offered_elsewhere(session, case_id)
+        assignable = owners.assignable(session)
     rules = desk.config.rules_path
     for m in messages:
         m["direction_label"] = direction_label(m, rules)
@@ -91,6 +93,7 @@ def _case(request: Request, desk: Desk, case_id: str, reply: dict, status: int =
         transitions=() if case["merged_into"] else actions.TRANSITIONS.get(case["status"], ()),
         password_mails=password_mails,
         offered_to=offered_to,
+        assignable=assignable,
     )
 
 
@@ -117,8 +120,30 @@ def set_status(request: Request, desk: Desk, user: str, form: FormData) -> Respo
             note=note,
             rules_dir=desk.config.rules_path,
             confirm_unauthenticated=confirmed,
+            due=desk.config.sla,
         )
     flash(request, f"状態を {status} にしました。")
+    return _to_case(case_id)
+
+
+@action(after="/cases/{case_id}")
+def assign(request: Request, desk: Desk, user: str, form: FormData) -> Response:
+    """担当者を変更: to an enabled desk user from the list, or to nobody (an empty choice)."""
+    case_id = request.path_params["case_id"]
+    owner = text_of(form.get("owner")) or None
+    with desk.writing() as session:
+        owners.assign(session, case_id, owner, by=user)
+    flash(request, f"担当者を {owner} にしました。" if owner else "担当者を外しました。")
+    return _to_case(case_id)
+
+
+@action(after="/cases/{case_id}")
+def take(request: Request, desk: Desk, user: str, form: FormData) -> Response:
+    """「自分が担当する」."""
+    case_id = request.path_params["case_id"]
+    with desk.writing() as session:
+        owners.take(session, case_id, by=user)
+    flash(request, "このケースを担当します。")
     return _to_case(case_id)
 
 
@@ -251,6 +276,8 @@ ROUTES = [
     Route("/cases/{case_id}/reply", send_reply, methods=["POST"]),
     Route("/cases/{case_id}/status", set_status, methods=["POST"]),
     Route("/cases/{case_id}/decide", decide, methods=["POST"]),
+    Route("/cases/{case_id}/assign", assign, methods=["POST"]),
+    Route("/cases/{case_id}/take", take, methods=["POST"]),
     Route("/attachments/{attachment_id:int}/unlock", unlock, methods=["POST"]),
     Route("/attachments/{attachment_id:int}/unlock-from-message", unlock_from_message, methods=["POST"]),
     Route("/expect-password", expect_password, methods=["POST"]),
