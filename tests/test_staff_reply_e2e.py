@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+import test_desk_browser as in_browser
+from playwright.sync_api import Page
 
 from support.conversation import INCIDENT, body_of, case_tag, delivered, reply_to, setup
-from support.desk import CHROMIUM, CHROMIUM_ARGS, STAFF, STAFF_PASSWORD, add_staff, desk_server
+from support.desk import STAFF, STAFF_PASSWORD, add_staff, desk_server
 from support.mailfactory import make_mail
 from support.smtp_server import smtp_server
 
@@ -34,12 +35,7 @@ QUESTIONS = (
 OTHER, OTHER_PASSWORD = "tanaka", "Desk-Pass-2026-Toranomon"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+browser = in_browser.browser  # the same Chromium as the desk's tests
 
 
 def new_page(browser) -> Page:
