@@ -185,7 +185,7 @@ def test_marks_lost_to_a_crash_are_repaired_and_then_never_searched_for_again(
     workspace, imap_account, monkeypatch
 ):
     from intake.db.tables import SourceCursor
-    from intake.sources.imap import ImapSource
+    from intake.sources.imap.reader import ImapSource
 
     imap_account.append(numbered_mails(3))
     workspace.add_imap(imap_account)

@@ -40,11 +40,11 @@ def _in_commands(module: str, *targets: str) -> dict[tuple[str, str], str]:
 
 #: Imports made inside functions on purpose, each with its reason; anything else is moved up.
 LAZY = {
-    ("intake.sources", "intake.sources.imap"): "imapclient is loaded only when an IMAP mailbox is polled",
-    ("intake.sources", "intake.sources.maildir"): "the same for a Maildir",
+    ("intake.sources.imap", "intake.sources.imap.reader"): "imapclient only when an IMAP mailbox is polled",
+    ("intake.sources.imap", "intake.sources.imap.idle"): "the same for intake run's IDLE watcher",
+    ("intake.sources.imap", "intake.sources.imap.probe"): "the same for intake doctor",
     ("intake.cli.desk", "intake.web.server"): "the web stack (Starlette, uvicorn) loads only for intake desk",
     ("intake.cli.servers", "intake.tools.doctor"): "the doctor's checks load only for intake doctor",
-    ("intake.tools.doctor", "intake.sources.imap"): "imapclient only when an IMAP mailbox is checked",
     ("intake.cli", "intake.runner.poller"): "the wording of a database error, when a command meets one",
     ("intake.cli.runtime", "intake.config"): "the configuration (pydantic) when a command first reads it",
     ("intake.cli.runtime", "intake.db"): "the database (SQLAlchemy) when a command first opens it",
@@ -87,7 +87,7 @@ LAZY = {
     **_in_commands(
         "intake.cli.servers", "intake.access.oauth", "intake.access.tokens", "intake.desk.servers"
     ),
-    **_in_commands("intake.cli.servers", "intake.desk.views"),
+    **_in_commands("intake.cli.servers", "intake.desk.views", "intake.config"),
     **_in_commands(
         "intake.cli.privacy",
         "intake.db.tables",

@@ -34,12 +34,6 @@ from intake.errors import AuthError
 
 MICROSOFT_LOGIN = "https://login.microsoftonline.com"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
-SCOPES = {
-    ("microsoft", "app"): ["https://outlook.office365.com/.default"],
-    ("microsoft", "device", "imap"): ["https://outlook.office365.com/IMAP.AccessAsUser.All"],
-    ("microsoft", "device", "smtp"): ["https://outlook.office365.com/SMTP.Send"],
-    ("google",): ["https://mail.google.com/"],
-}
 
 
 @dataclass(frozen=True)
@@ -72,14 +66,11 @@ def forget(server: ServerConfig) -> None:
 
 
 def scopes(server: ServerConfig) -> list[str]:
+    """``oauth.scopes`` as written, else the ones the server's kind needs (its ``DEFAULT_SCOPES``:
+    IMAP's, SMTP's, or another source's)."""
     if server.oauth.scopes:
         return list(server.oauth.scopes)
-    protocol = "smtp" if store_name(server) == "smtp" else "imap"
-    if server.auth == "google":
-        return SCOPES[("google",)]
-    return SCOPES.get(
-        (server.auth, server.oauth_flow), SCOPES.get((server.auth, server.oauth_flow, protocol), [])
-    )
+    return server.default_scopes()
 
 
 # -- command ------------------------------------------------------------------------------------

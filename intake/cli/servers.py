@@ -156,6 +156,8 @@ def _server(rt: Runtime, name: str) -> ServerConfig:
     if name == "smtp":
         return rt.config.smtp
     mailbox = rt.config.get_mailbox(name)
-    if mailbox.source != "imap":
-        raise ConfigError(f"mailbox {name!r} is a Maildir: it has no sign-in")
+    from intake.config import ServerConfig
+
+    if not isinstance(mailbox, ServerConfig):  # a local folder (a Maildir): no server to sign in to
+        raise ConfigError(f"mailbox {name!r} is a {mailbox.source} mailbox: it has no sign-in")
     return mailbox

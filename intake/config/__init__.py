@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
+    BeforeValidator,
     Field,
     SecretStr,
     ValidationError,
@@ -24,7 +25,14 @@ from pydantic import (
 )
 
 from intake.config.base import Day, FilePath, _secret, _Section, read_secret_file
-from intake.config.servers import MailboxConfig, OAuthConfig, ServerConfig, SmtpConfig
+from intake.config.servers import (
+    MailboxConfig,
+    OAuthConfig,
+    ServerConfig,
+    SmtpConfig,
+    read_mailbox,
+    register_mailbox_kind,
+)
 from intake.errors import ConfigError
 from intake.resources import default_rules_dir
 
@@ -39,6 +47,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "read_secret_file",
+    "register_mailbox_kind",
 ]
 
 CONFIG_ENV = "INTAKE_CONFIG"
@@ -273,7 +282,7 @@ class Config(_Section):
     storage: StorageConfig = StorageConfig()
     documents: DocumentsConfig = DocumentsConfig()
     unlock: UnlockConfig = UnlockConfig()
-    mailbox: list[MailboxConfig] = []
+    mailbox: list[Annotated[MailboxConfig, BeforeValidator(read_mailbox)]] = []  # by its source
     smtp: SmtpConfig = SmtpConfig()
     replies: RepliesConfig = RepliesConfig()
     membership: MembershipConfig = MembershipConfig()
@@ -385,9 +394,7 @@ def _anchor_paths(config: Config, base: Path) -> Config:
             "database": _anchor_db(config.storage.database, base),
         }
     )
-    mailboxes = [
-        _anchor_server(mb, anchor).model_copy(update={"path": anchor(mb.path)}) for mb in config.mailbox
-    ]
+    mailboxes = [mb.anchored(anchor) for mb in config.mailbox]
     desk = config.desk.model_copy(update={"session_key_file": anchor(config.desk.session_key_file)})
     keys = ("gnupg_home", "smime_cert", "smime_key", "smime_ca_file")
     crypto = config.crypto.model_copy(update={k: anchor(getattr(config.crypto, k)) for k in keys})
@@ -396,23 +403,13 @@ def _anchor_paths(config: Config, base: Path) -> Config:
         update={
             "storage": storage,
             "mailbox": mailboxes,
-            "smtp": _anchor_server(config.smtp, anchor),
+            "smtp": config.smtp.model_copy(update=config.smtp.anchored_server(anchor)),
             "rules_dir": anchor(config.rules_dir),
             "desk": desk,
             "crypto": crypto,
             "scan": scan,
         }
     )
-
-
-def _anchor_server(server, anchor):
-    oauth = server.oauth.model_copy(
-        update={
-            "client_secret_file": anchor(server.oauth.client_secret_file),
-            "service_account_file": anchor(server.oauth.service_account_file),
-        }
-    )
-    return server.model_copy(update={"ca_file": anchor(server.ca_file), "oauth": oauth})
 
 
 def _anchor_db(url: str, base: Path) -> str:

@@ -3,7 +3,10 @@ sends the replies, each with its TLS and its sign-in (password or OAuth2)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -79,6 +82,24 @@ class ServerConfig(_Section):
         if self.auth in ("microsoft", "google"):
             _check_oauth(self.auth, self.oauth)
 
+    #: The OAuth2 scopes asked for when ``oauth.scopes`` is empty, by ``(auth, flow)`` or ``(auth,)``:
+    #: each kind of server names the permission its protocol needs.
+    DEFAULT_SCOPES: ClassVar[dict[tuple[str, ...], list[str]]] = {}
+
+    def default_scopes(self) -> list[str]:
+        table = self.DEFAULT_SCOPES
+        return list(table.get((self.auth, self.oauth_flow), table.get((self.auth,), [])))
+
+    def anchored_server(self, anchor: Callable[[Path | None], Path | None]) -> dict:
+        """The server keys that hold paths, taken from the configuration's folder (for model_copy)."""
+        oauth = self.oauth.model_copy(
+            update={
+                "client_secret_file": anchor(self.oauth.client_secret_file),
+                "service_account_file": anchor(self.oauth.service_account_file),
+            }
+        )
+        return {"ca_file": anchor(self.ca_file), "oauth": oauth}
+
     @property
     def oauth_flow(self) -> str:
         default = {"microsoft": "app", "google": "service_account"}.get(self.auth, "")
@@ -116,50 +137,38 @@ def _check_oauth(auth: str, oauth: OAuthConfig) -> None:
         raise ValueError(f'oauth.client_secret_env: required for flow = "{flow}" (or client_secret_file)')
 
 
-class MailboxConfig(ServerConfig):
+class MailboxConfig(_Section):
+    """What every ``[[mailbox]]`` has, whatever its ``source``: each kind of source (the modules
+    of :mod:`intake.sources`) declares its own keys in a subclass and registers it with
+    :func:`register_mailbox_kind`; ``source`` picks the subclass a ``[[mailbox]]`` is read as."""
+
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
     profile: Literal["membership", "incident"]
     address: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
     case_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]*$")]
-    source: Literal["imap", "maildir"]
-    # imap (the server keys are ServerConfig's)
-    folder: str = "INBOX"
-    processed_folder: str = ""  # empty: keep messages in place and set the $IntakeProcessed keyword
-    # Staff's replies written in their own mail program: read from this folder (IMAP name, or the
-    # Maildir++ sub-folder ``.NAME`` of ``path``) into the cases they answer; empty: not read.
+    source: str
+    # Staff's replies written in their own mail program: read from this folder into the cases they
+    # answer (how the source names a folder is the source's); empty: not read.
     sent_folder: str = ""
-    idle: bool = True  # intake run waits for new mail with IMAP IDLE where the server offers it
-    idle_renew_seconds: Annotated[float, Field(ge=1, le=1740)] = 540.0  # re-issue IDLE this often
-    # maildir
-    path: FilePath | None = None
     closed_case_days: Annotated[int, Field(ge=1)] | None = None  # overrides [retention] for this mailbox
 
-    @model_validator(mode="after")
-    def _source_keys(self) -> MailboxConfig:
-        if self.source == "maildir" and self.path is None:
-            raise ValueError('path: required when source = "maildir"')
-        self._check_sent_folder()
-        if self.source == "imap":
-            if not self.username:
-                raise ValueError('username: required when source = "imap"')
-            self.check_server()
-        return self
-
-    def _check_sent_folder(self) -> None:
+    def check_sent_folder(self, *taken: str) -> None:
+        """The sent folder (if any) is a plain name and none of the folders in ``taken`` (the
+        folders intake reads mail from or moves it to); raises ValueError naming the key."""
         sent = self.sent_folder
         if not sent:
             return
         if sent.strip() != sent or any(ord(c) < 32 for c in sent):
             raise ValueError(f"sent_folder: {sent!r} has surrounding spaces or control characters")
-        if sent in (self.folder, self.processed_folder) or (sent.upper() == "INBOX" == self.folder.upper()):
+        if sent in taken or (sent.upper() == "INBOX" and "INBOX" in (t.upper() for t in taken)):
             raise ValueError(
                 f"sent_folder: {sent!r} is the folder intake reads mail from or moves it to; "
                 "name the folder the mail program keeps sent mail in"
             )
-        if self.source == "maildir" and ("/" in sent or sent.startswith(".")):
-            raise ValueError(
-                f'sent_folder: {sent!r} is not a Maildir++ folder name (write "Sent" for {{path}}/.Sent)'
-            )
+
+    def anchored(self, anchor: Callable[[Path | None], Path | None]) -> MailboxConfig:
+        """The same mailbox with its relative paths taken from the configuration's folder."""
+        return self
 
     @property
     def label(self) -> str:
@@ -169,9 +178,45 @@ class MailboxConfig(ServerConfig):
         return f"mailbox {self.name!r}: {name}"
 
 
+MAILBOX_KINDS: dict[str, type[MailboxConfig]] = {}  # source name → its config class
+SOURCES_PACKAGE = "intake.sources"  # registers the built-in kinds when imported
+
+
+def register_mailbox_kind(source: str, config_class: type[MailboxConfig]) -> None:
+    """Make ``[[mailbox]] source = SOURCE`` read as ``config_class``."""
+    MAILBOX_KINDS[source] = config_class
+
+
+def mailbox_kinds() -> dict[str, type[MailboxConfig]]:
+    """The registered kinds; the first call loads the source package, which registers the built-in
+    ones (a plug-in lookup: the configuration names no source, the sources name themselves)."""
+    if not MAILBOX_KINDS:
+        importlib.import_module(SOURCES_PACKAGE)
+    return MAILBOX_KINDS
+
+
+def read_mailbox(value: object) -> object:
+    """A ``[[mailbox]]`` table read as its source's config class (errors name the key)."""
+    if not isinstance(value, dict):
+        return value  # an instance already, or pydantic says what is wrong
+    kinds = mailbox_kinds()
+    source = value.get("source")
+    if source is None:
+        raise ValueError("source: required (" + " or ".join(f'"{k}"' for k in kinds) + ")")
+    if source not in kinds:
+        names = " or ".join(f'"{k}"' for k in kinds)
+        raise ValueError(f"source: {source!r} is not a kind of mail source (use {names})")
+    return kinds[source].model_validate(value)
+
+
 class SmtpConfig(ServerConfig):
     port: Annotated[int, Field(ge=1, le=65535)] = 587
     security: Security = "starttls"
+    DEFAULT_SCOPES: ClassVar[dict[tuple[str, ...], list[str]]] = {
+        ("microsoft", "app"): ["https://outlook.office365.com/.default"],
+        ("microsoft", "device"): ["https://outlook.office365.com/SMTP.Send"],
+        ("google",): ["https://mail.google.com/"],
+    }
 
     @model_validator(mode="after")
     def _server_keys(self) -> SmtpConfig:

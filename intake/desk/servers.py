@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from intake.access import health
 from intake.clock import jst_iso
-from intake.config import Config, ServerConfig
+from intake.config import Config, MailboxConfig, ServerConfig
 from intake.db.tables import OutboxReply, QuarantineEntry, ServerHealth
 
 STATE_JA = {"auth_failing": "ログインできません（認証エラー）", "failing": "接続できません"}
@@ -27,13 +27,12 @@ def servers(session: Session, config: Config) -> list[dict]:
     return items
 
 
-def _item(name: str, server: ServerConfig, row: ServerHealth | None, kind: str) -> dict:
-    auth = server.auth if kind in ("imap", "smtp") else "-"
+def _item(name: str, server: MailboxConfig | ServerConfig, row: ServerHealth | None, kind: str) -> dict:
     row = row or ServerHealth(name=name, state="never")
     return {
         "name": health.display_name(name),
         "kind": kind,
-        "auth": auth if auth in ("-", "password", "command") else f"{auth}/{server.oauth_flow}",
+        "auth": _auth(server),
         "state": row.state,
         "last_success_at": jst_iso(row.last_success_at),
         "last_error": row.last_error if row.state != "ok" else None,
@@ -42,6 +41,14 @@ def _item(name: str, server: ServerConfig, row: ServerHealth | None, kind: str) 
         "token_expires_at": jst_iso(row.token_expires_at),
         "backlog": row.backlog,
     }
+
+
+def _auth(server: MailboxConfig | ServerConfig) -> str:
+    """How the server is signed in to: ``password``, ``command``, ``microsoft/app``…; ``-`` for a
+    mailbox with no server (a local folder)."""
+    if not isinstance(server, ServerConfig):
+        return "-"
+    return server.auth if server.auth in ("password", "command") else f"{server.auth}/{server.oauth_flow}"
 
 
 def counts(session: Session) -> dict:

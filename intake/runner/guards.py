@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from intake.config import MailboxConfig
 from intake.db.locks import CursorLock, is_postgresql
+from intake.sources import kind_of
 
 DEATHS_BEFORE_QUARANTINE = 2
 _RECORD = 65  # a SHA-256 in hex and a newline
@@ -51,7 +52,7 @@ class PollLock(Protocol):
 def poll_lock(engine: Engine, archive_dir: Path, mailbox: MailboxConfig) -> PollLock:
     """The lock of one mailbox's poll: an advisory lock on PostgreSQL, a file lock on SQLite."""
     if is_postgresql(engine):
-        return CursorLock(engine, mailbox.name, mailbox.folder)
+        return CursorLock(engine, mailbox.name, kind_of(mailbox).lock_folder(mailbox))
     return MailboxLock(archive_dir, mailbox.name)
 
 

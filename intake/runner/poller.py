@@ -47,7 +47,7 @@ from intake.db.tables import Message, QuarantineEntry
 from intake.errors import AuthError, ConfigError, IntakeError, MessageError, SourceError, StorageError
 from intake.mail.readable import read_message
 from intake.runner.guards import InFlight, PollLock, poll_lock
-from intake.sources import Fetched, MailSource, from_sent_folder, open_source
+from intake.sources import Fetched, MailSource, from_sent_folder, kind_of, open_source
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (mailbox, messages done, messages found) after each message
@@ -127,7 +127,7 @@ class Poller:
     ) -> None:
         """Poll the inbox, then the sent folder (if any), and write how the server answered: a
         mailbox silently not fetched must show. A refused login is not tried on the sent folder."""
-        name, kind = f"mailbox:{mailbox.name}", mailbox.auth if mailbox.source == "imap" else "maildir"
+        name, kind = f"mailbox:{mailbox.name}", kind_of(mailbox).health_kind(mailbox)
         failure: SourceError | ConfigError | None = None
         source: MailSource | None = None
         try:
@@ -143,9 +143,9 @@ class Poller:
             auth = isinstance(failure, AuthError | ConfigError)
             health.record_failure(self.engine, name, auth_kind=kind, error=str(failure), auth=auth)
             raise failure
-        login, found = getattr(source, "login", None), getattr(source, "found", None)
-        backlog = None if found is None else max(found - fetched, 0)
-        expires = login.expires_at if login else None
+        assert source is not None  # opened, or the failure was raised
+        backlog = max(source.found - fetched, 0)
+        expires = source.login.expires_at if source.login else None
         health.record_success(self.engine, name, auth_kind=kind, token_expires_at=expires, backlog=backlog)
 
     def _sent_due(self, mailbox: MailboxConfig, report: PollReport, failure: Exception | None) -> bool:
@@ -180,7 +180,7 @@ class Poller:
         with lock.session(self.engine) as session:
             try:
                 for batch in source.batches(session):
-                    self._found = getattr(source, "found", 0)
+                    self._found = source.found
                     done, failure = self._process_batch(
                         session, source, mailbox, batch, report, inflight, lock
                     )

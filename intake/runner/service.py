@@ -1,5 +1,6 @@
 """``intake run``: the scheduler that polls every mailbox every ``poll_interval`` seconds, and the
-IMAP IDLE watchers (:mod:`.idle`) that poll a mailbox the moment its server announces new mail.
+push watchers of the sources that have one (IMAP IDLE: :mod:`intake.sources.imap.idle`) that poll a
+mailbox the moment its server announces new mail.
 With ``[retention] auto = true`` it also purges, once a day, what is past retention
 (:func:`~intake.desk.privacy.retention.apply_retention`), never during a poll; with ``[sla]
 digest = true`` it queues each owner's daily digest once the JST hour reaches ``digest_hour``
@@ -32,7 +33,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from intake.access.tokens import TokenStore
 from intake.cases.expected import purge_expired
 from intake.config import Config, MailboxConfig
 from intake.db.locks import InstanceLock, Leadership
@@ -40,12 +40,14 @@ from intake.desk.digest import DigestReport, digest_time, queue_digests
 from intake.desk.privacy.retention import Plan, apply_retention
 from intake.errors import ConfigError, IntakeError
 from intake.replies.sender import SendReport, send_due
-from intake.runner.idle import IdleWatcher
 from intake.runner.poller import Poller, PollReport, database_problem
+from intake.sources import kind_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-IDLE_POLL_WAIT = 300.0  # seconds an IDLE-triggered poll waits for a scheduled one of the same mailbox
+IDLE_POLL_WAIT = (
+    300.0  # seconds a watcher-triggered (IDLE) poll waits for a scheduled one of the same mailbox
+)
 ACTOR = "intake"
 
 
@@ -249,13 +251,13 @@ def _one_at_a_time(rounds: threading.Lock, round_: Callable[..., T]) -> Callable
     return run
 
 
-def start_idle_watchers(poller: Poller, config: Config, rounds: threading.Lock) -> list[IdleWatcher]:
-    """One IDLE thread per IMAP mailbox that wants it; on news it runs a round of that mailbox
-    after the round in hand (scheduled or another mailbox's) — never skipping the news."""
-    store = TokenStore.for_config(config)
+def start_idle_watchers(poller: Poller, config: Config, rounds: threading.Lock) -> list[threading.Thread]:
+    """One watcher thread per mailbox whose kind keeps one (IMAP IDLE); on news it runs a round of
+    that mailbox after the round in hand (scheduled or another mailbox's) — never skipping the news."""
     watchers = []
     for mailbox in config.mailbox:
-        if mailbox.source != "imap" or not mailbox.idle:
+        kind = kind_of(mailbox)
+        if not kind.watches(mailbox):
             continue
 
         def on_mail(mailbox: MailboxConfig = mailbox) -> None:
@@ -264,13 +266,12 @@ def start_idle_watchers(poller: Poller, config: Config, rounds: threading.Lock) 
             for line in round_.failures:
                 log.error("%s", line)
 
-        leader = Leadership(poller.engine, f"intake idle {mailbox.name}")
-        watcher = IdleWatcher(
-            mailbox=mailbox,
-            store=store,
+        watcher = kind.watcher(
+            mailbox,
+            config,
             on_mail=on_mail,
             stop=poller.stop,
-            leader=leader,
+            leader=Leadership(poller.engine, f"intake idle {mailbox.name}"),
             leader_retry=float(config.poll_interval),
         )
         watcher.start()

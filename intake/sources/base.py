@@ -1,13 +1,25 @@
-"""The interface every mail source implements."""
+"""The interfaces every kind of mail source implements: :class:`MailSource`, what the poller reads
+from, and :class:`SourceKind`, the registered object that says how a kind is configured, opened,
+watched, checked and shown."""
 
 from __future__ import annotations
 
+import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from sqlmodel import Session
+
+from intake.config import MailboxConfig
+
+if TYPE_CHECKING:
+    from intake.access.login import Login
+    from intake.config import Config
+    from intake.db.locks import Leadership
 
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 
@@ -39,6 +51,11 @@ class Fetched:
 
 
 class MailSource(Protocol):
+    """One folder of one mailbox, opened (``with``) for one poll."""
+
+    found: int  # new messages the last ``batches`` found (the backlog the health table shows)
+    login: Login | None  # the sign-in used (its token's expiry is shown), None where there is none
+
     def __enter__(self) -> MailSource: ...
 
     def __exit__(self, *exc: object) -> None: ...
@@ -54,3 +71,72 @@ class MailSource(Protocol):
     def mark_processed(self, batch: list[Fetched]) -> None:
         """After the commit: mark the batch at the source (keyword or move)."""
         ...
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One line of ``intake doctor`` about a mailbox: ``ok``, ``warn`` or ``fail``, and the fix."""
+
+    state: Literal["ok", "warn", "fail"]
+    detail: str
+    fix: str = ""
+
+
+C = TypeVar("C", bound=MailboxConfig)
+
+
+class SourceKind(ABC, Generic[C]):
+    """A kind of mail source (``[[mailbox]] source = NAME``), registered once with
+    :func:`intake.sources.registry.register`. Everything outside :mod:`intake.sources` asks the
+    mailbox's kind (:func:`intake.sources.kind_of`) and never compares source names."""
+
+    name: ClassVar[str]  # the value of ``source``
+    config: ClassVar[type[MailboxConfig]]  # its keys, validated when the configuration is read
+
+    def own(self, mailbox: MailboxConfig) -> C:
+        """The mailbox as this kind's config class (it was read as one)."""
+        if not isinstance(mailbox, self.config):
+            raise TypeError(f"mailbox {mailbox.name} is not a {self.name} mailbox")
+        return mailbox  # type: ignore[return-value]
+
+    @abstractmethod
+    def open(self, mailbox: MailboxConfig, config: Config, *, sent: bool = False) -> MailSource:
+        """The mailbox's inbox, or with ``sent`` its ``sent_folder`` (read by the cursor alone,
+        never marked)."""
+
+    @abstractmethod
+    def is_sent(self, mailbox: MailboxConfig, ref: str) -> bool:
+        """Whether ``ref`` (a :attr:`Fetched.ref` of this kind) is a message of the sent folder."""
+
+    @abstractmethod
+    def health_kind(self, mailbox: MailboxConfig) -> str:
+        """How the health table names the way in (``auth_kind``): a sign-in, or the kind."""
+
+    @abstractmethod
+    def probe(self, mailbox: MailboxConfig, config: Config) -> list[Probe]:
+        """``intake doctor``'s lines: everything tried once, nothing changed."""
+
+    def lock_folder(self, mailbox: MailboxConfig) -> str:
+        """The cursor row whose lock stands for one poll of the mailbox (several instances)."""
+        return "INBOX"
+
+    def watches(self, mailbox: MailboxConfig) -> bool:
+        """Whether ``intake run`` keeps a push watcher on the mailbox (new mail polled at once)."""
+        return False
+
+    def watcher(
+        self,
+        mailbox: MailboxConfig,
+        config: Config,
+        *,
+        on_mail: Callable[[], object],
+        stop: threading.Event,
+        leader: Leadership,
+        leader_retry: float,
+    ) -> threading.Thread:
+        """The push watcher (started by the service) that calls ``on_mail`` on news."""
+        raise NotImplementedError(f"{self.name} mailboxes have no watcher")
+
+    def writable_dirs(self, mailbox: MailboxConfig) -> list[Path]:
+        """Local folders ``intake run`` moves messages in (the systemd unit's ReadWritePaths)."""
+        return []

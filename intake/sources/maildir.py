@@ -9,6 +9,10 @@ The ``sent_folder`` is the Maildir++ sub-folder ``.NAME`` of ``path`` (``sent_fo
 ``path/.Sent``; a folder a server such as Dovecot named in modified UTF-7 on disk,
 ``.&kAFP4W4IMH8wojCkMMYw4A-`` for ``送信済みアイテム``, is found too). It is read with ``marks=False``:
 its files are recorded as ``.NAME/KEY`` (apart from the inbox's) and never moved.
+
+The kind ``maildir``: its keys (``path``, ``processed_folder``, ``sent_folder``), its cursor (the
+``maildir_seen`` table: one row per file name), its doctor lines and the folder ``intake run``
+writes in. No push watcher: the schedule polls it.
 """
 
 from __future__ import annotations
@@ -17,25 +21,67 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
+from pydantic import model_validator
 from sqlmodel import Session, col, select
 
 from intake.config import MailboxConfig
+from intake.config.base import FilePath
 from intake.db.tables import MaildirSeen
 from intake.errors import SourceError
-from intake.sources.base import Fetched, chunks
+from intake.sources.base import Fetched, MailSource, Probe, SourceKind, chunks
+from intake.sources.registry import register
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from intake.access.login import Login
+    from intake.config import Config
+
+
+class MaildirMailbox(MailboxConfig):
+    """``source = "maildir"``: the Maildir at ``path``; ``processed_folder`` (empty: ``new/`` →
+    ``cur/``) is the Maildir++ sub-folder processed messages move to, ``sent_folder`` the one
+    staff's sent mail is read from."""
+
+    source: Literal["maildir"]
+    path: FilePath | None = None
+    processed_folder: str = ""
+
+    @model_validator(mode="after")
+    def _maildir_keys(self) -> MaildirMailbox:
+        if self.path is None:
+            raise ValueError('path: required when source = "maildir"')
+        self.check_sent_folder("INBOX", self.processed_folder)
+        sent = self.sent_folder
+        if sent and ("/" in sent or sent.startswith(".")):
+            raise ValueError(
+                f'sent_folder: {sent!r} is not a Maildir++ folder name (write "Sent" for {{path}}/.Sent)'
+            )
+        return self
+
+    def anchored(self, anchor: Callable[[Path | None], Path | None]) -> MaildirMailbox:
+        return self.model_copy(update={"path": anchor(self.path)})
+
+    @property
+    def root(self) -> Path:
+        assert self.path is not None  # required by the validator
+        return Path(self.path)
 
 
 class MaildirSource:
+    login: Login | None = None  # a local folder: no sign-in
+
     def __init__(
-        self, *, mailbox: MailboxConfig, batch_size: int = 100, folder: str = "", marks: bool = True
+        self, *, mailbox: MaildirMailbox, batch_size: int = 100, folder: str = "", marks: bool = True
     ) -> None:
-        assert mailbox.path is not None
         self.mailbox = mailbox
-        self.root = sub_folder(Path(mailbox.path), folder) if folder else Path(mailbox.path)
+        self.root = sub_folder(mailbox.root, folder) if folder else mailbox.root
         self.prefix = f".{folder}/" if folder else ""  # a sub-folder's keys, apart from the inbox's
         self.marks = marks  # False: the database alone records what was read; files stay where they are
         self.batch_size = batch_size
+        self.found = 0
         self._files: dict[str, Path] = {}
 
     def __enter__(self) -> MaildirSource:
@@ -152,3 +198,45 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime
     except FileNotFoundError:
         return 0.0
+
+
+def is_maildir(path: Path) -> bool:
+    return all((path / d).is_dir() for d in ("cur", "new", "tmp"))
+
+
+class MaildirKind(SourceKind[MaildirMailbox]):
+    name = "maildir"
+    config = MaildirMailbox
+
+    def open(self, mailbox: MailboxConfig, config: Config, *, sent: bool = False) -> MailSource:
+        box = self.own(mailbox)
+        folder = box.sent_folder if sent else ""
+        return MaildirSource(mailbox=box, batch_size=config.imap.batch_size, folder=folder, marks=not sent)
+
+    def is_sent(self, mailbox: MailboxConfig, ref: str) -> bool:
+        """``maildir:.FOLDER/KEY`` is a message of the sent folder (the inbox's are ``maildir:KEY``)."""
+        return ref.startswith(f"maildir:.{mailbox.sent_folder}/")
+
+    def health_kind(self, mailbox: MailboxConfig) -> str:
+        return "maildir"
+
+    def probe(self, mailbox: MailboxConfig, config: Config) -> list[Probe]:
+        box = self.own(mailbox)
+        ok = is_maildir(box.root)
+        fix = "" if ok else f"make {box.path} a Maildir (cur/, new/, tmp/) or correct path"
+        probes = [Probe("ok" if ok else "fail", f"Maildir {box.path}", fix)]
+        return probes + ([_sent_probe(box)] if ok and box.sent_folder else [])
+
+    def writable_dirs(self, mailbox: MailboxConfig) -> list[Path]:
+        return [self.own(mailbox).root.absolute()]
+
+
+def _sent_probe(mailbox: MaildirMailbox) -> Probe:
+    folder = sub_folder(mailbox.root, mailbox.sent_folder)
+    if is_maildir(folder):
+        return Probe("ok", f"sent_folder {mailbox.sent_folder!r}: Maildir {folder}")
+    fix = f"make {folder} a Maildir (cur/, new/, tmp/), or set sent_folder to the mail program's sent folder"
+    return Probe("fail", f"no sent_folder {mailbox.sent_folder!r} ({folder})", fix)
+
+
+KIND = register(MaildirKind())

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import ssl
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
 
 import aiosmtplib
 
@@ -27,10 +26,9 @@ from intake.db import current_revision, head_revision, make_engine
 from intake.documents.libreoffice import find_soffice
 from intake.documents.scan import Clamd, ScanUnavailable
 from intake.errors import ConfigError, SourceError
-from intake.sources.maildir import sub_folder
+from intake.sources import kind_of
 from intake.tools.doctor_keys import key_checks
 
-CLOCK_SKEW = timedelta(minutes=5)
 CONFIG_FIX = "correct what the message names (a key of the configuration, a file, an environment variable)"
 
 
@@ -107,87 +105,9 @@ def _token_cache(config: Config) -> Check:
 
 
 def _mailbox(mailbox: MailboxConfig, config: Config) -> list[Check]:
+    """The mailbox's kind of source tries it (:meth:`~intake.sources.base.SourceKind.probe`)."""
     area = f"mailbox {mailbox.name}"
-    if mailbox.source == "maildir":
-        ok = mailbox.path is not None and _is_maildir(mailbox.path)
-        fix = "" if ok else f"make {mailbox.path} a Maildir (cur/, new/, tmp/) or correct path"
-        checks = [Check(area, "ok" if ok else "fail", f"Maildir {mailbox.path}", fix)]
-        return checks + ([_maildir_sent(mailbox, area)] if ok and mailbox.sent_folder else [])
-    from intake.sources.imap import connect  # imapclient only when an IMAP mailbox is checked
-
-    try:
-        client, login = connect(mailbox, TokenStore.for_config(config))
-    except (SourceError, ConfigError) as exc:
-        return [
-            Check(area, "fail", str(exc), getattr(exc, "hint", "") or "set the environment variable it names")
-        ]
-    how = "OAuth2 token" if login.oauth else "password"
-    checks = [
-        Check(area, "ok", f"{mailbox.security} to {mailbox.host}:{mailbox.port}, logged in with a {how}")
-    ]
-    try:
-        checks += _folder_checks(client, mailbox, area)
-    finally:
-        client.shutdown()
-    return checks
-
-
-def _folder_checks(client, mailbox: MailboxConfig, area: str) -> list[Check]:
-    if not client.folder_exists(mailbox.folder):
-        names = ", ".join(sorted(str(f[2]) for f in client.list_folders())[:10])
-        fix = f"create {mailbox.folder!r} on the server, or set folder to one of: {names}"
-        return [Check(area, "fail", f"no folder {mailbox.folder!r}", fix)]
-    status = client.select_folder(mailbox.folder, readonly=True)
-    checks = [Check(area, "ok", f"folder {mailbox.folder!r}: {status.get(b'EXISTS', 0)} messages")]
-    if mailbox.sent_folder:
-        checks.append(_sent_folder(client, mailbox, area))
-    if mailbox.idle and b"IDLE" not in client.capabilities():
-        checks.append(Check(area, "warn", "the server offers no IDLE", "new mail waits up to poll_interval"))
-    checks.append(_clock(client, area))
-    return checks
-
-
-def _sent_folder(client, mailbox: MailboxConfig, area: str) -> Check:
-    """The folder staff's sent mail is read from must exist (nothing in it is read or changed)."""
-    sent = mailbox.sent_folder
-    if client.folder_exists(sent):
-        return Check(
-            area, "ok", f"sent_folder {sent!r}: found (replies sent from a mail program join their cases)"
-        )
-    names = ", ".join(sorted(str(f[2]) for f in client.list_folders())[:10])
-    return Check(area, "fail", f"no sent_folder {sent!r}", f"set sent_folder to one of: {names}")
-
-
-def _is_maildir(path) -> bool:
-    return all((path / d).is_dir() for d in ("cur", "new", "tmp"))
-
-
-def _maildir_sent(mailbox: MailboxConfig, area: str) -> Check:
-    assert mailbox.path is not None
-    folder = sub_folder(mailbox.path, mailbox.sent_folder)
-    if _is_maildir(folder):
-        return Check(area, "ok", f"sent_folder {mailbox.sent_folder!r}: Maildir {folder}")
-    fix = f"make {folder} a Maildir (cur/, new/, tmp/), or set sent_folder to the mail program's sent folder"
-    return Check(area, "fail", f"no sent_folder {mailbox.sent_folder!r} ({folder})", fix)
-
-
-def _clock(client, area: str) -> Check:
-    """The newest message's arrival time (the server's clock) must not lie ahead of ours."""
-    uids = client.search(["ALL"])
-    if not uids:
-        return Check(area, "ok", "clock: no message to compare with")
-    arrived = client.fetch([max(uids)], ["INTERNALDATE"])[max(uids)][b"INTERNALDATE"]
-    arrived = arrived.astimezone(UTC) if arrived.tzinfo else arrived.astimezone().astimezone(UTC)
-    ahead = arrived - datetime.now(UTC)
-    if ahead > CLOCK_SKEW:
-        minutes = int(ahead.total_seconds() // 60)
-        return Check(
-            area,
-            "fail",
-            f"clock: the server's clock is {minutes} min ahead of this machine's",
-            "synchronise this machine's clock (systemd-timesyncd, chrony)",
-        )
-    return Check(area, "ok", "clock: in step with the server")
+    return [Check(area, p.state, p.detail, p.fix) for p in kind_of(mailbox).probe(mailbox, config)]
 
 
 def _smtp(config: Config) -> list[Check]:

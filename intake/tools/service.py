@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from intake.config import Config
 from intake.errors import IntakeError
 from intake.resources import packaging_dir
+from intake.sources import kind_of
 from intake.tools.backup import KEPT_FILES, configured_path
 
 UNITS = {False: "intake.service", True: "intake-desk.service"}
@@ -60,8 +61,7 @@ def intake_command() -> Path:
 def writable_dirs(config: Config, *, desk: bool = False) -> list[Path]:
     """Where the service writes: the folders holding the database, the archive and the kept files
     (keys, token cache: :data:`~intake.tools.backup.KEPT_FILES`), the GnuPG home of ``[crypto]``,
-    and (not the desk) each Maildir
-    it moves messages in; a folder inside another one is left out."""
+    and (not the desk) each local folder a mailbox's source moves messages in (a Maildir); a folder inside another one is left out."""
     storage = config.storage
     files = [storage.archive_dir, *filter(None, (configured_path(config, key) for _, key in KEPT_FILES))]
     database = make_url(storage.database)
@@ -71,7 +71,7 @@ def writable_dirs(config: Config, *, desk: bool = False) -> list[Path]:
     if config.crypto.gnupg_home is not None:  # gpg writes its agent socket and trust database there
         folders.add(config.crypto.gnupg_home.absolute())
     if not desk:
-        folders |= {mb.path.absolute() for mb in config.mailbox if mb.source == "maildir" and mb.path}
+        folders |= {path for mb in config.mailbox for path in kind_of(mb).writable_dirs(mb)}
     return sorted(f for f in folders if not any(o != f and f.is_relative_to(o) for o in folders))
 
 

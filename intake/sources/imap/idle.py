@@ -31,10 +31,10 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from intake.access.tokens import TokenStore
-from intake.config import MailboxConfig
 from intake.db.locks import Leadership
 from intake.errors import IntakeError
-from intake.sources.imap import connect
+from intake.sources.imap.config import ImapMailbox
+from intake.sources.imap.reader import connect
 
 log = logging.getLogger(__name__)
 SLICE = 1.0  # seconds per idle_check: how soon a stop is noticed
@@ -49,7 +49,7 @@ class IdleWatcher(threading.Thread):
     def __init__(
         self,
         *,
-        mailbox: MailboxConfig,
+        mailbox: ImapMailbox,
         store: TokenStore,
         on_mail: Callable[[], object],
         stop: threading.Event,

@@ -1,4 +1,4 @@
-"""IMAP folders, read with IMAPClient.
+"""Reading IMAP folders with IMAPClient.
 
 :func:`connect` logs in over verified TLS (``security``, ``ca_file``) with the password or a fresh
 OAuth2 token (XOAUTH2) from :mod:`intake.access`; a refused login is an :class:`AuthError`, every
@@ -30,15 +30,15 @@ from intake.access.login import Login, login_for
 from intake.access.oauth import forget
 from intake.access.tls import client_context, connection_hint, login_hint, tls_problem
 from intake.access.tokens import TokenStore
-from intake.config import MailboxConfig
 from intake.db.tables import SourceCursor
 from intake.errors import AuthError, SourceError
 from intake.sources.base import Fetched, chunks
+from intake.sources.imap.config import ImapMailbox
 
 PROCESSED = b"$IntakeProcessed"
 
 
-def connect(mailbox: MailboxConfig, store: TokenStore) -> tuple[IMAPClient, Login]:
+def connect(mailbox: ImapMailbox, store: TokenStore) -> tuple[IMAPClient, Login]:
     """A logged-in client (no folder selected yet). The password is read, or a fresh token
     fetched, right before each login; failures are one :class:`SourceError` line, an
     :class:`AuthError` when the login or the token was refused."""
@@ -90,7 +90,7 @@ class ImapSource:
     def __init__(
         self,
         *,
-        mailbox: MailboxConfig,
+        mailbox: ImapMailbox,
         store: TokenStore,
         batch_size: int = 100,
         folder: str | None = None,
