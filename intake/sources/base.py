@@ -88,7 +88,12 @@ C = TypeVar("C", bound=MailboxConfig)
 class SourceKind(ABC, Generic[C]):
     """A kind of mail source (``[[mailbox]] source = NAME``), registered once with
     :func:`intake.sources.registry.register`. Everything outside :mod:`intake.sources` asks the
-    mailbox's kind (:func:`intake.sources.kind_of`) and never compares source names."""
+    mailbox's kind (:func:`intake.sources.kind_of`) and never compares source names.
+
+    The :class:`MailSource` it opens keeps the kind's cursor (``batches`` reads it, ``record``
+    advances it in the poll's transaction) and marks what was processed (``mark_processed``, after
+    the commit); its config class names the OAuth2 scopes it signs in with (``DEFAULT_SCOPES`` of
+    :class:`~intake.config.ServerConfig`)."""
 
     name: ClassVar[str]  # the value of ``source``
     config: ClassVar[type[MailboxConfig]]  # its keys, validated when the configuration is read
@@ -117,7 +122,8 @@ class SourceKind(ABC, Generic[C]):
         """``intake doctor``'s lines: everything tried once, nothing changed."""
 
     def lock_folder(self, mailbox: MailboxConfig) -> str:
-        """The cursor row whose lock stands for one poll of the mailbox (several instances)."""
+        """The folder named in the lock one poll of the mailbox holds (several instances on
+        PostgreSQL: ``intake poll MAILBOX FOLDER``), so that instances of every version agree."""
         return "INBOX"
 
     def watches(self, mailbox: MailboxConfig) -> bool:
