@@ -18,7 +18,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from intake.errors import LimitExceeded
+from intake.errors import AuthError, LimitExceeded
 from intake.sources.graph import delta
 from intake.sources.graph.client import (
     GraphClient,
@@ -160,10 +160,10 @@ def test_429_with_retry_after_in_seconds_is_waited_out(graph, client, mailbox, n
 
 
 def test_429_with_retry_after_as_an_http_date_is_waited_out(graph, client, mailbox, naps):
-    graph.throttle(429, retry_after=GraphStandIn.http_date(2))
+    graph.throttle(429, retry_after=GraphStandIn.http_date(3))  # whole seconds: 2 to 3 s ahead
 
     assert delta.new_messages(client, "inbox", None).messages == []
-    assert len(naps) == 1 and 0.0 < naps[0] <= 2.0
+    assert len(naps) == 1 and 0.0 < naps[0] <= 3.0
 
 
 def test_without_retry_after_the_client_backs_off_exponentially(graph, client, naps):
@@ -195,7 +195,7 @@ def test_retry_after_reads_seconds_and_http_dates():
 
 def test_at_most_four_requests_are_in_flight_per_mailbox(graph, client, mailbox):
     raws = {graph.deliver(mailbox, mail(n)): mail(n) for n in range(10)}
-    graph.value_delay = 0.3
+    graph.value_delay = 0.5
     try:
         with ThreadPoolExecutor(max_workers=10) as pool:
             got = dict(
@@ -205,6 +205,17 @@ def test_at_most_four_requests_are_in_flight_per_mailbox(graph, client, mailbox)
         graph.value_delay = 0.0
     assert got == raws
     assert graph.max_in_flight[mailbox] == 4
+
+
+def test_probing_a_folder_proves_token_permission_and_name(graph, client, mailbox, ca):
+    graph.deliver(mailbox, mail(1))
+    assert delta.probe(client, "inbox")["totalItemCount"] == 1
+    with pytest.raises(GraphError) as missing:
+        delta.probe(client, "no-such-folder")
+    assert missing.value.status == 404
+    with client_for(graph, ca, lambda: SecretStr("not-a-token"), mailbox) as refused:
+        with pytest.raises(AuthError, match="401 InvalidAuthenticationToken"):
+            delta.probe(refused, "inbox")
 
 
 # --- the message itself ------------------------------------------------------------------------

@@ -91,6 +91,13 @@ def _listed(item: dict) -> GraphMessage:
     )
 
 
+def probe(client: GraphClient, folder: str) -> dict:
+    """The folder as Graph describes it (``id``, ``displayName``, ``totalItemCount``): proves the
+    token, the app's permission on this mailbox and the folder's name in one request (for
+    ``intake doctor``); :class:`~intake.errors.AuthError` or :class:`GraphError` otherwise."""
+    return client.get_json(f"mailFolders/{folder}")
+
+
 def size_of(client: GraphClient, message_id: str) -> int | None:
     """The message's size in bytes (``PidTagMessageSize``), or None if Graph did not give it."""
     expand = f"singleValueExtendedProperties($filter=id eq '{SIZE_PROPERTY}')"
