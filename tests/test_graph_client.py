@@ -265,6 +265,16 @@ def test_send_mail_delivers_the_exact_mime_and_keeps_a_copy_in_sent_items(graph,
     assert seen_by(graph, mailbox)[-1].content_type == "text/plain"
 
 
+def test_a_throttled_send_goes_again_whole(graph, client, mailbox, naps):
+    raw = make_mail(sender=f"CSC <{mailbox}>", to="reporter@example.co.jp", subject="受付のお知らせ")
+    graph.throttle(429, retry_after="1")
+
+    assert send_mime(client, raw).kind == "sent"
+    assert naps == [1.0] and graph.sent[-1] == (mailbox, raw)
+    tries = [s for s in seen_by(graph, mailbox) if s.path.endswith("/sendMail")]
+    assert [(s.status, s.content_type) for s in tries] == [(429, "text/plain"), (202, "text/plain")]
+
+
 def test_send_outcomes_match_the_smtp_senders(graph, ca, token, mailbox, naps):
     refused = client_for(graph, ca, lambda: SecretStr("not-a-token"), mailbox)
     with refused:

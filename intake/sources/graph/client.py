@@ -142,8 +142,8 @@ class GraphClient:
         """The answer of a successful request, open for streaming; throttling waited out."""
         waited, attempt = 0.0, 0
         while True:
+            request = self._build(method, url, prefer, kwargs)  # a fresh token if MSAL renewed it
             with _gate(self.mailbox):
-                request = self._build(method, url, prefer, kwargs)
                 response = self._http.send(request, stream=True)
                 if response.status_code not in THROTTLED:
                     try:
@@ -169,10 +169,11 @@ class GraphClient:
 
     def _build(self, method: str, url: str, prefer: str, kwargs: dict) -> httpx.Request:
         whole = url if url.startswith("https://") else f"{self.user_url}/{url.lstrip('/')}"
-        headers = dict(kwargs.pop("headers", None) or {})
+        rest = {k: v for k, v in kwargs.items() if k != "headers"}  # kwargs serve every retry
+        headers = dict(kwargs.get("headers") or {})
         headers["Prefer"] = ", ".join(p for p in (IMMUTABLE_IDS, prefer) if p)
         headers["Authorization"] = f"Bearer {self._token().get_secret_value()}"
-        return self._http.build_request(method, whole, headers=headers, **kwargs)
+        return self._http.build_request(method, whole, headers=headers, **rest)
 
 
 def retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
