@@ -1,0 +1,92 @@
+"""Looking a query up in the index, newest rows first.
+
+A query of three characters or more is a substring looked up through the trigram index (SQLite:
+FTS5's ``trigram`` tokenizer, a phrase match on ``text``; PostgreSQL: ``LIKE`` on pg_trgm's GIN
+index). A trigram index cannot narrow one or two characters, so those are looked up in ``grams``
+instead: one character is `` 林 `` there, exactly; two are both characters there, then the pair
+checked in the text of those rows alone. Either way the answer is exact — a row is returned only
+when its text holds the query — and no query reads the whole table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import text as sql
+from sqlalchemy.orm import Session
+
+from intake.db.search.text import gram, normal
+
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row that holds the query."""
+
+    id: int
+    source: str
+    source_id: str
+    case_id: str | None
+    text: str
+
+
+def entries(session: Session, query: str, *, batch: int = BATCH) -> Iterator[Entry]:
+    """Every row whose text holds ``query`` (normalised like the text), newest first, read
+    ``batch`` rows at a time as the caller goes on."""
+    wanted = normal(query)
+    if not wanted:
+        return
+    before: int | None = None
+    while True:
+        rows = _batch(session, wanted, before, batch)
+        yield from rows
+        if len(rows) < batch:
+            return
+        before = rows[-1].id
+
+
+def _batch(session: Session, wanted: str, before: int | None, batch: int) -> list[Entry]:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    where, params = (_postgresql if postgres else _sqlite)(wanted)
+    row_id = "e.id" if postgres else "f.rowid"
+    if before is not None:
+        where += f" AND {row_id} < :before"
+    source = "searchentry e" if postgres else "searchentry_fts f JOIN searchentry e ON e.id = f.rowid"
+    statement = sql(
+        f"SELECT e.id, e.source, e.source_id, e.case_id, e.text FROM {source} "
+        f"WHERE {where} ORDER BY {row_id} DESC LIMIT :batch"
+    )
+    found = session.connection().execute(statement, {**params, "before": before, "batch": batch})
+    return [Entry(*row) for row in found]
+
+
+def _sqlite(wanted: str) -> tuple[str, dict]:
+    """FTS5 MATCH: a phrase on ``text`` (trigrams), or the characters on ``grams``."""
+    if len(wanted) >= 3:
+        return "searchentry_fts MATCH :match", {"match": f"text : {_phrase(wanted)}"}
+    match = " AND ".join(f"grams : {_phrase(gram(c))}" for c in dict.fromkeys(wanted))
+    pair = " AND instr(e.text, :wanted) > 0" if len(wanted) == 2 else ""
+    return f"searchentry_fts MATCH :match{pair}", {"match": match, "wanted": wanted}
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _postgresql(wanted: str) -> tuple[str, dict]:
+    """LIKE through pg_trgm's GIN indexes on ``text``, or on ``grams`` for the characters."""
+    if len(wanted) >= 3:
+        return "e.text LIKE :pattern ESCAPE '\\'", {"pattern": f"%{_like(wanted)}%"}
+    chars = list(dict.fromkeys(wanted))
+    where = " AND ".join(f"e.grams LIKE :g{i} ESCAPE '\\'" for i in range(len(chars)))
+    params: dict = {f"g{i}": f"%{_like(gram(c))}%" for i, c in enumerate(chars)}
+    if len(wanted) == 2:
+        where += " AND strpos(e.text, :wanted) > 0"
+        params["wanted"] = wanted
+    return where, params
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,29 @@
+"""One normal form for what is indexed and for what is asked: Unicode NFKC (全角 ＡＢＣ and 半角 ｶﾅ
+as ABC and カナ), case-folded, control characters and runs of white space as one space — so a query
+typed in either width or case finds the text written in the other."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"[\s\x00-\x1f\x7f]+")
+
+
+def normal(text: str | None) -> str:
+    """``text`` as the index holds it and as a query is looked up."""
+    if not text:
+        return ""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def grams(normal_text: str) -> str:
+    """The distinct characters of an already normal text, each between spaces (`` a b 林 ``): a
+    trigram index finds `` 林 `` in it, which is how a one- or two-character query is narrowed."""
+    chars = sorted(set(normal_text) - {" "})
+    return f" {' '.join(chars)} " if chars else ""
+
+
+def gram(char: str) -> str:
+    """What a one-character query looks for in :func:`grams`."""
+    return f" {char} "

