@@ -8,8 +8,9 @@ Everyone here is invented (``*.example.co.jp``)."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
-from support.privacy import ORG, Desk, block
+from support.privacy import ORG, Desk, block, move_clock
 
 HAYASHI = "林 美咲 <misaki.hayashi@minato.example.co.jp>"
 MORI = "森 健 <ken.mori@kita.example.co.jp>"
@@ -79,3 +80,72 @@ def test_every_source_is_searched(desk):
     assert "reply" in found(desk, words)[reply["case_id"]]
     organisations = desk.json("search", "みなと精機")["organisations"]
     assert [o["name"] for o in organisations] == ["みなと精機株式会社"]
+
+
+def rows(desk: Desk) -> set[tuple]:
+    """Every row of the index, as the index table holds it."""
+    query = text("SELECT source, source_id, case_id, text FROM searchentry")
+    with desk.ws.engine().connect() as conn:
+        return {tuple(r) for r in conn.execute(query)}
+
+
+def test_the_json_answer_names_each_case_with_its_kind_status_and_where_it_matched(desk):
+    answer = desk.json("search", "漏洩", "--limit", "5")
+    assert set(answer) == {"query", "normalised", "cases", "more", "organisations", "index_empty"}
+    (case,) = answer["cases"]
+    assert set(case) == {"id", "kind", "status", "subject", "org_name", "received_at", "matched", "snippet"}
+    assert (case["id"], case["kind"], case["matched"]) == (desk.leak, "incident_report", ["message"])
+    assert case["snippet"]["match"] == "漏洩" and "個人情報の" in case["snippet"]["before"]
+    assert answer["more"] is False and answer["index_empty"] == 0
+
+
+def test_the_table_is_japanese(desk):
+    result = desk.cli("search", "漏洩")
+    assert result.returncode == 0, result.stderr
+    assert "「漏洩」の検索結果：1 件" in result.stdout and "相談・情報提供" in result.stdout
+    assert "メール" in result.stdout and desk.leak in result.stdout
+    assert "一致するものはありません" in desk.cli("search", "該当なしの言葉").stdout
+
+
+def test_a_password_written_in_a_mail_never_reaches_the_index(desk):
+    body = "添付ファイルの解凍用パスワードをお知らせします。\nパスワード：Xk7#pQ29\n以上、よろしくお願いします。\n"
+    desk.deliver(desk.anken, desk.incident("高橋 陽子 <yoko.takahashi@minato.example.co.jp>", body))
+    (case_id,) = desk.poll()
+    assert list(found(desk, "解凍用パスワード")) == [case_id]  # the rest of the mail is indexed
+    assert not [r for r in rows(desk) if "xk7#pq29" in r[3].casefold()]
+    assert found(desk, "Xk7#pQ29") == {}
+
+
+def test_a_purged_case_is_not_found(desk, monkeypatch):
+    assert desk.cli("set-status", desk.leak, "closed").returncode == 0
+    move_clock(monkeypatch, 31)
+    assert desk.cli("purge", "--apply").returncode == 0
+    assert found(desk, "林") == {} and found(desk, "漏洩") == {}
+    assert not [r for r in rows(desk) if r[2] == desk.leak]
+    assert list(found(desk, "森")) == [desk.phishing]  # the others stay
+
+
+def test_an_erased_person_is_not_found(desk):
+    assert (
+        desk.cli(
+            "person", "erase", "桜井春香", "haruka.sakurai@sakura-denki.example.co.jp", "--yes"
+        ).returncode
+        == 0
+    )
+    assert found(desk, "桜井") == {} and found(desk, "haruka") == {}
+    assert not [r for r in rows(desk) if "桜井" in r[3] or "haruka" in r[3]]
+    assert list(found(desk, ORG)) == [desk.staff]  # the organisation stays
+
+
+def test_reindex_fills_an_empty_index_with_what_was_written_as_it_came(desk):
+    before = rows(desk)
+    with desk.ws.engine().begin() as conn:
+        conn.execute(text("DELETE FROM searchentry"))  # as a database from before the index
+    answer = desk.json("search", "漏洩")
+    assert answer["cases"] == [] and answer["index_empty"] == 3
+    assert "intake search --reindex" in desk.cli("search", "漏洩").stdout
+    result = desk.cli("search", "--reindex")
+    assert result.returncode == 0, result.stderr
+    assert "検索索引を作り直しました：案件 3 件" in result.stdout
+    assert rows(desk) == before
+    assert list(found(desk, "林")) == [desk.leak]
