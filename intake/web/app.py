@@ -20,9 +20,9 @@ from starlette.templating import Jinja2Templates
 
 from intake.clock import jst_iso
 from intake.config import Config
-from intake.desk.labels import answer_label, kind_label, short_label, status_label
+from intake.desk.labels import answer_label, kind_label, search_text, short_label, status_label
 from intake.desk.throttle import SignInThrottle
-from intake.web import account, attachments, cases, office
+from intake.web import account, attachments, cases, office, search
 from intake.web.base import Desk
 from intake.web.guard import SecurityHeaders, TrustedProxies, session_key
 
@@ -37,6 +37,7 @@ def make_app(*, config: Config, engine: Engine) -> Starlette:
         *cases.ROUTES,
         *office.ROUTES,
         *attachments.ROUTES,
+        *search.ROUTES,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
@@ -67,4 +68,5 @@ def _templates(config: Config) -> Jinja2Templates:
     templates.env.filters["answer"] = lambda value, item: (
         answer_label(item, value, config.rules_path) if value else value
     )
+    templates.env.globals["search_label"] = lambda key, **values: search_text(key, config.rules_path, **values)
     return templates
