@@ -14,10 +14,11 @@ from support.mailfactory import make_mail
 pytestmark = pytest.mark.e2e
 
 
-def search(page, query: str) -> None:
-    page.fill("header form.search input[name=q]", query)
-    page.press("header form.search input[name=q]", "Enter")
-    page.wait_for_selector("p.search-count")
+def search(tab, query: str) -> None:
+    """Type ``query`` into the header's search box and wait for the results."""
+    tab.fill("header form.search input[name=q]", query)
+    tab.press("header form.search input[name=q]", "Enter")
+    tab.wait_for_selector("p.search-count")
 
 
 def test_the_results_show_hostile_mail_as_text(workspace, page):  # noqa: F811

@@ -68,5 +68,7 @@ def _templates(config: Config) -> Jinja2Templates:
     templates.env.filters["answer"] = lambda value, item: (
         answer_label(item, value, config.rules_path) if value else value
     )
-    templates.env.globals["search_label"] = lambda key, **values: search_text(key, config.rules_path, **values)
+    templates.env.globals["search_label"] = lambda key, **values: search_text(
+        key, config.rules_path, **values
+    )
     return templates
