@@ -7,6 +7,8 @@ Everyone here is invented (``*.example.co.jp``)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import text
 
@@ -144,8 +146,20 @@ def test_reindex_fills_an_empty_index_with_what_was_written_as_it_came(desk):
     answer = desk.json("search", "漏洩")
     assert answer["cases"] == [] and answer["index_empty"] == 3
     assert "intake search --reindex" in desk.cli("search", "漏洩").stdout
+    assert doctor_says(desk) == (
+        "warn",
+        "empty, while the database holds 3 cases",
+        "run: intake search --reindex",
+    )
     result = desk.cli("search", "--reindex")
     assert result.returncode == 0, result.stderr
     assert "検索索引を作り直しました：案件 3 件" in result.stdout
     assert rows(desk) == before
     assert list(found(desk, "林")) == [desk.leak]
+    assert doctor_says(desk)[0] == "ok"
+
+
+def doctor_says(desk: Desk) -> tuple[str, str, str]:
+    checks = json.loads(desk.cli("doctor", "--json").stdout)
+    (index,) = [c for c in checks if c["area"] == "search index"]
+    return index["state"], index["detail"], index["fix"]
