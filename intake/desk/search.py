@@ -51,13 +51,13 @@ def find(session: Session, query: str, *, limit: int = DEFAULT_LIMIT) -> dict:
         "cases": _case_items(session, cases),
         "more": more,
         "organisations": _organisation_items(session, orgs),
-        "index_empty": bool(wanted) and index_empty(session),
+        "index_empty": 0 if cases or orgs or not wanted else index_empty(session),
     }
 
 
 def index_empty(session: Session) -> int:
     """How many cases there are when the index has no row at all (else 0)."""
-    if search.entry_count(session):
+    if search.has_entries(session):
         return 0
     return session.exec(select(func.count()).select_from(Case).where(col(Case.purged_at).is_(None))).one()
 

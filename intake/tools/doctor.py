@@ -88,7 +88,7 @@ def _search_index(config: Config) -> Check:
     try:
         with Session(engine) as session:
             cases = index_empty(session)
-            entries = search.entry_count(session) if not cases else 0
+            entries = 0 if cases else search.entry_count(session)
     finally:
         engine.dispose()
     if cases:

@@ -7,7 +7,7 @@ happens by itself (:func:`~intake.db.search.index.watch`), by hand it is one cal
 :func:`~intake.db.search.index.move_case`.
 """
 
-from intake.db.search.index import drop, drop_case, entry_count, move_case, put, watch
+from intake.db.search.index import drop, drop_case, entry_count, has_entries, move_case, put, watch
 from intake.db.search.query import Entry, entries
 from intake.db.search.text import normal
 
@@ -22,6 +22,7 @@ __all__ = [
     "drop_case",
     "entries",
     "entry_count",
+    "has_entries",
     "move_case",
     "normal",
     "put",

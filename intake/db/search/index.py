@@ -83,6 +83,11 @@ def entry_count(session: Session) -> int:
     return int(session.connection().execute(select(func.count()).select_from(TABLE)).scalar_one())
 
 
+def has_entries(session: Session) -> bool:
+    """Whether the index has any row (one row read, however large it is)."""
+    return session.connection().execute(select(TABLE.c.id).limit(1)).first() is not None
+
+
 @dataclass(frozen=True)
 class Indexed:
     """How a table's records are indexed: their source name, the columns searched, their id."""
