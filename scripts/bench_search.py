@@ -9,7 +9,7 @@ three a case (subject, sender, organisation) and a held reply, for one in ten a 
 texts are Japanese mail as reporters write it — the replies, reports and forwarded lures of
 ``tests/support/replies_generator.py`` under a report written from a pool of sentences with
 invented people (surnames such as 林, 森 and 佐藤), organisations, addresses and numbers — each
-normalised and given its ``grams`` exactly as :func:`intake.db.search.put` does, inserted in bulk
+stored exactly as :func:`intake.db.search.put` does, inserted in bulk
 (SQLite's triggers fill the FTS5 table as they do for every row). The cases exist too, so the
 timing is of :func:`intake.desk.search.find` as ``intake search`` and the desk call it: the index
 looked up, the page of cases gathered and read.
@@ -37,7 +37,7 @@ from sqlmodel import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from intake.db import make_engine, reading, upgrade  # noqa: E402
-from intake.db.search.text import grams, normal  # noqa: E402
+from intake.db.search.text import normal, stored  # noqa: E402
 from intake.db.tables import Case, SearchEntry  # noqa: E402
 from intake.desk.search import find  # noqa: E402
 from support import postgres  # noqa: E402
@@ -116,9 +116,7 @@ def texts(count: int, seed: int = 20261207):
 
 def row(source: str, source_id: object, case_id: str, text: str) -> dict:
     """A row as :func:`intake.db.search.put` writes it."""
-    normal_text = normal(text)
-    return {"source": source, "source_id": str(source_id), "case_id": case_id,
-            "text": normal_text, "grams": grams(normal_text)}  # fmt: skip
+    return {"source": source, "source_id": str(source_id), "case_id": case_id, **stored(normal(text))}
 
 
 def fill(engine, count: int) -> int:

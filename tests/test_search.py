@@ -12,6 +12,7 @@ import json
 import pytest
 from sqlalchemy import text
 
+from intake.db.search.query import MAX_TRIGRAMS
 from support.privacy import ORG, Desk, block, move_clock
 
 HAYASHI = "林 美咲 <misaki.hayashi@minato.example.co.jp>"
@@ -63,6 +64,7 @@ def test_one_two_and_five_character_japanese_queries(desk):
     assert list(found(desk, "個人情報の")) == [desk.leak]
     assert list(found(desk, "森")) == [desk.phishing]
     assert found(desk, "洩漏") == {}  # both characters are there, never in this order
+    assert found(desk, "記載") == {desk.phishing: ["note"]}  # the last two characters of a text
 
 
 def test_widths_and_cases_are_folded_on_both_sides(desk):
@@ -163,3 +165,12 @@ def doctor_says(desk: Desk) -> tuple[str, str, str]:
     checks = json.loads(desk.cli("doctor", "--json").stdout)
     (index,) = [c for c in checks if c["area"] == "search index"]
     return index["state"], index["detail"], index["fix"]
+
+
+def test_a_pair_found_before_very_many_characters_is_still_found_exactly(desk):
+    """A pair that begins more trigrams than are asked for one by one (MAX_TRIGRAMS) is looked up
+    by its two characters, then checked in the text."""
+    many = "".join(f"あい{chr(0x4E00 + n)}" for n in range(MAX_TRIGRAMS + 5))
+    assert desk.cli("note", desk.leak, many).returncode == 0
+    assert found(desk, "あい") == {desk.leak: ["note"]}
+    assert found(desk, "いあ") == {}  # both there, never in this order

@@ -12,7 +12,8 @@ from intake.db.search.query import Entry, entries
 from intake.db.search.text import normal
 
 #: What the migration makes beside the tables' metadata, for the schema comparison to leave alone:
-#: SQLite's FTS5 table (and the shadow tables FTS5 keeps its index in) and PostgreSQL's GIN indexes.
+#: SQLite's FTS5 table (with the shadow tables FTS5 keeps its index in and its vocabulary, all named
+#: searchentry_fts…) and PostgreSQL's GIN indexes.
 OUTSIDE_METADATA = ("searchentry_fts", "ix_searchentry_text_trgm", "ix_searchentry_grams_trgm")
 
 __all__ = [

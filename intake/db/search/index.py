@@ -21,7 +21,7 @@ from sqlalchemy import delete, event, func, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from intake.db.search.text import grams, normal
+from intake.db.search.text import normal, stored
 from intake.db.tables import (
     ApplicationForm,
     Case,
@@ -42,13 +42,7 @@ def put(session: Session, *, source: str, source_id: object, case_id: str | None
     if not normal_text:
         drop(session, source, [source_id])
         return
-    values = {
-        "source": source,
-        "source_id": str(source_id),
-        "case_id": case_id,
-        "text": normal_text,
-        "grams": grams(normal_text),
-    }
+    values = {"source": source, "source_id": str(source_id), "case_id": case_id, **stored(normal_text)}
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(TABLE).values(values)

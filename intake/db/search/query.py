@@ -2,10 +2,16 @@
 
 A query of three characters or more is a substring looked up through the trigram index (SQLite:
 FTS5's ``trigram`` tokenizer, a phrase match on ``text``; PostgreSQL: ``LIKE`` on pg_trgm's GIN
-index). A trigram index cannot narrow one or two characters, so those are looked up in ``grams``
-instead: one character is `` 林 `` there, exactly; two are both characters there, then the pair
-checked in the text of those rows alone. Either way the answer is exact — a row is returned only
-when its text holds the query — and no query reads the whole table.
+index). A trigram index cannot narrow one or two characters directly:
+
+* one character is looked up in ``grams``, where it stands between spaces (`` 林 ``): exact;
+* two characters, on SQLite: every trigram of the index that begins with them (FTS5's own
+  vocabulary, ``searchentry_fts_vocab``, read by a range of terms) — each stored text ends with a
+  space, so its last two characters begin one too — and the rows holding any of those; when the
+  pair begins very many trigrams (a pair found nearly everywhere), or on PostgreSQL, both
+  characters in ``grams`` and the pair checked in the text of those rows.
+
+Either way the answer is exact: a row is returned only when its text holds the query.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ def entries(session: Session, query: str, *, batch: int = BATCH) -> Iterator[Ent
 
 def _batch(session: Session, wanted: str, before: int | None, batch: int) -> list[Entry]:
     postgres = session.get_bind().dialect.name == "postgresql"
-    where, params = (_postgresql if postgres else _sqlite)(wanted)
+    where, params = _postgresql(wanted) if postgres else _sqlite(session, wanted)
     row_id = "e.id" if postgres else "f.rowid"
     if before is not None:
         where += f" AND {row_id} < :before"
@@ -62,13 +68,29 @@ def _batch(session: Session, wanted: str, before: int | None, batch: int) -> lis
     return [Entry(*row) for row in found]
 
 
-def _sqlite(wanted: str) -> tuple[str, dict]:
-    """FTS5 MATCH: a phrase on ``text`` (trigrams), or the characters on ``grams``."""
+def _sqlite(session: Session, wanted: str) -> tuple[str, dict]:
+    """FTS5 MATCH: a phrase on ``text`` (trigrams), the trigrams a pair begins, or the characters
+    on ``grams``."""
     if len(wanted) >= 3:
         return "searchentry_fts MATCH :match", {"match": f"text : {_phrase(wanted)}"}
+    if len(wanted) == 2 and (trigrams := _beginning(session, wanted)) is not None:
+        if not trigrams:
+            return "0", {}  # no text holds the pair
+        return "searchentry_fts MATCH :match", {"match": f"text : ({' OR '.join(map(_phrase, trigrams))})"}
     match = " AND ".join(f"grams : {_phrase(gram(c))}" for c in dict.fromkeys(wanted))
     pair = " AND instr(e.text, :wanted) > 0" if len(wanted) == 2 else ""
     return f"searchentry_fts MATCH :match{pair}", {"match": match, "wanted": wanted}
+
+
+MAX_TRIGRAMS = 300  # a pair that begins more is found nearly everywhere: the rows are read instead
+
+
+def _beginning(session: Session, pair: str) -> list[str] | None:
+    """The trigrams of the index that begin with ``pair`` (None: too many to ask for each)."""
+    statement = sql("SELECT term FROM searchentry_fts_vocab WHERE term >= :low AND term < :high LIMIT :most")
+    params = {"low": pair, "high": pair + "\U0010ffff", "most": MAX_TRIGRAMS + 1}
+    terms = list(session.connection().execute(statement, params).scalars())
+    return None if len(terms) > MAX_TRIGRAMS else terms
 
 
 def _phrase(text: str) -> str:

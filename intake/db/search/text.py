@@ -17,6 +17,13 @@ def normal(text: str | None) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
+def stored(normal_text: str) -> dict[str, str]:
+    """The ``text`` and ``grams`` columns of a row for an already normal text. The text ends with
+    a space, so that its last two characters begin a trigram too (a two-character query looks for
+    the trigrams that begin with it)."""
+    return {"text": f"{normal_text} ", "grams": grams(normal_text)}
+
+
 def grams(normal_text: str) -> str:
     """The distinct characters of an already normal text, each between spaces (`` a b 林 ``): a
     trigram index finds `` 林 `` in it, which is how a one- or two-character query is narrowed."""

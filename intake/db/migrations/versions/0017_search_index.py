@@ -20,6 +20,8 @@ depends_on = None
 SQLITE = (
     "CREATE VIRTUAL TABLE searchentry_fts USING fts5("
     "text, grams, content='searchentry', content_rowid='id', tokenize='trigram')",
+    # its vocabulary (every trigram indexed), which a two-character query reads by a range of terms
+    "CREATE VIRTUAL TABLE searchentry_fts_vocab USING fts5vocab(searchentry_fts, row)",
     "CREATE TRIGGER searchentry_fts_insert AFTER INSERT ON searchentry BEGIN "
     "INSERT INTO searchentry_fts(rowid, text, grams) VALUES (new.id, new.text, new.grams); END",
     "CREATE TRIGGER searchentry_fts_delete AFTER DELETE ON searchentry BEGIN "
@@ -57,5 +59,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TABLE searchentry_fts_vocab")
         op.execute("DROP TABLE searchentry_fts")
     op.drop_table("searchentry")
