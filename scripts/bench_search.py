@@ -114,12 +114,14 @@ def texts(count: int, seed: int = 20261207):
         yield f"{subject}（{org}）", body, name, org
 
 
-def row(source: str, source_id: object, case_id: str, text: str) -> dict:
-    """A row as :func:`intake.db.search.put` writes it."""
-    return {"source": source, "source_id": str(source_id), "case_id": case_id, **stored(normal(text))}
+def row(source: str, source_id: object, case_id: str, text: str, *, pairs: bool) -> dict:
+    """A row as :func:`intake.db.search.put` writes it (``pairs`` on PostgreSQL)."""
+    return {"source": source, "source_id": str(source_id), "case_id": case_id,
+            **stored(normal(text), pairs=pairs)}  # fmt: skip
 
 
 def fill(engine, count: int) -> int:
+    pairs = engine.dialect.name == "postgresql"
     rows: list[dict] = []
     cases: list[dict] = []
     now = datetime.now(UTC)
@@ -132,11 +134,13 @@ def fill(engine, count: int) -> int:
                           "sender": f"user{n}@example.co.jp", "sender_name": name, "org_name": org,
                           "subject": subject, "forwarded": False, "robot": False,
                           "received_at": now - timedelta(minutes=count - n), "updated_at": now})  # fmt: skip
-            rows.append(row("case", case_id, case_id, f"{subject}\n{org}\n{name}\nuser{n}@example.co.jp"))
-            rows.append(row("reply", n, case_id, REPLY.format(name=name, case=case_id)))
-        rows.append(row("message", n, case_id, f"{subject}\n{body}"))
+            rows.append(
+                row("case", case_id, case_id, f"{subject}\n{org}\n{name}\nuser{n}@example.co.jp", pairs=pairs)
+            )
+            rows.append(row("reply", n, case_id, REPLY.format(name=name, case=case_id), pairs=pairs))
+        rows.append(row("message", n, case_id, f"{subject}\n{body}", pairs=pairs))
         if n % 10 == 0:
-            rows.append(row("note", n, case_id, NOTES[n % 3].format(name=name)))
+            rows.append(row("note", n, case_id, NOTES[n % 3].format(name=name), pairs=pairs))
         if len(rows) >= 5000:
             total += _insert(engine, rows, cases)
     return total + _insert(engine, rows, cases)

@@ -42,9 +42,10 @@ def put(session: Session, *, source: str, source_id: object, case_id: str | None
     if not normal_text:
         drop(session, source, [source_id])
         return
-    values = {"source": source, "source_id": str(source_id), "case_id": case_id, **stored(normal_text)}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    postgres = session.get_bind().dialect.name == "postgresql"
+    row = stored(normal_text, pairs=postgres)
+    values = {"source": source, "source_id": str(source_id), "case_id": case_id, **row}
+    insert = postgresql.insert if postgres else sqlite.insert
     statement = insert(TABLE).values(values)
     statement = statement.on_conflict_do_update(
         index_elements=["source", "source_id"],

@@ -5,11 +5,12 @@ FTS5's ``trigram`` tokenizer, a phrase match on ``text``; PostgreSQL: ``LIKE`` o
 index). A trigram index cannot narrow one or two characters directly:
 
 * one character is looked up in ``grams``, where it stands between spaces (`` 林 ``): exact;
+* two characters, on PostgreSQL, the same way: there ``grams`` lists every pair of the text too;
 * two characters, on SQLite: every trigram of the index that begins with them (FTS5's own
   vocabulary, ``searchentry_fts_vocab``, read by a range of terms) — each stored text ends with a
   space, so its last two characters begin one too — and the rows holding any of those; when the
-  pair begins very many trigrams (a pair found nearly everywhere), or on PostgreSQL, both
-  characters in ``grams`` and the pair checked in the text of those rows.
+  pair begins very many trigrams (a pair found nearly everywhere), both characters in ``grams``
+  and the pair checked in the text of those rows.
 
 Either way the answer is exact: a row is returned only when its text holds the query.
 """
@@ -98,16 +99,10 @@ def _phrase(text: str) -> str:
 
 
 def _postgresql(wanted: str) -> tuple[str, dict]:
-    """LIKE through pg_trgm's GIN indexes on ``text``, or on ``grams`` for the characters."""
+    """LIKE through pg_trgm's GIN indexes on ``text``, or on ``grams`` for one or two characters."""
     if len(wanted) >= 3:
         return "e.text LIKE :pattern ESCAPE '\\'", {"pattern": f"%{_like(wanted)}%"}
-    chars = list(dict.fromkeys(wanted))
-    where = " AND ".join(f"e.grams LIKE :g{i} ESCAPE '\\'" for i in range(len(chars)))
-    params: dict = {f"g{i}": f"%{_like(gram(c))}%" for i, c in enumerate(chars)}
-    if len(wanted) == 2:
-        where += " AND strpos(e.text, :wanted) > 0"
-        params["wanted"] = wanted
-    return where, params
+    return "e.grams LIKE :gram ESCAPE '\\'", {"gram": f"%{_like(gram(wanted))}%"}
 
 
 def _like(text: str) -> str:

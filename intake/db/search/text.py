@@ -17,20 +17,24 @@ def normal(text: str | None) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
-def stored(normal_text: str) -> dict[str, str]:
+def stored(normal_text: str, *, pairs: bool = False) -> dict[str, str]:
     """The ``text`` and ``grams`` columns of a row for an already normal text. The text ends with
-    a space, so that its last two characters begin a trigram too (a two-character query looks for
-    the trigrams that begin with it)."""
-    return {"text": f"{normal_text} ", "grams": grams(normal_text)}
+    a space, so that its last two characters begin a trigram too (SQLite: a two-character query
+    looks for the trigrams that begin with it). ``pairs``: ``grams`` lists the text's distinct
+    pairs of characters too (PostgreSQL, which has no trigram vocabulary to read)."""
+    return {"text": f"{normal_text} ", "grams": grams(normal_text, pairs=pairs)}
 
 
-def grams(normal_text: str) -> str:
-    """The distinct characters of an already normal text, each between spaces (`` a b 林 ``): a
-    trigram index finds `` 林 `` in it, which is how a one- or two-character query is narrowed."""
-    chars = sorted(set(normal_text) - {" "})
-    return f" {' '.join(chars)} " if chars else ""
+def grams(normal_text: str, *, pairs: bool = False) -> str:
+    """The distinct characters of an already normal text (and with ``pairs`` its distinct pairs
+    of characters without a space), each between spaces (`` a b 林 ab ``): a trigram index finds
+    `` 林 `` or `` ab `` in it, which is how a one- or two-character query is narrowed."""
+    found = set(normal_text) - {" "}
+    if pairs:
+        found |= {p for i in range(len(normal_text) - 1) if " " not in (p := normal_text[i : i + 2])}
+    return f" {' '.join(sorted(found))} " if found else ""
 
 
-def gram(char: str) -> str:
-    """What a one-character query looks for in :func:`grams`."""
-    return f" {char} "
+def gram(chars: str) -> str:
+    """What a one- (or on PostgreSQL, two-) character query looks for in :func:`grams`."""
+    return f" {chars} "
