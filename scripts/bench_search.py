@@ -164,11 +164,16 @@ def measure(engine, runs: int) -> dict[str, list[float]]:
         for label, queries in QUERIES.items():
             for query in queries:
                 find(session, query)  # warm-up
+                mine = []
                 for _ in range(runs):
                     start = time.perf_counter()
                     found = find(session, query)
-                    times.setdefault(label, []).append(time.perf_counter() - start)
-                print(f"    {query!r:18} {len(found['cases']):3} cases{' (more)' if found['more'] else ''}")
+                    mine.append(time.perf_counter() - start)
+                times.setdefault(label, []).extend(mine)
+                more = " (more)" if found["more"] else ""
+                print(
+                    f"    {query!r:18} {len(found['cases']):3} cases{more:7} {statistics.median(mine) * 1000:6.1f} ms"
+                )
     return times
 
 

@@ -12,6 +12,7 @@ import json
 import pytest
 from sqlalchemy import text
 
+from intake.db.search import query
 from intake.db.search.query import MAX_TRIGRAMS
 from support.privacy import ORG, Desk, block, move_clock
 
@@ -174,3 +175,12 @@ def test_a_pair_found_before_very_many_characters_is_still_found_exactly(desk):
     assert desk.cli("note", desk.leak, many).returncode == 0
     assert found(desk, "あい") == {desk.leak: ["note"]}
     assert found(desk, "いあ") == {}  # both there, never in this order
+
+
+def test_postgresql_reads_window_by_window_and_finds_the_same(desk, monkeypatch):
+    """PostgreSQL looks at the newest ids first, then windows four times wider (on SQLite the
+    setting changes nothing): with windows of one id the answers are the same."""
+    queries = ("林", "漏洩", "不審メールの報告", "url", ORG)
+    before = [desk.json("search", q) for q in queries]
+    monkeypatch.setattr(query, "FIRST_WINDOW", 1)
+    assert [desk.json("search", q) for q in queries] == before
