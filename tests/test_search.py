@@ -69,8 +69,8 @@ def test_one_two_and_five_character_japanese_queries(desk):
 
 
 def test_widths_and_cases_are_folded_on_both_sides(desk):
-    for query in ("VPN", "vpn", "ｖｐｎ装置", "ＶＰＮ"):
-        assert list(found(desk, query)) == [desk.leak], query
+    for words in ("VPN", "vpn", "ｖｐｎ装置", "ＶＰＮ"):
+        assert list(found(desk, words)) == [desk.leak], words
     assert list(found(desk, "url")) == [desk.phishing]  # the note's ＵＲＬ
 
 
@@ -177,10 +177,10 @@ def test_a_pair_found_before_very_many_characters_is_still_found_exactly(desk):
     assert found(desk, "いあ") == {}  # both there, never in this order
 
 
-def test_postgresql_reads_window_by_window_and_finds_the_same(desk, monkeypatch):
-    """PostgreSQL looks at the newest ids first, then windows four times wider (on SQLite the
-    setting changes nothing): with windows of one id the answers are the same."""
+def test_postgresql_reads_the_newest_rows_then_the_index_and_finds_the_same(desk, monkeypatch):
+    """PostgreSQL reads the newest rows in id order, then the rest through the index (on SQLite
+    the setting changes nothing): with the newest one row only, the answers are the same."""
     queries = ("林", "漏洩", "不審メールの報告", "url", ORG)
     before = [desk.json("search", q) for q in queries]
-    monkeypatch.setattr(query, "FIRST_WINDOW", 1)
+    monkeypatch.setattr(query, "NEWEST", 1)
     assert [desk.json("search", q) for q in queries] == before

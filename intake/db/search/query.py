@@ -56,28 +56,40 @@ def entries(session: Session, query: str, *, batch: int = BATCH) -> Iterator[Ent
         before = rows[-1].id
 
 
-FIRST_WINDOW = 2000  # PostgreSQL: the newest rows looked at first; each window after is 4 times wider
+NEWEST = 2000  # PostgreSQL: how many of the newest rows are read in id order before the index is asked
 
 
 def _by_windows(session: Session, wanted: str, batch: int) -> Iterator[Entry]:
-    """PostgreSQL, window by window of ids from the newest. Its statistics leave out long values
-    (a message's text), so it may take a word found in half the rows for a rare one and read every
-    row holding it to sort them; within a window that work has a bound, and a word found nowhere
-    costs one index look-up per window."""
+    """PostgreSQL: the newest rows first, read in id order (a word found often fills the page
+    there, whatever it costs to read the rest); then the older ones through the GIN index alone.
+    PostgreSQL's statistics leave long values (a message's text) out, so left to itself it may take
+    a word found in a third of the mail for a rare one, or the reverse, and read every row."""
     top = session.connection().execute(sql("SELECT max(id) FROM searchentry")).scalar()
-    width, high = FIRST_WINDOW, top
-    while high is not None and high > 0:
-        low = max(high - width, 0)
-        while rows := _batch(session, wanted, batch, before=high + 1, after=low):
-            yield from rows
-            if len(rows) < batch:
-                break
-            high = rows[-1].id - 1
-        high, width = low, width * 4
+    if top is None:
+        return
+    floor = max(top - NEWEST, 0)
+    yield from _pages(session, wanted, batch, before=top + 1, after=floor)
+    yield from _pages(session, wanted, batch, before=floor + 1, after=None, index_only=True)
+
+
+def _pages(
+    session: Session, wanted: str, batch: int, *, before: int, after: int | None, index_only: bool = False
+) -> Iterator[Entry]:
+    while rows := _batch(session, wanted, batch, before=before, after=after, index_only=index_only):
+        yield from rows
+        if len(rows) < batch:
+            return
+        before = rows[-1].id
 
 
 def _batch(
-    session: Session, wanted: str, batch: int, *, before: int | None = None, after: int | None = None
+    session: Session,
+    wanted: str,
+    batch: int,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    index_only: bool = False,
 ) -> list[Entry]:
     postgres = session.get_bind().dialect.name == "postgresql"
     where, params = _postgresql(wanted) if postgres else _sqlite(session, wanted)
@@ -92,7 +104,14 @@ def _batch(
         f"WHERE {where} ORDER BY {row_id} DESC LIMIT :batch"
     )
     values = {**params, "before": before, "after": after, "batch": batch}
-    return [Entry(*row) for row in session.connection().execute(statement, values)]
+    connection = session.connection()
+    if index_only:  # the GIN index's bitmap, never the primary key read in order
+        connection.execute(sql("SET LOCAL enable_indexscan = off"))
+    try:
+        return [Entry(*row) for row in connection.execute(statement, values)]
+    finally:
+        if index_only:
+            connection.execute(sql("SET LOCAL enable_indexscan = on"))
 
 
 def _sqlite(session: Session, wanted: str) -> tuple[str, dict]:
