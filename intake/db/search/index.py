@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import delete, event, func, inspect, select, update
+from sqlalchemy import Insert, delete, event, func, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -42,16 +43,19 @@ def put(session: Session, *, source: str, source_id: object, case_id: str | None
     if not normal_text:
         drop(session, source, [source_id])
         return
-    postgres = session.get_bind().dialect.name == "postgresql"
-    row = stored(normal_text, pairs=postgres)
+    dialect = session.get_bind().dialect.name
+    row = stored(normal_text, pairs=dialect == "postgresql")
     values = {"source": source, "source_id": str(source_id), "case_id": case_id, **row}
-    insert = postgresql.insert if postgres else sqlite.insert
-    statement = insert(TABLE).values(values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["source", "source_id"],
-        set_={"case_id": case_id, "text": values["text"], "grams": values["grams"]},
-    )
-    session.connection().execute(statement)
+    session.connection().execute(_upsert(dialect), values)
+
+
+@cache
+def _upsert(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT (source, source_id) DO UPDATE, made once per dialect (and so compiled
+    once: the poller writes several rows a message)."""
+    insert = postgresql.insert(TABLE) if dialect == "postgresql" else sqlite.insert(TABLE)
+    changed = {c: insert.excluded[c] for c in ("case_id", "text", "grams")}
+    return insert.on_conflict_do_update(index_elements=["source", "source_id"], set_=changed)
 
 
 def drop(session: Session, source: str, source_ids: Iterable[object]) -> None:
