@@ -422,11 +422,12 @@ class SearchEntry(SQLModel, table=True):
     as searched (NFKC, case-folded, a password never in it), keyed by where it came from
     (``source``, ``source_id``) and carrying the case it belongs to (none for an organisation).
 
-    ``grams`` lists the text's distinct characters, each between spaces (`` a b 林 ``): what a query
-    of one or two characters is looked up by, since a trigram index cannot narrow those. On SQLite
-    the full-text table ``searchentry_fts`` (FTS5, trigram) indexes both columns and is kept by
-    triggers; on PostgreSQL, GIN indexes (pg_trgm) on both do. Neither is part of this metadata
-    (:data:`intake.db.search.OUTSIDE_METADATA`)."""
+    ``grams`` lists the text's distinct characters (on PostgreSQL its pairs too), each between
+    spaces (`` a b 林 ``): what a short query is looked up by, since a trigram index cannot narrow
+    one or two characters; ``text`` ends with a space (:func:`intake.db.search.text.stored`). On
+    SQLite the full-text table ``searchentry_fts`` (FTS5, trigram) indexes both columns and is kept
+    by triggers; on PostgreSQL, GIN indexes (pg_trgm) on both do. Neither is part of this
+    metadata (:data:`intake.db.search.OUTSIDE_METADATA`)."""
 
     __table_args__ = (UniqueConstraint("source", "source_id", name="uq_searchentry_source"),)
     id: int | None = Field(default=None, primary_key=True)

@@ -12,7 +12,9 @@ index). A trigram index cannot narrow one or two characters directly:
   pair begins very many trigrams (a pair found nearly everywhere), both characters in ``grams``
   and the pair checked in the text of those rows.
 
-Either way the answer is exact: a row is returned only when its text holds the query.
+Either way the answer is exact: a row is returned only when its text holds the query. FTS5
+gives the rows newest first by itself; PostgreSQL reads the newest rows in id order, then the
+older ones through the GIN index alone (:func:`_newest_then_index`).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def entries(session: Session, query: str, *, batch: int = BATCH) -> Iterator[Ent
     if not wanted:
         return
     if session.get_bind().dialect.name == "postgresql":
-        yield from _by_windows(session, wanted, batch)
+        yield from _newest_then_index(session, wanted, batch)
         return
     before: int | None = None
     while rows := _batch(session, wanted, batch, before=before):
@@ -59,7 +61,7 @@ def entries(session: Session, query: str, *, batch: int = BATCH) -> Iterator[Ent
 NEWEST = 2000  # PostgreSQL: how many of the newest rows are read in id order before the index is asked
 
 
-def _by_windows(session: Session, wanted: str, batch: int) -> Iterator[Entry]:
+def _newest_then_index(session: Session, wanted: str, batch: int) -> Iterator[Entry]:
     """PostgreSQL: the newest rows first, read in id order (a word found often fills the page
     there, whatever it costs to read the rest); then the older ones through the GIN index alone.
     PostgreSQL's statistics leave long values (a message's text) out, so left to itself it may take
