@@ -96,6 +96,7 @@ LAZY = {
         "intake.desk.privacy.person",
         "intake.desk.privacy.retention",
     ),
+    **_in_commands("intake.cli.search", "intake.cases.indexing", "intake.desk.search"),
     **_in_commands("intake.cli.service", "intake.config", "intake.tools.service"),
     **_in_commands(
         "intake.cli.tools",

@@ -17,6 +17,7 @@ from intake import budget
 from intake.cases import password_mail, scanning
 from intake.cases.answer_sheets import text_for_answers
 from intake.cases.expected import try_expected_passwords
+from intake.cases.indexing import index_message
 from intake.cases.kinds import case_kind
 from intake.cases.refresh import refresh_case
 from intake.cases.reports import mark_bounced, reported_reply
@@ -136,6 +137,7 @@ def ingest(
     if returned is not None and report is not None and report.failed:
         mark_bounced(session, returned, report, message.id)
     texts = {message.id: arrival.answer_text or parsed.body_text}
+    index_message(session, config, message, texts[message.id])  # one row, passwords left out
     trigger = message if created else None  # a new case's only message; else the case's newest
     refresh_case(session, config=config, case_id=case.id, reply=True, texts=texts, trigger=trigger)
     return Ingested(case_id=case.id, message_pk=message.id, created=created)

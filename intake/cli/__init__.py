@@ -4,8 +4,8 @@ One module per command group, as the README lists them: :mod:`.mail` (init, poll
 quarantine, reprocess), :mod:`.cases` (queue, show, note, set-status, assign, decide, audit, digest), :mod:`.unlock`
 (unlock, expect-password), :mod:`.replies` (outbox, send), :mod:`.register` (register, roster,
 export), :mod:`.desk` (desk, user), :mod:`.servers` (status, doctor, auth), :mod:`.backup` (backup,
-restore), :mod:`.privacy` (purge, person), :mod:`.service` (service-unit) and :mod:`.tools` (demo,
-sweep, check-office, check-forms).
+restore), :mod:`.privacy` (purge, person), :mod:`.search` (search), :mod:`.service` (service-unit)
+and :mod:`.tools` (demo, sweep, check-office, check-forms).
 
 Exit codes: 0 success, 1 the operation failed, 2 usage or configuration error, 3 wrong password;
 ``intake status`` also 4: a case is overdue.
@@ -24,7 +24,20 @@ import sys
 
 import typer
 
-from intake.cli import backup, cases, desk, mail, privacy, register, replies, servers, service, tools, unlock  # noqa: F401  (commands register themselves)
+from intake.cli import (  # noqa: F401  (commands register themselves)
+    backup,
+    cases,
+    desk,
+    mail,
+    privacy,
+    register,
+    replies,
+    search,
+    servers,
+    service,
+    tools,
+    unlock,
+)
 from intake.cli.app import app
 from intake.errors import IntakeError
 

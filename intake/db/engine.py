@@ -25,7 +25,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import Session
 
-from intake.db import audit
+from intake.db import audit, search
 from intake.errors import ConfigError, IntakeError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -50,6 +50,7 @@ def make_engine(url: str, *, lock_timeout: float = 30.0) -> Engine:
         # pysqlite's own transaction handling breaks SAVEPOINT: let SQLAlchemy emit BEGIN itself.
         event.listen(engine, "begin", _begin)
     audit.guard(engine)
+    search.watch()  # the search index follows what every session writes
     return engine
 
 
@@ -187,6 +188,8 @@ def wipe_deleted(engine: Engine) -> None:
 
     SQLite keeps old row images in free pages of the file and in the write-ahead log (-wal) until
     they are reused: VACUUM rewrites the file without them and a TRUNCATE checkpoint empties the log.
+    The search index's FTS5 table keeps what was deleted from it in its segments until they are
+    merged: 'optimize' merges them all first.
     Other databases keep dead rows until their own vacuum (PostgreSQL: ``VACUUM FULL``), run by
     their administrator: nothing is done here.
     """
@@ -195,6 +198,7 @@ def wipe_deleted(engine: Engine) -> None:
     raw = engine.raw_connection()  # autocommit (see _sqlite_pragmas): VACUUM runs outside a transaction
     try:
         cursor = raw.cursor()
+        cursor.execute("INSERT INTO searchentry_fts(searchentry_fts) VALUES ('optimize')")
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         cursor.execute("VACUUM")
         busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]

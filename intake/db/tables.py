@@ -443,3 +443,25 @@ class PasswordOffer(SQLModel, table=True):
     message_pk: int = Field(foreign_key="message.id", index=True)
     case_id: str = Field(foreign_key="case.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class SearchEntry(SQLModel, table=True):
+    """One document of the search index (:mod:`intake.db.search`): the text of one record — a
+    case's subject and names, a message's text, a form, a register organisation, a note, a reply —
+    as searched (NFKC, case-folded, a password never in it), keyed by where it came from
+    (``source``, ``source_id``) and carrying the case it belongs to (none for an organisation).
+
+    ``grams`` lists the text's distinct characters (on PostgreSQL its pairs too), each between
+    spaces (`` a b 林 ``): what a short query is looked up by, since a trigram index cannot narrow
+    one or two characters; ``text`` ends with a space (:func:`intake.db.search.text.stored`). On
+    SQLite the full-text table ``searchentry_fts`` (FTS5, trigram) indexes both columns and is kept
+    by triggers; on PostgreSQL, GIN indexes (pg_trgm) on both do. Neither is part of this
+    metadata (:data:`intake.db.search.OUTSIDE_METADATA`)."""
+
+    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_searchentry_source"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str  # case | message | application | staff | organisation | note | reply
+    source_id: str  # the record's id (a case's own id for "case")
+    case_id: str | None = Field(default=None, index=True)
+    text: str = Field(sa_column=_text())
+    grams: str = Field(sa_column=_text())

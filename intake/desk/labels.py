@@ -62,7 +62,18 @@ def answer_label(item: str, value: str, rules_dir: Path) -> str:
 
 def desk_text(key: str, rules_dir: Path, **values: object) -> str:
     """What the desk says (``[desk]`` in labels.toml), the numbers filled in; the key if unlabelled."""
-    text = _labels(rules_dir).get("desk", {}).get(key)
+    return _section_text("desk", key, rules_dir, values)
+
+
+def search_text(key: str, rules_dir: Path, **values: object) -> str:
+    """What the search says (``[search]`` in labels.toml: where a case matched, the words around
+    the results), the values filled in; the key itself when unlabelled."""
+    return _section_text("search", key, rules_dir, values)
+
+
+def _section_text(section: str, key: str, rules_dir: Path, values: dict[str, object]) -> str:
+    table = _labels(rules_dir).get(section, {})
+    text = table.get(key) if isinstance(table, dict) else None
     return str(text).format(**values) if isinstance(text, str) else key
 
 

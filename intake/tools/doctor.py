@@ -1,7 +1,8 @@
 """``intake doctor``: every part intake needs, tried once, with the fix for each failure.
 
 The configuration (already loaded, or the command would have stopped with its one line), the
-database and its migrations, the key file and the token cache, each mailbox (connect, TLS, login,
+database and its migrations, the search index (a warning when it is empty but cases exist),
+the key file and the token cache, each mailbox (connect, TLS, login,
 folder, sent folder, IDLE, clock), SMTP (connect, TLS, login — no mail is sent), LibreOffice for ``.doc``,
 ClamAV's clamd when ``[scan]`` names its socket (PING, VERSION) and the PGP and S/MIME keys of
 ``[crypto]``.
@@ -15,6 +16,7 @@ import ssl
 from dataclasses import asdict, dataclass
 
 import aiosmtplib
+from sqlmodel import Session
 
 from intake.access.keys import read_key
 from intake.access.login import login_for
@@ -22,7 +24,8 @@ from intake.access.smtp import smtp_session
 from intake.access.tls import connection_hint, login_hint, tls_problem
 from intake.access.tokens import TokenStore
 from intake.config import Config, MailboxConfig, SmtpConfig
-from intake.db import current_revision, head_revision, make_engine
+from intake.db import current_revision, head_revision, make_engine, reading, search
+from intake.desk.search import index_empty
 from intake.documents.libreoffice import find_soffice
 from intake.documents.scan import Clamd, ScanUnavailable
 from intake.errors import ConfigError, SourceError
@@ -44,7 +47,9 @@ class Check:
 
 
 def run_doctor(config: Config) -> list[Check]:
-    checks = [_database(config), _key_file(config), _token_cache(config)]
+    database = _database(config)
+    checks = [database, *([_search_index(config)] if database.state == "ok" else [])]
+    checks += [_key_file(config), _token_cache(config)]
     for mailbox in config.mailbox:
         checks += _mailbox(mailbox, config)
     checks += _smtp(config)
@@ -74,6 +79,22 @@ def _database(config: Config) -> Check:
             "run: intake init",
         )
     return Check("database", "ok", f"schema {current}")
+
+
+def _search_index(config: Config) -> Check:
+    """The search index has rows once it was built: a database from before it has cases and none
+    (a warning: everything else works, the search finds nothing until it is built)."""
+    engine = reading(make_engine(config.storage.database, lock_timeout=config.storage.lock_timeout_seconds))
+    try:
+        with Session(engine) as session:
+            cases = index_empty(session)
+            entries = 0 if cases else search.entry_count(session)
+    finally:
+        engine.dispose()
+    if cases:
+        detail = f"empty, while the database holds {cases} cases"
+        return Check("search index", "warn", detail, "run: intake search --reindex")
+    return Check("search index", "ok", f"{entries} entries")
 
 
 def _key_file(config: Config) -> Check:

@@ -26,12 +26,13 @@ from intake.desk.labels import (
     case_status_label,
     kind_label,
     merge_text,
+    search_text,
     short_label,
     status_label,
 )
 from intake.desk.throttle import SignInThrottle
 from intake.replies.staff_templates import validate_staff_templates
-from intake.web import account, attachments, cases, merges, office
+from intake.web import account, attachments, cases, merges, office, search
 from intake.web.base import Desk
 from intake.web.guard import SecurityHeaders, TrustedProxies, session_key
 
@@ -48,6 +49,7 @@ def make_app(*, config: Config, engine: Engine) -> Starlette:
         *merges.ROUTES,
         *office.ROUTES,
         *attachments.ROUTES,
+        *search.ROUTES,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
@@ -82,5 +84,8 @@ def _templates(config: Config) -> Jinja2Templates:
     templates.env.globals["merge_text"] = lambda key, **values: merge_text(key, config.rules_path, **values)
     templates.env.filters["answer"] = lambda value, item: (
         answer_label(item, value, config.rules_path) if value else value
+    )
+    templates.env.globals["search_label"] = lambda key, **values: search_text(
+        key, config.rules_path, **values
     )
     return templates

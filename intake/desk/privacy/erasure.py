@@ -5,9 +5,9 @@ Free text (subjects, notes, finding texts, replies, audit details) has each matc
 a POC (担当者代表: the organisation's point of contact) all of its items; a register row, a
 password phoned in for the address, are deleted. Archived mail that holds the person is deleted
 whole (a message cannot be edited without changing its hash), with its decrypted copies; a
-reply not sent yet to the address is cancelled. The caller commits, removes what was released
-from the disk, and wipes the database's free space; the audit entries of the erasure name the
-places and the cases, never the person.
+reply not sent yet to the address is cancelled; the search index loses every row that held them.
+The caller commits, removes what was released from the disk, and wipes the database's free
+space; the audit entries of the erasure name the places and the cases, never the person.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from sqlmodel import Session, SQLModel, select
 
 from intake.archive import Archive
 from intake.config import Config
-from intake.db import audit, session_scope, wipe_deleted
-from intake.db.tables import Attachment, Message, QuarantineEntry, utcnow
+from intake.db import audit, search, session_scope, wipe_deleted
+from intake.db.tables import Attachment, Message, QuarantineEntry, SearchEntry, utcnow
 from intake.desk.privacy.matching import Terms
 from intake.desk.privacy.person import PERSON_COLUMNS, PLACES, Hit, find
 from intake.desk.privacy.wiping import UNSENT, Released, release_message, remove_released
 
+SEARCH = SearchEntry.__table__  # type: ignore[attr-defined]
 POC_COLUMNS = ("poc_name", "poc_name_kana", "poc_title", "poc_phone", "poc_email")
 DELETED = ("register", "expected_password")
 
@@ -73,9 +74,20 @@ def erase(
             audit.redact(session, hit.id, terms.mask(entry.detail))  # type: ignore[arg-type, attr-defined]
         else:
             _mask_row(session, terms, hit)
+    _scrub_search_index(session, terms)
     counts = Counter(h.place for h in hits)
     _record(session, hits, counts, by=by)
     return released, counts
+
+
+def _scrub_search_index(session: Session, terms: Terms) -> None:
+    """The search index follows every record masked or released above (intake.db.search.watch);
+    any row of it that still holds the person goes too."""
+    session.flush()
+    rows = session.connection().execute(select(SEARCH.c.source, SEARCH.c.source_id, SEARCH.c.text))
+    for source, source_id, text in rows.all():
+        if terms.found(text):
+            search.drop(session, source, [source_id])
 
 
 def _row(session: Session, hit: Hit) -> SQLModel:

@@ -4,7 +4,8 @@ erasure: what a case keeps (its skeleton), and which archived files may then go.
 A case's skeleton is its id, mailbox, kind, status, dates and finding codes. Everything read from
 its mail goes: the senders and subjects of its messages, the attachments' names and notes, the
 fields read from its forms, the free text of an incident report, staff notes, the finding texts,
-the replies' addresses and bodies, and the personal words in its audit entries. Archive files are
+the replies' addresses and bodies, the personal words in its audit entries, and its rows of the
+search index. Archive files are
 removed only after the transaction is committed, and only those no kept message shares.
 """
 
@@ -17,7 +18,7 @@ from datetime import datetime
 from sqlmodel import Session, col, delete, select
 
 from intake.archive import Archive
-from intake.db import audit
+from intake.db import audit, search
 from intake.db.tables import (
     ApplicationForm,
     Attachment,
@@ -80,6 +81,8 @@ def strip_case(session: Session, case: Case, now: datetime, released: Released) 
     for reply in replies:
         strip_reply(reply)
     session.add_all([*messages, *attachments, *replies])
+    session.flush()
+    search.drop_case(session, case.id)  # the search index's rows of it (its forms, notes went in bulk)
     redacted = _purge_audit(session, case.id)
     return {
         "messages": len(messages),
