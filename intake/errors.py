@@ -6,8 +6,10 @@ The command line turns each branch into one plain line and an exit code::
     IntakeError                      exit 1 unless said otherwise
     ├── ConfigError                  exit 2: the configuration file is wrong (names file, key, problem)
     ├── SourceError                  a mailbox could not be read (unreachable, refused login, cut off)
-    │   └── AuthError                a login or its OAuth2 token was refused or could not be had
-    │                                (the mailbox shows as auth_failing until it recovers)
+    │   ├── AuthError                a login or its OAuth2 token was refused or could not be had
+    │   │                            (the mailbox shows as auth_failing until it recovers)
+    │   └── Throttled                the server asked us to slow down for longer than we wait
+    │                                (the mailbox shows as throttled; the next poll goes on)
     ├── StorageError                 the archive or the database cannot be written now (disk full,
     │                                database held by another program): the poll stops, nothing lost
     ├── MessageError                 one message could not be processed: it goes to quarantine
@@ -47,6 +49,10 @@ class SourceError(IntakeError):
 
 class AuthError(SourceError):
     """A server refused the login, or no access token could be obtained for it."""
+
+
+class Throttled(SourceError):
+    """The server keeps asking us to wait (HTTP 429/503): the mailbox is busy, not broken."""
 
 
 class StorageError(IntakeError):

@@ -2,7 +2,8 @@
 
 After every poll of a mailbox and every SMTP round the outcome is written to its
 :class:`~intake.db.tables.ServerHealth` row. A refused login or token makes it ``auth_failing``;
-anything else ``failing``; a success makes it ``ok`` again. ``failing_since`` keeps when the
+a server that keeps asking us to wait (Graph's 429/503) ``throttled``: busy, not broken, the next
+poll goes on; anything else ``failing``; a success makes it ``ok`` again. ``failing_since`` keeps when the
 current run of failures began, so monitoring can tell a blip from an outage.
 """
 
@@ -35,15 +36,21 @@ def record_success(
         session.commit()
 
 
-def record_failure(engine: Engine, name: str, *, auth_kind: str, error: str, auth: bool) -> None:
+def record_failure(
+    engine: Engine, name: str, *, auth_kind: str, error: str, auth: bool, throttled: bool = False
+) -> None:
     with Session(engine) as session:
         row = session.get(ServerHealth, name) or ServerHealth(name=name)
         now = utcnow()
-        row.auth_kind, row.state = auth_kind, "auth_failing" if auth else "failing"
+        row.auth_kind, row.state = auth_kind, _state(auth=auth, throttled=throttled)
         row.last_error, row.last_error_at = error[:2000], now
         row.failing_since = row.failing_since or now
         session.add(row)
         session.commit()
+
+
+def _state(*, auth: bool, throttled: bool) -> str:
+    return "auth_failing" if auth else "throttled" if throttled else "failing"
 
 
 def all_servers(session: Session) -> list[ServerHealth]:

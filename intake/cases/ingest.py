@@ -76,9 +76,10 @@ class Arrival:
     answer_text: str = ""  # the text answers are read from: a 回答書 attached (if any), then the body
 
 
-def read_arrival(raw: bytes, config: Config) -> Arrival:
-    """Read a message as it arrives (no database): raises MessageError when it is not mail."""
-    incoming = read_incoming(raw, config)
+def read_arrival(raw: bytes, config: Config, *, regenerated: bool = False) -> Arrival:
+    """Read a message as it arrives (no database): raises MessageError when it is not mail;
+    ``regenerated``: the source rebuilt its MIME (DKIM is not verified again over it)."""
+    incoming = read_incoming(raw, config, regenerated=regenerated)
     parsed = incoming.parsed
     reason = no_reply_reason(parsed, own_addresses=config.own_addresses)
     report = read_delivery_report(raw) if reason in AUTOMATED else None

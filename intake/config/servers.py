@@ -210,8 +210,14 @@ def read_mailbox(value: object) -> object:
 
 
 class SmtpConfig(ServerConfig):
+    """How replies go out: ``transport = "smtp"`` (the server keys), or ``"graph"``: Microsoft
+    Graph's ``sendMail`` at ``graph_url``, from the mailbox ``username``, with the app's token
+    (``auth = "microsoft"``, ``[smtp.oauth] flow = "app"``; ``ca_file`` for a private CA)."""
+
     port: Annotated[int, Field(ge=1, le=65535)] = 587
     security: Security = "starttls"
+    transport: Literal["smtp", "graph"] = "smtp"
+    graph_url: str = "https://graph.microsoft.com/v1.0"
     DEFAULT_SCOPES: ClassVar[dict[tuple[str, ...], list[str]]] = {
         ("microsoft", "app"): ["https://outlook.office365.com/.default"],
         ("microsoft", "device"): ["https://outlook.office365.com/SMTP.Send"],
@@ -221,4 +227,18 @@ class SmtpConfig(ServerConfig):
     @model_validator(mode="after")
     def _server_keys(self) -> SmtpConfig:
         self.check_server()
+        if self.transport != "smtp":
+            self._check_graph()
         return self
+
+    def _check_graph(self) -> None:
+        if self.auth != "microsoft" or self.oauth_flow != "app":
+            raise ValueError(
+                'auth: transport = "graph" sends as the app: use auth = "microsoft", oauth.flow = "app"'
+            )
+        if not self.username:
+            raise ValueError(
+                'username: required when transport = "graph" (the mailbox replies are sent from)'
+            )
+        if not self.graph_url.startswith("https://"):
+            raise ValueError(f"graph_url: {self.graph_url!r} is not an https:// address")

@@ -189,6 +189,19 @@ class SourceCursor(SQLModel, table=True):
     marked_uid: int = Field(default=0, sa_type=UINT32)
 
 
+class GraphSyncState(SQLModel, table=True):
+    """How far a Graph mailbox's folder has been read: ``delta_link``, where the next round of the
+    delta query starts, and ``repair_link``, where the last round started (the next poll lists
+    from there, so a message stored but not yet marked when intake stopped gets its mark). Both
+    are written in the transaction that stores the round's last message."""
+
+    mailbox: str = Field(primary_key=True)
+    folder: str = Field(primary_key=True)
+    delta_link: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    repair_link: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class MaildirSeen(SQLModel, table=True):
     """Maildir messages already processed, by their unique file name (without flags)."""
 

@@ -13,7 +13,11 @@ from intake.clock import jst_iso
 from intake.config import Config, MailboxConfig, ServerConfig
 from intake.db.tables import OutboxReply, QuarantineEntry, ServerHealth
 
-STATE_JA = {"auth_failing": "ログインできません（認証エラー）", "failing": "接続できません"}
+STATE_JA = {
+    "auth_failing": "ログインできません（認証エラー）",
+    "failing": "接続できません",
+    "throttled": "混雑のため待機中（サーバーの要求で取得を控えています。次回の取得で続きを読みます）",
+}
 
 
 def servers(session: Session, config: Config) -> list[dict]:

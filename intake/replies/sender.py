@@ -23,6 +23,10 @@ its lease (``claim_lease_seconds``) has passed. The recipient then gets at most 
 recognisable: the Message-ID is fixed when the reply is queued, so the copy carries the same one
 (many mail systems drop it on that basis). A reply is never lost, and never sent twice otherwise.
 
+With ``[smtp] transport = "graph"`` the same outbox, retries and audit send through Microsoft
+Graph's ``sendMail`` instead (:mod:`intake.sources.graph.sender`): the reply's MIME as built and
+protected here, from the mailbox ``[smtp] username``, with the app's token (``[smtp.oauth]``).
+
 The SMTP password is read from its environment variable only here, passed to aiosmtplib and never
 logged or stored; error texts are the server's answers, which do not contain it.
 """
@@ -34,6 +38,7 @@ import logging
 import ssl
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from email.policy import SMTP as SMTP_POLICY
 
 import aiosmtplib
 from sqlalchemy import Engine, update
@@ -51,6 +56,7 @@ from intake.db.locks import claim_row
 from intake.db.tables import OutboxReply, utcnow
 from intake.errors import AuthError, ConfigError, NotFound
 from intake.replies.compose import message_for, recipients_of
+from intake.replies.outcome import Outcome
 from intake.replies.protect import ReplyNotProtected, protect_reply
 
 log = logging.getLogger(__name__)
@@ -72,14 +78,6 @@ class SendReport:
         return {k: v for k, v in asdict(self).items() if k != "outcome"}
 
 
-@dataclass(frozen=True, kw_only=True)
-class Outcome:
-    kind: str  # sent | retry | failed
-    detail: str
-    stop_round: bool = False
-    auth: bool = False  # the login or its token was refused
-
-
 def send_due(*, config: Config, engine: Engine, now: datetime | None = None) -> SendReport:
     """Send every reply that is due now; commits after each one."""
     now = as_utc(now or utcnow())
@@ -91,8 +89,9 @@ def send_due(*, config: Config, engine: Engine, now: datetime | None = None) -> 
     due = _due_ids(engine, now)
     if not due:
         return report
+    signs_in = config.smtp.username and config.smtp.transport == "smtp"  # Graph: the app's token
     try:
-        login = login_for(config.smtp, TokenStore.for_config(config)) if config.smtp.username else None
+        login = login_for(config.smtp, TokenStore.for_config(config)) if signs_in else None
     except ConfigError as exc:
         log.error("replies not sent: %s", exc)
         report.stopped = str(exc)
@@ -182,6 +181,7 @@ def _claim(engine: Engine, reply_id: int, now: datetime, lease: timedelta) -> bo
 
 
 def _attempt(engine: Engine, config: Config, reply_id: int, login: Login | None) -> Outcome:
+    """Build and protect the reply, then hand it to the configured transport."""
     with Session(engine) as session:
         reply = session.get(OutboxReply, reply_id)
         assert reply is not None
@@ -193,6 +193,10 @@ def _attempt(engine: Engine, config: Config, reply_id: int, login: Login | None)
         except (ConfigError, NotFound, ValueError) as exc:
             return Outcome(kind="failed", detail=f"cannot build the message: {exc}")
         recipients = recipients_of(reply)
+    if config.smtp.transport != "smtp":  # through Graph: the MIME as built, from [smtp] username
+        from intake.sources.graph.sender import send_reply
+
+        return send_reply(config.smtp, message.as_bytes(policy=SMTP_POLICY))
     try:
         response = asyncio.run(_deliver(message, from_addr, recipients, config.smtp, login))
     except Exception as exc:  # noqa: BLE001 — every failure is classified and recorded

@@ -44,7 +44,16 @@ from intake.cases.sent import join_sent
 from intake.config import Config, MailboxConfig
 from intake.db.locks import is_source_guard
 from intake.db.tables import Message, QuarantineEntry
-from intake.errors import AuthError, ConfigError, IntakeError, MessageError, SourceError, StorageError
+from intake.errors import (
+    AuthError,
+    ConfigError,
+    IntakeError,
+    LimitExceeded,
+    MessageError,
+    SourceError,
+    StorageError,
+    Throttled,
+)
 from intake.mail.readable import read_message
 from intake.runner.guards import InFlight, PollLock, poll_lock
 from intake.sources import Fetched, MailSource, from_sent_folder, kind_of, open_source
@@ -141,7 +150,10 @@ class Poller:
             failure = failure or sent_failure  # the inbox's is raised first
         if failure is not None:
             auth = isinstance(failure, AuthError | ConfigError)
-            health.record_failure(self.engine, name, auth_kind=kind, error=str(failure), auth=auth)
+            throttled = isinstance(failure, Throttled)
+            health.record_failure(
+                self.engine, name, auth_kind=kind, error=str(failure), auth=auth, throttled=throttled
+            )
             raise failure
         assert source is not None  # opened, or the failure was raised
         backlog = max(source.found - fetched, 0)
@@ -256,6 +268,10 @@ class Poller:
             self._quarantine(session, mailbox, fetched, sha256, MessageError(KILLED_TWICE))
             report.quarantined += 1
             return None
+        if fetched.refused:  # left at the source (over a limit): kept in the quarantine with why
+            self._quarantine(session, mailbox, fetched, sha256, LimitExceeded(fetched.refused))
+            report.quarantined += 1
+            return None
         if inflight is not None:
             self._begin(inflight, sha256)
         try:
@@ -311,7 +327,8 @@ class Poller:
         return result
 
     def _ingest(self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str) -> Ingested:
-        arrival = read_arrival(fetched.raw, self.config)  # the slow part: nothing of the database held
+        # the slow part: nothing of the database held
+        arrival = read_arrival(fetched.raw, self.config, regenerated=fetched.regenerated)
         with session.begin_nested():
             return ingest(
                 session,

@@ -1,4 +1,4 @@
-"""Where mail comes from: one module per kind of source (``maildir``, ``imap``), behind one interface.
+"""Where mail comes from: one module per kind of source (``maildir``, ``imap``, ``graph``), behind one interface.
 
 A source hands out batches of new messages; the poller stores and processes them and records how
 far it got **in the same database transaction**; only after that commit does the source mark the
@@ -25,11 +25,11 @@ staff commands, which read the configuration, do not load it).
 from __future__ import annotations
 
 from intake.config import Config, MailboxConfig
-from intake.sources import imap, maildir
+from intake.sources import graph, imap, maildir
 from intake.sources.base import Fetched, MailSource, Probe, SourceKind
 from intake.sources.registry import KINDS, kind_of, register
 
-BUILT_IN = (maildir.KIND, imap.KIND)
+BUILT_IN = (maildir.KIND, imap.KIND, graph.KIND)
 
 
 def open_source(mailbox: MailboxConfig, config: Config, *, sent: bool = False) -> MailSource:

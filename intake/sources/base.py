@@ -48,6 +48,12 @@ class Fetched:
     raw: bytes
     key: int | str  # the source's own handle: the IMAP UID or the Maildir key
     received_at: datetime | None = None  # when the server got it (IMAP INTERNALDATE, file time)
+    # The server rebuilt the MIME from its store (Graph's ``$value``): a DKIM signature over the
+    # bytes that arrived is not verified again over these.
+    regenerated: bool = False
+    # Why the message was not downloaded (over ``[limits] max_message_mb``): ``raw`` then only
+    # names it, and the message goes to the quarantine with this reason.
+    refused: str = ""
 
 
 class MailSource(Protocol):

@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from intake.errors import AuthError, LimitExceeded, SourceError
+from intake.errors import AuthError, LimitExceeded, SourceError, Throttled
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class GraphError(SourceError):
         self.status, self.code = status, code
 
 
-class GraphThrottled(GraphError):
+class GraphThrottled(GraphError, Throttled):
     """Graph kept answering 429/503 for longer than we wait: the mailbox is throttled, not broken;
     ``retry_after`` is how long Graph last asked us to wait (seconds), if it said."""
 

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 REGENERATED_BY_EXCHANGE = True
 PROCESSED_CATEGORY = "intake-processed"
 SIZE_PROPERTY = "Integer 0x0E08"  # PidTagMessageSize, the whole message's size in bytes
-LISTED = "id,internetMessageId,receivedDateTime,parentFolderId"
+LISTED = "id,internetMessageId,receivedDateTime,parentFolderId,categories"
 PAGE_SIZE = 50
 
 
@@ -45,6 +45,7 @@ class GraphMessage:
     id: str  # the immutable id: stays the same when the message moves within the mailbox
     message_id: str  # the Internet Message-ID, for de-duplication
     received: str  # receivedDateTime as Graph gave it (ISO 8601, UTC)
+    categories: tuple[str, ...] = ()  # as listed: a processed message carries ours
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +89,7 @@ def _listed(item: dict) -> GraphMessage:
         id=item["id"],
         message_id=item.get("internetMessageId") or "",
         received=item.get("receivedDateTime") or "",
+        categories=tuple(item.get("categories") or ()),
     )
 
 

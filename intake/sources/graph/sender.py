@@ -19,11 +19,36 @@ import logging
 
 import httpx
 
-from intake.errors import AuthError
-from intake.replies.sender import Outcome
-from intake.sources.graph.client import GraphClient, GraphError, GraphThrottled
+from intake.config import SmtpConfig
+from intake.errors import AuthError, IntakeError
+from intake.replies.outcome import Outcome
+from intake.sources.graph.client import (
+    GraphClient,
+    GraphError,
+    GraphSettings,
+    GraphThrottled,
+    app_token_source,
+)
 
 log = logging.getLogger(__name__)
+
+
+def send_reply(smtp: SmtpConfig, raw: bytes) -> Outcome:
+    """Send one reply as ``[smtp] transport = "graph"`` says: from ``username``, with the app's
+    token; a secret that cannot be read is a failure of the round, as a refused login is."""
+    try:
+        token = app_token_source(
+            client_id=smtp.oauth.client_id,
+            client_secret=smtp.client_secret(),
+            authority=smtp.oauth.authority or f"https://login.microsoftonline.com/{smtp.oauth.tenant}",
+            ca_file=smtp.ca_file,
+            timeout=smtp.timeout,
+        )
+    except IntakeError as exc:
+        return Outcome(kind="retry", detail=str(exc), stop_round=True, auth=True)
+    settings = GraphSettings(base_url=smtp.graph_url.rstrip("/"), ca_file=smtp.ca_file, timeout=smtp.timeout)
+    with GraphClient(mailbox=smtp.username, token=token, settings=settings) as client:
+        return send_mime(client, raw)
 
 
 def send_mime(client: GraphClient, raw: bytes) -> Outcome:
