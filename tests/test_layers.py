@@ -43,6 +43,15 @@ LAZY = {
     ("intake.sources.imap", "intake.sources.imap.reader"): "imapclient only when an IMAP mailbox is polled",
     ("intake.sources.imap", "intake.sources.imap.idle"): "the same for intake run's IDLE watcher",
     ("intake.sources.imap", "intake.sources.imap.probe"): "the same for intake doctor",
+    (
+        "intake.sources.graph",
+        "intake.sources.graph.reader",
+    ): "httpx and MSAL only when a Graph mailbox is polled",
+    ("intake.sources.graph", "intake.sources.graph.probe"): "the same for intake doctor",
+    (
+        "intake.replies.sender",
+        "intake.sources.graph.sender",
+    ): "httpx and MSAL only when replies go through Graph",
     ("intake.cli.desk", "intake.web.server"): "the web stack (Starlette, uvicorn) loads only for intake desk",
     ("intake.cli.servers", "intake.tools.doctor"): "the doctor's checks load only for intake doctor",
     ("intake.cli", "intake.runner.poller"): "the wording of a database error, when a command meets one",

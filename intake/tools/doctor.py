@@ -30,6 +30,7 @@ from intake.documents.libreoffice import find_soffice
 from intake.documents.scan import Clamd, ScanUnavailable
 from intake.errors import ConfigError, SourceError
 from intake.sources import kind_of
+from intake.sources.graph.probe import probe_sending
 from intake.tools.doctor_keys import key_checks
 
 CONFIG_FIX = "correct what the message names (a key of the configuration, a file, an environment variable)"
@@ -133,6 +134,9 @@ def _mailbox(mailbox: MailboxConfig, config: Config) -> list[Check]:
 
 def _smtp(config: Config) -> list[Check]:
     smtp = config.smtp
+    if smtp.transport != "smtp":  # replies go through Graph's sendMail
+        sending = probe_sending(smtp)
+        return [Check("smtp", sending.state, sending.detail, sending.fix)]
     try:
         detail = asyncio.run(_try_smtp(smtp, config))
     except SourceError as exc:

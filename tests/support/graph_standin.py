@@ -104,6 +104,8 @@ class GraphStandIn:
         self.max_in_flight: dict[str, int] = {}
         self.value_delay = 0.0  # seconds each $value answer waits, to let downloads overlap
         self._throttles: list[tuple[int, str | None]] = []
+        self._marks_held: threading.Event | None = None  # marking waits until this is set
+        self.mark_arrived = threading.Event()  # a marking request is waiting (hold_marks)
         self._seq = 0
         self._generation = 1  # delta links of an older generation are forgotten (410)
         self._lock = threading.Lock()
@@ -123,6 +125,23 @@ class GraphStandIn:
         """An inbox rule moves the message: it leaves one folder and is new in the other."""
         with self._lock:
             self._move(self._box(mailbox), message_id, folder)
+
+    def hold_marks(self) -> None:
+        """Marking requests (PATCH of categories, move) wait, unanswered, until ``release_marks``:
+        the moment between the poller's commit and its mark, to kill it in."""
+        self.mark_arrived.clear()
+        self._marks_held = threading.Event()
+
+    def release_marks(self) -> None:
+        if self._marks_held is not None:
+            self._marks_held.set()
+        self._marks_held = None
+
+    async def _held(self) -> None:
+        held = self._marks_held
+        if held is not None:
+            self.mark_arrived.set()
+            await asyncio.to_thread(held.wait, 120)
 
     def forget_delta_links(self) -> None:
         """Every delta link given out so far is gone (the sync state cache was emptied)."""
@@ -230,6 +249,7 @@ class GraphStandIn:
         if message is None:
             return _error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
         if request.method == "PATCH":
+            await self._held()
             with self._lock:
                 message.categories = list((await request.json()).get("categories", message.categories))
                 self._log(box, message.folder, "updated", message.immutable_id)
@@ -248,6 +268,7 @@ class GraphStandIn:
         if message is None:
             return _error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
         destination = _folder_name((await request.json()).get("destinationId", ""))
+        await self._held()
         with self._lock:
             self._move(box, message.immutable_id, destination)
         return JSONResponse(self._summary(request, message, full=True), status_code=201)

@@ -27,11 +27,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from pydantic import SecretStr
 
+from intake.config import SmtpConfig
 from intake.errors import AuthError, LimitExceeded, SourceError, Throttled
+
+if TYPE_CHECKING:
+    from intake.sources.graph.config import GraphMailbox
 
 log = logging.getLogger(__name__)
 
@@ -247,3 +252,16 @@ def app_token_source(
         return SecretStr(result["access_token"])
 
     return token
+
+
+def token_for(server: GraphMailbox | SmtpConfig) -> Callable[[], SecretStr]:
+    """The app's token source for a Graph mailbox or ``[smtp] transport = "graph"``: its
+    ``oauth`` keys (``authority``, else Microsoft's for ``tenant``), secret, CA and timeout."""
+    oauth = server.oauth
+    return app_token_source(
+        client_id=oauth.client_id,
+        client_secret=server.client_secret(),
+        authority=oauth.authority or f"https://login.microsoftonline.com/{oauth.tenant}",
+        ca_file=server.ca_file,
+        timeout=server.timeout,
+    )

@@ -54,10 +54,6 @@ class GraphMailbox(MailboxConfig):
         """The mailbox Graph is asked about: ``/users/{user}``."""
         return self.username or self.address
 
-    @property
-    def authority(self) -> str:
-        return self.oauth.authority or f"https://login.microsoftonline.com/{self.oauth.tenant}"
-
     def client_secret(self) -> SecretStr:
         return self.oauth.client_secret(self.key("oauth."))
 

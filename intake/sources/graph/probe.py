@@ -3,10 +3,11 @@ app's permission on them, each tried once with one request and nothing changed."
 
 from __future__ import annotations
 
+from intake.config import SmtpConfig
 from intake.errors import AuthError, ConfigError
 from intake.sources.base import Probe
 from intake.sources.graph import delta
-from intake.sources.graph.client import GraphClient, GraphError
+from intake.sources.graph.client import GraphClient, GraphError, token_for
 from intake.sources.graph.config import GraphMailbox
 from intake.sources.graph.reader import connect
 
@@ -48,3 +49,17 @@ def _folder(client: GraphClient, where: str, folder: str, key: str) -> Probe:
         return Probe("fail", f"{where}: unreachable ({type(exc).__name__}: {exc})", fix)
     count = found.get("totalItemCount", "?")
     return Probe("ok", f"{where}: {key} {folder!r} readable ({count} messages)")
+
+
+def probe_sending(smtp: SmtpConfig) -> Probe:
+    """``[smtp] transport = "graph"``: the app's token for sending as ``username`` (whether the
+    app may send from that mailbox shows only when it sends: nothing is sent here)."""
+    where = f"Graph sendMail as {smtp.username} ({smtp.graph_url})"
+    fix = "check [smtp.oauth] tenant, client_id and the client secret, and grant the app Mail.Send"
+    try:
+        token_for(smtp)()
+    except (AuthError, ConfigError) as exc:
+        return Probe("fail", f"{where}: no token ({exc})", fix)
+    except Exception as exc:  # noqa: BLE001 — the provider unreachable: one line
+        return Probe("fail", f"{where}: the sign-in provider is unreachable ({type(exc).__name__})", fix)
+    return Probe("ok", f"{where}: token received (Mail.Send is tried by the first reply)")

@@ -1,11 +1,11 @@
 """Reading a Graph mailbox's folder for the poller: the delta query's rounds, kept in the
 ``graphsyncstate`` table with the messages they brought.
 
-A poll lists the folder from ``repair_link`` (where the last round started; ``delta_link`` the
-first time after a full listing): the last round's messages again, and what is new. Those already
-stored (a message or quarantine entry with their source ref ``graph:FOLDER:ID``) get their mark if
-they lack it — intake stopped between the commit and the mark — and are not handed out again;
-the rest are downloaded (``$value``, within ``[limits] max_message_mb``) and handed to the poller.
+A poll lists the folder from ``repair_link`` when the last round brought new messages (where
+they began; a full listing again after a full one), else from ``delta_link``: the last round's
+messages again, and what is new. Those already stored (a message or quarantine entry with their
+source ref ``graph:FOLDER:ID``) get their mark if they lack it — intake stopped between the commit
+and the mark — and are not handed out again; the rest are downloaded (``$value``, within ``[limits] max_message_mb``) and handed to the poller.
 The transaction that stores the round's last message also writes the round's links, so a crash
 at any point either repeats a part of the round (its stored messages are skipped) or none of it.
 
@@ -30,7 +30,7 @@ from intake.db.tables import GraphSyncState, Message, QuarantineEntry, utcnow
 from intake.errors import IntakeError, LimitExceeded, SourceError
 from intake.sources.base import MAX_BATCH_BYTES, Fetched
 from intake.sources.graph import delta
-from intake.sources.graph.client import GraphClient, GraphError, GraphSettings, app_token_source
+from intake.sources.graph.client import GraphClient, GraphError, GraphSettings, token_for
 from intake.sources.graph.config import GraphMailbox
 
 MIB = 1024 * 1024
@@ -39,13 +39,7 @@ FULL = "full"  # repair_link after a full listing: the next poll lists the folde
 
 def connect(mailbox: GraphMailbox) -> GraphClient:
     """A client of the mailbox with the app's token (MSAL); the secret is read here, when used."""
-    token = app_token_source(
-        client_id=mailbox.oauth.client_id,
-        client_secret=mailbox.client_secret(),
-        authority=mailbox.authority,
-        ca_file=mailbox.ca_file,
-        timeout=mailbox.timeout,
-    )
+    token = token_for(mailbox)
     settings = GraphSettings(
         base_url=mailbox.graph_url.rstrip("/"),
         ca_file=mailbox.ca_file,
@@ -121,10 +115,14 @@ class GraphSource:
         return found or GraphSyncState(mailbox=self.mailbox.name, folder=self.folder)
 
     def _advance(self, session: Session, state: GraphSyncState) -> None:
-        """The round is stored: the next starts at its delta link; marks are checked from where
-        its new messages began (the old delta link)."""
+        """The round is stored: the next starts at its delta link, or — when it brought new
+        messages — where they began (the old delta link; after a full listing, a full listing),
+        so that their marks are checked once more."""
         assert self._round is not None
-        state.repair_link = FULL if self._round.full else state.delta_link
+        if not self.found:  # nothing new: the listing marked what the last round left unmarked
+            state.repair_link = ""
+        else:
+            state.repair_link = FULL if self._round.full else state.delta_link
         state.delta_link, state.updated_at = self._round.delta_link, utcnow()
         session.add(state)
         self._round = None

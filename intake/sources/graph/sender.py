@@ -27,7 +27,7 @@ from intake.sources.graph.client import (
     GraphError,
     GraphSettings,
     GraphThrottled,
-    app_token_source,
+    token_for,
 )
 
 log = logging.getLogger(__name__)
@@ -37,13 +37,7 @@ def send_reply(smtp: SmtpConfig, raw: bytes) -> Outcome:
     """Send one reply as ``[smtp] transport = "graph"`` says: from ``username``, with the app's
     token; a secret that cannot be read is a failure of the round, as a refused login is."""
     try:
-        token = app_token_source(
-            client_id=smtp.oauth.client_id,
-            client_secret=smtp.client_secret(),
-            authority=smtp.oauth.authority or f"https://login.microsoftonline.com/{smtp.oauth.tenant}",
-            ca_file=smtp.ca_file,
-            timeout=smtp.timeout,
-        )
+        token = token_for(smtp)
     except IntakeError as exc:
         return Outcome(kind="retry", detail=str(exc), stop_round=True, auth=True)
     settings = GraphSettings(base_url=smtp.graph_url.rstrip("/"), ca_file=smtp.ca_file, timeout=smtp.timeout)
