@@ -5,8 +5,10 @@ A poll lists the folder from ``repair_link`` when the last round brought new mes
 they began; a full listing again after a full one), else from ``delta_link``: the last round's
 messages again, and what is new. Those already stored (a message or quarantine entry with their
 source ref ``graph:FOLDER:ID``) get their mark if they lack it — intake stopped between the commit
-and the mark — and are not handed out again; the rest are downloaded (``$value``, within ``[limits] max_message_mb``) and handed to the poller.
-The transaction that stores the round's last message also writes the round's links, so a crash
+and the mark — and are not handed out again; the rest are downloaded (``$value``, within
+``[limits] max_message_mb``: a larger one is left in the mailbox and quarantined, saying so) and
+handed to the poller, marked as MIME Exchange regenerated (DKIM is not verified again). The
+transaction that stores the round's last message also writes the round's links, so a crash
 at any point either repeats a part of the round (its stored messages are skipped) or none of it.
 
 When Graph has forgotten the link the folder is listed in full; what is already stored is skipped
