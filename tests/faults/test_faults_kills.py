@@ -6,6 +6,8 @@ done (:mod:`world`). Each is compared with a run that was never killed: every me
 exactly once (a case or the quarantine), exactly the same cases with the same status and open
 findings, the same replies, each reply the outbox calls sent received by the server once or twice
 (the one allowed duplicate, same Message-ID), none left unsent, every message marked processed.
+The same trials run again with the incident mailbox read through Microsoft Graph (the stand-in,
+with a real MSAL token): its delta links and marks keep the same promises.
 ``scripts/trials --kills 200`` runs the same trials many more times and prints the tally.
 
 Staff actions are killed too: ``intake unlock`` and ``intake register import`` leave the case and
@@ -22,7 +24,7 @@ import time
 import pytest
 from measured import Measured, environment
 from sqlmodel import Session, func, select
-from world import World, make_backlog, outcome, run_trial, verify
+from world import GraphWay, World, make_backlog, outcome, run_trial, verify
 
 from intake.db.tables import (
     ApplicationForm,
@@ -33,18 +35,50 @@ from intake.db.tables import (
     OutboxReply,
     RegisteredPerson,
 )
+from support.graph_standin import GraphStandIn
+from support.idp import Client, IdP
 from support.smtp_server import smtp_server
+from support.tls import make_ca
 from support.unlocking import PASSWORD, make_pending
 
 pytestmark = pytest.mark.e2e  # starts intake as a separate process
 
 SEEDS = range(10)
+GRAPH_SECRET = "graph-trial-secret"
 
 
 @pytest.fixture(scope="module")
 def sink():
     with smtp_server() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory):
+    return make_ca(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture(scope="module")
+def idp(ca, tmp_path_factory):
+    with IdP(ca.issue(tmp_path_factory.mktemp("idp"))) as provider:
+        provider.clients["graph-trial"] = Client("graph-trial", GRAPH_SECRET, email="csc-anken@example.jp")
+        yield provider
+
+
+@pytest.fixture
+def way(request, ca, idp, tmp_path_factory):
+    """How the incident mailbox is read: IMAP (None) or through Graph (a fresh stand-in)."""
+    if request.param == "imap":
+        yield None
+        return
+    with GraphStandIn(ca.issue(tmp_path_factory.mktemp("graph")), key=idp.key) as stand_in:
+        yield GraphWay(
+            stand_in=stand_in,
+            authority=idp.authority,
+            ca_file=ca.cert_file,
+            client_id="graph-trial",
+            secret=GRAPH_SECRET,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +99,12 @@ def expected(dovecot, sink, backlog, tmp_path_factory):
     return reference
 
 
+@pytest.mark.parametrize("way", ["imap", "graph"], indirect=True)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_killed_at_random_moments_nothing_is_lost_or_done_twice(
-    seed, dovecot, sink, backlog, expected, tmp_path
+    seed, way, dovecot, sink, backlog, expected, tmp_path
 ):
-    world = World.create(tmp_path, dovecot, sink.port, backlog)
+    world = World.create(tmp_path, dovecot, sink.port, backlog, graph=way)
     since = len(sink.handler.received)
     trial = verify(world, run_trial(world, seed), expected, sink.handler, since)
     assert trial.kills >= 1, "intake finished before any kill: the trial tried nothing"

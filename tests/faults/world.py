@@ -4,7 +4,9 @@ Two real IMAP mailboxes on Dovecot hold a backlog of 60 mixed messages (incident
 a checklist, follow-ups that answer them and join their case, membership mails with encrypted
 forms whose passwords were phoned in ahead, others still waiting for theirs, plain forms, a PDF
 instead of Word, robots), a real aiosmtpd server takes the replies, and a workspace configures
-``intake`` for quick restarts (batches of 5, a 3-second claim lease). :func:`run_trial` starts
+``intake`` for quick restarts (batches of 5, a 3-second claim lease). With a :class:`GraphWay` the
+incident mailbox is read through the Microsoft Graph stand-in instead of IMAP (a real MSAL token
+from the test IdP), under the same promises. :func:`run_trial` starts
 ``intake run`` or ``intake poll``, kills it with SIGKILL at seeded random moments, restarts it
 until the backlog is done, and :func:`verify` checks every promise against a run that was never
 killed. Everything is invented: ``example.co.jp`` / ``example.jp`` addresses, made-up people.
@@ -38,6 +40,7 @@ from intake.db import make_engine, upgrade
 from intake.forms import write_application
 from support import postgres
 from support.dovecot import Dovecot, ImapAccount
+from support.graph_standin import GraphStandIn
 from support.mailfactory import DOCX_TYPE, JST, make_mail
 from support.office_fixtures import encrypt_agile, make_pdf
 from support.samples import application
@@ -138,6 +141,18 @@ def _corporate_number(i: int) -> str:
 # ---- the workspace ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class GraphWay:
+    """The way to the incident mailbox through Graph: the stand-in, the IdP's authority, the CA
+    that signed both, and the app's client id and secret."""
+
+    stand_in: GraphStandIn
+    authority: str
+    ca_file: Path
+    client_id: str
+    secret: str
+
+
 class Reader:
     """``execute(SQL)`` on a connection, its rows as tuples (what the trials read)."""
 
@@ -159,19 +174,27 @@ class World:
     backlog: Backlog
     env: dict[str, str] = field(default_factory=dict)
     database: str = ""  # SQLite in the folder, or a fresh PostgreSQL database (--db=postgresql)
+    graph: GraphWay | None = None  # set: the incident mailbox is read through Graph, not IMAP
 
     @classmethod
-    def create(cls, root: Path, dovecot: Dovecot, smtp_port: int, backlog: Backlog) -> World:
-        world = cls(root, dovecot.add_account(), dovecot.add_account(), smtp_port, backlog)
+    def create(
+        cls, root: Path, dovecot: Dovecot, smtp_port: int, backlog: Backlog, *, graph: GraphWay | None = None
+    ) -> World:
+        world = cls(root, dovecot.add_account(), dovecot.add_account(), smtp_port, backlog, graph=graph)
         world.database = postgres.database_url(root)
         world.env = {
             **os.environ,
             "INTAKE_CONFIG": str(root / "config.toml"),
             "INTAKE_TRIAL_KYOGIKAI": world.kyogikai.password,
             "INTAKE_TRIAL_ANKEN": world.anken.password,
+            "INTAKE_TRIAL_GRAPH": graph.secret if graph else "",
         }
         world.write_config()
-        world.anken.append(backlog.incident)
+        if graph is not None:
+            for raw in backlog.incident:  # with CRLF line ends, as Exchange (and Dovecot) hand it out
+                graph.stand_in.deliver(INCIDENT, raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+        else:
+            world.anken.append(backlog.incident)
         world.kyogikai.append(backlog.membership)
         world.phone_in(backlog.phoned_in)
         return world
@@ -220,10 +243,41 @@ claim_lease_seconds = 3
 [membership]
 recruitment_periods = [{{ start = "{start}", end = "{end}" }}]
 {_imap_mailbox("kyogikai", "membership", "KYOGIKAI", MEMBERSHIP, self.kyogikai, "INTAKE_TRIAL_KYOGIKAI")}
-{_imap_mailbox("anken", "incident", "CSC", INCIDENT, self.anken, "INTAKE_TRIAL_ANKEN")}
+{self._incident_mailbox()}
 """
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "config.toml").write_text(text, encoding="utf-8")
+
+    def _incident_mailbox(self) -> str:
+        if self.graph is None:
+            return _imap_mailbox("anken", "incident", "CSC", INCIDENT, self.anken, "INTAKE_TRIAL_ANKEN")
+        return f"""[[mailbox]]
+name = "anken"
+profile = "incident"
+address = "{INCIDENT}"
+case_prefix = "CSC"
+source = "graph"
+graph_url = "{self.graph.stand_in.base}"
+ca_file = "{self.graph.ca_file}"
+[mailbox.oauth]
+flow = "app"
+client_id = "{self.graph.client_id}"
+authority = "{self.graph.authority}"
+client_secret_env = "INTAKE_TRIAL_GRAPH"
+"""
+
+    def incident_mails(self) -> list[bytes]:
+        """Every message of the incident mailbox, as it holds it."""
+        if self.graph is not None:
+            return [m.raw for m in self.graph.stand_in.in_folder(INCIDENT, "inbox")]
+        with self.anken.client() as client:
+            return [item[b"BODY[]"] for item in client.fetch(client.search("ALL"), [b"BODY.PEEK[]"]).values()]
+
+    def unmarked_incident_mails(self) -> int:
+        if self.graph is not None:
+            inbox = self.graph.stand_in.in_folder(INCIDENT, "inbox")
+            return sum(1 for m in inbox if "intake-processed" not in m.categories)
+        return sum(1 for flags in self.anken.flags().values() if PROCESSED not in flags)
 
     # -- running intake ------------------------------------------------------------------------
     def cli(self, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -462,10 +516,10 @@ def _same_cases(trial: Trial, expected: Outcome, got: Outcome) -> None:
 def _every_message_once(world: World, trial: Trial) -> None:
     """Each message of the mailboxes is stored exactly once: in one case or in the quarantine."""
     wanted: Counter = Counter()
-    for account in (world.kyogikai, world.anken):
-        with account.client() as client:
-            items = client.fetch(client.search("ALL"), [b"BODY.PEEK[]"]).values()
-            wanted.update(hashlib.sha256(item[b"BODY[]"]).hexdigest() for item in items)
+    with world.kyogikai.client() as client:
+        items = client.fetch(client.search("ALL"), [b"BODY.PEEK[]"]).values()
+        wanted.update(hashlib.sha256(item[b"BODY[]"]).hexdigest() for item in items)
+    wanted.update(hashlib.sha256(raw).hexdigest() for raw in world.incident_mails())
     with world.db() as conn:
         stored = Counter(sha for (sha,) in conn.execute("SELECT sha256 FROM message WHERE direction = 'in'"))
         stored.update(
@@ -483,7 +537,8 @@ def _every_message_once(world: World, trial: Trial) -> None:
 
 
 def _all_marked(world: World, trial: Trial) -> None:
-    for account in (world.kyogikai, world.anken):
-        unmarked = [uid for uid, flags in account.flags().items() if PROCESSED not in flags]
-        if unmarked:
-            trial.problems.append(f"{account.username}: {len(unmarked)} messages not marked processed")
+    unmarked = [uid for uid, flags in world.kyogikai.flags().items() if PROCESSED not in flags]
+    if unmarked:
+        trial.problems.append(f"{world.kyogikai.username}: {len(unmarked)} messages not marked processed")
+    if left := world.unmarked_incident_mails():
+        trial.problems.append(f"{INCIDENT}: {left} messages not marked processed")
