@@ -50,6 +50,12 @@ def direction_label(message: dict, rules_dir: Path) -> str:
     return str(_table("directions", rules_dir).get(key, key))
 
 
+def server_state_label(state: str, rules_dir: Path) -> str:
+    """「接続できません」 for a mail server's ``failing`` state (``[server_states]``); the code
+    itself when unlabelled."""
+    return str(_table("server_states", rules_dir).get(state, state))
+
+
 def _table(name: str, rules_dir: Path) -> dict[str, object]:
     table = _labels(rules_dir).get(name)
     return table if isinstance(table, dict) else {}

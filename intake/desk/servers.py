@@ -12,12 +12,7 @@ from intake.access import health
 from intake.clock import jst_iso
 from intake.config import Config, MailboxConfig, ServerConfig
 from intake.db.tables import OutboxReply, QuarantineEntry, ServerHealth
-
-STATE_JA = {
-    "auth_failing": "ログインできません（認証エラー）",
-    "failing": "接続できません",
-    "throttled": "混雑のため待機中（サーバーの要求で取得を控えています。次回の取得で続きを読みます）",
-}
+from intake.desk.labels import server_state_label
 
 
 def servers(session: Session, config: Config) -> list[dict]:
@@ -75,7 +70,8 @@ def alerts(session: Session, config: Config) -> list[str]:
             "送信サーバ（SMTP）" if row.name == "smtp" else f"メールボックス {health.display_name(row.name)}"
         )
         since = jst_iso(row.failing_since) or "?"
-        lines.append(f"{who}: {STATE_JA.get(row.state, row.state)} — {since} から: {row.last_error or ''}")
+        state = server_state_label(row.state, config.rules_path)
+        lines.append(f"{who}: {state} — {since} から: {row.last_error or ''}")
     return lines
 
 
