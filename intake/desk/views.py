@@ -134,7 +134,7 @@ def open_findings(session: Session, case_ids) -> dict[str, list[str]]:
     if isinstance(case_ids, list) and not case_ids:
         return found
     query = select(Finding.case_id, Finding.code).where(col(Finding.case_id).in_(case_ids), Finding.open)
-    for case_id, code in session.exec(query.order_by(Finding.id)):
+    for case_id, code in session.exec(query.order_by(col(Finding.id))):
         found[case_id].append(code)
     return found
 
@@ -166,7 +166,7 @@ def case_detail(session: Session, case_id: str) -> dict:
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no case {case_id}")
-    findings = list(session.exec(select(Finding).where(Finding.case_id == case_id).order_by(Finding.id)))
+    findings = list(session.exec(select(Finding).where(Finding.case_id == case_id).order_by(col(Finding.id))))
     detail = queue_item(case, [f.code for f in findings if f.open])
     detail["forwarded"] = case.forwarded
     detail["purged_at"] = jst(case.purged_at)  # its personal data removed past retention

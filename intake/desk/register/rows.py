@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from intake.cases.organisations import people
 from intake.db.tables import Organisation
@@ -15,7 +15,7 @@ def register_rows(
     """The register as rows of the register file (one per person; an organisation with nobody gets one
     row with the person columns empty). ``include_removed`` adds removed people and the columns
     ``status`` and ``removed_at``."""
-    everyone = select(Organisation).order_by(Organisation.name_key, Organisation.id)
+    everyone = select(Organisation).order_by(col(Organisation.name_key), col(Organisation.id))
     rows: list[dict[str, str]] = []
     for o in [org] if org else session.exec(everyone):
         base = {"org_name": o.name, "corporate_number": o.corporate_number, "department": o.department}
