@@ -26,6 +26,7 @@ from intake.cases.unlock import OpenResult, open_attachment
 from intake.clock import JST
 from intake.config import Config
 from intake.db import audit
+from intake.db.keys import stored_id
 from intake.db.tables import ExpectedPassword, utcnow
 from intake.errors import ConfigError, NotFound
 
@@ -86,7 +87,7 @@ class PasswordVault:
         detail = f"expected password {row.id} for {describe(row)}, kept until {_jst(row.expires_at)}"
         audit.record(session, by=by, action="password_expected", detail=detail)
         log.info("expected password %s stored for %s", row.id, describe(row))
-        return row.id
+        return stored_id(row)
 
     def candidates(
         self, session: Session, *, sender: str, org: str | None, rules_dir: Path
@@ -95,7 +96,7 @@ class PasswordVault:
         found = []
         for row in matching_rows(session, sender=sender, org=org, rules_dir=rules_dir):
             try:
-                found.append((row.id, self.unseal(row.token)))
+                found.append((stored_id(row), self.unseal(row.token)))
             except InvalidToken:
                 log.warning("expected password %s was not made with %s: ignored", row.id, self.key_file)
         return found
@@ -145,7 +146,7 @@ def purge_expired(session: Session) -> int:
     for row in rows:
         detail = f"expected password {row.id} for {describe(row)} expired unused"
         audit.record(session, by=ACTOR, action="password_expired", detail=detail)
-        forget(session, row.id)
+        forget(session, stored_id(row))
     if rows:
         log.info("%d expected passwords expired unused and were deleted", len(rows))
     return len(rows)

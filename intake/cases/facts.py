@@ -30,6 +30,7 @@ from intake.checks.facts import (
     StaffFacts,
 )
 from intake.config import Config
+from intake.db.keys import stored_id
 from intake.db.tables import (
     ApplicationForm,
     Attachment,
@@ -81,7 +82,7 @@ def _messages(
     rows = session.exec(
         select(Message)
         .where(Message.case_id == case.id, Message.direction == "in")
-        .order_by(Message.received_at, Message.id)
+        .order_by(col(Message.received_at), col(Message.id))
     ).all()
     facts = []
     for row in rows:
@@ -91,7 +92,7 @@ def _messages(
         if row.purged_at is not None:
             continue  # its text left with its personal data (retention, erasure)
         budget.check("reading the case's messages")
-        text, unread = read_text(config, row.sha256, texts.get(row.id))
+        text, unread = read_text(config, row.sha256, texts.get(stored_id(row)))
         facts.append(
             MessageFacts(
                 sender=row.from_addr,
@@ -130,15 +131,21 @@ def read_text(config: Config, sha256: str, body: str | None = None) -> tuple[str
 def _replies(session: Session, case_id: str) -> tuple[ReplyFacts, ...]:
     query = select(OutboxReply).where(OutboxReply.case_id == case_id).order_by(col(OutboxReply.id))
     return tuple(
-        ReplyFacts(r.id, r.to_addr, r.state, r.created_at, r.last_error or "" if r.state == "bounced" else "")
+        ReplyFacts(
+            stored_id(r), r.to_addr, r.state, r.created_at, r.last_error or "" if r.state == "bounced" else ""
+        )
         for r in session.exec(query)
     )
 
 
 def _attachments(session: Session, case_id: str) -> tuple[AttachmentFacts, ...]:
-    rows = session.exec(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id)).all()
+    rows = session.exec(
+        select(Attachment).where(Attachment.case_id == case_id).order_by(col(Attachment.id))
+    ).all()
     return tuple(
-        AttachmentFacts(a.id, a.filename, a.format, a.encrypted, a.macro, a.state, a.document, a.detail)
+        AttachmentFacts(
+            stored_id(a), a.filename, a.format, a.encrypted, a.macro, a.state, a.document, a.detail
+        )
         for a in rows
     )
 
@@ -161,7 +168,7 @@ def _forms(session: Session, case_id: str, filenames: Mapping[int, str | None]) 
         )
     people: dict[int, list[StaffEntry]] = {}
     for entry in session.exec(
-        select(StaffEntry).where(StaffEntry.case_id == case_id).order_by(StaffEntry.position)
+        select(StaffEntry).where(StaffEntry.case_id == case_id).order_by(col(StaffEntry.position))
     ):
         people.setdefault(entry.attachment_id, []).append(entry)
     for attachment_id, entries in people.items():
@@ -231,7 +238,7 @@ def _register(session: Session, org: Organisation) -> RegisterFacts:
     # Whom the previous accepted registration marked 廃止 (Q15) — not simply the latest removal on
     # file, which may be older when the last registration removed nobody.
     removed = tuple(
-        PersonOnFile(p.name, p.email, p.status, p.poc) for p in removed_last_time(session, org.id) if p
+        PersonOnFile(p.name, p.email, p.status, p.poc) for p in removed_last_time(session, stored_id(org))
     )
     return RegisterFacts(org.name, org.corporate_number, org.department, org.poc_email, people, removed)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
+from intake.db.keys import stored_id
 from intake.db.tables import ApplicationForm, Attachment, StaffEntry
 from intake.forms import ExtractedForm, FieldValue
 
@@ -60,26 +61,27 @@ def _detail(values: dict[str, FieldValue], problems: list[dict] | None = None) -
 
 def store_form(session: Session, attachment: Attachment, form: ExtractedForm) -> None:
     """Replace whatever was stored for this attachment by what ``form`` holds."""
-    session.exec(delete(ApplicationForm).where(ApplicationForm.attachment_id == attachment.id))
-    session.exec(delete(StaffEntry).where(StaffEntry.attachment_id == attachment.id))
+    attachment_id = stored_id(attachment)
+    session.exec(delete(ApplicationForm).where(col(ApplicationForm.attachment_id) == attachment_id))
+    session.exec(delete(StaffEntry).where(col(StaffEntry.attachment_id) == attachment_id))
     problems = [{"field": p.field, "problem": p.problem} for p in form.problems]
     if form.document == "application":
-        row = ApplicationForm(
+        application = ApplicationForm(
             case_id=attachment.case_id,
-            attachment_id=attachment.id,
+            attachment_id=attachment_id,
             submitted_on=form.submitted_on,
             detail_json=_detail(form.fields, problems),
         )
         for key in APPLICATION_KEYS:
             value = form.fields.get(key)
-            setattr(row, _column(key), value.value if value else None)
-        session.add(row)
+            setattr(application, _column(key), value.value if value else None)
+        session.add(application)
     elif form.document == "staff_registration":
         for position, person in enumerate(form.staff, start=1):
             mine = [p for p in problems if p["field"].startswith(f"staff[{position}].")]
             row = StaffEntry(
                 case_id=attachment.case_id,
-                attachment_id=attachment.id,
+                attachment_id=attachment_id,
                 position=position,
                 org_name=form.org_name,
                 detail_json=_detail(person, mine),
@@ -94,12 +96,12 @@ def fields_json(session: Session, case_id: str, kind: str) -> dict:
     """The ``fields`` object of ``intake show --json``: only what applies to the case's kind."""
     fields: dict = {}
     applications = session.exec(
-        select(ApplicationForm).where(ApplicationForm.case_id == case_id).order_by(ApplicationForm.id)
+        select(ApplicationForm).where(ApplicationForm.case_id == case_id).order_by(col(ApplicationForm.id))
     ).all()
     if applications:
         fields["application"] = _application_json(applications[-1])
     staff = session.exec(
-        select(StaffEntry).where(StaffEntry.case_id == case_id).order_by(StaffEntry.id)
+        select(StaffEntry).where(StaffEntry.case_id == case_id).order_by(col(StaffEntry.id))
     ).all()
     if staff or kind == "staff_registration":
         fields["staff"] = [{key: getattr(row, key) for key in STAFF_KEYS} for row in staff]

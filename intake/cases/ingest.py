@@ -27,6 +27,7 @@ from intake.cases.unlock import ReadDocument, read_document, store_documents
 from intake.checks import find_password
 from intake.config import Config, MailboxConfig
 from intake.db import audit
+from intake.db.keys import stored_id
 from intake.db.tables import Attachment, Case, Message, utcnow
 from intake.documents import ContainerLimits, Triage, open_zip, triage
 from intake.errors import DocumentError, LimitExceeded, WrongPassword
@@ -136,9 +137,9 @@ def ingest(
             store_documents(session, config=config, attachment=row, documents=list(arriving.documents))
     _try_phoned_passwords(session, config, case, message, rows)
     if returned is not None and report is not None and report.failed:
-        mark_bounced(session, returned, report, message.id)
-    texts = {message.id: arrival.answer_text or parsed.body_text}
-    index_message(session, config, message, texts[message.id])  # one row, passwords left out
+        mark_bounced(session, returned, report, stored_id(message))
+    texts = {stored_id(message): arrival.answer_text or parsed.body_text}
+    index_message(session, config, message, texts[stored_id(message)])  # one row, passwords left out
     trigger = message if created else None  # a new case's only message; else the case's newest
     refresh_case(session, config=config, case_id=case.id, reply=True, texts=texts, trigger=trigger)
     return Ingested(case_id=case.id, message_pk=message.id, created=created)
@@ -237,7 +238,7 @@ def _record_attachment(
     part, found = arriving.part, arriving.found
     row = Attachment(
         case_id=case.id,
-        message_pk=message.id,
+        message_pk=stored_id(message),
         part_index=part.index,
         filename=part.filename,
         content_type=part.content_type,
@@ -245,7 +246,7 @@ def _record_attachment(
         document=document_from_filename(part.filename),
     )
     if found is None:
-        row.state, row.detail = "rejected", part.rejected
+        row.state, row.detail = "rejected", part.rejected or ""  # found is None only for a rejected part
     else:
         row.format, row.encrypted, row.macro, row.detail = (
             found.format,
@@ -286,7 +287,9 @@ def _arriving(config: Config, part: ParsedAttachment) -> ArrivingAttachment:
     try:
         if found.format == "zip":
             limits = ContainerLimits.from_config(config.limits)
-            documents = [(m.name, m.data) for m in open_zip(part.payload, None, limits)]
+            documents: list[tuple[str | None, bytes]] = [
+                (m.name, m.data) for m in open_zip(part.payload, None, limits)
+            ]
         else:
             documents = [(part.filename, part.payload)]
         read = tuple(read_document(config, name, data, fallback=part.filename) for name, data in documents)
@@ -305,7 +308,7 @@ def _try_phoned_passwords(
     session: Session, config: Config, case: Case, message: Message, rows: list[tuple[Attachment, bytes]]
 ) -> None:
     """A password phoned in before the mail: tried once on every locked file of this message."""
-    pending = {row.id: payload for row, payload in rows if row.state == "password_pending"}
+    pending = {stored_id(row): payload for row, payload in rows if row.state == "password_pending"}
     if not pending:
         return
     names = [row.filename for row, _ in rows if row.id in pending]

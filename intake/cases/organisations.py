@@ -88,14 +88,14 @@ def find_organisations(session: Session, text: str, *, rules_dir: Path) -> list[
     where = (
         Organisation.corporate_number == number if ok else Organisation.name_key == org_key(text, rules_dir)
     )
-    return list(session.exec(select(Organisation).where(where).order_by(Organisation.id)))
+    return list(session.exec(select(Organisation).where(where).order_by(col(Organisation.id))))
 
 
 def people(session: Session, org: Organisation, *, include_removed: bool = False) -> list[RegisteredPerson]:
     query = select(RegisteredPerson).where(RegisteredPerson.organisation_id == org.id)
     if not include_removed:
         query = query.where(RegisteredPerson.status == "active")
-    return list(session.exec(query.order_by(RegisteredPerson.id)))
+    return list(session.exec(query.order_by(col(RegisteredPerson.id))))
 
 
 def removed_last_time(session: Session, organisation_id: int) -> list[RegisteredPerson]:
@@ -106,6 +106,6 @@ def removed_last_time(session: Session, organisation_id: int) -> list[Registered
     for entry in entries:
         detail = json.loads(entry.detail or "{}")
         if detail.get("organisation_id") == organisation_id:
-            ids = detail.get("removed", [])
-            return [session.get(RegisteredPerson, i) for i in ids]
+            found = (session.get(RegisteredPerson, i) for i in detail.get("removed", []))
+            return [person for person in found if person is not None]  # a person purged since is gone
     return []

@@ -29,6 +29,7 @@ from intake.checks.password import password_candidates
 from intake.clock import as_utc
 from intake.config import Config
 from intake.db import audit
+from intake.db.keys import stored_id
 from intake.db.tables import Attachment, Case, Message, PasswordOffer
 from intake.errors import NotFound
 from intake.mail.authenticity import organisational_domain
@@ -144,7 +145,7 @@ def record(session: Session, *, placement: Placement, case: Case, message: Messa
             case_id=case.id,
             detail=f"message {message.id} joined by its sender's organisation ({organisation(message.from_addr)})",
         )
-    pairs = [(message.id, other) for other in placement.offer_to]
+    pairs = [(stored_id(message), other) for other in placement.offer_to]
     pairs += [(earlier, case.id) for earlier in placement.offered]
     for message_pk, case_id in pairs:
         session.add(PasswordOffer(message_pk=message_pk, case_id=case_id))
@@ -217,6 +218,8 @@ def unlock_from_message(
             "(nor offered on it)"
         )
     message = session.get(Message, message_pk)
+    if message is None:
+        raise NotFound(f"message {message_pk} is no longer stored")
     parsed = read_archived(config, message.sha256)
     limit = config.limits.max_text_chars
     candidates = password_candidates(parsed.subject) + password_candidates(parsed.body_text[:limit])
@@ -224,7 +227,7 @@ def unlock_from_message(
         raise NotFound(f"message {message_pk}: no password could be read from it")
     payload = attachment_bytes(session, config, attachment)
     via = f"staff, the password in message {message_pk}"
-    result = OpenResult(attachment.id, attachment.case_id, False, attachment.state)
+    result = OpenResult(attachment_id, attachment.case_id, False, attachment.state)
     for candidate in dict.fromkeys(candidates):
         result = open_attachment(
             session,

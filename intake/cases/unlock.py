@@ -19,6 +19,7 @@ from intake.cases.formrows import store_form
 from intake.cases.scanning import Scanner
 from intake.config import Config
 from intake.db import audit
+from intake.db.keys import stored_id
 from intake.db.tables import Attachment, Case, Message
 from intake.documents import (
     ContainerLimits,
@@ -62,11 +63,11 @@ def pending_attachments(session: Session) -> list[PendingAttachment]:
         .join(Case, col(Case.id) == Attachment.case_id)
         .join(Message, col(Message.id) == Attachment.message_pk)
         .where(Attachment.state == "password_pending")
-        .order_by(Message.received_at, Attachment.id)
+        .order_by(col(Message.received_at), col(Attachment.id))
     ).all()
     return [
         PendingAttachment(
-            a.id, a.case_id, sender, org_from_filename(a.filename), a.filename, when, a.attempts
+            stored_id(a), a.case_id, sender, org_from_filename(a.filename), a.filename, when, a.attempts
         )
         for a, sender, when in rows
     ]
@@ -77,6 +78,8 @@ def attachment_bytes(session: Session, config: Config, attachment: Attachment) -
     from intake.archive import read_archived  # the mail parser: not for listing what is pending
 
     message = session.get(Message, attachment.message_pk)
+    if message is None:
+        raise DocumentError(f"attachment {attachment.id}: its message is no longer stored")
     for part in read_archived(config, message.sha256).attachments:
         if part.index == attachment.part_index:
             return part.payload
@@ -107,18 +110,18 @@ def open_attachment(
     except WrongPassword:
         detail = f"wrong password (attempt {attachment.attempts}, {via})"
         _audit(session, attachment, by, "unlock_refused", detail)
-        return OpenResult(attachment.id, attachment.case_id, False, attachment.state)
+        return OpenResult(attachment_id, attachment.case_id, False, attachment.state)
     except (DocumentError, LimitExceeded) as exc:
         attachment.state = "rejected" if isinstance(exc, LimitExceeded) else "failed"
         attachment.detail = str(exc)
         _audit(session, attachment, by, "unlock_failed", str(exc))
-        return OpenResult(attachment.id, attachment.case_id, False, attachment.state, [str(exc)])
+        return OpenResult(attachment_id, attachment.case_id, False, attachment.state, [str(exc)])
     attachment.state = "decrypted"
     Scanner(config).scan(session, attachment, documents)  # what the encryption hid from the first scan
     summary = read_documents(session, config=config, attachment=attachment, documents=documents)
     action = "unlocked" if attachment.state == "decrypted" else "unlocked_unreadable"
     _audit(session, attachment, by, action, f"opened ({via}); " + "; ".join(summary))
-    return OpenResult(attachment.id, attachment.case_id, True, attachment.state, summary)
+    return OpenResult(attachment_id, attachment.case_id, True, attachment.state, summary)
 
 
 def unlock(session: Session, *, config: Config, attachment_id: int, password: str, by: str) -> OpenResult:
@@ -229,6 +232,7 @@ def _store_one(session: Session, attachment: Attachment, document: ReadDocument)
     form = document.form
     if form is None:
         return document.summary
+    assert form.document is not None  # a ReadDocument carries only a recognised form
     attachment.document = form.document
     store_form(session, attachment, form)
     read = (

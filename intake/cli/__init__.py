@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import resource
 import sys
+from typing import TYPE_CHECKING, TypeGuard
 
 import typer
 
@@ -40,6 +41,9 @@ from intake.cli import (  # noqa: F401  (commands register themselves)
 )
 from intake.cli.app import app
 from intake.errors import IntakeError
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import OperationalError  # for the type only: SQLAlchemy loads when a command needs it
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -65,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
 
 
-def database_error(exc: Exception) -> bool:
+def database_error(exc: Exception) -> TypeGuard[OperationalError]:
     """Whether ``exc`` is SQLAlchemy's OperationalError (a command that never loaded SQLAlchemy
     cannot have raised one, so it is not loaded to ask)."""
     errors = sys.modules.get("sqlalchemy.exc")

@@ -7,7 +7,7 @@ import json
 import textwrap
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -62,7 +62,7 @@ def queue(
     from intake.desk import servers, views
 
     rt = ctx.obj
-    filters = {"status": status, "kind": kind, "mailbox": mailbox, "org": org, "owner": owner}
+    filters: dict[str, Any] = {"status": status, "kind": kind, "mailbox": mailbox, "org": org, "owner": owner}
     filters["robots"] = None if every else robots
     with rt.reading_session() as session:
         items = views.queue(session, **filters, limit=None if every else limit)

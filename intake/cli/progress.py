@@ -3,7 +3,7 @@ left — on a terminal only, and only once a mailbox has more than a few hundred
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -13,7 +13,7 @@ SHOWN_FROM = 300  # new messages in one mailbox before a line is worth showing
 
 
 @contextmanager
-def poll_progress(console: Console) -> Iterator[object | None]:
+def poll_progress(console: Console) -> Iterator[Callable[[str, int, int], None] | None]:
     """A callback for :class:`~intake.runner.poller.Poller` (None when not on a terminal)."""
     if not console.is_terminal:
         yield None

@@ -82,7 +82,7 @@ def _unlock_from_message(rt: Runtime, attachment_id: int, message_pk: int) -> No
             session, config=rt.config, attachment_id=attachment_id, message_pk=message_pk, by=rt.by
         )
         session.commit()
-        status = session.get(Case, result.case_id).status
+        status = session.get_one(Case, result.case_id).status
     result.summary.append(f"case {result.case_id} is now {status}")
     _report(rt, attachment_id, result)
 
@@ -120,7 +120,7 @@ def _attempt(rt: Runtime, attachment_id: int, password: str) -> OpenResult:
             session, config=rt.config, attachment_id=attachment_id, password=password, by=rt.by
         )
         session.commit()
-        status = session.get(Case, result.case_id).status
+        status = session.get_one(Case, result.case_id).status
     log.debug("attachment %s: opened=%s, state %s", attachment_id, result.opened, result.state)
     result.summary.append(f"case {result.case_id} is now {status}")
     return result
@@ -222,7 +222,7 @@ def _attempts(rt: Runtime, attachment_id: int) -> int:
     from intake.db.tables import Attachment
 
     with rt.session() as session:
-        return session.get(Attachment, attachment_id).attempts
+        return session.get_one(Attachment, attachment_id).attempts
 
 
 @app.command("expect-password")
@@ -261,7 +261,7 @@ def expect_password(
             rules_dir=rt.config.rules_path,
         )
         session.commit()
-        row = session.get(ExpectedPassword, expected_id)
+        row = session.get_one(ExpectedPassword, expected_id)
         whom, until = describe(row), as_utc(row.expires_at).astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
         waiting = _already_waiting(session, sender, org, rt.config.rules_path)
     rt.out.print(f"password {expected_id} kept for {whom}; expires / 有効期限: {until}", markup=False)

@@ -44,7 +44,7 @@ def roster_rows(session: Session) -> list[dict[str, str]]:
     query = (
         select(Organisation)
         .where(Organisation.is_member, Organisation.roster_publication)
-        .order_by(Organisation.name_key, Organisation.id)
+        .order_by(col(Organisation.name_key), col(Organisation.id))
     )
     return [
         {"org_name": org.name, "category": org.category or "", "sector": org.sector or "",

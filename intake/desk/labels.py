@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 @lru_cache(maxsize=4)
-def _labels(rules_dir: Path) -> dict[str, str]:
+def _labels(rules_dir: Path) -> dict[str, object]:
     path = rules_dir / "labels.toml"
     return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
@@ -26,12 +26,12 @@ def short_label(code: str, rules_dir: Path) -> str:
 
 def status_label(status: str, rules_dir: Path) -> str:
     """「確認待ち」 for ``ready_for_review``; the code itself when unlabelled."""
-    return str(_labels(rules_dir).get("statuses", {}).get(status, status))
+    return str(_table("statuses", rules_dir).get(status, status))
 
 
 def kind_label(kind: str, rules_dir: Path) -> str:
     """「加入申込書」 for ``membership_application``; the code itself when unlabelled."""
-    return str(_labels(rules_dir).get("kinds", {}).get(kind, kind))
+    return str(_table("kinds", rules_dir).get(kind, kind))
 
 
 def action_label(action: str, rules_dir: Path) -> str:
@@ -57,13 +57,19 @@ def server_state_label(state: str, rules_dir: Path) -> str:
 
 
 def _table(name: str, rules_dir: Path) -> dict[str, object]:
-    table = _labels(rules_dir).get(name)
-    return table if isinstance(table, dict) else {}
+    """A table of labels.toml (``[statuses]``, ``[merge]``…); empty when it is missing."""
+    return _within(_labels(rules_dir), name)
+
+
+def _within(table: dict[str, object], name: str) -> dict[str, object]:
+    """The table nested under ``name`` (``[merge.tables]`` in ``[merge]``); empty when it is missing."""
+    inner = table.get(name)
+    return inner if isinstance(inner, dict) else {}
 
 
 def answer_label(item: str, value: str, rules_dir: Path) -> str:
     """「秘密指定は不要」 for ``not_requested`` under 確認①; the value itself when unlabelled."""
-    return str(_labels(rules_dir).get("answers", {}).get(item, {}).get(value, value))
+    return str(_within(_table("answers", rules_dir), item).get(value, value))
 
 
 def desk_text(key: str, rules_dir: Path, **values: object) -> str:
@@ -78,15 +84,14 @@ def search_text(key: str, rules_dir: Path, **values: object) -> str:
 
 
 def _section_text(section: str, key: str, rules_dir: Path, values: dict[str, object]) -> str:
-    table = _labels(rules_dir).get(section, {})
-    text = table.get(key) if isinstance(table, dict) else None
+    text = _table(section, rules_dir).get(key)
     return str(text).format(**values) if isinstance(text, str) else key
 
 
 def segment_label(segment: dict, rules_dir: Path) -> str:
     """「引用（事務局からのメール）」 for a quote of ours, 「転送されたメール…」 for a forward, and a
     forward's or quote's 差出人/日時/件名 after it; the kind itself when unlabelled."""
-    table = _labels(rules_dir).get("segments", {})
+    table = _table("segments", rules_dir)
     kind = segment["kind"]
     key = "quote_ours" if kind == "quote" and segment.get("origin") == "ours" else kind
     parts = [str(table.get(key, kind))]
@@ -101,19 +106,19 @@ _ATTACHED_KEYS = ("title", "note", "from", "date", "subject", "body", "files", "
 
 def attached_labels(rules_dir: Path) -> dict[str, str]:
     """The words shown around an attached message (``[attached]`` in labels.toml); the key when unlabelled."""
-    table = _labels(rules_dir).get("attached", {})
+    table = _table("attached", rules_dir)
     return {key: str(table.get(key, key)) for key in _ATTACHED_KEYS}
 
 
 def merge_text(key: str, rules_dir: Path, **values: object) -> str:
     """What is said about a merge (``[merge]`` in labels.toml), the case ids filled in; the key if unlabelled."""
-    text = _labels(rules_dir).get("merge", {}).get(key)
+    text = _table("merge", rules_dir).get(key)
     return str(text).format(**values) if isinstance(text, str) else key
 
 
 def table_label(table: str, rules_dir: Path) -> str:
     """「メール」 for ``message``: what a merge moves (``[merge.tables]``); the name when unlabelled."""
-    return str(_labels(rules_dir).get("merge", {}).get("tables", {}).get(table, table))
+    return str(_within(_table("merge", rules_dir), "tables").get(table, table))
 
 
 def case_status_label(status: str, merged_into: str | None, rules_dir: Path) -> str:

@@ -18,6 +18,7 @@ from intake.checks import CONFIRMATION_BLOCK, RuleFinding
 from intake.checks.period import next_period
 from intake.clock import JST
 from intake.config import Config
+from intake.db.keys import stored_id
 from intake.db.tables import Case, Message, OutboxReply, utcnow
 from intake.replies.calendar import REGISTRATION_BUSINESS_DAYS, add_business_days
 from intake.replies.outbox import cancel, queue_reply
@@ -65,7 +66,7 @@ def _supersede_unsent(session: Session, case: Case, newest: OutboxReply) -> None
         col(OutboxReply.author).is_(None),
     )
     for older in session.exec(waiting):
-        cancel(session, older.id, by=f"intake (superseded by reply {newest.id})")
+        cancel(session, stored_id(older), by=f"intake (superseded by reply {newest.id})")
 
 
 def record_outgoing(

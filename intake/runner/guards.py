@@ -40,7 +40,8 @@ def state_dir(archive_dir: Path) -> Path:
 
 
 class PollLock(Protocol):
-    handed_over: bool  # another instance may poll the mailbox now (the lock was lost)
+    @property
+    def handed_over(self) -> bool: ...  # another instance may poll the mailbox now (the lock was lost)
 
     def acquire(self, *, wait_seconds: float = 0.0) -> bool: ...
 

@@ -303,6 +303,7 @@ class Poller:
             report.sent_joined += 1
         elif result.created:
             report.created += 1
+            assert result.case_id is not None  # a case was created: it has its id
             report.case_ids.append(result.case_id)
         else:
             report.joined += 1

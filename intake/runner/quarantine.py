@@ -7,7 +7,7 @@ nothing from the mail server: ``reprocess`` reads it from the archive once the c
 from __future__ import annotations
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from intake.archive import Archive
 from intake.cases.ingest import Ingested
@@ -20,7 +20,7 @@ from intake.sources import Fetched
 
 
 def open_entries(session: Session) -> list[QuarantineEntry]:
-    query = select(QuarantineEntry).where(QuarantineEntry.state == "open").order_by(QuarantineEntry.id)
+    query = select(QuarantineEntry).where(QuarantineEntry.state == "open").order_by(col(QuarantineEntry.id))
     return list(session.exec(query))
 
 

@@ -24,10 +24,13 @@ if TYPE_CHECKING:
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 
 
-def chunks(keys: Iterable, size_of: Callable[[object], int], count: int) -> Iterator[list]:
+_Key = TypeVar("_Key")
+
+
+def chunks(keys: Iterable[_Key], size_of: Callable[[_Key], int], count: int) -> Iterator[list[_Key]]:
     """Batches of at most ``count`` messages and about MAX_BATCH_BYTES (a big one goes alone),
     so a backlog of big messages never sits in memory at once."""
-    batch: list = []
+    batch: list[_Key] = []
     total = 0
     for key in keys:
         size = size_of(key)

@@ -105,9 +105,9 @@ def backup(config: Config, folder: Path, *, keys_passphrase_env: str | None = No
         files[f"{ARCHIVE}/{name}"] = copy_file(source, inside(folder, f"{ARCHIVE}/{name}"))
     kept: dict[str, str] = {}
     for name, key in KEPT_FILES:
-        source = configured_path(config, key)
-        if source is not None and source.is_file():
-            files[name] = copy_file(source, folder / name)
+        path = configured_path(config, key)
+        if path is not None and path.is_file():
+            files[name] = copy_file(path, folder / name)
             kept[name] = key
     manifest = _manifest(revision, files, kept)
     if sealing is not None:

@@ -4,6 +4,7 @@ passphrase, its S/MIME certificate and key load together. Nothing is written or 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 from intake.config import Config
 from intake.errors import ConfigError
@@ -20,34 +21,32 @@ def key_checks(config: Config, check) -> list:
     """One row per configured kind of key (``check`` builds a row: area, state, detail, fix)."""
     crypto, rows = config.crypto, []
     if crypto.gnupg_home is not None:
-        rows.append(_pgp(config, check))
+        rows.append(_pgp(config, crypto.gnupg_home, check))
     if crypto.smime_cert is not None and crypto.smime_key is not None:
-        rows.append(_smime(config, check))
+        rows.append(_smime(config, crypto.smime_cert, crypto.smime_key, check))
     return rows
 
 
-def _pgp(config: Config, check):
+def _pgp(config: Config, home: Path, check):
     crypto = config.crypto
     if shutil.which("gpg") is None:
         return check("PGP key", "fail", "the gpg program is not installed", "apt-get install gnupg")
     try:
-        keys = PgpKeys(home=crypto.gnupg_home, passphrase=crypto.passphrase().get_secret_value())
+        keys = PgpKeys(home=home, passphrase=crypto.passphrase().get_secret_value())
         usable = keys.can_sign()
     except (ConfigError, OSError, ValueError) as exc:
         return check("PGP key", "fail", str(exc), PGP_FIX)
     if not usable:
-        return check(
-            "PGP key", "fail", f"no secret key in {crypto.gnupg_home} that the passphrase unlocks", PGP_FIX
-        )
-    return check("PGP key", "ok", f"{crypto.gnupg_home}: the secret key unlocks")
+        return check("PGP key", "fail", f"no secret key in {home} that the passphrase unlocks", PGP_FIX)
+    return check("PGP key", "ok", f"{home}: the secret key unlocks")
 
 
-def _smime(config: Config, check):
+def _smime(config: Config, cert: Path, key: Path, check):
     crypto = config.crypto
     try:
         SmimeKeys(
-            cert=crypto.smime_cert,
-            key=crypto.smime_key,
+            cert=cert,
+            key=key,
             passphrase=crypto.smime_passphrase().get_secret_value(),
             ca_file=crypto.smime_ca_file,
         )
@@ -58,4 +57,4 @@ def _smime(config: Config, check):
             f"{type(exc).__name__}: {exc}" if not isinstance(exc, ConfigError) else str(exc),
             SMIME_FIX,
         )
-    return check("S/MIME key", "ok", f"{crypto.smime_cert} with its key")
+    return check("S/MIME key", "ok", f"{cert} with its key")

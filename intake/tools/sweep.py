@@ -81,14 +81,14 @@ def _sweep_group(work: Path, files: list[Path], profile: str) -> FolderCounts:
     engine = make_engine(config.storage.database)
     upgrade(engine)
     poller, mailbox = Poller(config=config, engine=engine), config.mailbox[0]
-    counts, stored = FolderCounts(files=len(files)), {}
+    counts, stored = FolderCounts(files=len(files)), dict[str, int]()
     started = time.perf_counter()
     with Session(engine) as session:
         for start in range(0, len(files), 100):
             for path in files[start : start + 100]:
                 fetched = Fetched(ref=f"file:{path.name}", raw=path.read_bytes(), key=path.name)
                 result = poller.process_one(session, mailbox, fetched, PollReport(mailbox="sweep"))
-                if result is not None:
+                if result is not None and result.message_pk is not None:  # (only a sent copy stores none)
                     stored[path.name] = result.message_pk
             session.commit()
         counts.seconds = time.perf_counter() - started
@@ -112,16 +112,18 @@ def _tally(session: Session, counts: FolderCounts, stored: dict[str, int]) -> No
     for message in messages.values():
         if _garbled(message.subject):
             counts.bad_subjects.append(f"{message.source_ref}: {message.subject}")
-    for name in session.exec(select(Attachment.filename)):
+    for filename in session.exec(select(Attachment.filename)):
         counts.attachments += 1
-        if name:
+        if filename:
             counts.names_decoded += 1
-            if _garbled(name):
-                counts.bad_names.append(name)
+            if _garbled(filename):
+                counts.bad_names.append(filename)
 
 
 def _garbled(text: str | None) -> bool:
-    return bool(text) and ("\ufffd" in text or ("=?" in text and "?=" in text))
+    if not text:
+        return False
+    return "\ufffd" in text or ("=?" in text and "?=" in text)
 
 
 def _reason(error: str) -> str:

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from intake.cases.scans import detections
 from intake.cases.unlock import attachment_bytes
 from intake.db import audit
+from intake.db.keys import stored_id
 from intake.db.tables import Attachment
 from intake.documents.zips import SAMPLE_PASSWORD, sample_zip
 from intake.errors import DocumentError
@@ -50,7 +51,7 @@ def _take(request: Request, desk: Desk, user: str, *, zipped: bool) -> Response:
         name = f"attachment-{attachment.id}-{SAMPLE_PASSWORD}.zip"
     _audit(desk, attachment, user, "sample_downloaded" if zipped else "attachment_downloaded")
     return Response(
-        data, media_type=media, headers={"content-disposition": _disposition(name, attachment.id)}
+        data, media_type=media, headers={"content-disposition": _disposition(name, stored_id(attachment))}
     )
 
 

@@ -150,7 +150,8 @@ class read_form:  # noqa: N801 (used as ``async with read_form(...) as form``)
     closed when the block ends."""
 
     def __init__(self, request: Request, desk: Desk, limit: int) -> None:
-        self.request, self.limit, self.form = request, limit, None
+        self.request, self.limit = request, limit
+        self.form: FormData | None = None
 
     async def __aenter__(self) -> FormData | None:
         if declared_too_large(self.request, self.limit):

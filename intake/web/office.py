@@ -8,7 +8,7 @@ import io
 import tempfile
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -66,7 +66,9 @@ def register_page(request: Request, desk: Desk, user: str) -> Response:
         if text:
             orgs = find_organisations(session, text, rules_dir=desk.config.rules_path)
         else:
-            orgs = list(session.exec(select(Organisation).order_by(Organisation.name_key, Organisation.id)))
+            orgs = list(
+                session.exec(select(Organisation).order_by(col(Organisation.name_key), col(Organisation.id)))
+            )
         listing = [{"org": o, "people": people(session, o, include_removed=True)} for o in orgs]
         roster = exports.roster_rows(session)
     return desk.render(request, "register.html", listing=listing, roster=roster, query=text)

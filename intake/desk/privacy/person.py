@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from intake.archive import Archive
 from intake.config import Config
+from intake.db.keys import stored_id
 from intake.db.tables import (
     ApplicationForm,
     Attachment,
@@ -88,8 +89,8 @@ def _rows(session: Session, place: str, terms: Terms) -> Iterator[Hit]:
     for row in session.exec(select(table)):
         found = tuple(c for c in columns if terms.found(getattr(row, c)))
         if found:
-            case_id = row.id if place == "case" else getattr(row, "case_id", None)
-            yield Hit(place, getattr(row, id_column), case_id, found)
+            key = getattr(row, id_column)
+            yield Hit(place, key, key if place == "case" else getattr(row, "case_id", None), found)
 
 
 def _mail(session: Session, config: Config, terms: Terms, hits: list[Hit]) -> list[Hit]:
@@ -102,10 +103,10 @@ def _mail(session: Session, config: Config, terms: Terms, hits: list[Hit]) -> li
     # every archived message: a sender's, and a reply staff sent from their mail program (it quotes them)
     kept = select(Message).where(Message.sha256 != "", col(Message.purged_at).is_(None))
     for message in session.exec(kept.order_by(col(Message.id))):
-        fields = ("mail",) if texts.holds(message.sha256, terms) else ()
+        fields: tuple[str, ...] = ("mail",) if texts.holds(message.sha256, terms) else ()
         fields += ("attachment",) if message.id in carried else ()
         if fields:
-            found.append(Hit("mail", message.id, message.case_id, fields))  # type: ignore[arg-type]
+            found.append(Hit("mail", stored_id(message), message.case_id, fields))
     quarantined = select(QuarantineEntry).where(QuarantineEntry.state != "erased")
     for entry in session.exec(quarantined.order_by(col(QuarantineEntry.id))):
         if texts.holds(entry.sha256, terms):

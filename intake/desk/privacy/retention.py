@@ -90,7 +90,7 @@ def _due_cases(session: Session, config: Config, now: datetime) -> list[DueCase]
             or_(col(Case.purged_at).is_(None), col(Case.updated_at) > col(Case.purged_at)),  # mail since
             Case.updated_at < now - timedelta(days=days),
         )
-        for case in session.exec(query.order_by(Case.received_at, Case.id)):
+        for case in session.exec(query.order_by(col(Case.received_at), col(Case.id))):
             found.append(DueCase(case.id, case.mailbox, case.kind, case.status, case.updated_at, rule))
     return found
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from intake.cases.organisations import corporate, find_organisation, org_key
 from intake.db import audit
+from intake.db.keys import stored_id
 from intake.db.tables import ApplicationForm, Case, Organisation, StaffEntry, utcnow
 from intake.desk.register.entries import find_person, new_organisation, set_fields, upsert_person
 from intake.desk.register.file import PERSON_FIELDS
@@ -83,7 +84,7 @@ def apply_staff_registration(session: Session, case_id: str, *, by: str, rules_d
     """
     entries = _staff_entries(session, case_id)
     org = _case_organisation(session, case_id, entries, rules_dir)
-    report = StaffReport(organisation_id=org.id)
+    report = StaffReport(organisation_id=stored_id(org))
     now = utcnow()
     for entry in entries:
         _apply_entry(session, org, entry, report, now, source=case_id)
@@ -111,11 +112,11 @@ def _apply_entry(
             return
         person.status, person.removed_at, person.updated_at = "removed", now, now
         session.add(person)
-        report.removed.append(person.id)
+        report.removed.append(stored_id(person))
         return
     values = {k: getattr(entry, k) for k in PERSON_FIELDS} | {"phone": entry.phone or entry.mobile}
     person, outcome = upsert_person(session, org, values, source=source, by_email=kind == "継続")
-    (report.added if outcome == "added" else report.kept).append(person.id)
+    (report.added if outcome == "added" else report.kept).append(stored_id(person))
 
 
 def _staff_entries(session: Session, case_id: str) -> list[StaffEntry]:
@@ -132,6 +133,7 @@ def _case_organisation(
 ) -> Organisation:
     form = _newest_application(session, case_id)
     case = session.get(Case, case_id)
+    name: str | None
     if form is not None and form.org_name:
         name, number, dept = form.org_name, form.corporate_number, form.department
     else:

@@ -6,10 +6,12 @@ with status ``removed``. Every change is audited by its caller.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session
 
 from intake.cases.organisations import corporate, org_key, people
+from intake.db.keys import stored_id
 from intake.db.tables import Organisation, RegisteredPerson, utcnow
 from intake.desk.register.file import PERSON_FIELDS
 from intake.forms.normalize import fold
@@ -59,9 +61,9 @@ def upsert_person(
 ) -> tuple[RegisteredPerson, str]:
     """Add the person, or update the one on file; returns it and ``added`` / ``updated`` / ``same``."""
     person = find_person(session, org, values["name"], values.get("email"), by_email=by_email)
-    details = {k: values.get(k) for k in PERSON_FIELDS} | {"name_key": fold(values["name"])}
+    details: dict[str, Any] = {k: values.get(k) for k in PERSON_FIELDS} | {"name_key": fold(values["name"])}
     if person is None:
-        person = RegisteredPerson(organisation_id=org.id, source=source, **details)
+        person = RegisteredPerson(organisation_id=stored_id(org), source=source, **details)
         outcome = "added"
     else:
         outcome = "updated" if set_fields(person, details) else "same"

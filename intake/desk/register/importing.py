@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from intake.cases.organisations import corporate, find_organisation
 from intake.db import audit
+from intake.db.keys import stored_id
 from intake.db.tables import Organisation
 from intake.desk.register.entries import new_organisation, set_fields, upsert_person
 from intake.desk.register.file import read_register_file
@@ -75,11 +76,11 @@ def _import_organisation(
             session, row["org_name"], row["corporate_number"], row["department"], rules_dir=rules_dir
         )
         report.organisations_added += 1
-        touched.add(org.id)
+        touched.add(stored_id(org))
         return org
     changes = {"corporate_number": corporate(row["corporate_number"]), "department": row["department"]}
     if set_fields(org, changes) and org.id not in touched:
         report.organisations_updated += 1
-        touched.add(org.id)
+        touched.add(stored_id(org))
         session.add(org)
     return org
