@@ -90,6 +90,7 @@ def send_due(*, config: Config, engine: Engine, now: datetime | None = None) -> 
     if not due:
         return report
     signs_in = config.smtp.username and config.smtp.transport == "smtp"  # Graph: the app's token
+    early: Outcome | None
     try:
         login = login_for(config.smtp, TokenStore.for_config(config)) if signs_in else None
     except ConfigError as exc:
@@ -162,7 +163,7 @@ def _due_ids(engine: Engine, now: datetime) -> list[int]:
         .limit(BATCH_LIMIT)
     )
     with Session(engine) as session:
-        return list(session.exec(query))
+        return [reply_id for reply_id in session.exec(query) if reply_id is not None]  # (a key never is)
 
 
 def _claim(engine: Engine, reply_id: int, now: datetime, lease: timedelta) -> bool:
@@ -176,8 +177,9 @@ def _claim(engine: Engine, reply_id: int, now: datetime, lease: timedelta) -> bo
         )
         .values(next_attempt_at=now + lease)
     )
+    table = OutboxReply.__table__.name  # type: ignore[attr-defined]  # SQLModel's types declare no __table__
     with engine.begin() as conn:  # on PostgreSQL the row is locked first: another instance skips it
-        return claim_row(conn, OutboxReply.__tablename__, reply_id) and conn.execute(statement).rowcount == 1
+        return claim_row(conn, table, reply_id) and conn.execute(statement).rowcount == 1
 
 
 def _attempt(engine: Engine, config: Config, reply_id: int, login: Login | None) -> Outcome:
