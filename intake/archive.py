@@ -4,7 +4,7 @@ A message is written here (and flushed to disk) before anything else happens to 
 processing does later — quarantine included — the original bytes are safe. The database keeps
 what was read from a message, never its body: :func:`read_archived` is the one way back to it.
 A file is deleted only when personal data leaves (retention, or a person's erasure:
-:mod:`intake.desk.privacy`), and only once no message that is kept shares it (same bytes, same file).
+:mod:`intake.secretariat.privacy`), and only once no message that is kept shares it (same bytes, same file).
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ mail, and a member register of organisations. Then prints the median wall time o
   ``intake queue --all --json``, each as a separate process (what staff wait for);
 * ``python -c "import intake.cli"`` alone, the start-up every command pays before any query;
 * the desk's queue page (``GET /``, signed in, served by uvicorn in this process);
-* :func:`intake.desk.views.queue` with :func:`~intake.desk.views.count_cases` and
-  :func:`~intake.desk.views.status_counts` in this process (what the command line and the desk's
+* :func:`intake.secretariat.views.queue` with :func:`~intake.secretariat.views.count_cases` and
+  :func:`~intake.secretariat.views.status_counts` in this process (what the command line and the desk's
   page ask of the database), with the number of SQL statements they sent.
 
 Each process is timed by the wall clock and by the CPU time it used (user + system), which a busy
@@ -55,7 +55,7 @@ from intake.db.tables import (  # noqa: E402
     RegisteredPerson,
     ServerHealth,
 )
-from intake.desk import views  # noqa: E402
+from intake.secretariat import views  # noqa: E402
 from support.desk import add_staff, desk_server  # noqa: E402
 
 MAILBOXES = (

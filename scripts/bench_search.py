@@ -11,7 +11,7 @@ texts are Japanese mail as reporters write it — the replies, reports and forwa
 invented people (surnames such as 林, 森 and 佐藤), organisations, addresses and numbers — each
 stored exactly as :func:`intake.db.search.put` does, inserted in bulk
 (SQLite's triggers fill the FTS5 table as they do for every row). The cases exist too, so the
-timing is of :func:`intake.desk.search.find` as ``intake search`` and the desk call it: the index
+timing is of :func:`intake.secretariat.search.find` as ``intake search`` and the desk call it: the index
 looked up, the page of cases gathered and read.
 
 For each query length — 1, 2, 3 and 5 Japanese characters, and ASCII — it prints the median and
@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from intake.db import make_engine, reading, upgrade  # noqa: E402
 from intake.db.search.text import normal, stored  # noqa: E402
 from intake.db.tables import Case, SearchEntry  # noqa: E402
-from intake.desk.search import find  # noqa: E402
+from intake.secretariat.search import find  # noqa: E402
 from support import postgres  # noqa: E402
 from support.replies_generator import lures, replies, reports  # noqa: E402
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import openpyxl
 
-from intake.desk.exports import QUEUE_COLUMNS
+from intake.secretariat.exports import QUEUE_COLUMNS
 from support import cli
 from support.staff_builders import CaseBuilder
 

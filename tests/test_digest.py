@@ -17,8 +17,8 @@ from intake import clock
 from intake.cases import sla
 from intake.clock import JST
 from intake.db.tables import Case, DigestSent, OutboxReply
-from intake.desk import users
-from intake.desk.digest import digest_time, queue_digests
+from intake.secretariat import users
+from intake.secretariat.digest import digest_time, queue_digests
 from intake.replies.sender import send_due
 from intake.runner.service import digest_tick
 from support.desk import desk_server

@@ -9,8 +9,9 @@ Layers, lowest first (the README's layout table names the same rooms):
   servers (TLS, passwords and tokens, server health);
 * services on storage — mail sources, replies (outbox, sender, planning);
 * case operations — ingest, threads, unlock, passwords phoned in ahead, refresh, facts;
-* the runner (poll, service, quarantine) and the desk (staff actions, register, views, exports);
-* tools, the command line and the web desk.
+* the runner (poll, service, quarantine) and the secretariat's work (staff actions, register, views,
+  exports), which the command line and the desk share;
+* tools, the command line and the desk (the web application `intake desk` starts).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("intake.db", "intake.archive", "intake.access"),
     ("intake.sources", "intake.replies"),
     ("intake.cases",),
-    ("intake.runner", "intake.desk"),
-    ("intake.tools", "intake.cli", "intake.web", "intake.__main__"),
+    ("intake.runner", "intake.secretariat"),
+    ("intake.tools", "intake.cli", "intake.desk", "intake.__main__"),
 )
 
 
@@ -52,7 +53,7 @@ LAZY = {
         "intake.replies.sender",
         "intake.sources.graph.sender",
     ): "httpx and MSAL only when replies go through Graph",
-    ("intake.cli.desk", "intake.web.server"): "the web stack (Starlette, uvicorn) loads only for intake desk",
+    ("intake.cli.desk", "intake.desk.server"): "the web stack (Starlette, uvicorn) loads only for intake desk",
     ("intake.cli.servers", "intake.tools.doctor"): "the doctor's checks load only for intake doctor",
     ("intake.cli", "intake.runner.poller"): "the wording of a database error, when a command meets one",
     ("intake.cli.runtime", "intake.config"): "the configuration (pydantic) when a command first reads it",
@@ -60,56 +61,56 @@ LAZY = {
     **_in_commands("intake.cli.backup", "intake.db", "intake.tools.backup"),
     **_in_commands(
         "intake.cli.cases",
-        "intake.desk.views",
-        "intake.desk.labels",
-        "intake.desk.servers",
-        "intake.desk.actions",
-        "intake.desk.merging",
-        "intake.desk.separating",
+        "intake.secretariat.views",
+        "intake.secretariat.labels",
+        "intake.secretariat.servers",
+        "intake.secretariat.actions",
+        "intake.secretariat.merging",
+        "intake.secretariat.separating",
         "intake.forms",
     ),
-    **_in_commands("intake.cli.cases", "intake.desk.owners", "intake.desk.digest", "intake.replies.sender"),
-    **_in_commands("intake.cli.desk", "intake.desk.users"),
+    **_in_commands("intake.cli.cases", "intake.secretariat.owners", "intake.secretariat.digest", "intake.replies.sender"),
+    **_in_commands("intake.cli.desk", "intake.secretariat.users"),
     **_in_commands(
         "intake.cli.mail",
         "intake.checks.rules",
         "intake.db",
-        "intake.desk.views",
+        "intake.secretariat.views",
         "intake.runner.poller",
         "intake.runner.quarantine",
         "intake.runner.service",
         "intake.replies.staff_templates",
     ),
     **_in_commands(
-        "intake.cli.register", "intake.cases.organisations", "intake.desk.exports", "intake.desk.register"
+        "intake.cli.register", "intake.cases.organisations", "intake.secretariat.exports", "intake.secretariat.register"
     ),
     **_in_commands(
         "intake.cli.replies",
         "intake.db.tables",
-        "intake.desk.views",
+        "intake.secretariat.views",
         "intake.replies.outbox",
         "intake.replies.sender",
         "intake.replies.staff",
         "intake.replies.staff_templates",
-        "intake.desk.replying",
+        "intake.secretariat.replying",
     ),
     **_in_commands(
-        "intake.cli.servers", "intake.access.oauth", "intake.access.tokens", "intake.desk.servers"
+        "intake.cli.servers", "intake.access.oauth", "intake.access.tokens", "intake.secretariat.servers"
     ),
-    **_in_commands("intake.cli.servers", "intake.desk.views", "intake.config"),
+    **_in_commands("intake.cli.servers", "intake.secretariat.views", "intake.config"),
     **_in_commands(
         "intake.cli.privacy",
         "intake.db.tables",
-        "intake.desk.privacy.erasure",
-        "intake.desk.privacy.matching",
-        "intake.desk.privacy.person",
-        "intake.desk.privacy.retention",
+        "intake.secretariat.privacy.erasure",
+        "intake.secretariat.privacy.matching",
+        "intake.secretariat.privacy.person",
+        "intake.secretariat.privacy.retention",
     ),
-    **_in_commands("intake.cli.search", "intake.cases.indexing", "intake.desk.search"),
+    **_in_commands("intake.cli.search", "intake.cases.indexing", "intake.secretariat.search"),
     **_in_commands("intake.cli.service", "intake.config", "intake.tools.service"),
     **_in_commands(
         "intake.cli.tools",
-        "intake.desk.users",
+        "intake.secretariat.users",
         "intake.tools.demo",
         "intake.tools.containers_corpus",
         "intake.tools.forms_corpus",
@@ -124,23 +125,23 @@ LAZY = {
         "intake.cases.unlock",
         "intake.db.tables",
     ),
-    ("intake.desk.views", "intake.archive"): "the mail parser for a case's messages, not for the queue",
+    ("intake.secretariat.views", "intake.archive"): "the mail parser for a case's messages, not for the queue",
     (
-        "intake.desk.views",
+        "intake.secretariat.views",
         "intake.checks.answers.confirmations",
     ): "our block's markers for a case's messages, not for the queue",
-    ("intake.desk.views", "intake.cases.formrows"): "the forms library for a case's fields, not the queue",
+    ("intake.secretariat.views", "intake.cases.formrows"): "the forms library for a case's fields, not the queue",
     (
-        "intake.desk.views",
+        "intake.secretariat.views",
         "intake.cases.scans",
     ): "what ClamAV said of a case's files (the checks' facts), not the queue",
-    ("intake.desk.actions", "intake.desk.register"): "the register and its checks when a case is accepted",
+    ("intake.secretariat.actions", "intake.secretariat.register"): "the register and its checks when a case is accepted",
     ("intake.cases.unlock", "intake.archive"): "the mail parser to open a file, not to list what waits",
     ("intake.cases.unlock", "intake.cases.refresh"): "the checks and replies to open a file, not to list",
     ("intake.cases.password_mail", "intake.archive"): "the mail parser to read a password, not to place mail",
     ("intake.cases.password_mail", "intake.cases.refresh"): "the checks and replies once a file is opened",
-    ("intake.desk.views", "intake.checks.password"): "the password reader to mask a message's text only",
-    ("intake.desk.views", "intake.cases.password_mail"): "the mails carrying a password, on a case's page",
+    ("intake.secretariat.views", "intake.checks.password"): "the password reader to mask a message's text only",
+    ("intake.secretariat.views", "intake.cases.password_mail"): "the mails carrying a password, on a case's page",
     ("intake.forms.writer", "intake.forms.wordxml"): "python-docx only when a form is written (tests, demo)",
     ("intake.replies.outbox", "intake.replies.compose"): "Jinja2 to write a reply, not to list the outbox",
 }

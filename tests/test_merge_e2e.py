@@ -13,8 +13,8 @@ import pytest
 from sqlmodel import Session, select
 
 from intake.db.tables import Attachment, AuditEntry, Case, IncidentRecord, Message, OutboxReply, StaffEntry
-from intake.desk import merging
-from intake.desk.merging import MergeRefused, case_tables
+from intake.secretariat import merging
+from intake.secretariat.merging import MergeRefused, case_tables
 from support.merging import (
     FIRST,
     PASSWORD,

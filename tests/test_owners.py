@@ -17,7 +17,7 @@ from intake import clock
 from intake.cases import sla
 from intake.clock import JST
 from intake.db.tables import AuditEntry, Case
-from intake.desk import users
+from intake.secretariat import users
 from support import cli
 
 NOW = datetime(2027, 1, 14, 10, 0, tzinfo=JST)

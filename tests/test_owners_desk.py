@@ -18,7 +18,7 @@ from intake import clock
 from intake.cases import sla
 from intake.clock import JST
 from intake.db.tables import Case
-from intake.desk import users
+from intake.secretariat import users
 from support.desk import CHROMIUM, CHROMIUM_ARGS, STAFF, STAFF_PASSWORD, add_staff, csrf_of, desk_server
 
 pytestmark = pytest.mark.e2e  # a browser

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
-from intake.desk import views
+from intake.secretariat import views
 from support.mailfactory import make_mail
 from support.privacy import Desk, block, move_clock
 

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from intake.db import reading
 from intake.db.tables import Case, Finding
-from intake.desk import views
+from intake.secretariat import views
 from support import cli
 from support.desk import add_staff, desk_server
 from support.statements import counted

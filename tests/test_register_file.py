@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from intake.cases.organisations import find_organisation
 from intake.cases.organisations import org_key as _org_key
 from intake.db.tables import Organisation, RegisteredPerson
-from intake.desk.register import REGISTER_COLUMNS
+from intake.secretariat.register import REGISTER_COLUMNS
 from intake.resources import default_rules_dir
 
 RULES = default_rules_dir()

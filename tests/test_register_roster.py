@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from intake.db.tables import ApplicationForm, RegisteredPerson, StaffEntry
-from intake.desk.exports import ROSTER_COLUMNS
+from intake.secretariat.exports import ROSTER_COLUMNS
 from support.staff_builders import CaseBuilder, person
 
 _PHONE = re.compile(r"\d{2,4}-\d{2,4}-\d{3,4}")

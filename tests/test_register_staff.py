@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from intake.cases.organisations import removed_last_time
 from intake.db.tables import AuditEntry, Organisation, RegisteredPerson
-from intake.desk.register import REGISTER_COLUMNS
+from intake.secretariat.register import REGISTER_COLUMNS
 from support.staff_builders import CaseBuilder, person
 
 ORG = "株式会社テスト"

@@ -33,7 +33,7 @@ from intake.cases.unlock import unlock
 from intake.checks import CONFIRMATION_BLOCK, load_rules
 from intake.checks.corporate import check_digit
 from intake.db.tables import Attachment, Case, Finding
-from intake.desk.register.file import REGISTER_COLUMNS
+from intake.secretariat.register.file import REGISTER_COLUMNS
 from intake.forms import write_application, write_staff_registration
 from intake.resources import default_rules_dir
 from intake.runner.poller import Poller

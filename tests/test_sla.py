@@ -17,7 +17,7 @@ from intake.cases import sla
 from intake.clock import JST
 from intake.config import parse_config
 from intake.db.tables import Case
-from intake.desk import actions
+from intake.secretariat import actions
 from support.mailfactory import make_mail
 
 FRIDAY_BEFORE_YEAR_END = datetime(2026, 12, 25, 10, 0, tzinfo=JST)

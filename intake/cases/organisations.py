@@ -4,7 +4,7 @@ organisation, its people, and whom its last accepted registration removed (Q15).
 Japanese terms: 事務従事者 — a person of a member organisation registered to handle the Council's
 secret information; 申請区分 — what a 事務従事者登録届 (staff registration) asks for each person:
 新規 add, 継続 keep (details may change), 廃止 remove (Q15); 法人番号 — the 13-digit corporate number.
-How staff change the register lives in :mod:`intake.desk.register`.
+How staff change the register lives in :mod:`intake.secretariat.register`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ due day as 00:00 JST of it: the case is overdue (期限超過) once that day has
 it. Accepted, rejected and closed cases have no due date.
 
 :func:`follow_status` is the one place a due date is set: the status changes of staff
-(:func:`intake.desk.actions.set_status`) and of the product (:func:`intake.cases.refresh.refresh_case`)
+(:func:`intake.secretariat.actions.set_status`) and of the product (:func:`intake.cases.refresh.refresh_case`)
 call it.
 """
 

@@ -16,8 +16,8 @@ from rich.table import Table
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.clock import jst_iso
-from intake.desk.labels import answer_label, attached_labels, case_status_label, merge_text, short_label
-from intake.desk.statuses import STATUSES
+from intake.secretariat.labels import answer_label, attached_labels, case_status_label, merge_text, short_label
+from intake.secretariat.statuses import STATUSES
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -59,7 +59,7 @@ def queue(
 ) -> None:
     """The review queue, overdue cases (期限超過) first, then newest first (robot mail that answers
     nothing of ours: --robots)."""
-    from intake.desk import servers, views
+    from intake.secretariat import servers, views
 
     rt = ctx.obj
     filters: dict[str, Any] = {"status": status, "kind": kind, "mailbox": mailbox, "org": org, "owner": owner}
@@ -130,9 +130,9 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One case, whole: messages, attachments, fields, findings, notes, history."""
-    from intake.desk import views
-    from intake.desk.actions import audit_entries
-    from intake.desk.labels import action_label
+    from intake.secretariat import views
+    from intake.secretariat.actions import audit_entries
+    from intake.secretariat.labels import action_label
     from intake.forms import load_form_specs
 
     rt = ctx.obj
@@ -180,7 +180,7 @@ def _merges(out, case: dict, rules_dir) -> None:
 
 
 def _messages(out, messages: list[dict], rules_dir) -> None:
-    from intake.desk.labels import direction_label
+    from intake.secretariat.labels import direction_label
 
     table = Table(
         "dir", "from", "subject", "received", "no reply because", "sender / signature", title="messages"
@@ -201,7 +201,7 @@ def _messages(out, messages: list[dict], rules_dir) -> None:
 
 def _segments(out, messages: list[dict], rules_dir) -> None:
     """Each incoming message's text, its quoted and forwarded parts labelled and indented."""
-    from intake.desk.labels import segment_label
+    from intake.secretariat.labels import segment_label
 
     for n, m in enumerate(messages, start=1):
         if not m.get("segments"):
@@ -333,7 +333,7 @@ CaseArg = Annotated[str, typer.Argument(metavar="CASE_ID")]
 @app.command()
 def note(ctx: typer.Context, case_id: CaseArg, text: Annotated[str, typer.Argument(metavar="TEXT")]) -> None:
     """Add a staff note to a case."""
-    from intake.desk import actions
+    from intake.secretariat import actions
 
     rt: Runtime = ctx.obj
     with rt.session_scope() as session:
@@ -356,7 +356,7 @@ def set_status(
     ] = False,
 ) -> None:
     """Move a case; accepting a membership application or staff registration updates the register."""
-    from intake.desk import actions
+    from intake.secretariat import actions
 
     rt: Runtime = ctx.obj
     with rt.session_scope() as session:
@@ -384,7 +384,7 @@ def assign(
     none: Annotated[bool, typer.Option("--none", help="Leave the case to nobody.")] = False,
 ) -> None:
     """Give a case to a desk user (担当者), or to nobody with --none; audited with --by (default: OS user)."""
-    from intake.desk import owners
+    from intake.secretariat import owners
 
     if (user is None) == (not none):
         raise typer.BadParameter("give a USER or --none (not both)")
@@ -402,7 +402,7 @@ def decide(
     scope: Annotated[str | None, typer.Option("--scope", help="Staff's sharing scope decision.")] = None,
 ) -> None:
     """Record staff's decision on an incident report (kept apart from what the reporter asked, Q22)."""
-    from intake.desk import actions
+    from intake.secretariat import actions
 
     rt: Runtime = ctx.obj
     with rt.session_scope() as session:
@@ -423,7 +423,7 @@ def merge(
     """Merge a case into another: `merge CASE_ID --into TARGET_ID` (or `merge INTO_ID FROM_ID`).
     Its mail, files, forms, notes and replies move there and it is checked again (no reply is sent);
     the merged case is closed and mail to it goes there. `intake split CASE_ID` undoes it."""
-    from intake.desk import merging
+    from intake.secretariat import merging
 
     rt: Runtime = ctx.obj
     if (into is None) == (second is None):
@@ -446,7 +446,7 @@ def split(
     """Undo the merge of CASE_ID: exactly what moved goes back, it reopens in its status before.
     With MESSAGE_NUMBERs (the `id` of its messages in `show --json`): those messages, their files
     and forms and the replies to them leave CASE_ID for a new case (no reply is sent)."""
-    from intake.desk import merging, separating
+    from intake.secretariat import merging, separating
 
     rt: Runtime = ctx.obj
     with rt.session_scope() as session:
@@ -461,7 +461,7 @@ def split(
 
 
 def _moved_lines(rt: Runtime, moved) -> None:
-    from intake.desk.labels import table_label
+    from intake.secretariat.labels import table_label
 
     for table, count in moved.counts().items():
         rt.out.print(f"  {table_label(table, rt.config.rules_path)}: {count}", markup=False)
@@ -474,7 +474,7 @@ def audit(
     as_json: JsonOpt = False,
 ) -> None:
     """The append-only record of staff actions (of one case, or all)."""
-    from intake.desk import actions
+    from intake.secretariat import actions
 
     rt: Runtime = ctx.obj
     with rt.reading_session() as session:
@@ -514,7 +514,7 @@ def digest(
 ) -> None:
     """Queue today's digest (期限超過・本日期限の担当ケース) for each desk user with an e-mail, at
     most once a day each, then send the outbox. `intake run` does it daily with [sla] digest = true."""
-    from intake.desk.digest import queue_digests
+    from intake.secretariat.digest import queue_digests
     from intake.replies.sender import send_due
 
     rt: Runtime = ctx.obj

@@ -36,7 +36,7 @@ def desk(
     ] = None,
 ) -> None:
     """Serve the web desk: the queue, cases, phoned-in passwords and replies, for signed-in staff."""
-    from intake.web.server import serve  # the web stack loads only for this command
+    from intake.desk.server import serve  # the web stack loads only for this command
 
     rt: Runtime = ctx.obj
     serve(config=rt.config, engine=rt.ready_engine(), host=host, port=port, out=rt.out)
@@ -52,7 +52,7 @@ def user_add(
     """Add an account; the password is asked twice without echo (or read from standard input)."""
     from pydantic import SecretStr
 
-    from intake.desk import users
+    from intake.secretariat import users
 
     rt: Runtime = ctx.obj
     password = SecretStr(stdin_password() if password_stdin else typed_twice())
@@ -66,7 +66,7 @@ def user_set(
     ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")], email: EmailOpt = None
 ) -> None:
     """Change an account's details: --email ADDRESS (--email "" removes it: no digest)."""
-    from intake.desk import users
+    from intake.secretariat import users
 
     if email is None:
         raise typer.BadParameter("nothing to change: give --email")
@@ -84,7 +84,7 @@ def user_passwd(
     """Set a new password for an account; its desk sessions end (everyone signed in as it signs in again)."""
     from pydantic import SecretStr
 
-    from intake.desk import users
+    from intake.secretariat import users
 
     rt: Runtime = ctx.obj
     password = SecretStr(stdin_password() if password_stdin else typed_twice())
@@ -96,7 +96,7 @@ def user_passwd(
 @user_app.command("disable")
 def user_disable(ctx: typer.Context, name: Annotated[str, typer.Argument(metavar="NAME")]) -> None:
     """Disable an account: its desk sessions end and it can no longer sign in (its actions stay in the audit log)."""
-    from intake.desk import users
+    from intake.secretariat import users
 
     rt: Runtime = ctx.obj
     with rt.session_scope() as session:
@@ -109,7 +109,7 @@ def user_list(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """The desk's accounts."""
-    from intake.desk import users
+    from intake.secretariat import users
 
     rt: Runtime = ctx.obj
     with rt.reading_session() as session:

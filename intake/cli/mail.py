@@ -107,7 +107,7 @@ def quarantine(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """Messages that could not be processed, with the reason."""
-    from intake.desk import views
+    from intake.secretariat import views
     from intake.runner.quarantine import open_entries
 
     rt = ctx.obj

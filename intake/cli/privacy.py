@@ -11,8 +11,8 @@ from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 
 if TYPE_CHECKING:
-    from intake.desk.privacy.person import Hit
-    from intake.desk.privacy.retention import Plan
+    from intake.secretariat.privacy.person import Hit
+    from intake.secretariat.privacy.retention import Plan
 
 person_app = typer.Typer(
     no_args_is_help=True, help="A person's data: find it (disclosure request), erase it (on request)."
@@ -35,7 +35,7 @@ def purge_cmd(
     """What is past [retention]: closed or rejected cases (stripped to their skeleton) and removed
     people (deleted). A dry run unless --apply; each purge is written to the audit log."""
     from intake.db.tables import utcnow
-    from intake.desk.privacy.retention import apply_retention, due
+    from intake.secretariat.privacy.retention import apply_retention, due
 
     rt: Runtime = ctx.obj
     if apply:
@@ -73,8 +73,8 @@ def _print_plan(rt: Runtime, plan: Plan, *, applied: bool) -> None:
 def person_find(ctx: typer.Context, terms: TermsArg, as_json: JsonOpt = False) -> None:
     """Every case, message, archived mail, form, note, reply, audit entry and register row that
     holds the person's data (for a disclosure request)."""
-    from intake.desk.privacy.matching import Terms
-    from intake.desk.privacy.person import find
+    from intake.secretariat.privacy.matching import Terms
+    from intake.secretariat.privacy.person import find
 
     rt: Runtime = ctx.obj
     wanted = Terms(terms)
@@ -101,9 +101,9 @@ def person_erase(
 ) -> None:
     """Remove or mask the person's data everywhere `person find` shows it, the register included;
     archived mail holding it is deleted whole. Asks first (--yes: does not)."""
-    from intake.desk.privacy.erasure import erase_everywhere
-    from intake.desk.privacy.matching import Terms
-    from intake.desk.privacy.person import find
+    from intake.secretariat.privacy.erasure import erase_everywhere
+    from intake.secretariat.privacy.matching import Terms
+    from intake.secretariat.privacy.person import find
 
     rt: Runtime = ctx.obj
     wanted = Terms(terms)

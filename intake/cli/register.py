@@ -43,7 +43,7 @@ def register_import(
     ctx: typer.Context, file: Annotated[Path, typer.Argument(metavar="FILE")], as_json: JsonOpt = False
 ) -> None:
     """Add or update organisations and people from a register file (CSV or XLSX)."""
-    from intake.desk import register
+    from intake.secretariat import register
 
     rt: Runtime = ctx.obj
     with rt.session_scope() as session:
@@ -86,7 +86,7 @@ def register_show(
 
 def _organisation_item(session: Session, org: Organisation) -> dict:
     from intake.cases.organisations import people
-    from intake.desk import register
+    from intake.secretariat import register
 
     keys = ("id", "name", "corporate_number", "department", "category", "sector", "participation")
     item = {k: getattr(org, k) for k in keys}
@@ -122,7 +122,7 @@ def _print_organisation(rt: Runtime, item: dict) -> None:
 @register_app.command("export")
 def register_export(ctx: typer.Context, fmt: FormatOpt = Format.csv, output: OutputOpt = None) -> None:
     """The register as a register file (active people only): imports back unchanged."""
-    from intake.desk import register
+    from intake.secretariat import register
 
     rt: Runtime = ctx.obj
     _check_output(fmt, output)
@@ -134,7 +134,7 @@ def register_export(ctx: typer.Context, fmt: FormatOpt = Format.csv, output: Out
 @roster_app.command("export")
 def roster_export(ctx: typer.Context, fmt: FormatOpt = Format.csv, output: OutputOpt = None) -> None:
     """The public member roster: organisation, 区分, 分野, participation class; never personal data."""
-    from intake.desk import exports
+    from intake.secretariat import exports
 
     rt: Runtime = ctx.obj
     _check_output(fmt, output)
@@ -146,7 +146,7 @@ def roster_export(ctx: typer.Context, fmt: FormatOpt = Format.csv, output: Outpu
 @app.command("export")
 def export_queue(ctx: typer.Context, fmt: FormatOpt = Format.xlsx, output: OutputOpt = None) -> None:
     """The queue as a spreadsheet: one row per case."""
-    from intake.desk import exports
+    from intake.secretariat import exports
 
     rt: Runtime = ctx.obj
     _check_output(fmt, output)
@@ -164,7 +164,7 @@ def _check_output(fmt: Format, output: Path | None) -> None:
 
 def _emit(rt: Runtime, rows: list[dict], columns, fmt: Format, output: Path | None, *, title: str) -> None:
     """Write rows to the file (CSV with a BOM, for Excel) or, as UTF-8 CSV, to standard output."""
-    from intake.desk import exports
+    from intake.secretariat import exports
 
     if output is None:
         buffer = io.StringIO(newline="")

@@ -32,7 +32,7 @@ def outbox(
     """Replies: queued, held, sent, failed (newest first)."""
     if ctx.invoked_subcommand is not None:
         return
-    from intake.desk import views
+    from intake.secretariat import views
     from intake.replies.outbox import list_replies
 
     rt = ctx.obj
@@ -68,7 +68,7 @@ def show_reply(
 ) -> None:
     """One reply with its body, e.g. to read it before releasing it."""
     from intake.db.tables import OutboxReply
-    from intake.desk import views
+    from intake.secretariat import views
 
     rt = ctx.obj
     with rt.reading_session() as session:
@@ -200,8 +200,8 @@ def reply_cmd(
 ) -> None:
     """Write a reply from the case: queued in the outbox like the automatic ones (held for another
     desk user's release under replies.staff_review), threaded to the last incoming message."""
-    from intake.desk import replying
-    from intake.desk.views import reply_item
+    from intake.secretariat import replying
+    from intake.secretariat.views import reply_item
 
     rt = ctx.obj
     given = _pairs(values or [])

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
-from intake.desk.labels import kind_label, search_text, status_label
+from intake.secretariat.labels import kind_label, search_text, status_label
 
 
 @app.command()
@@ -32,7 +32,7 @@ def search(
         return
     if not text or not text.strip():
         raise typer.BadParameter("give the words to look for (or --reindex)", param_hint="TEXT")
-    from intake.desk.search import find
+    from intake.secretariat.search import find
 
     with rt.reading_session() as session:
         found = find(session, text, limit=limit)

@@ -30,7 +30,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
     Exit code 1 when a server has been failing at least monitoring.failing_minutes; else 4 when a
     case is overdue (for monitoring)."""
-    from intake.desk import servers, views
+    from intake.secretariat import servers, views
 
     rt: Runtime = ctx.obj
     with rt.reading_session() as session:
@@ -91,7 +91,7 @@ def doctor(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @auth_app.command("status")
 def auth_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Each server's way of logging in, its token's expiry and its last success."""
-    from intake.desk import servers
+    from intake.secretariat import servers
 
     rt: Runtime = ctx.obj
     with rt.reading_session() as session:

@@ -54,7 +54,7 @@ def _demo_account(rt: Runtime) -> str:
     """A desk account for the demo, with a fresh password (the demo folder is made afresh)."""
     from pydantic import SecretStr
 
-    from intake.desk import users
+    from intake.secretariat import users
 
     password = secrets.token_urlsafe(12)
     with rt.session_scope() as session:

@@ -1,3 +1,3 @@
-"""The secretariat's side: staff actions on cases with their audit, the member register (import,
-accept, rows), the views of cases and queue, exports, and the short labels staff read.
+"""The secretariat's web desk: a small server-rendered application (Starlette, Jinja2, uvicorn) over
+the same database and the same case operations as the command line, for staff who do not use a shell.
 """

@@ -2,9 +2,9 @@
 push watchers of the sources that have one (IMAP IDLE: :mod:`intake.sources.imap.idle`) that poll a
 mailbox the moment its server announces new mail.
 With ``[retention] auto = true`` it also purges, once a day, what is past retention
-(:func:`~intake.desk.privacy.retention.apply_retention`), never during a poll; with ``[sla]
+(:func:`~intake.secretariat.privacy.retention.apply_retention`), never during a poll; with ``[sla]
 digest = true`` it queues each owner's daily digest once the JST hour reaches ``digest_hour``
-(:mod:`intake.desk.digest`; the next round sends it).
+(:mod:`intake.secretariat.digest`; the next round sends it).
 
 APScheduler 3 with ``max_instances=1`` and ``coalesce``: a poll that overruns is never run twice
 at once, and missed runs collapse into one. SIGTERM or Ctrl-C sets the stop flag (the poll in hand
@@ -36,8 +36,8 @@ from sqlmodel import Session
 from intake.cases.expected import purge_expired
 from intake.config import Config, MailboxConfig
 from intake.db.locks import InstanceLock, Leadership
-from intake.desk.digest import DigestReport, digest_time, queue_digests
-from intake.desk.privacy.retention import Plan, apply_retention
+from intake.secretariat.digest import DigestReport, digest_time, queue_digests
+from intake.secretariat.privacy.retention import Plan, apply_retention
 from intake.errors import ConfigError, IntakeError
 from intake.replies.sender import SendReport, send_due
 from intake.runner.poller import Poller, PollReport, database_problem

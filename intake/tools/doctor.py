@@ -25,7 +25,7 @@ from intake.access.tls import connection_hint, login_hint, tls_problem
 from intake.access.tokens import TokenStore
 from intake.config import Config, MailboxConfig, SmtpConfig
 from intake.db import current_revision, head_revision, make_engine, reading, search
-from intake.desk.search import index_empty
+from intake.secretariat.search import index_empty
 from intake.documents.libreoffice import find_soffice
 from intake.documents.scan import Clamd, ScanUnavailable
 from intake.errors import ConfigError, SourceError

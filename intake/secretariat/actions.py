@@ -1,0 +1,169 @@
+"""What staff do to a case — notes, status changes, incident decisions — and the audit log of it.
+
+Every action that changes something adds an audit entry (:func:`intake.db.audit.record`) in the
+same transaction; a refused action changes nothing and records nothing.
+
+Statuses (interface.md): ``new`` → ``waiting_for_sender`` / ``waiting_for_password`` →
+``ready_for_review`` → ``accepted`` / ``rejected`` → ``closed``. The product sets ``new``,
+``waiting_for_password`` and the automatic moves; :data:`TRANSITIONS` is what staff may do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from intake.cases import sla
+from intake.config import SlaConfig
+from intake.db import audit
+from intake.db.tables import AuditEntry, Case, Finding, IncidentRecord, Note, StaffEntry, utcnow
+from intake.secretariat.statuses import STATUSES
+from intake.errors import IntakeError, NotFound
+
+_OPEN_TARGETS = ("waiting_for_sender", "ready_for_review", "rejected", "closed")
+
+# Staff moves: status now → statuses staff may move the case to.
+# accepted needs the forms read: from ready_for_review, or from waiting_for_sender when staff settled
+# what was missing another way (by phone, say) — never while a file still waits for its password.
+# accepted / rejected are final until closed; a closed case is reopened to ready_for_review.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "new": _OPEN_TARGETS,
+    "waiting_for_password": _OPEN_TARGETS,
+    "waiting_for_sender": ("ready_for_review", "accepted", "rejected", "closed"),
+    "ready_for_review": ("waiting_for_sender", "accepted", "rejected", "closed"),
+    "accepted": ("closed",),
+    "rejected": ("closed",),
+    "closed": ("ready_for_review",),
+}
+DECISIONS = ("secret", "not_secret")
+
+
+def get_case(session: Session, case_id: str) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    return case
+
+
+def add_note(session: Session, case_id: str, text: str, *, by: str) -> Note:
+    """A staff note on the case."""
+    case = get_case(session, case_id)
+    if not text.strip():
+        raise IntakeError("a note needs some text")
+    note = Note(case_id=case_id, by=by, text=text.strip())
+    case.updated_at = utcnow()
+    session.add_all([note, case])
+    audit.record(session, case_id=case_id, by=by, action="note", detail=note.text)
+    return note
+
+
+def set_status(
+    session: Session,
+    case_id: str,
+    status: str,
+    *,
+    by: str,
+    rules_dir: Path,
+    note: str | None = None,
+    confirm_unauthenticated: bool = False,
+    due: SlaConfig | None = None,
+) -> Case:
+    """Move the case as :data:`TRANSITIONS` allows; accepting a membership application or a staff
+    registration applies it to the member register (application first, then the staff entries).
+    A register change from a sender that failed authentication (``sender_not_authenticated``) is
+    applied only with ``confirm_unauthenticated``: staff confirmed it another way, and that is audited.
+    The case gets the due date of its new status from ``due`` (``[sla]``; default: its defaults)."""
+    case = get_case(session, case_id)
+    if case.merged_into is not None:
+        raise IntakeError(
+            f"{case_id} is merged into {case.merged_into}: split it first (intake split {case_id})"
+        )
+    if status not in STATUSES:
+        raise IntakeError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
+    allowed = TRANSITIONS.get(case.status, ())
+    if status not in allowed:
+        raise IntakeError(
+            f"cannot move {case_id} from {case.status} to {status}; allowed: {', '.join(allowed) or 'none'}"
+        )
+    if status == "accepted":
+        _confirm_sender(session, case, by=by, confirmed=confirm_unauthenticated)
+        _apply_to_register(session, case, by=by, rules_dir=rules_dir)
+    before, case.status, case.updated_at = case.status, status, utcnow()
+    sla.follow_status(case, due or SlaConfig(), before=before)
+    session.add(case)
+    audit.record(
+        session, case_id=case_id, by=by, action="status", detail={"from": before, "to": status, "note": note}
+    )
+    if note and note.strip():
+        session.add(Note(case_id=case_id, by=by, text=note.strip()))
+    return case
+
+
+REGISTER_KINDS = ("membership_application", "staff_registration")
+
+
+def _confirm_sender(session: Session, case: Case, *, by: str, confirmed: bool) -> None:
+    open_finding = select(Finding.id).where(
+        Finding.case_id == case.id,
+        Finding.code == "sender_not_authenticated",
+        Finding.open == True,  # noqa: E712
+    )
+    if case.kind not in REGISTER_KINDS or session.exec(open_finding).first() is None:
+        return
+    if not confirmed:
+        raise IntakeError(
+            f"{case.id} changes the register and its sender is not authenticated (sender_not_authenticated): "
+            "confirm with the organisation by phone, then accept with --confirm-unauthenticated "
+            "(on the desk: tick the confirmation box)"
+        )
+    audit.record(
+        session, case_id=case.id, by=by, action="confirm_unauthenticated", detail={"sender": case.sender}
+    )
+
+
+def _apply_to_register(session: Session, case: Case, *, by: str, rules_dir: Path) -> None:
+    from intake.secretariat import register  # with the checks it reads names with: only when a case is accepted
+
+    if case.kind == "membership_application":
+        register.apply_application(session, case.id, by=by, rules_dir=rules_dir)
+        has_staff = session.exec(select(StaffEntry.id).where(StaffEntry.case_id == case.id)).first()
+        if has_staff is not None:
+            register.apply_staff_registration(session, case.id, by=by, rules_dir=rules_dir)
+    elif case.kind == "staff_registration":
+        register.apply_staff_registration(session, case.id, by=by, rules_dir=rules_dir)
+
+
+def record_incident_decision(
+    session: Session, case_id: str, *, secret: str | None, scope: str | None, by: str
+) -> IncidentRecord:
+    """Staff's decision on secrecy and sharing scope (Q22: decided by the secretariat with the
+    provider), stored beside — never over — what the reporter asked for (Q21: TLP and secrecy are
+    separate axes)."""
+    case = get_case(session, case_id)
+    if case.kind != "incident_report":
+        raise IntakeError(f"{case_id} is a {case.kind} case; decisions are for incident reports")
+    if secret is None and not (scope and scope.strip()):
+        raise IntakeError("give --secret and/or --scope")
+    if secret is not None and secret not in DECISIONS:
+        raise IntakeError(f"secret must be one of {', '.join(DECISIONS)}, not {secret!r}")
+    incident = session.get(IncidentRecord, case_id) or IncidentRecord(case_id=case_id)
+    if secret is not None:
+        incident.decided_secret = secret
+    if scope and scope.strip():
+        incident.decided_scope = scope.strip()
+    incident.decided_by, incident.decided_at = by, utcnow()
+    case.updated_at = incident.decided_at
+    session.add_all([incident, case])
+    detail = {"secret": incident.decided_secret, "scope": incident.decided_scope}
+    audit.record(session, case_id=case_id, by=by, action="incident_decision", detail=detail)
+    return incident
+
+
+def audit_entries(session: Session, case_id: str | None = None) -> list[AuditEntry]:
+    """The audit log, oldest first; one case's entries when ``case_id`` is given."""
+    query = select(AuditEntry).order_by(col(AuditEntry.id))
+    if case_id is not None:
+        get_case(session, case_id)
+        query = query.where(AuditEntry.case_id == case_id)
+    return list(session.exec(query))
