@@ -107,8 +107,8 @@ def quarantine(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """Messages that could not be processed, with the reason."""
-    from intake.secretariat import views
     from intake.runner.quarantine import open_entries
+    from intake.secretariat import views
 
     rt = ctx.obj
     with rt.reading_session() as session:

@@ -32,8 +32,8 @@ def outbox(
     """Replies: queued, held, sent, failed (newest first)."""
     if ctx.invoked_subcommand is not None:
         return
-    from intake.secretariat import views
     from intake.replies.outbox import list_replies
+    from intake.secretariat import views
 
     rt = ctx.obj
     with rt.reading_session() as session:

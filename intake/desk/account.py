@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from intake.secretariat import sessions, users
 from intake.desk.base import (
     SESSION,
     SIGN_IN_LIMIT,
@@ -32,6 +31,7 @@ from intake.desk.base import (
     text_of,
 )
 from intake.desk.guard import csrf_ok, csrf_token
+from intake.secretariat import sessions, users
 
 # ---- sign-in -------------------------------------------------------------------------------------
 

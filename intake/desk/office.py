@@ -16,9 +16,9 @@ from starlette.routing import Route
 
 from intake.cases.organisations import find_organisations, people
 from intake.db.tables import Organisation
-from intake.secretariat import exports, register, views
-from intake.replies.outbox import OwnReplyRelease, cancel, list_replies, release
 from intake.desk.base import Desk, action, flash, page
+from intake.replies.outbox import OwnReplyRelease, cancel, list_replies, release
+from intake.secretariat import exports, register, views
 
 DOWNLOADS = {
     "register": ("register", register.REGISTER_COLUMNS),

@@ -9,11 +9,11 @@ from __future__ import annotations
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
-from intake.secretariat import replying
+from intake.desk.base import Desk, text_of
 from intake.errors import IntakeError
 from intake.replies.staff import ReplyFile
 from intake.replies.staff_templates import load_staff_templates
-from intake.desk.base import Desk, text_of
+from intake.secretariat import replying
 
 
 def reply_form(

@@ -18,8 +18,8 @@ from intake.cases import sla
 from intake.config import SlaConfig
 from intake.db import audit
 from intake.db.tables import AuditEntry, Case, Finding, IncidentRecord, Note, StaffEntry, utcnow
-from intake.secretariat.statuses import STATUSES
 from intake.errors import IntakeError, NotFound
+from intake.secretariat.statuses import STATUSES
 
 _OPEN_TARGETS = ("waiting_for_sender", "ready_for_review", "rejected", "closed")
 
@@ -123,7 +123,9 @@ def _confirm_sender(session: Session, case: Case, *, by: str, confirmed: bool) -
 
 
 def _apply_to_register(session: Session, case: Case, *, by: str, rules_dir: Path) -> None:
-    from intake.secretariat import register  # with the checks it reads names with: only when a case is accepted
+    from intake.secretariat import (
+        register,  # with the checks it reads names with: only when a case is accepted
+    )
 
     if case.kind == "membership_application":
         register.apply_application(session, case.id, by=by, rules_dir=rules_dir)

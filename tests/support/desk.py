@@ -18,9 +18,9 @@ from pydantic import SecretStr
 
 from intake.config import Config
 from intake.db import make_engine, session_scope
-from intake.secretariat import users
 from intake.desk.app import make_app
 from intake.desk.server import server_config
+from intake.secretariat import users
 
 STAFF = "suzuki"
 STAFF_PASSWORD = "Desk-Pass-2026-Kasumi"
