@@ -300,3 +300,27 @@ def test_doctor_names_the_graph_mailbox_and_the_fix(workspace, graph, idp, ca):
     result = workspace.cli("doctor", "--json")
     [line] = [c for c in json.loads(result.stdout) if c["area"] == "mailbox anken"]
     assert line["state"] == "fail" and "oauth" in line["fix"] and "not-the-secret" not in result.stdout
+
+
+def test_exchange_onlines_topmost_header_decides_who_sent_it_when_trusted(workspace, graph, idp, ca):
+    """Exchange Online writes its Authentication-Results without an authserv-id, on top of any the
+    message brought: with [trust] exchange_online it is read (and only the topmost)."""
+    eop = (
+        "Authentication-Results: spf=pass (sender IP is 203.0.113.5) smtp.mailfrom=corp.example.co.jp;"
+        " dkim=pass (signature was verified) header.d=corp.example.co.jp;"
+        "dmarc={} action=none header.from=corp.example.co.jp;compauth=pass reason=100\r\n"
+    )
+    trusted = '[replies]\nmode = "off"\n[trust]\nexchange_online = true\n'
+    _graph_workspace(workspace, graph, idp, ca, extra=trusted)
+    graph.deliver(ADDRESS, eop.format("pass").encode() + _report(0))
+    graph.deliver(ADDRESS, (eop.format("fail") + eop.format("pass")).encode() + _report(1))
+    _poll(workspace)
+    with Session(workspace.engine()) as session:
+        verdicts = dict(
+            session.exec(
+                select(Message.subject, MessageSecurity.auth).join(
+                    MessageSecurity, MessageSecurity.message_pk == Message.id
+                )
+            ).all()
+        )
+    assert verdicts == {"不審メールの報告 0": "pass", "不審メールの報告 1": "fail"}
