@@ -17,9 +17,9 @@ from intake.cases.unlock import attachment_bytes
 from intake.db import audit
 from intake.db.keys import stored_id
 from intake.db.tables import Attachment
+from intake.desk.base import Desk, not_found, page
 from intake.documents.zips import SAMPLE_PASSWORD, sample_zip
 from intake.errors import DocumentError
-from intake.desk.base import Desk, page
 
 
 @page
@@ -61,7 +61,7 @@ def _load(request: Request, desk: Desk) -> tuple[Attachment, bytes, list[str]] |
     with desk.reading() as session:
         attachment = session.get(Attachment, attachment_id)
         if attachment is None:
-            return Response("not found", status_code=404, media_type="text/plain")
+            return not_found(request, desk)
         signatures = detections(session, attachment.case_id).get(attachment_id, [])
         try:
             data = attachment_bytes(session, desk.config, attachment)
