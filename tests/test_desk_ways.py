@@ -167,7 +167,9 @@ def test_a_reply_typed_as_the_session_ended_comes_back_with_its_recipient_and_bo
     sign_in(client, STAFF, STAFF_PASSWORD)
     page = client.get(f"/cases/{case_id}").text
     reply = page.split('class="send-reply"')[1]
-    assert html.unescape(re.search(r'<textarea name="body"[^>]*>(.*?)</textarea>', reply, re.S).group(1)) == body
+    assert (
+        html.unescape(re.search(r'<textarea name="body"[^>]*>(.*?)</textarea>', reply, re.S).group(1)) == body
+    )
     assert 'value="sato@example.co.jp"' in reply and 'value="yamada@example.co.jp"' in reply
     assert "添付するファイルはもう一度選んでください" in flash_of(page)
 

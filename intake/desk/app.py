@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from intake.clock import jst_iso
 from intake.config import Config
-from intake.desk import account, attachments, cases, merges, office, returning, search
+from intake.desk import account, attachments, cases, merges, office, privacy, returning, search
 from intake.desk.base import Desk, desk_of, not_found, signed_in
 from intake.desk.guard import SECURITY_HEADERS, SecurityHeaders, TrustedProxies, session_key
 from intake.replies.staff_templates import validate_staff_templates
@@ -54,6 +54,7 @@ def make_app(*, config: Config, engine: Engine) -> Starlette:
         *office.ROUTES,
         *attachments.ROUTES,
         *search.ROUTES,
+        *privacy.ROUTES,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
@@ -112,7 +113,9 @@ def _templates(config: Config) -> Jinja2Templates:
     templates.env.filters["answer"] = lambda value, item: (
         answer_label(item, value, config.rules_path) if value else value
     )
-    templates.env.globals["page_label"] = lambda key, **values: desk_page_text(key, config.rules_path, **values)
+    templates.env.globals["page_label"] = lambda key, **values: desk_page_text(
+        key, config.rules_path, **values
+    )
     templates.env.globals["search_label"] = lambda key, **values: search_text(
         key, config.rules_path, **values
     )
