@@ -9,14 +9,26 @@ application (replies held); httpx plays the browser.
 from __future__ import annotations
 
 import html
+import io
 import re
+import zipfile
+from urllib.parse import quote
 
 import pytest
 from sqlmodel import Session, delete, func, select
 
-from intake.db.tables import DeskSession, Note
+from intake.db.tables import AuditEntry, DeskSession, Note
 from support.desk import STAFF, STAFF_PASSWORD, add_staff, csrf_of, desk_server, sign_in
-from support.unlocking import WRONG, attachment_rows, deliver_application, new_mailbox, poll
+from support.office_fixtures import JAPANESE_NAME
+from support.unlocking import (
+    PASSWORD,
+    WRONG,
+    attachment_rows,
+    deliver_application,
+    encrypted_application,
+    new_mailbox,
+    poll,
+)
 
 
 @pytest.fixture
@@ -210,3 +222,62 @@ def test_a_form_from_elsewhere_keeps_nothing_and_never_passes_a_password_on(work
     assert "別のタブから" not in client.get(f"/cases/{case_id}").text
     with Session(workspace.engine()) as session:
         assert session.exec(select(func.count()).select_from(Note)).one() == 0
+
+
+# ---- attachments leave the desk as files --------------------------------------------------------------
+
+
+def open_on_the_desk(client, case_id: str, attachment_id: int) -> str:
+    token = csrf_of(client.get(f"/cases/{case_id}").text)
+    opened = client.post(f"/attachments/{attachment_id}/unlock", data={"password": PASSWORD, "csrf": token})
+    assert opened.headers["location"] == f"/cases/{case_id}"
+    page = client.get(f"/cases/{case_id}").text
+    assert "開封しました" in flash_of(page)
+    return page
+
+
+def is_attachment(response, name: str) -> None:
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="attachment-') and response.status_code == 200
+    assert f"filename*=UTF-8''{quote(name, safe='')}" in disposition
+    assert response.headers["content-type"] == "application/octet-stream"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_original_and_the_kept_decrypted_form_download_as_files(workspace):
+    path = new_mailbox(workspace)
+    workspace.extra = "keep_decrypted = true\n" + workspace.extra
+    deliver_application(path)
+    poll(workspace)
+    config = workspace.config()
+    add_staff(config)
+    case_id, attachment_id = case_and_attachment(workspace)
+    with desk_server(config) as desk:
+        client = desk.signed_in()
+        original = client.get(f"/attachments/{attachment_id}/file")
+        is_attachment(original, JAPANESE_NAME)
+        assert original.content == encrypted_application(PASSWORD)  # the bytes that were mailed
+
+        page = open_on_the_desk(client, case_id, attachment_id)
+        (link,) = re.findall(r'href="(/attachments/\d+/decrypted/\d+)"', page)
+        decrypted = client.get(link)
+        is_attachment(decrypted, JAPANESE_NAME)
+        (kept,) = (workspace.root / "messages" / "decrypted").iterdir()
+        assert decrypted.content == kept.read_bytes() and decrypted.content.startswith(b"PK")
+        assert zipfile.ZipFile(io.BytesIO(decrypted.content)).read("word/document.xml")
+        assert decrypted.content != original.content
+        assert client.get(f"/attachments/{attachment_id}/decrypted/2").status_code == 404
+    with Session(workspace.engine()) as session:
+        done = session.exec(select(AuditEntry.action).where(AuditEntry.by == STAFF)).all()
+    assert "attachment_downloaded" in done and "decrypted_downloaded" in done
+
+
+def test_without_kept_copies_the_case_says_only_the_original_can_be_taken(workspace, desk):
+    case_id, attachment_id = case_and_attachment(workspace)
+    client = desk.signed_in()
+    page = open_on_the_desk(client, case_id, attachment_id)
+    assert "/decrypted/" not in page and "取り出せるのは受信したままの暗号化されたファイルだけです" in page
+    refused = client.get(f"/attachments/{attachment_id}/decrypted/1")
+    assert refused.status_code == 404 and "復号したファイルは保存されていません" in refused.text
+    assert f"/cases/{case_id}" in links_of(refused.text)
+    is_attachment(client.get(f"/attachments/{attachment_id}/file"), JAPANESE_NAME)

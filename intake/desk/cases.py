@@ -21,6 +21,7 @@ from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
 from intake.db.tables import Attachment, Case
 from intake.desk import returning
+from intake.desk.attachments import decrypted_names
 from intake.desk.base import Desk, action, flash, page, text_of
 from intake.desk.replying import reply_form, reply_request
 from intake.forms import FormSpecs, load_form_specs
@@ -130,6 +131,7 @@ def _case(
         offered_to=offered_to,
         assignable=assignable,
         draft=draft,
+        decrypted=decrypted_names(desk, [a["id"] for a in case["attachments"] if a["state"] == "decrypted"]),
     )
 
 
