@@ -281,3 +281,20 @@ def test_without_kept_copies_the_case_says_only_the_original_can_be_taken(worksp
     assert refused.status_code == 404 and "復号したファイルは保存されていません" in refused.text
     assert f"/cases/{case_id}" in links_of(refused.text)
     is_attachment(client.get(f"/attachments/{attachment_id}/file"), JAPANESE_NAME)
+
+
+def test_a_bug_is_a_japanese_page_with_the_way_back_never_a_bare_500(workspace, desk, monkeypatch):
+    case_id, _ = case_and_attachment(workspace)
+    client = desk.signed_in()
+    from intake.secretariat import views
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(views, "case_detail", broken)
+    response = client.get(f"/cases/{case_id}")
+    assert response.status_code == 500 and "処理できませんでした" in response.text
+    assert "/" in links_of(response.text) and "a bug" not in response.text
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    wrong = desk.signed_in().put(f"/cases/{case_id}")  # (uvicorn closes a connection after a bug)
+    assert wrong.status_code == 405 and "見つかりません" in wrong.text

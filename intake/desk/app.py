@@ -79,7 +79,7 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     """A path the desk has no page for: said in Japanese, with the ways back (never a bare 404)."""
     desk = desk_of(request)
     await run_in_threadpool(signed_in, request, desk)  # the header shows who is signed in
-    return not_found(request, desk)
+    return not_found(request, desk, getattr(exc, "status_code", 404))
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

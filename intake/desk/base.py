@@ -149,7 +149,8 @@ def action(*, after: After, upload: bool = False) -> Callable[[ActionHandler], R
             limit = desk.upload_limit if upload else FORM_LIMIT
             async with read_form(request, desk, limit) as form:  # uploads are closed afterwards
                 if form is None:
-                    return desk.refuse(request, 413, "form_too_large", limit=size_text(limit))
+                    back = await run_in_threadpool(_back, request, desk, after)
+                    return desk.refuse(request, 413, "form_too_large", back=back, limit=size_text(limit))
                 if not csrf_ok(request, text_of(form.get("csrf"))):
                     back = await run_in_threadpool(_back, request, desk, after)
                     return desk.refuse(request, 403, "sign_in_again", back=back)
@@ -196,9 +197,10 @@ async def _signed_out(request: Request, desk: Desk, after: After, earlier_csrf: 
     return desk.render(request, "login.html", 403, notice=said)
 
 
-def not_found(request: Request, desk: Desk) -> Response:
-    """The desk's own 404: what was not found, in Japanese, and the ways back."""
-    return desk.render(request, "not_found.html", 404, wanted=request.url.path)
+def not_found(request: Request, desk: Desk, status: int = 404) -> Response:
+    """The desk's own 404 (or 405: a page that takes no such request): what was not found, in
+    Japanese, and the ways back."""
+    return desk.render(request, "not_found.html", status, wanted=request.url.path)
 
 
 class read_form:  # noqa: N801 (used as ``async with read_form(...) as form``)
