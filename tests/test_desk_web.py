@@ -61,6 +61,8 @@ def sample_path(path: str, case_id: str, attachment_id: int) -> str:
         "reply_id": "1",
         "what": "queue",
         "fmt": "csv",
+        "entry_id": "1",
+        "n": "1",
     }
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], path)
 

@@ -164,7 +164,7 @@ def show(
     out.print(f"担当: {case['owner'] or '未割当'}  期限: {_due(case) or 'なし'}", markup=False)
     _merges(out, case, rt.config.rules_path)
     _messages(out, case["messages"], rules)
-    _segments(out, case["messages"], rt.config.rules_path)
+    _segments(out, case["messages"], [t.get("text", "") for t in texts], rt.config.rules_path)
     _attachments(out, case["attachments"])
     _attached(out, case["attached_messages"], attached_labels(rt.config.rules_path))
     _fields(out, case["fields"], load_form_specs(rt.config.rules_path), rt.config.rules_path)
@@ -205,14 +205,19 @@ def _messages(out, messages: list[dict], rules_dir) -> None:
     out.print(table)
 
 
-def _segments(out, messages: list[dict], rules_dir) -> None:
-    """Each incoming message's text, its quoted and forwarded parts labelled and indented."""
-    from intake.secretariat.labels import segment_label
+def _segments(out, messages: list[dict], texts: list[str], rules_dir) -> None:
+    """Each message's text: an incoming one's quoted and forwarded parts labelled and indented, a
+    reply's as it was written."""
+    from intake.secretariat.labels import direction_label, segment_label
 
-    for n, m in enumerate(messages, start=1):
-        if not m.get("segments"):
+    for n, (m, text) in enumerate(zip(messages, texts, strict=True), start=1):
+        if not (m.get("segments") or text):
             continue
-        out.print(f"--- message {n}: {m['subject'] or ''}", markup=False)
+        out.print(f"--- message {n} ({direction_label(m, rules_dir)}): {m['subject'] or ''}", markup=False)
+        if not m.get("segments"):
+            for line in text.splitlines():
+                out.print(line, markup=False, highlight=False)
+            continue
         for segment in m["segments"]:
             indent = "" if segment["kind"] == "new" else "  | "
             out.print(f"{indent}[{segment_label(segment, rules_dir)}]", markup=False)

@@ -19,7 +19,9 @@ from intake.cases import password_mail
 from intake.cases import unlock as unlocking
 from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
-from intake.db.tables import Attachment
+from intake.db.tables import Attachment, Case
+from intake.desk import returning
+from intake.desk.attachments import decrypted_names
 from intake.desk.base import Desk, action, flash, page, text_of
 from intake.desk.replying import reply_form, reply_request
 from intake.forms import FormSpecs, load_form_specs
@@ -61,10 +63,44 @@ def queue(request: Request, desk: Desk, user: str) -> Response:
 @page
 def case_page(request: Request, desk: Desk, user: str) -> Response:
     case_id = request.path_params["case_id"]
-    return _case(request, desk, case_id, reply_form(request, desk, case_id, user))
+    with desk.reading() as session:
+        if session.get(Case, case_id) is None:
+            return _no_case(request, desk, case_id, _canonical(session, case_id))
+    draft = returning.draft_for(request, desk.drafts, f"/cases/{case_id}")
+    if draft is not None:
+        said = desk.page_text("draft_restored")
+        flash(request, said + (desk.page_text("draft_file_dropped") if draft.file_dropped else ""), "notice")
+    posted = draft.fields if draft is not None and draft.sent_to("/reply") else None
+    reply = reply_form(request, desk, case_id, user, posted=posted)
+    return _case(request, desk, case_id, reply, draft=draft)
 
 
-def _case(request: Request, desk: Desk, case_id: str, reply: dict, status: int = 200) -> Response:
+def _canonical(session, case_id: str) -> str | None:
+    """The case an id typed in lower case (or with spaces) means, when there is one."""
+    wanted = case_id.strip().upper()
+    return wanted if wanted != case_id and session.get(Case, wanted) is not None else None
+
+
+def _no_case(request: Request, desk: Desk, case_id: str, canonical: str | None) -> Response:
+    """No case of that id: said in Japanese (404), with the case meant when only the case differed."""
+    return desk.render(
+        request,
+        "not_found.html",
+        404,
+        said=desk.page_text("no_case", case_id=case_id),
+        canonical=f"/cases/{canonical}" if canonical else None,
+        canonical_label=desk.page_text("open_case", case_id=canonical) if canonical else "",
+    )
+
+
+def _case(
+    request: Request,
+    desk: Desk,
+    case_id: str,
+    reply: dict,
+    status: int = 200,
+    draft: returning.Draft | None = None,
+) -> Response:
     specs = load_form_specs(desk.config.rules_path)
     with desk.reading() as session:
         case = views.case_detail(session, case_id)
@@ -94,6 +130,8 @@ def _case(request: Request, desk: Desk, case_id: str, reply: dict, status: int =
         password_mails=password_mails,
         offered_to=offered_to,
         assignable=assignable,
+        draft=draft,
+        decrypted=decrypted_names(desk, [a["id"] for a in case["attachments"] if a["state"] == "decrypted"]),
     )
 
 
@@ -174,7 +212,14 @@ def send_reply(request: Request, desk: Desk, user: str, form: FormData) -> Respo
     return _to_case(case_id)
 
 
-@action(after="/")
+def attachment_case(request: Request, desk: Desk) -> str:
+    """The case page of the attachment an action was taken on (the queue when there is none)."""
+    with desk.reading() as session:
+        attachment = session.get(Attachment, int(request.path_params["attachment_id"]))
+    return f"/cases/{attachment.case_id}" if attachment is not None else "/"
+
+
+@action(after=attachment_case)
 def unlock(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     attachment_id = int(request.path_params["attachment_id"])
     password = text_of(form.get("password")) or ""
@@ -197,14 +242,14 @@ def unlock(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     return _to_case(case_id or result.case_id)
 
 
-@action(after="/")
+@action(after=attachment_case)
 def unlock_from_message(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     """「このメールのパスワードで開く」: the password is read from the archived message, never the form."""
     attachment_id = int(request.path_params["attachment_id"])
     message = text_of(form.get("message")) or ""
     if not message.isdigit():
         flash(request, "メールを選んでください。", "error")
-        return RedirectResponse("/", status_code=303)
+        return RedirectResponse(attachment_case(request, desk), status_code=303)
     with desk.writing() as session:
         result = password_mail.unlock_from_message(
             session, config=desk.config, attachment_id=attachment_id, message_pk=int(message), by=user

@@ -6,6 +6,8 @@ sending (POST ``/cases/{id}/reply``, an upload form) queues the reply through
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
@@ -17,7 +19,13 @@ from intake.secretariat import replying
 
 
 def reply_form(
-    request: Request, desk: Desk, case_id: str, user: str, *, posted: FormData | None = None, error: str = ""
+    request: Request,
+    desk: Desk,
+    case_id: str,
+    user: str,
+    *,
+    posted: FormData | Mapping[str, str] | None = None,
+    error: str = "",
 ) -> dict:
     """What the reply form shows: the templates, the chosen one written for the case (or what was
     posted, when sending it was refused), the recipient and the error to say."""

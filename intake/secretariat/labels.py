@@ -77,6 +77,12 @@ def desk_text(key: str, rules_dir: Path, **values: object) -> str:
     return _section_text("desk", key, rules_dir, values)
 
 
+def desk_page_text(key: str, rules_dir: Path, **values: object) -> str:
+    """What the desk says on its ways back and its forms for the command line's case work
+    (``[desk_pages]`` in labels.toml), the values filled in; the key itself when unlabelled."""
+    return _section_text("desk_pages", key, rules_dir, values)
+
+
 def search_text(key: str, rules_dir: Path, **values: object) -> str:
     """What the search says (``[search]`` in labels.toml: where a case matched, the words around
     the results), the values filled in; the key itself when unlabelled."""
