@@ -93,6 +93,9 @@ def test_no_page_of_the_desk_has_a_serious_or_critical_accessibility_violation(d
         page.goto(target)
         found += violations(page, urlsplit(target).path)
         todo += _links(page, url)
+    for missing in ("/cases/NO-SUCH-CASE", "/no-such-page"):
+        page.goto(url + missing)
+        found += violations(page, missing)
     assert len(seen) >= 9, seen  # the queue's tabs, a case, the outbox, the register, the account
     assert found == [], "\n".join(map(str, found))
 
