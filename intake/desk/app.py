@@ -32,7 +32,7 @@ from intake.secretariat.labels import (
 )
 from intake.secretariat.throttle import SignInThrottle
 from intake.replies.staff_templates import validate_staff_templates
-from intake.desk import account, attachments, cases, merges, office, search
+from intake.desk import account, attachments, cases, merges, office, search, status
 from intake.desk.base import Desk
 from intake.desk.guard import SecurityHeaders, TrustedProxies, session_key
 
@@ -50,6 +50,7 @@ def make_app(*, config: Config, engine: Engine) -> Starlette:
         *office.ROUTES,
         *attachments.ROUTES,
         *search.ROUTES,
+        *status.ROUTES,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
