@@ -100,12 +100,30 @@ def test_intake_report_prints_the_same_figures_as_json_text_and_a_workbook(month
     ]
 
 
+def test_a_case_merged_into_another_counts_once_with_the_case_it_joined(month, workspace):
+    month.cli("--by", "suzuki", "merge", month.ids["G"], "--into", month.ids["B"])  # G: B's second mail
+    data = json.loads(month.cli("report", "--month", MONTH, "--format", "json"))
+    assert (
+        data["received"]["membership_application"] == 3
+        and data["weeks"][2]["counts"]["membership_application"] == 1
+    )
+    assert (data["first_reply"]["waiting"], data["acceptance"]["waiting"]) == (2, 4)
+    [waiting] = [r for r in data["backlog"] if r["status"] == "waiting_for_sender"]
+    assert tuple(waiting["ages"].values()) == (0, 1, 1, 2, 0)  # G (2 days old) is gone
+    missing = [(m["form"], m["field"], m["cases"]) for m in data["missing"]]  # G's findings gone with it
+    assert missing == [
+        ("application", "roster_publication", 1), ("application", "poc.email", 1), ("staff_registration", "email", 1),
+    ]  # fmt: skip
+
+
 def test_a_month_not_written_yyyy_mm_is_a_usage_error_and_a_workbook_needs_a_file(workspace):
     workspace.add_maildir()
     assert workspace.cli("init").returncode == 0
     wrong = workspace.cli("report", "--month", "2026-13")
     assert wrong.returncode == 2 and "YYYY-MM" in wrong.stderr
     assert workspace.cli("report", "--format", "xlsx").returncode == 2
+    quiet = workspace.cli("report", "--month", "2026-01")  # a month with nothing in it
+    assert quiet.returncode == 0 and "この月の案件に記入漏れ・記入誤りはありません。" in quiet.stdout
 
 
 def test_months_and_percentiles_in_japan_time():

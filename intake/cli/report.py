@@ -80,11 +80,13 @@ def _print_text(rt: Runtime, figures, rules: Path, output: Path | None) -> None:
         console.print(report_text("as_of", rules, at=at), markup=False)
         for table in tables(figures, rules):
             shown = Table(title=table.caption, title_justify="left")
+            if not table.rows:  # no item of a form was missing this month
+                console.print(table.caption, markup=False)
+                console.print(report_text("no_missing", rules), markup=False)
+                continue
             for header in table.headers:
                 shown.add_column(header, overflow="fold")
             for row in rows_with_total(table):
                 add_row(shown, *(cell_text(cell) for cell in row))
-            if not table.rows:
-                add_row(shown, report_text("no_missing", rules), *([""] * (len(table.headers) - 1)))
             console.print(shown)
         console.print(report_text("reply_note", rules), markup=False)
