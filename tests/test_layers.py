@@ -76,6 +76,7 @@ LAZY = {
         "intake.cli.cases", "intake.secretariat.owners", "intake.secretariat.digest", "intake.replies.sender"
     ),
     **_in_commands("intake.cli.desk", "intake.secretariat.users"),
+    **_in_commands("intake.cli.report", "intake.secretariat.report", "intake.secretariat.report_tables"),
     **_in_commands(
         "intake.cli.mail",
         "intake.checks.rules",

@@ -2,7 +2,7 @@
 
 One module per command group, as the README lists them: :mod:`.mail` (init, poll, run,
 quarantine, reprocess), :mod:`.cases` (queue, show, note, set-status, assign, decide, audit, digest), :mod:`.unlock`
-(unlock, expect-password), :mod:`.replies` (outbox, send), :mod:`.register` (register, roster,
+(unlock, expect-password), :mod:`.replies` (outbox, send), :mod:`.report` (report), :mod:`.register` (register, roster,
 export), :mod:`.desk` (desk, user), :mod:`.servers` (status, doctor, auth), :mod:`.backup` (backup,
 restore), :mod:`.privacy` (purge, person), :mod:`.search` (search), :mod:`.service` (service-unit)
 and :mod:`.tools` (demo, sweep, check-office, check-forms).
@@ -33,6 +33,7 @@ from intake.cli import (  # noqa: F401  (commands register themselves)
     privacy,
     register,
     replies,
+    report,
     search,
     servers,
     service,

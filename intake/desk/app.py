@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from intake.clock import jst_iso
 from intake.config import Config
-from intake.desk import account, attachments, cases, merges, office, privacy, returning, search
+from intake.desk import account, attachments, cases, merges, office, privacy, returning, search, status
 from intake.desk.base import Desk, desk_of, not_found, signed_in
 from intake.desk.guard import SECURITY_HEADERS, SecurityHeaders, TrustedProxies, session_key
 from intake.replies.staff_templates import validate_staff_templates
@@ -55,6 +55,7 @@ def make_app(*, config: Config, engine: Engine) -> Starlette:
         *attachments.ROUTES,
         *search.ROUTES,
         *privacy.ROUTES,
+        *status.ROUTES,
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [

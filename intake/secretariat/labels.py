@@ -132,3 +132,9 @@ def case_status_label(status: str, merged_into: str | None, rules_dir: Path) -> 
     if merged_into:
         return merge_text("merged_into", rules_dir, into=merged_into)
     return status_label(status, rules_dir)
+
+
+def report_text(key: str, rules_dir: Path, **values: object) -> str:
+    """What the 状況 page and ``intake report`` say (``[report]`` in labels.toml), the values
+    filled in; the key itself when unlabelled."""
+    return _section_text("report", key, rules_dir, values)
