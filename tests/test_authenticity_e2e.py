@@ -14,8 +14,8 @@ import json
 
 import pytest
 
-from intake.secretariat.register.file import REGISTER_COLUMNS
 from intake.forms import write_staff_registration
+from intake.secretariat.register.file import REGISTER_COLUMNS
 from support.desk import STAFF, add_staff, csrf_of, desk_server
 from support.mailfactory import DOCX_TYPE, make_mail
 from support.samples import person as sample_person

@@ -22,8 +22,8 @@ from sqlmodel import Session, select
 
 from intake.cases.unlock import unlock
 from intake.db.tables import Attachment, Case
-from intake.secretariat.register.file import REGISTER_COLUMNS
 from intake.forms import write_staff_registration
+from intake.secretariat.register.file import REGISTER_COLUMNS
 from support.mailfactory import DOCX_TYPE, JST, make_mail
 from support.office_fixtures import encrypt_agile
 from support.samples import person as sample_person
