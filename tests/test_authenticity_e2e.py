@@ -18,6 +18,7 @@ from intake.forms import write_staff_registration
 from intake.secretariat.register.file import REGISTER_COLUMNS
 from support.desk import STAFF, add_staff, csrf_of, desk_server
 from support.mailfactory import DOCX_TYPE, make_mail
+from support.samples import person as sample_person
 
 ORG = "みなと精工株式会社"
 DOMAIN = "minato-seiko.example.co.jp"
@@ -28,18 +29,16 @@ FORGED = "mx.example.jp; spf=fail smtp.mailfrom=attacker.example.net; dkim=none;
 
 def _block(person, kind: str, poc: str) -> dict:
     name, email, phone = person
-    return {
-        "name": name,
-        "name_kana": "みなと",
-        "department": "情報セキュリティ室",
-        "title": "担当",
-        "phone": phone,
-        "mobile": None,
-        "email": email,
-        "application_type": kind,
-        "system_registration": "要",
-        "poc": poc,
-    }
+    return sample_person(
+        name,
+        kind,
+        kana="みなと",
+        email=email,
+        department="情報セキュリティ室",
+        title="担当",
+        phone=phone,
+        poc=poc,
+    )
 
 
 class Office:

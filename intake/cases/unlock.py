@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from intake.cases.formrows import store_form
+from intake.cases.formrows import form_specs, store_form
 from intake.cases.scanning import Scanner
 from intake.config import Config
 from intake.db import audit
@@ -30,7 +29,7 @@ from intake.documents import (
     triage,
 )
 from intake.errors import DocumentError, LimitExceeded, NotFound, WrongPassword
-from intake.forms import ExtractedForm, extract_form, load_form_specs
+from intake.forms import ExtractedForm, extract_form
 from intake.forms.naming import org_from_filename
 
 log = logging.getLogger(__name__)
@@ -251,13 +250,8 @@ def _extract(config: Config, kind: str, data: bytes) -> ExtractedForm | None:
             return None
         data = convert_doc_to_docx(data, soffice=soffice)
     return extract_form(
-        data, specs=_specs(config.rules_path), limits=ContainerLimits.from_config(config.limits)
+        data, specs=form_specs(config.rules_path), limits=ContainerLimits.from_config(config.limits)
     )
-
-
-@lru_cache(maxsize=4)
-def _specs(rules_dir: Path):
-    return load_form_specs(rules_dir)
 
 
 def _keep_decrypted(config: Config, attachment: Attachment, name: str | None, data: bytes) -> None:

@@ -144,7 +144,7 @@ def show(
     rt = ctx.obj
     rules = rt.config.rules_path
     with rt.reading_session() as session:
-        case = views.case_detail(session, case_id)
+        case = views.case_detail(session, case_id, rules)
         texts = views.message_texts(session, rt.config, case_id)
         case["attached_messages"] = [a for text in texts for a in text.get("attached", ())]
         entries = audit_entries(session, case_id)

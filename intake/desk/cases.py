@@ -103,7 +103,7 @@ def _case(
 ) -> Response:
     specs = load_form_specs(desk.config.rules_path)
     with desk.reading() as session:
-        case = views.case_detail(session, case_id)
+        case = views.case_detail(session, case_id, desk.config.rules_path)
         messages = views.message_texts(session, desk.config, case_id)
         history = actions.audit_entries(session, case_id)
         password_mails = password_mail.password_mails(session, case_id)
