@@ -16,7 +16,13 @@ from rich.table import Table
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.clock import jst_iso
-from intake.secretariat.labels import answer_label, attached_labels, case_status_label, merge_text, short_label
+from intake.secretariat.labels import (
+    answer_label,
+    attached_labels,
+    case_status_label,
+    merge_text,
+    short_label,
+)
 from intake.secretariat.statuses import STATUSES
 
 if TYPE_CHECKING:
@@ -354,8 +360,13 @@ def set_status(
             help="Accept a register change whose sender failed authentication, confirmed another way (audited).",
         ),
     ] = False,
+    override_missing: Annotated[
+        bool,
+        typer.Option("--override-missing", help="Accept although missing items are still open (audited)."),
+    ] = False,
 ) -> None:
-    """Move a case; accepting a membership application or staff registration updates the register."""
+    """Move a case; accepting a membership application or staff registration updates the register
+    (`intake accept CASE --dry-run` shows how first)."""
     from intake.secretariat import actions
 
     rt: Runtime = ctx.obj
@@ -369,6 +380,7 @@ def set_status(
             note=note_text,
             rules_dir=rt.config.rules_path,
             confirm_unauthenticated=confirm_unauthenticated,
+            override_missing=override_missing,
             due=rt.config.sla,
         )
     rt.out.print(f"{case_id}: {before} → {status}")

@@ -32,7 +32,7 @@ from intake.secretariat.labels import (
 )
 from intake.secretariat.throttle import SignInThrottle
 from intake.replies.staff_templates import validate_staff_templates
-from intake.desk import account, attachments, cases, merges, office, search
+from intake.desk import accepting, account, attachments, cases, merges, office, search
 from intake.desk.base import Desk
 from intake.desk.guard import SecurityHeaders, TrustedProxies, session_key
 
@@ -47,6 +47,7 @@ def make_app(*, config: Config, engine: Engine) -> Starlette:
         *account.ROUTES,
         *cases.ROUTES,
         *merges.ROUTES,
+        *accepting.ROUTES,
         *office.ROUTES,
         *attachments.ROUTES,
         *search.ROUTES,

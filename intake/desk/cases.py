@@ -20,12 +20,13 @@ from intake.cases import unlock as unlocking
 from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
 from intake.db.tables import Attachment
-from intake.secretariat import actions, owners, replying, views
-from intake.secretariat.labels import attached_labels, direction_label, segment_label
+from intake.secretariat import accepting, actions, owners, replying, views
+from intake.secretariat.labels import accept_text, attached_labels, direction_label, segment_label
 from intake.forms import FormSpecs, load_form_specs
 from intake.replies.staff import StaffReplyError
 from intake.replies.staff_templates import StaffTemplateError
 from intake.runner.quarantine import open_entries
+from intake.desk.accepting import confirmation as confirm_acceptance
 from intake.desk.base import Desk, action, flash, page, text_of
 from intake.desk.replying import reply_form, reply_request
 
@@ -73,6 +74,7 @@ def _case(request: Request, desk: Desk, case_id: str, reply: dict, status: int =
         password_mails = password_mail.password_mails(session, case_id)
         offered_to = password_mail.offered_elsewhere(session, case_id)
         assignable = owners.assignable(session)
+        undoable = accepting.undoable(session, actions.get_case(session, case_id))
     rules = desk.config.rules_path
     for m in messages:
         m["direction_label"] = direction_label(m, rules)
@@ -94,7 +96,19 @@ def _case(request: Request, desk: Desk, case_id: str, reply: dict, status: int =
         password_mails=password_mails,
         offered_to=offered_to,
         assignable=assignable,
+        accept_words=_accept_words(desk, undoable),
     )
+
+
+def _accept_words(desk: Desk, undoable: bool) -> dict[str, str | None]:
+    """The status form's 「変更しない」 and hint, and 受理を取り消す when the acceptance can be undone."""
+    rules = desk.config.rules_path
+    return {
+        "keep": accept_text("keep_status", rules),
+        "hint": accept_text("to_confirmation", rules),
+        "undo": accept_text("undo", rules) if undoable else None,
+        "undo_note": accept_text("undo_confirm", rules),
+    }
 
 
 @action(after="/cases/{case_id}")
@@ -111,6 +125,11 @@ def set_status(request: Request, desk: Desk, user: str, form: FormData) -> Respo
     case_id = request.path_params["case_id"]
     status, note = text_of(form.get("status")) or "", text_of(form.get("note"))
     confirmed = text_of(form.get("confirm_unauthenticated")) == "1"
+    if not status:  # 「変更しない」: nothing was chosen, nothing changes
+        flash(request, accept_text("no_change", desk.config.rules_path))
+        return _to_case(case_id)
+    if status == "accepted":  # 受理 writes the register: its confirmation first
+        return confirm_acceptance(request, desk, case_id, posted=form)
     with desk.writing() as session:
         actions.set_status(
             session,

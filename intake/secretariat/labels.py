@@ -126,3 +126,15 @@ def case_status_label(status: str, merged_into: str | None, rules_dir: Path) -> 
     if merged_into:
         return merge_text("merged_into", rules_dir, into=merged_into)
     return status_label(status, rules_dir)
+
+
+def accept_text(key: str, rules_dir: Path, **values: object) -> str:
+    """What is said about accepting a case, its confirmation and its undoing (``[accept]`` in
+    labels.toml), the values filled in; the key itself when unlabelled."""
+    return _section_text("accept", key, rules_dir, values)
+
+
+def accept_label(table: str, key: str, rules_dir: Path) -> str:
+    """「法人番号」 for the register's ``corporate_number`` (``[accept.fields]``), 「廃止」 for a
+    person's ``removed`` (``[accept.person_status]``); the key itself when unlabelled."""
+    return str(_within(_table("accept", rules_dir), table).get(key, key))

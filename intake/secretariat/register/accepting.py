@@ -15,9 +15,62 @@ from intake.cases.organisations import corporate, find_organisation, org_key
 from intake.db import audit
 from intake.db.keys import stored_id
 from intake.db.tables import ApplicationForm, Case, Organisation, StaffEntry, utcnow
+from intake.secretariat.register.changes import Rows, snapshot
 from intake.secretariat.register.entries import find_person, new_organisation, set_fields, upsert_person
 from intake.secretariat.register.file import PERSON_FIELDS
 from intake.errors import IntakeError
+
+
+REGISTER_KINDS = ("membership_application", "staff_registration")
+
+
+def apply_case(session: Session, case: Case, *, by: str, rules_dir: Path) -> tuple[Rows, Rows]:
+    """Apply an accepted case to the register (a membership application first, then any staff
+    entries); returns the rows it touched before and after (:mod:`.changes`), read back from the
+    database. A case of another kind changes nothing."""
+    if case.kind not in REGISTER_KINDS:
+        return {}, {}
+    touched = _trial(session, case, rules_dir)
+    before = snapshot(session, touched)
+    touched |= _apply(session, case, by=by, rules_dir=rules_dir)
+    return before, snapshot(session, touched)
+
+
+def preview_case(session: Session, case: Case, *, rules_dir: Path) -> tuple[Rows, Rows]:
+    """What :func:`apply_case` would change, the register left as it is (the change is rolled back)."""
+    if case.kind not in REGISTER_KINDS:
+        return {}, {}
+    nested = session.begin_nested()
+    try:
+        touched = _apply(session, case, by="", rules_dir=rules_dir)
+        after = snapshot(session, touched)
+    finally:
+        nested.rollback()
+    return snapshot(session, touched), after
+
+
+def _trial(session: Session, case: Case, rules_dir: Path) -> set[int]:
+    """The organisations the case would touch, found by applying it and rolling that back."""
+    nested = session.begin_nested()
+    try:
+        return _apply(session, case, by="", rules_dir=rules_dir)
+    finally:
+        nested.rollback()
+
+
+def _apply(session: Session, case: Case, *, by: str, rules_dir: Path) -> set[int]:
+    touched = set()
+    if case.kind == "membership_application":
+        touched.add(stored_id(apply_application(session, case.id, by=by, rules_dir=rules_dir)))
+        has_staff = session.exec(select(StaffEntry.id).where(StaffEntry.case_id == case.id)).first()
+        if has_staff is not None:
+            touched.add(
+                apply_staff_registration(session, case.id, by=by, rules_dir=rules_dir).organisation_id
+            )
+    elif case.kind == "staff_registration":
+        touched.add(apply_staff_registration(session, case.id, by=by, rules_dir=rules_dir).organisation_id)
+    session.flush()
+    return touched
 
 
 def apply_application(session: Session, case_id: str, *, by: str, rules_dir: Path) -> Organisation:
