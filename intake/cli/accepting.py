@@ -107,7 +107,7 @@ def _print_preview(rt: Runtime, shown: AcceptPreview) -> None:
     if shown.missing:
         rt.out.print(_text(rt, "missing_title", count=len(shown.missing)), markup=False)
         for finding in shown.missing:
-            rt.out.print(f"  - {finding.message_ja or finding.code}", markup=False)
+            rt.out.print(f"  - {finding.text}", markup=False)
     if shown.asking_replies:
         rt.out.print(_text(rt, "replies_title"), markup=False)
         for r in shown.asking_replies:

@@ -59,7 +59,7 @@ def confirmation(
         shown=shown,
         lines=lines,
         replies=replies,
-        missing=[f.message_ja or f.code for f in shown.missing],
+        missing=[f.text for f in shown.missing],
         note=text_of(posted.get("note")) if posted else "",
         unauthenticated_ticked=bool(posted and text_of(posted.get("confirm_unauthenticated")) == "1"),
         stale=stale,

@@ -43,6 +43,12 @@ class PendingReply:
     state: str  # held | queued | failed
 
 
+@dataclass(frozen=True)
+class MissingItem:
+    code: str
+    text: str  # what the sender must still supply, in Japanese
+
+
 @dataclass
 class AcceptPreview:
     """What accepting ``case_id`` would do; nothing of it has been done."""
@@ -50,7 +56,7 @@ class AcceptPreview:
     case_id: str
     status: str
     changes: list = field(default_factory=list)  # register.RowChange
-    missing: list[Finding] = field(default_factory=list)
+    missing: list[MissingItem] = field(default_factory=list)
     unauthenticated: bool = False
     asking_replies: list[PendingReply] = field(default_factory=list)
 
@@ -74,7 +80,7 @@ def preview(session: Session, case_id: str, *, rules_dir: Path) -> AcceptPreview
         case_id=case_id,
         status=case.status,
         changes=register.diff(before, after),
-        missing=actions.open_missing(session, case_id),
+        missing=[MissingItem(f.code, f.message_ja or f.code) for f in actions.open_missing(session, case_id)],
         unauthenticated=_unauthenticated(session, case),
         asking_replies=asking_replies(session, case_id),
     )
