@@ -5,8 +5,6 @@ refused when the rows changed since."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 import pytest
@@ -15,51 +13,13 @@ from sqlmodel import Session, select
 from intake.db import audit
 from intake.db.tables import AuditEntry, Finding, Organisation, OutboxReply, RegisteredPerson
 from intake.secretariat.privacy.wiping import _purged_detail
-from intake.secretariat.register import REGISTER_COLUMNS, snapshot
-from support.staff_builders import CaseBuilder, person
-
-ORG = "株式会社テスト"
-BLOCKS = [
-    person("継続 一郎", "継続", email="keizoku@test.co.jp", phone="03-9999-0001", poc="する"),
-    person("廃止 二郎", "廃止", email="haishi@test.co.jp"),
-    person("新規 三郎", "新規", email="shinki@test.co.jp"),
-]
+from support.accepting import ORG, import_rows, register_rows, registered, staff_case
+from support.staff_builders import person
 
 
 @pytest.fixture
 def built(workspace):
-    workspace.write()
-    builder = CaseBuilder(workspace.engine())
-    _import(
-        workspace,
-        [
-            [ORG, "", "", "継続 一郎", "keizoku@test.co.jp", "03-0000-0001", "要", "する"],
-            [ORG, "", "", "廃止 二郎", "haishi@test.co.jp", "03-0000-0002", "要", "しない"],
-        ],
-    )
-    return builder
-
-
-def _import(workspace, rows) -> None:
-    path = workspace.root / "register.csv"
-    out = io.StringIO(newline="")
-    csv.writer(out).writerows([REGISTER_COLUMNS, *rows])
-    path.write_text(out.getvalue(), encoding="utf-8-sig")
-    result = workspace.cli("register", "import", str(path))
-    assert result.returncode == 0, result.stderr
-
-
-def _staff_case(built, blocks=BLOCKS) -> str:
-    case_id = built.case("staff_registration", org=ORG)
-    built.staff(case_id, ORG, blocks)
-    return case_id
-
-
-def _register(built) -> dict:
-    """Every column of every register row, times included."""
-    with Session(built.engine) as session:
-        ids = {o.id for o in session.exec(select(Organisation))}
-        return snapshot(session, ids)
+    return registered(workspace)
 
 
 def _status(workspace, case_id) -> str:
@@ -71,8 +31,8 @@ def _actions(workspace, case_id) -> list[dict]:
 
 
 def test_a_dry_run_shows_the_change_field_by_field_and_changes_nothing(workspace, built):
-    case_id = _staff_case(built)
-    before = _register(built)
+    case_id = staff_case(built)
+    before = register_rows(built)
     result = workspace.cli("accept", case_id, "--dry-run", "--json")
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
@@ -93,7 +53,7 @@ def test_a_dry_run_shows_the_change_field_by_field_and_changes_nothing(workspace
         added["kind"] == "added"
         and {"name": "email", "before": None, "after": "shinki@test.co.jp"} in added["fields"]
     )
-    assert _register(built) == before and _status(workspace, case_id) == "ready_for_review"
+    assert register_rows(built) == before and _status(workspace, case_id) == "ready_for_review"
     assert _actions(workspace, case_id) == []  # a dry run records nothing
 
     text = workspace.cli("accept", case_id, "--dry-run").stdout
@@ -112,18 +72,18 @@ def test_a_dry_run_shows_the_change_field_by_field_and_changes_nothing(workspace
 
 
 def test_accept_then_undo_restores_the_register_exactly_and_both_are_audited(workspace, built):
-    case_id = _staff_case(built)
-    before = _register(built)
+    case_id = staff_case(built)
+    before = register_rows(built)
     due_before = json.loads(workspace.cli("show", case_id, "--json").stdout).get("due_at")
     accepted = workspace.cli("--by", "tanaka", "accept", case_id)
     assert accepted.returncode == 0, accepted.stderr
     assert f"{case_id} を受理しました（登録簿の変更 3 件）" in accepted.stdout
-    assert _register(built) != before and _status(workspace, case_id) == "accepted"
+    assert register_rows(built) != before and _status(workspace, case_id) == "accepted"
 
     undone = workspace.cli("--by", "sato", "accept", "--undo", case_id)
     assert undone.returncode == 0, undone.stderr
     assert f"{case_id} の受理を取り消しました（状態: 確認待ち" in undone.stdout
-    assert _register(built) == before  # every column, times included; the added person is gone
+    assert register_rows(built) == before  # every column, times included; the added person is gone
     shown = json.loads(workspace.cli("show", case_id, "--json").stdout)
     assert shown["status"] == "ready_for_review" and shown.get("due_at") == due_before
     entries = _actions(workspace, case_id)
@@ -147,7 +107,7 @@ def test_undo_of_an_application_deletes_the_member_it_created(workspace, built):
     case_id = built.case("membership_application", org="新規加入株式会社")
     built.application(case_id, "新規加入株式会社", poc_email="poc@shinki.co.jp")
     built.staff(case_id, "新規加入株式会社", [person("窓口 花子", "新規", poc="する")])
-    before = _register(built)
+    before = register_rows(built)
     shown = json.loads(workspace.cli("accept", case_id, "--dry-run", "--json").stdout)
     assert [(c["table"], c["kind"]) for c in shown["changes"]] == [
         ("organisation", "added"),
@@ -156,25 +116,25 @@ def test_undo_of_an_application_deletes_the_member_it_created(workspace, built):
     assert workspace.cli("accept", case_id).returncode == 0
     assert workspace.cli("register", "show", "新規加入株式会社", "--json").returncode == 0
     assert workspace.cli("accept", "--undo", case_id).returncode == 0
-    assert _register(built) == before
+    assert register_rows(built) == before
     with Session(built.engine) as session:
         assert session.exec(select(Organisation).where(Organisation.name == "新規加入株式会社")).all() == []
 
 
 def test_undo_is_refused_when_the_register_rows_changed_since(workspace, built):
-    case_id = _staff_case(built)
+    case_id = staff_case(built)
     assert workspace.cli("accept", case_id).returncode == 0
-    _import(workspace, [[ORG, "", "", "後から 四郎", "ato@test.co.jp", "03-0000-0004", "不要", "しない"]])
-    changed = _register(built)
+    import_rows(workspace, [[ORG, "", "", "後から 四郎", "ato@test.co.jp", "03-0000-0004", "不要", "しない"]])
+    changed = register_rows(built)
     refused = workspace.cli("accept", "--undo", case_id)
     assert refused.returncode == 1
     assert f"{case_id} の受理の後に、登録簿の該当する行が変更されています" in refused.stderr
-    assert _register(built) == changed and _status(workspace, case_id) == "accepted"
+    assert register_rows(built) == changed and _status(workspace, case_id) == "accepted"
     assert "acceptance_undone" not in [e["action"] for e in _actions(workspace, case_id)]
 
 
 def test_open_missing_items_need_an_explicit_override_which_is_audited(workspace, built):
-    case_id = _staff_case(built)
+    case_id = staff_case(built)
     with Session(built.engine) as session:
         session.add(
             Finding(
@@ -185,13 +145,13 @@ def test_open_missing_items_need_an_explicit_override_which_is_audited(workspace
             )
         )
         session.commit()
-    before = _register(built)
+    before = register_rows(built)
     for command in (("accept", case_id), ("set-status", case_id, "accepted")):
         refused = workspace.cli(*command)
         assert refused.returncode == 1
         assert "まだ不足している事項があります（メールアドレスが未記入です。）" in refused.stderr
         assert "--override-missing" in refused.stderr
-    assert _register(built) == before and _status(workspace, case_id) == "ready_for_review"
+    assert register_rows(built) == before and _status(workspace, case_id) == "ready_for_review"
     shown = workspace.cli("accept", case_id, "--dry-run")
     assert "まだ不足している事項（1 件）" in shown.stdout and "メールアドレスが未記入です。" in shown.stdout
 
@@ -201,7 +161,7 @@ def test_open_missing_items_need_an_explicit_override_which_is_audited(workspace
 
 
 def test_a_reply_still_asking_for_fixes_is_pointed_out(workspace, built):
-    case_id = _staff_case(built)
+    case_id = staff_case(built)
     with Session(built.engine) as session:
         for template, state in (("checklist", "held"), ("acknowledgement", "held"), ("checklist", "sent")):
             session.add(
@@ -220,7 +180,7 @@ def test_a_reply_still_asking_for_fixes_is_pointed_out(workspace, built):
 
 
 def test_a_purge_takes_the_register_rows_out_of_the_acceptance_and_undo_then_says_why(workspace, built):
-    case_id = _staff_case(built)
+    case_id = staff_case(built)
     assert workspace.cli("accept", case_id).returncode == 0
     with Session(built.engine) as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "acceptance")).one()

@@ -137,6 +137,7 @@ def show(
 ) -> None:
     """One case, whole: messages, attachments, fields, findings, notes, history."""
     from intake.secretariat import views
+    from intake.secretariat.accepting import history_detail
     from intake.secretariat.actions import audit_entries
     from intake.secretariat.labels import action_label
     from intake.forms import load_form_specs
@@ -148,7 +149,10 @@ def show(
         texts = views.message_texts(session, rt.config, case_id)
         case["attached_messages"] = [a for text in texts for a in text.get("attached", ())]
         entries = audit_entries(session, case_id)
-        history = [(views.jst(e.at), e.by, action_label(e.action, rules), e.detail) for e in entries]
+        history = [
+            (views.jst(e.at), e.by, action_label(e.action, rules), history_detail(e.action, e.detail, rules))
+            for e in entries
+        ]
     for message, text in zip(case["messages"], texts, strict=True):
         message["segments"] = text.get("segments", [])
     if as_json:

@@ -19,7 +19,7 @@ from intake.cases import password_mail
 from intake.cases import unlock as unlocking
 from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
-from intake.db.tables import Attachment
+from intake.db.tables import Attachment, AuditEntry
 from intake.secretariat import accepting, actions, owners, replying, views
 from intake.secretariat.labels import accept_text, attached_labels, direction_label, segment_label
 from intake.forms import FormSpecs, load_form_specs
@@ -70,7 +70,7 @@ def _case(request: Request, desk: Desk, case_id: str, reply: dict, status: int =
     with desk.reading() as session:
         case = views.case_detail(session, case_id)
         messages = views.message_texts(session, desk.config, case_id)
-        history = actions.audit_entries(session, case_id)
+        history = [_history_row(e, desk) for e in actions.audit_entries(session, case_id)]
         password_mails = password_mail.password_mails(session, case_id)
         offered_to = password_mail.offered_elsewhere(session, case_id)
         assignable = owners.assignable(session)
@@ -98,6 +98,11 @@ def _case(request: Request, desk: Desk, case_id: str, reply: dict, status: int =
         assignable=assignable,
         accept_words=_accept_words(desk, undoable),
     )
+
+
+def _history_row(entry: AuditEntry, desk: Desk) -> dict[str, Any]:
+    detail = accepting.history_detail(entry.action, entry.detail, desk.config.rules_path)
+    return {"at": entry.at, "by": entry.by, "action": entry.action, "detail": detail}
 
 
 def _accept_words(desk: Desk, undoable: bool) -> dict[str, str | None]:

@@ -25,7 +25,7 @@ from intake.db import audit
 from intake.db.tables import AuditEntry, Case, Finding, OutboxReply, utcnow
 from intake.errors import IntakeError
 from intake.secretariat import actions
-from intake.secretariat.labels import accept_label, accept_text
+from intake.secretariat.labels import accept_label, accept_text, status_label
 
 # Replies that still ask the sender to correct or add something, or refuse: at odds with 受理.
 ASKING_TEMPLATES = frozenset(
@@ -164,10 +164,12 @@ def undo(session: Session, case_id: str, *, by: str, rules_dir: Path) -> Undone:
 
 def _record(entry: AuditEntry | None) -> dict | None:
     """The acceptance's record, if it is whole (a purge or an erasure may have masked it)."""
-    if entry is None:
-        return None
+    return None if entry is None else _whole(entry.detail)
+
+
+def _whole(detail: str) -> dict | None:
     try:
-        data = json.loads(entry.detail)
+        data = json.loads(detail)
         register = data["register"]
         if (
             isinstance(data["from"], str)
@@ -207,3 +209,20 @@ def _value(name: str, value: object, rules_dir: Path) -> str:
     if name == "status":
         return accept_label("person_status", str(value), rules_dir)
     return str(value)
+
+
+def history_detail(action: str, detail: str, rules_dir: Path) -> str:
+    """An audit entry's detail as a case's history shows it: an acceptance's record of the register
+    rows (kept whole for undoing it) is summed up in a line; any other detail is left as it is."""
+    from intake.secretariat import register
+
+    if action != actions.ACCEPTANCE:
+        return detail
+    record = _whole(detail)
+    if record is None:
+        return detail
+    rows = record["register"]
+    status = status_label(record["from"], rules_dir)
+    return accept_text(
+        "history", rules_dir, status=status, rows=len(register.diff(rows["before"], rows["after"]))
+    )
