@@ -82,12 +82,15 @@ def test_choosing_accept_shows_the_change_and_a_changed_register_asks_again(work
     assert register_rows(built) == before and _audit_actions(built, case_id) == []  # shown, not done
 
     fields = acceptance_form(shown.text)
-    import_rows(workspace, [[ORG, "", "", "後から 四郎", "ato@test.co.jp", "03-0000-0004", "不要", "しない"]])
+    # meanwhile someone corrects 継続 一郎's phone on file: the change shown is no longer the one made
+    import_rows(workspace, [[ORG, "", "", "継続 一郎", "keizoku@test.co.jp", "03-1111-0001", "要", "する"]])
     changed = register_rows(built)
+    assert changed != before
     again = client.post(f"/cases/{case_id}/accept", data=fields)
     assert again.status_code == 200 and "もう一度確かめてください" in again.text
     assert register_rows(built) == changed and _status(workspace, case_id) == "ready_for_review"
 
+    assert "03-1111-0001" in again.text  # the change as it is now
     done = client.post(f"/cases/{case_id}/accept", data=acceptance_form(again.text))
     assert (done.status_code, done.headers["location"]) == (303, f"/cases/{case_id}")
     assert _status(workspace, case_id) == "accepted"

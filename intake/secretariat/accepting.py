@@ -63,7 +63,9 @@ class AcceptPreview:
     @property
     def fingerprint(self) -> str:
         """Short digest of the change and the findings: a confirmation is for exactly this."""
-        data = [asdict(c) for c in self.changes], [f.code for f in self.missing]
+        # a row to be added has no number yet (PostgreSQL's sequences move on with every preview)
+        changes = [asdict(c) | {"row_id": None} if c.kind == "added" else asdict(c) for c in self.changes]
+        data = changes, [f.code for f in self.missing]
         text = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -187,7 +189,8 @@ def change_table(changes: list, rules_dir: Path) -> list[dict[str, str]]:
     number), added / changed / removed, the field, before and after — in Japanese."""
     lines = []
     for change in changes:
-        row = f"{accept_text(change.table, rules_dir)} {change.label}（{change.row_id}）"
+        number = "" if change.kind == "added" else f"（{change.row_id}）"  # an added row has none yet
+        row = f"{accept_text(change.table, rules_dir)} {change.label}{number}"
         for item in change.fields:
             lines.append(
                 {

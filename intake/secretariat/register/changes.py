@@ -18,7 +18,8 @@ from intake.db.tables import Organisation, RegisteredPerson
 
 TABLES: dict[str, type[SQLModel]] = {"organisation": Organisation, "person": RegisteredPerson}
 # Kept and restored, never shown as a change: derived keys and times the change itself sets.
-HIDDEN = frozenset({"id", "name_key", "updated_at", "removed_at"})
+# The organisation a person belongs to is the row above them in the change.
+HIDDEN = frozenset({"id", "name_key", "updated_at", "removed_at", "organisation_id"})
 DATES = frozenset({"updated_at", "removed_at"})
 
 Row = dict[str, Any]
