@@ -15,8 +15,16 @@ from sqlmodel import Session, select
 
 from intake.db.tables import AuditEntry, Finding
 from support.accepting import ORG, import_rows, register_rows, registered, staff_case
-from support.desk import CHROMIUM, CHROMIUM_ARGS, STAFF, STAFF_PASSWORD, acceptance_form, add_staff, csrf_of
-from support.desk import desk_server
+from support.desk import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    STAFF,
+    STAFF_PASSWORD,
+    acceptance_form,
+    add_staff,
+    csrf_of,
+    desk_server,
+)
 
 MISSING = "メールアドレスが未記入です。"
 
@@ -111,6 +119,21 @@ def test_open_missing_items_need_the_override_box_on_the_desk_too(workspace, bui
     )
     assert accepted.status_code == 303 and _status(workspace, case_id) == "accepted"
     assert "accept_override_missing" in _audit_actions(built, case_id)
+
+
+def test_undo_on_the_desk_is_refused_in_japanese_when_the_register_changed_since(workspace, built, desk):
+    case_id = staff_case(built)
+    assert workspace.cli("accept", case_id).returncode == 0
+    import_rows(workspace, [[ORG, "", "", "後から 四郎", "ato@test.co.jp", "03-0000-0004", "不要", "しない"]])
+    changed = register_rows(built)
+    client = desk.signed_in()
+    page = client.get(f"/cases/{case_id}").text
+    assert "受理を取り消す" in page
+    response = client.post(f"/cases/{case_id}/accept/undo", data={"csrf": csrf_of(page)})
+    assert (response.status_code, response.headers["location"]) == (303, f"/cases/{case_id}")
+    said = html.unescape(client.get(f"/cases/{case_id}").text)
+    assert f"{case_id} の受理の後に、登録簿の該当する行が変更されています" in said
+    assert register_rows(built) == changed and _status(workspace, case_id) == "accepted"
 
 
 @pytest.mark.e2e

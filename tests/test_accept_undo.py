@@ -6,12 +6,13 @@ refused when the rows changed since."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session, select
 
 from intake.db import audit
-from intake.db.tables import AuditEntry, Finding, Organisation, OutboxReply, RegisteredPerson
+from intake.db.tables import AuditEntry, Case, Finding, Organisation, OutboxReply, RegisteredPerson
 from intake.secretariat.privacy.wiping import _purged_detail
 from support.accepting import ORG, import_rows, register_rows, registered, staff_case
 from support.staff_builders import person
@@ -73,8 +74,14 @@ def test_a_dry_run_shows_the_change_field_by_field_and_changes_nothing(workspace
 
 def test_accept_then_undo_restores_the_register_exactly_and_both_are_audited(workspace, built):
     case_id = staff_case(built)
+    with Session(built.engine) as session:  # due on a day of its own: the undo gives it back
+        case = session.get(Case, case_id)
+        case.due_at = datetime(2026, 10, 20, 15, 0, tzinfo=UTC)
+        session.add(case)
+        session.commit()
     before = register_rows(built)
-    due_before = json.loads(workspace.cli("show", case_id, "--json").stdout).get("due_at")
+    due_before = json.loads(workspace.cli("show", case_id, "--json").stdout)["due_at"]
+    assert due_before is not None
     accepted = workspace.cli("--by", "tanaka", "accept", case_id)
     assert accepted.returncode == 0, accepted.stderr
     assert f"{case_id} を受理しました（登録簿の変更 3 件）" in accepted.stdout
@@ -85,7 +92,7 @@ def test_accept_then_undo_restores_the_register_exactly_and_both_are_audited(wor
     assert f"{case_id} の受理を取り消しました（状態: 確認待ち" in undone.stdout
     assert register_rows(built) == before  # every column, times included; the added person is gone
     shown = json.loads(workspace.cli("show", case_id, "--json").stdout)
-    assert shown["status"] == "ready_for_review" and shown.get("due_at") == due_before
+    assert shown["status"] == "ready_for_review" and shown["due_at"] == due_before
     entries = _actions(workspace, case_id)
     assert [e["action"] for e in entries][-2:] == ["status", "acceptance_undone"]
     acceptance = next(e for e in entries if e["action"] == "acceptance")

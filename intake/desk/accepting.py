@@ -20,7 +20,7 @@ from starlette.routing import Route
 from intake.desk.base import Desk, action, flash, page, text_of
 from intake.errors import IntakeError
 from intake.secretariat import accepting, actions
-from intake.secretariat.labels import accept_label, accept_text
+from intake.secretariat.labels import accept_label, accept_text, status_label
 
 
 @page
@@ -108,7 +108,7 @@ def undo(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     rules = desk.config.rules_path
     with desk.writing() as session:
         undone = accepting.undo(session, case_id, by=user, rules_dir=rules)
-    status = desk.templates.env.filters["status"](undone.status)
+    status = status_label(undone.status, rules)
     flash(request, _text(desk, "undone", case=case_id, status=status, count=len(undone.changes)))
     return _to_case(case_id)
 
