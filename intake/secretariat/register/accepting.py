@@ -30,7 +30,7 @@ def apply_case(session: Session, case: Case, *, by: str, rules_dir: Path) -> tup
     database. A case of another kind changes nothing."""
     if case.kind not in REGISTER_KINDS:
         return {}, {}
-    touched = _trial(session, case, rules_dir)
+    touched = _on_file(session, case, rules_dir)
     before = snapshot(session, touched)
     touched |= _apply(session, case, by=by, rules_dir=rules_dir)
     return before, snapshot(session, touched)
@@ -49,13 +49,25 @@ def preview_case(session: Session, case: Case, *, rules_dir: Path) -> tuple[Rows
     return snapshot(session, touched), after
 
 
-def _trial(session: Session, case: Case, rules_dir: Path) -> set[int]:
-    """The organisations the case would touch, found by applying it and rolling that back."""
-    nested = session.begin_nested()
+def _on_file(session: Session, case: Case, rules_dir: Path) -> set[int]:
+    """The organisation on the register the case's forms name, if there is one: the rows an
+    acceptance may change besides those it adds (its staff entries go to the same organisation as
+    its application, found or created)."""
+    form = _newest_application(session, case.id)
+    if form is not None and form.org_name:
+        org = find_organisation(
+            session,
+            rules_dir=rules_dir,
+            org_name=form.org_name,
+            corporate_number=form.corporate_number,
+            department=form.department,
+        )
+        return {stored_id(org)} if org is not None else set()
+    entries = list(session.exec(select(StaffEntry).where(StaffEntry.case_id == case.id)))
     try:
-        return _apply(session, case, by="", rules_dir=rules_dir)
-    finally:
-        nested.rollback()
+        return {stored_id(_case_organisation(session, case.id, entries, rules_dir))} if entries else set()
+    except IntakeError:  # not on the register: applying says so
+        return set()
 
 
 def _apply(session: Session, case: Case, *, by: str, rules_dir: Path) -> set[int]:
