@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -27,6 +29,7 @@ from support.desk import (
 )
 
 MISSING = "メールアドレスが未記入です。"
+SCREENSHOTS = os.environ.get("INTAKE_SCREENSHOTS")
 
 
 @pytest.fixture
@@ -165,6 +168,8 @@ def test_staff_accept_with_the_confirmation_and_undo_it_in_a_browser(workspace, 
         assert phone.locator("td.before").inner_text() == "03-0000-0001"
         assert phone.locator("td.after").inner_text() == "03-9999-0001"
         assert MISSING in page.locator("fieldset.missing").inner_text()
+        if SCREENSHOTS:  # INTAKE_SCREENSHOTS=DIR keeps the confirmation as a picture
+            page.screenshot(path=str(Path(SCREENSHOTS) / "accept_confirm.png"), full_page=True)
 
         page.click("button:has-text('受理する')")  # the override box is required: the browser stops
         assert (
