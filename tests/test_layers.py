@@ -158,6 +158,13 @@ LAZY = {
         "intake.secretariat.actions",
         "intake.secretariat.register",
     ): "the register and its checks when a case is accepted",
+    (
+        "intake.secretariat.accepting",
+        "intake.secretariat.register",
+    ): "the same, to show or undo an acceptance",
+    **_in_commands("intake.cli.accepting", "intake.secretariat.accepting", "intake.secretariat.actions"),
+    **_in_commands("intake.cli.accepting", "intake.secretariat.labels"),
+    **_in_commands("intake.cli.cases", "intake.secretariat.accepting"),
     ("intake.cases.unlock", "intake.archive"): "the mail parser to open a file, not to list what waits",
     ("intake.cases.unlock", "intake.cases.refresh"): "the checks and replies to open a file, not to list",
     ("intake.cases.password_mail", "intake.archive"): "the mail parser to read a password, not to place mail",

@@ -1,8 +1,9 @@
 """The ``intake`` command line (typer; rich tables for people, ``--json`` for programs).
 
 One module per command group, as the README lists them: :mod:`.mail` (init, poll, run,
-quarantine, reprocess), :mod:`.cases` (queue, show, note, set-status, assign, decide, audit, digest), :mod:`.unlock`
-(unlock, expect-password), :mod:`.replies` (outbox, send), :mod:`.report` (report), :mod:`.register` (register, roster,
+quarantine, reprocess), :mod:`.cases` (queue, show, note, set-status, assign, decide, audit, digest),
+:mod:`.accepting` (accept), :mod:`.unlock` (unlock, expect-password), :mod:`.replies` (outbox, send),
+:mod:`.report` (report), :mod:`.register` (register, roster,
 export), :mod:`.desk` (desk, user), :mod:`.servers` (status, doctor, auth), :mod:`.backup` (backup,
 restore), :mod:`.privacy` (purge, person), :mod:`.search` (search), :mod:`.service` (service-unit)
 and :mod:`.tools` (demo, sweep, check-office, check-forms).
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, TypeGuard
 import typer
 
 from intake.cli import (  # noqa: F401  (commands register themselves)
+    accepting,
     backup,
     cases,
     desk,

@@ -138,6 +138,7 @@ def show(
     """One case, whole: messages, attachments, fields, findings, notes, history."""
     from intake.forms import load_form_specs
     from intake.secretariat import views
+    from intake.secretariat.accepting import history_detail
     from intake.secretariat.actions import audit_entries
     from intake.secretariat.labels import action_label
 
@@ -148,7 +149,10 @@ def show(
         texts = views.message_texts(session, rt.config, case_id)
         case["attached_messages"] = [a for text in texts for a in text.get("attached", ())]
         entries = audit_entries(session, case_id)
-        history = [(views.jst(e.at), e.by, action_label(e.action, rules), e.detail) for e in entries]
+        history = [
+            (views.jst(e.at), e.by, action_label(e.action, rules), history_detail(e.action, e.detail, rules))
+            for e in entries
+        ]
     for message, text in zip(case["messages"], texts, strict=True):
         message["segments"] = text.get("segments", [])
     if as_json:
@@ -365,8 +369,13 @@ def set_status(
             help="Accept a register change whose sender failed authentication, confirmed another way (audited).",
         ),
     ] = False,
+    override_missing: Annotated[
+        bool,
+        typer.Option("--override-missing", help="Accept although missing items are still open (audited)."),
+    ] = False,
 ) -> None:
-    """Move a case; accepting a membership application or staff registration updates the register."""
+    """Move a case; accepting a membership application or staff registration updates the register
+    (`intake accept CASE --dry-run` shows how first)."""
     from intake.secretariat import actions
 
     rt: Runtime = ctx.obj
@@ -380,6 +389,7 @@ def set_status(
             note=note_text,
             rules_dir=rt.config.rules_path,
             confirm_unauthenticated=confirm_unauthenticated,
+            override_missing=override_missing,
             due=rt.config.sla,
         )
     rt.out.print(f"{case_id}: {before} → {status}")

@@ -23,7 +23,18 @@ from starlette.templating import Jinja2Templates
 
 from intake.clock import jst_iso
 from intake.config import Config
-from intake.desk import account, attachments, cases, merges, office, privacy, returning, search, status
+from intake.desk import (
+    accepting,
+    account,
+    attachments,
+    cases,
+    merges,
+    office,
+    privacy,
+    returning,
+    search,
+    status,
+)
 from intake.desk.base import Desk, desk_of, not_found, signed_in
 from intake.desk.guard import SECURITY_HEADERS, SecurityHeaders, TrustedProxies, session_key
 from intake.replies.staff_templates import validate_staff_templates
@@ -51,6 +62,7 @@ def make_app(*, config: Config, engine: Engine) -> Starlette:
         *account.ROUTES,
         *cases.ROUTES,
         *merges.ROUTES,
+        *accepting.ROUTES,
         *office.ROUTES,
         *attachments.ROUTES,
         *search.ROUTES,

@@ -19,8 +19,9 @@ from intake.cases import password_mail
 from intake.cases import unlock as unlocking
 from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
-from intake.db.tables import Attachment, Case
+from intake.db.tables import Attachment, AuditEntry, Case
 from intake.desk import returning
+from intake.desk.accepting import confirmation as confirm_acceptance
 from intake.desk.attachments import decrypted_names
 from intake.desk.base import Desk, action, flash, page, text_of
 from intake.desk.replying import reply_form, reply_request
@@ -28,8 +29,8 @@ from intake.forms import FormSpecs, load_form_specs
 from intake.replies.staff import StaffReplyError
 from intake.replies.staff_templates import StaffTemplateError
 from intake.runner.quarantine import open_entries
-from intake.secretariat import actions, owners, replying, views
-from intake.secretariat.labels import attached_labels, direction_label, segment_label
+from intake.secretariat import accepting, actions, owners, replying, views
+from intake.secretariat.labels import accept_text, attached_labels, direction_label, segment_label
 
 KINDS = ("membership_application", "staff_registration", "incident_report", "other")
 PAGE = 200
@@ -105,10 +106,11 @@ def _case(
     with desk.reading() as session:
         case = views.case_detail(session, case_id, desk.config.rules_path)
         messages = views.message_texts(session, desk.config, case_id)
-        history = actions.audit_entries(session, case_id)
+        history = [_history_row(e, desk) for e in actions.audit_entries(session, case_id)]
         password_mails = password_mail.password_mails(session, case_id)
         offered_to = password_mail.offered_elsewhere(session, case_id)
         assignable = owners.assignable(session)
+        undoable = accepting.undoable(session, actions.get_case(session, case_id))
     rules = desk.config.rules_path
     for m in messages:
         m["direction_label"] = direction_label(m, rules)
@@ -132,7 +134,24 @@ def _case(
         assignable=assignable,
         draft=draft,
         decrypted=decrypted_names(desk, [a["id"] for a in case["attachments"] if a["state"] == "decrypted"]),
+        accept_words=_accept_words(desk, undoable),
     )
+
+
+def _history_row(entry: AuditEntry, desk: Desk) -> dict[str, Any]:
+    detail = accepting.history_detail(entry.action, entry.detail, desk.config.rules_path)
+    return {"at": entry.at, "by": entry.by, "action": entry.action, "detail": detail}
+
+
+def _accept_words(desk: Desk, undoable: bool) -> dict[str, str | None]:
+    """The status form's 「変更しない」 and hint, and 受理を取り消す when the acceptance can be undone."""
+    rules = desk.config.rules_path
+    return {
+        "keep": accept_text("keep_status", rules),
+        "hint": accept_text("to_confirmation", rules),
+        "undo": accept_text("undo", rules) if undoable else None,
+        "undo_note": accept_text("undo_confirm", rules),
+    }
 
 
 @action(after="/cases/{case_id}")
@@ -149,6 +168,11 @@ def set_status(request: Request, desk: Desk, user: str, form: FormData) -> Respo
     case_id = request.path_params["case_id"]
     status, note = text_of(form.get("status")) or "", text_of(form.get("note"))
     confirmed = text_of(form.get("confirm_unauthenticated")) == "1"
+    if not status:  # 「変更しない」: nothing was chosen, nothing changes
+        flash(request, accept_text("no_change", desk.config.rules_path))
+        return _to_case(case_id)
+    if status == "accepted":  # 受理 writes the register: its confirmation first
+        return confirm_acceptance(request, desk, case_id, posted=form)
     with desk.writing() as session:
         actions.set_status(
             session,

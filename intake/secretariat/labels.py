@@ -138,3 +138,15 @@ def report_text(key: str, rules_dir: Path, **values: object) -> str:
     """What the 状況 page and ``intake report`` say (``[report]`` in labels.toml), the values
     filled in; the key itself when unlabelled."""
     return _section_text("report", key, rules_dir, values)
+
+
+def accept_text(key: str, rules_dir: Path, **values: object) -> str:
+    """What is said about accepting a case, its confirmation and its undoing (``[accept]`` in
+    labels.toml), the values filled in; the key itself when unlabelled."""
+    return _section_text("accept", key, rules_dir, values)
+
+
+def accept_label(table: str, key: str, rules_dir: Path) -> str:
+    """「法人番号」 for the register's ``corporate_number`` (``[accept.fields]``), 「廃止」 for a
+    person's ``removed`` (``[accept.person_status]``); the key itself when unlabelled."""
+    return str(_within(_table("accept", rules_dir), table).get(key, key))

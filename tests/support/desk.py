@@ -87,6 +87,14 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def acceptance_form(html: str) -> dict[str, str]:
+    """The hidden fields of an acceptance's confirmation page (its CSRF token and the digest of
+    the change it shows)."""
+    found = re.search(r'name="fingerprint" value="([0-9a-f]+)"', html)
+    assert found, "not the confirmation of an acceptance"
+    return {"csrf": csrf_of(html), "fingerprint": found.group(1)}
+
+
 def sign_in(client: httpx.Client, name: str, password: str) -> httpx.Response:
     token = csrf_of(client.get("/login").text)
     return client.post("/login", data={"name": name, "password": password, "csrf": token})
