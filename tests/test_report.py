@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from intake.secretariat.report import AGE_KEYS, month_report, parse_month, percentile
-from support.month import AS_OF, MONTH, work_the_month
+from support.month import AS_OF, MONTH, at, work_the_month
 
 WEEKS = [  # (first day, last day, application, staff registration, incident, other)
     ("2026-12-01", "2026-12-06", 2, 0, 0, 0),
@@ -132,3 +132,11 @@ def test_months_and_percentiles_in_japan_time():
     assert end - start == timedelta(days=31)
     assert percentile([], 0.9) is None and percentile([5.0], 0.9) == 5.0
     assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9) == pytest.approx(9.1)  # PERCENTILE.INC
+
+
+def test_an_acceptance_taken_back_is_not_counted_until_the_case_is_accepted_again(month, workspace):
+    before = json.loads(month.cli("report", "--month", MONTH, "--format", "json"))["acceptance"]
+    month.pin(at(17, 9))
+    month.cli("--by", "suzuki", "accept", "--undo", month.ids["C"])  # the last acceptance: nothing since
+    after = json.loads(month.cli("report", "--month", MONTH, "--format", "json"))["acceptance"]
+    assert (after["count"], after["waiting"]) == (before["count"] - 1, before["waiting"] + 1)

@@ -6,7 +6,8 @@ Times come from the audit log: a case arrived with its first ``message_received`
 split off from another, which has none, with its own ``received_at``); it was first answered by
 staff with its first ``staff_reply`` (written on the desk or with ``intake reply``),
 ``reply_released`` (a held reply let go) or ``sent_elsewhere`` (sent from a mail program); it was
-accepted with its first ``status`` entry to ``accepted``. Automatic replies sent without staff are
+accepted with its first ``status`` entry to ``accepted`` that was not taken back (an
+``acceptance_undone`` entry forgets the acceptances before it). Automatic replies sent without staff are
 not an answer. The month is a calendar month in Japan time; its weeks start on Monday and are cut
 at the month's ends. Cases opened by robots' mail and cases merged into another are not counted.
 The backlog is every case not yet in a final status, at ``as_of``. The missing items are the
@@ -41,6 +42,7 @@ from intake.secretariat.statuses import STATUSES
 
 KINDS = ("membership_application", "staff_registration", "incident_report", "other")
 FINAL = frozenset({"accepted", "rejected", "closed"})
+UNDONE = "acceptance_undone"  # an acceptance taken back (intake accept --undo, 受理を取り消す)
 OPEN_STATUSES = tuple(s for s in STATUSES if s not in FINAL)
 REPLIES = ("staff_reply", "reply_released", "sent_elsewhere")
 FIELD_FAMILIES = ("required_field", "choice_required")
@@ -230,16 +232,20 @@ def _first(session: Session, case_ids: Sequence[str], actions: Iterable[str]) ->
 
 
 def _accepted(session: Session, case_ids: Sequence[str]) -> dict[str, datetime]:
-    """The time of each case's first status change to ``accepted``."""
+    """The time of each case's first status change to ``accepted`` since its last undone acceptance."""
     found: dict[str, datetime] = {}
     for chunk in _chunks(case_ids):
         query = (
             select(AuditEntry)
-            .where(AuditEntry.action == "status", col(AuditEntry.case_id).in_(chunk))
+            .where(col(AuditEntry.action).in_(("status", UNDONE)), col(AuditEntry.case_id).in_(chunk))
             .order_by(col(AuditEntry.at), col(AuditEntry.id))
         )
         for entry in session.exec(query):
-            if entry.case_id and entry.case_id not in found and _moved_to(entry.detail) == "accepted":
+            if not entry.case_id:
+                continue
+            if entry.action == UNDONE:
+                found.pop(entry.case_id, None)
+            elif entry.case_id not in found and _moved_to(entry.detail) == "accepted":
                 found[entry.case_id] = as_utc(entry.at)
     return found
 

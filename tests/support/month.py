@@ -77,7 +77,15 @@ class Month:
 
     def accept(self, name: str, when: datetime) -> None:
         self.pin(when)
-        self.cli("--by", STAFF, "set-status", self.ids[name], "accepted", "--confirm-unauthenticated")
+        self.cli(
+            "--by",
+            STAFF,
+            "set-status",
+            self.ids[name],
+            "accepted",
+            "--confirm-unauthenticated",
+            "--override-missing",
+        )
 
     def _case_ids(self) -> list[str]:
         import json
