@@ -27,7 +27,7 @@ from starlette.templating import Jinja2Templates
 from intake.config import Config
 from intake.db import reading, session_scope
 from intake.secretariat import servers, sessions
-from intake.secretariat.labels import desk_text
+from intake.secretariat.labels import desk_text, error_text
 from intake.secretariat.throttle import SignInThrottle
 from intake.errors import IntakeError
 from intake.desk.guard import Bounded, TooLarge, csrf_ok, csrf_token, declared_too_large
@@ -132,7 +132,7 @@ def action(*, after: str, upload: bool = False) -> Callable[[ActionHandler], Rou
                 try:
                     response = await run_in_threadpool(handler, request, desk, name, form)
                 except IntakeError as exc:
-                    flash(request, str(exc), "error")
+                    flash(request, error_text(exc, desk.config.rules_path), "error")
                     response = RedirectResponse(after.format(**request.path_params), status_code=303)
                 except OperationalError as exc:  # held past lock_timeout_seconds: said, never a 500
                     log.warning("%s: the database could not be written (%s)", request.url.path, exc.orig)
