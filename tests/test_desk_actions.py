@@ -177,4 +177,7 @@ def test_unknown_case_is_one_line_and_exit_1(workspace, built):
                  ("audit", "KYOGIKAI-2026-9999")):  # fmt: skip
         result = workspace.cli(*args)
         assert result.returncode == 1
-        assert result.stderr.strip() == "intake: 案件 KYOGIKAI-2026-9999 はありません。 (no case KYOGIKAI-2026-9999)"
+        assert (
+            result.stderr.strip()
+            == "intake: 案件 KYOGIKAI-2026-9999 はありません。 (no case KYOGIKAI-2026-9999)"
+        )
