@@ -190,12 +190,15 @@ def _when(iso: str | None) -> str:
 
 
 def _detail(action: str, detail: str, rules_dir) -> str:
-    """An audit entry's detail as 「名前: 値」 parts (labels.toml ``[details]``)."""
+    """An audit entry's detail as 「名前: 値」 parts (labels.toml ``[details]``); a machine's words
+    (a source, a server's error) in backquotes, as the desk sets them as code."""
     from intake.secretariat.labels import detail_lines
 
-    return "\n".join(
-        f"{name}: {value}" if name else value for name, value in detail_lines(action, detail, rules_dir)
-    )
+    lines = []
+    for name, value, technical in detail_lines(action, detail, rules_dir):
+        said = f"`{value}`" if technical else value
+        lines.append(f"{name}: {said}" if name else said)
+    return "\n".join(lines)
 
 
 def _merges(out, case: dict, rules_dir) -> None:
@@ -275,7 +278,7 @@ def _security_line(security: dict | None, rules_dir) -> str:
         said = SIGNATURE.get(security["signature"], security["signature"])
         parts.append(f"署名 {said} {security['signer'] or '?'}{mismatch}")
     if security["problem"]:
-        parts.append(security["problem"])
+        parts.append(f"`{security['problem']}`")
     return "、".join(parts)
 
 

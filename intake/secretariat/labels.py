@@ -181,10 +181,16 @@ def text(section: str, key: str, rules_dir: Path, **values: object) -> str:
     return _section_text(section, key, rules_dir, values)
 
 
-def detail_lines(action: str, detail: str, rules_dir: Path) -> list[tuple[str, str]]:
+# Parts of a detail that are a machine's words, shown as they are (the desk sets them as code): where
+# a message was read from, a server's or a scanner's error, a template's or a signature's name.
+TECHNICAL = frozenset({"source", "error", "address", "template", "signature", "reason"})
+
+
+def detail_lines(action: str, detail: str, rules_dir: Path) -> list[tuple[str, str, bool]]:
     """An audit entry's detail as staff read it in the case history: a JSON object as
-    (name, value) pairs, each key named by ``[details]`` and each value that is a code said by the
-    section ``[details.values]`` names for it; any other text as it is (a note's words)."""
+    (name, value, technical) triples, each key named by ``[details]`` and each value that is a code
+    said by the section ``[details.values]`` names for it (``technical``: a machine's words, see
+    :data:`TECHNICAL`); any other text as it is (a note's words)."""
     import json
 
     try:
@@ -192,10 +198,10 @@ def detail_lines(action: str, detail: str, rules_dir: Path) -> list[tuple[str, s
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        return [("", detail)] if detail else []
+        return [("", detail, False)] if detail else []
     names = _table("details", rules_dir)
     return [
-        (str(names.get(key, key)), _detail_value(action, key, value, rules_dir))
+        (str(names.get(key, key)), _detail_value(action, key, value, rules_dir), key in TECHNICAL)
         for key, value in data.items()
         if value not in (None, "", [], {})
     ]
