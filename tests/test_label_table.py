@@ -46,6 +46,7 @@ STAFF_FACING = (
     "secretariat/merging.py",
     "secretariat/separating.py",
     "secretariat/register/accepting.py",
+    "secretariat/register/file.py",
     "replies/outbox.py",
     "cases/unlock.py",
     "cases/password_mail.py",
