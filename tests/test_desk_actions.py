@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import Session, select
 
 from intake.db.tables import AuditEntry, Case, IncidentRecord, Note
-from intake.secretariat import actions
 from intake.errors import IntakeError
 from intake.resources import default_rules_dir
+from intake.secretariat import actions
 from support.staff_builders import CaseBuilder
 
 

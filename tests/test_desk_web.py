@@ -32,8 +32,8 @@ from sqlmodel import Session, func, select
 from intake import clock
 from intake.clock import as_utc
 from intake.db.tables import AuditEntry, DeskSession, DeskUser, Note
-from intake.secretariat.register import REGISTER_COLUMNS
 from intake.desk.app import make_app
+from intake.secretariat.register import REGISTER_COLUMNS
 from support.desk import STAFF, STAFF_PASSWORD, add_staff, csrf_of, desk_server, sign_in
 from support.smtp_server import free_port
 from support.unlocking import PASSWORD, WRONG, attachment_rows, deliver_application, new_mailbox, poll

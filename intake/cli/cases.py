@@ -136,10 +136,10 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One case, whole: messages, attachments, fields, findings, notes, history."""
+    from intake.forms import load_form_specs
     from intake.secretariat import views
     from intake.secretariat.actions import audit_entries
     from intake.secretariat.labels import action_label
-    from intake.forms import load_form_specs
 
     rt = ctx.obj
     rules = rt.config.rules_path
@@ -559,8 +559,8 @@ def digest(
 ) -> None:
     """Queue today's digest (期限超過・本日期限の担当ケース) for each desk user with an e-mail, at
     most once a day each, then send the outbox. `intake run` does it daily with [sla] digest = true."""
-    from intake.secretariat.digest import queue_digests
     from intake.replies.sender import send_due
+    from intake.secretariat.digest import queue_digests
 
     rt: Runtime = ctx.obj
     report = queue_digests(rt.ready_engine(), rt.config)

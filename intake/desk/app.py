@@ -20,6 +20,10 @@ from starlette.templating import Jinja2Templates
 
 from intake.clock import jst_iso
 from intake.config import Config
+from intake.desk import account, attachments, cases, merges, office, search
+from intake.desk.base import Desk
+from intake.desk.guard import SecurityHeaders, TrustedProxies, session_key
+from intake.replies.staff_templates import validate_staff_templates
 from intake.secretariat.labels import (
     action_label,
     answer_label,
@@ -33,10 +37,6 @@ from intake.secretariat.labels import (
     status_label,
 )
 from intake.secretariat.throttle import SignInThrottle
-from intake.replies.staff_templates import validate_staff_templates
-from intake.desk import account, attachments, cases, merges, office, search
-from intake.desk.base import Desk
-from intake.desk.guard import SecurityHeaders, TrustedProxies, session_key
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "intake_desk"

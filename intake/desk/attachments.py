@@ -17,9 +17,9 @@ from intake.cases.unlock import attachment_bytes
 from intake.db import audit
 from intake.db.keys import stored_id
 from intake.db.tables import Attachment
+from intake.desk.base import Desk, page
 from intake.documents.zips import SAMPLE_PASSWORD, sample_zip
 from intake.errors import DocumentError
-from intake.desk.base import Desk, page
 
 
 @page

@@ -26,11 +26,11 @@ from starlette.templating import Jinja2Templates
 
 from intake.config import Config
 from intake.db import reading, session_scope
+from intake.desk.guard import Bounded, TooLarge, csrf_ok, csrf_token, declared_too_large
+from intake.errors import IntakeError
 from intake.secretariat import servers, sessions
 from intake.secretariat.labels import desk_text, error_text
 from intake.secretariat.throttle import SignInThrottle
-from intake.errors import IntakeError
-from intake.desk.guard import Bounded, TooLarge, csrf_ok, csrf_token, declared_too_large
 
 log = logging.getLogger(__name__)
 

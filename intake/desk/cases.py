@@ -20,6 +20,12 @@ from intake.cases import unlock as unlocking
 from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
 from intake.db.tables import Attachment
+from intake.desk.base import Desk, action, flash, page, text_of
+from intake.desk.replying import reply_form, reply_request
+from intake.forms import FormSpecs, load_form_specs
+from intake.replies.staff import StaffReplyError
+from intake.replies.staff_templates import StaffTemplateError
+from intake.runner.quarantine import open_entries
 from intake.secretariat import actions, owners, replying, views
 from intake.secretariat.labels import (
     attached_labels,
@@ -28,12 +34,6 @@ from intake.secretariat.labels import (
     status_label,
     unlock_text,
 )
-from intake.forms import FormSpecs, load_form_specs
-from intake.replies.staff import StaffReplyError
-from intake.replies.staff_templates import StaffTemplateError
-from intake.runner.quarantine import open_entries
-from intake.desk.base import Desk, action, flash, page, text_of
-from intake.desk.replying import reply_form, reply_request
 
 KINDS = ("membership_application", "staff_registration", "incident_report", "other")
 PAGE = 200

@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from intake.desk.base import Desk, action, flash, page, text_of
 from intake.secretariat import merging
 from intake.secretariat.labels import merge_text, table_label
-from intake.desk.base import Desk, action, flash, page, text_of
 
 
 @page

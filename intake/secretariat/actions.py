@@ -18,8 +18,8 @@ from intake.cases import sla
 from intake.config import SlaConfig
 from intake.db import audit
 from intake.db.tables import AuditEntry, Case, Finding, IncidentRecord, Note, StaffEntry, utcnow
-from intake.secretariat.statuses import STATUSES
 from intake.errors import IntakeError, NotFound
+from intake.secretariat.statuses import STATUSES
 
 _OPEN_TARGETS = ("waiting_for_sender", "ready_for_review", "rejected", "closed")
 

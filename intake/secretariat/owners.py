@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 
 from intake.db import audit
 from intake.db.tables import Case, DeskUser, utcnow
-from intake.secretariat.actions import get_case
 from intake.errors import IntakeError
+from intake.secretariat.actions import get_case
 
 
 def assign(session: Session, case_id: str, owner: str | None, *, by: str) -> Case:

@@ -23,9 +23,9 @@ from intake.db.tables import (
     OutboxReply,
     QuarantineEntry,
 )
-from intake.secretariat.security import security_by_message
 from intake.errors import IntakeError, NotFound
 from intake.mail.segments import segments_of
+from intake.secretariat.security import security_by_message
 
 if TYPE_CHECKING:
     from intake.mail import ParsedMessage

@@ -15,9 +15,9 @@ from intake.cases.organisations import corporate, find_organisation, org_key
 from intake.db import audit
 from intake.db.keys import stored_id
 from intake.db.tables import ApplicationForm, Case, Organisation, StaffEntry, utcnow
+from intake.errors import IntakeError
 from intake.secretariat.register.entries import find_person, new_organisation, set_fields, upsert_person
 from intake.secretariat.register.file import PERSON_FIELDS
-from intake.errors import IntakeError
 
 
 def apply_application(session: Session, case_id: str, *, by: str, rules_dir: Path) -> Organisation:

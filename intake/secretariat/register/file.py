@@ -11,9 +11,9 @@ import csv
 import io
 from pathlib import Path
 
-from intake.secretariat.exports import from_text_cell
 from intake.errors import IntakeError
 from intake.forms.normalize import fold
+from intake.secretariat.exports import from_text_cell
 
 PERSON_FIELDS = ("name", "email", "phone", "system_registration", "poc")
 REGISTER_COLUMNS = ("org_name", "corporate_number", "department", *PERSON_FIELDS)
