@@ -27,7 +27,7 @@ import intake
 from intake.cases.scans import DETECTED, NOT_SCANNED
 from intake.checks.base import SEVERITIES
 from intake.config import KINDS
-from intake.db.tables import Attachment, OutboxReply
+from intake.db.tables import Attachment, OutboxReply, RegisteredPerson
 from intake.errors import IntakeError
 from intake.mail import robots
 from intake.secretariat import labels
@@ -161,8 +161,9 @@ def test_every_attachment_state_and_format_has_a_label() -> None:
     assert made and unlabelled(made, "formats") == []
 
 
-def test_every_reply_state_has_a_label() -> None:
+def test_every_reply_state_and_register_person_status_has_a_label() -> None:
     assert unlabelled(_documented(OutboxReply, "state"), "reply_states") == []
+    assert unlabelled(_documented(RegisteredPerson, "status"), "person_statuses") == []
 
 
 def test_every_state_the_code_sets_is_labelled_or_never_shown() -> None:

@@ -303,7 +303,7 @@ def _attachments(out, attachments: list[dict], rules_dir) -> None:
 def _scan(attachment: dict) -> str:
     """What ClamAV said, when it said anything (a clean file, or scanning off: nothing)."""
     if attachment["malware"]:
-        return "マルウェア検知 " + ", ".join(attachment["malware"]) + "（デスクから zip で取り出せます）"
+        return "マルウェア検知 " + ", ".join(attachment["malware"]) + "（デスクから ZIP で取り出せます。パスワード infected）"
     return "未検査" if attachment["not_scanned"] else ""
 
 
