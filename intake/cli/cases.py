@@ -149,7 +149,7 @@ def show(
         case["attached_messages"] = [a for text in texts for a in text.get("attached", ())]
         entries = audit_entries(session, case_id)
         history = [
-            (views.jst(e.at), e.by, action_label(e.action, rules), _detail(e.action, e.detail, rules))
+            (_when(views.jst(e.at)), e.by, action_label(e.action, rules), _detail(e.action, e.detail, rules))
             for e in entries
         ]
     for message, text in zip(case["messages"], texts, strict=True):
@@ -303,7 +303,11 @@ def _attachments(out, attachments: list[dict], rules_dir) -> None:
 def _scan(attachment: dict) -> str:
     """What ClamAV said, when it said anything (a clean file, or scanning off: nothing)."""
     if attachment["malware"]:
-        return "マルウェア検知 " + ", ".join(attachment["malware"]) + "（デスクから ZIP で取り出せます。パスワード infected）"
+        return (
+            "マルウェア検知 "
+            + ", ".join(attachment["malware"])
+            + "（デスクから ZIP で取り出せます。パスワード infected）"
+        )
     return "未検査" if attachment["not_scanned"] else ""
 
 
