@@ -47,6 +47,8 @@ STAFF_FACING = (
     "secretariat/separating.py",
     "secretariat/register/accepting.py",
     "secretariat/register/file.py",
+    "secretariat/users.py",
+    "secretariat/privacy/matching.py",
     "replies/outbox.py",
     "cases/unlock.py",
     "cases/password_mail.py",
