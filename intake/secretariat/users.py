@@ -20,8 +20,8 @@ from sqlmodel import Session, col, select
 
 from intake.db import audit
 from intake.db.tables import DeskUser, utcnow
-from intake.secretariat import sessions
 from intake.errors import IntakeError, NotFound
+from intake.secretariat import sessions
 
 _N, _R, _P = 2**15, 8, 1
 _MAXMEM = 64 * 1024 * 1024
