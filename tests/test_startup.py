@@ -82,7 +82,7 @@ def test_help_loads_no_database_and_none_of_the_commands_libraries(tmp_path, arg
     ("args", "shown", "own"),
     [
         (["queue"], "KYOGIKAI-2026-0001", set()),
-        (["show", "KYOGIKAI-2026-0001"], "history", {"msoffcrypto"}),  # its package, with the forms library
+        (["show", "KYOGIKAI-2026-0001"], "履歴", {"msoffcrypto"}),  # its package, with the forms library
         (["outbox"], "outbox", set()),
         (["unlock"], "which one?", {"msoffcrypto"}),  # to the prompt, where standard input ends
         (["status"], "mail servers", set()),

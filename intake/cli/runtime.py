@@ -20,11 +20,22 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from intake.resources import default_rules_dir
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlmodel import Session
 
     from intake.config import Config
+
+
+_RULES: list[Path] = []  # the rules folder of the configuration a command loaded
+
+
+def rules_in_use() -> Path:
+    """The rules folder of the configuration the command loaded, else the one shipped with intake
+    (what an error is worded from)."""
+    return _RULES[-1] if _RULES else default_rules_dir()
 
 
 @dataclass
@@ -40,6 +51,7 @@ class Runtime:
 
         config = load_config(self.config_file)
         setup_logging(config.log_level)
+        _RULES.append(config.rules_path)
         return config
 
     @cached_property

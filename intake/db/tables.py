@@ -350,7 +350,7 @@ class OutboxReply(SQLModel, table=True):
     in_reply_to: str = ""
     references: str = Field(default="", sa_column=_text())
     body: str = Field(sa_column=_text())
-    state: str = Field(default="queued", index=True)  # queued | held | sent | failed | cancelled
+    state: str = Field(default="queued", index=True)  # queued | held | sent | failed | cancelled | bounced
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str | None = None

@@ -42,7 +42,9 @@ from intake.secretariat.labels import (
     action_label,
     answer_label,
     case_status_label,
+    code_label,
     desk_page_text,
+    detail_lines,
     kind_label,
     merge_text,
     search_text,
@@ -122,6 +124,10 @@ def _templates(config: Config) -> Jinja2Templates:
         case["status"], case.get("merged_into"), config.rules_path
     )
     templates.env.filters["action"] = lambda code: action_label(code, config.rules_path)
+    templates.env.filters["code"] = lambda code, section: code_label(section, code, config.rules_path)
+    templates.env.filters["detail"] = lambda entry: detail_lines(
+        entry.action, entry.detail, config.rules_path
+    )
     templates.env.globals["merge_text"] = lambda key, **values: merge_text(key, config.rules_path, **values)
     templates.env.filters["answer"] = lambda value, item: (
         answer_label(item, value, config.rules_path) if value else value

@@ -128,7 +128,7 @@ def _disposition(name: str, attachment_id: int) -> str:
 
 def _audit(desk: Desk, attachment: Attachment, user: str, action: str) -> None:
     with desk.writing() as session:
-        detail = f"attachment {attachment.id}"
+        detail = {"attachment": attachment.id}
         audit.record(session, by=user, action=action, case_id=attachment.case_id, detail=detail)
 
 

@@ -31,7 +31,7 @@ from intake.desk import returning
 from intake.desk.guard import Bounded, TooLarge, csrf_ok, csrf_token, declared_too_large
 from intake.errors import IntakeError, NotFound
 from intake.secretariat import servers, sessions
-from intake.secretariat.labels import desk_page_text, desk_text
+from intake.secretariat.labels import desk_page_text, desk_text, error_text
 from intake.secretariat.throttle import SignInThrottle
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def action(*, after: After, upload: bool = False) -> Callable[[ActionHandler], R
                 try:
                     response = await run_in_threadpool(handler, request, desk, name, form)
                 except IntakeError as exc:
-                    flash(request, str(exc), "error")
+                    flash(request, error_text(exc, desk.config.rules_path), "error")
                     response = await _to_after(request, desk, after)
                 except OperationalError as exc:  # held past lock_timeout_seconds: said, never a 500
                     log.warning("%s: the database could not be written (%s)", request.url.path, exc.orig)

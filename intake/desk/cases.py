@@ -30,7 +30,14 @@ from intake.replies.staff import StaffReplyError
 from intake.replies.staff_templates import StaffTemplateError
 from intake.runner.quarantine import open_entries
 from intake.secretariat import accepting, actions, owners, replying, views
-from intake.secretariat.labels import accept_text, attached_labels, direction_label, segment_label
+from intake.secretariat.labels import (
+    accept_text,
+    attached_labels,
+    direction_label,
+    segment_label,
+    status_label,
+    unlock_text,
+)
 
 KINDS = ("membership_application", "staff_registration", "incident_report", "other")
 PAGE = 200
@@ -184,7 +191,7 @@ def set_status(request: Request, desk: Desk, user: str, form: FormData) -> Respo
             confirm_unauthenticated=confirmed,
             due=desk.config.sla,
         )
-    flash(request, f"状態を {status} にしました。")
+    flash(request, desk.text("status_changed", status=status_label(status, desk.config.rules_path)))
     return _to_case(case_id)
 
 
@@ -256,13 +263,13 @@ def unlock(request: Request, desk: Desk, user: str, form: FormData) -> Response:
         attempts = session.get(Attachment, attachment_id).attempts
     del password
     if result.opened:
-        flash(request, "開封しました: " + "; ".join(result.summary))
+        flash(request, desk.text("opened", said=_said(desk, result)))
     elif result.state == "password_pending":
         flash(
             request, f"パスワードが違います（{attempts}回目）。ファイルはパスワード待ちのままです。", "error"
         )
     else:
-        flash(request, "ファイルを読めませんでした: " + "; ".join(result.summary), "error")
+        flash(request, desk.text("not_read", said=_said(desk, result)), "error")
     return _to_case(case_id or result.case_id)
 
 
@@ -280,12 +287,12 @@ def unlock_from_message(request: Request, desk: Desk, user: str, form: FormData)
         )
         attempts = session.get(Attachment, attachment_id).attempts
     if result.opened:
-        flash(request, f"メール {message} のパスワードで開封しました: " + "; ".join(result.summary))
+        flash(request, desk.text("opened_from_message", message=message, said=_said(desk, result)))
     elif result.state == "password_pending":
         text = f"メール {message} に書かれたパスワードでは開けませんでした（試行 {attempts} 回）。"
         flash(request, text + "ファイルはパスワード待ちのままです。", "error")
     else:
-        flash(request, "ファイルを読めませんでした: " + "; ".join(result.summary), "error")
+        flash(request, desk.text("not_read", said=_said(desk, result)), "error")
     return _to_case(result.case_id)
 
 
@@ -309,6 +316,11 @@ def expect_password(request: Request, desk: Desk, user: str, form: FormData) -> 
     del password
     flash(request, f"パスワードを預かりました（{sender or org} からのメールで一度だけ使います）。")
     return RedirectResponse("/", status_code=303)
+
+
+def _said(desk: Desk, result: unlocking.OpenResult) -> str:
+    """What opening the file found, as staff read it (``[unlock]`` in labels.toml)."""
+    return "。".join(unlock_text(s.as_detail(), desk.config.rules_path) for s in result.said) or "—"
 
 
 def _to_case(case_id: str) -> Response:

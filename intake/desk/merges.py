@@ -71,7 +71,7 @@ def split(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     return _to_case(case_id)
 
 
-def _text(desk: Desk, key: str, **values: str) -> str:
+def _text(desk: Desk, key: str, **values: object) -> str:
     return merge_text(key, desk.config.rules_path, **values)
 
 

@@ -43,7 +43,7 @@ DECISIONS = ("secret", "not_secret")
 def get_case(session: Session, case_id: str) -> Case:
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(f"no case {case_id}", label="no_case", case=case_id)
     return case
 
 
@@ -51,7 +51,7 @@ def add_note(session: Session, case_id: str, text: str, *, by: str) -> Note:
     """A staff note on the case."""
     case = get_case(session, case_id)
     if not text.strip():
-        raise IntakeError("a note needs some text")
+        raise IntakeError("a note needs some text", label="note_empty")
     note = Note(case_id=case_id, by=by, text=text.strip())
     case.updated_at = utcnow()
     session.add_all([note, case])
@@ -82,14 +82,26 @@ def set_status(
     case = get_case(session, case_id)
     if case.merged_into is not None:
         raise IntakeError(
-            f"{case_id} is merged into {case.merged_into}: split it first (intake split {case_id})"
+            f"{case_id} is merged into {case.merged_into}: split it first (intake split {case_id})",
+            label="status_merged",
+            case=case_id,
+            into=case.merged_into,
         )
     if status not in STATUSES:
-        raise IntakeError(f"unknown status {status!r}; statuses: {', '.join(STATUSES)}")
+        raise IntakeError(
+            f"unknown status {status!r}; statuses: {', '.join(STATUSES)}",
+            label="status_unknown",
+            status=status,
+        )
     allowed = TRANSITIONS.get(case.status, ())
     if status not in allowed:
         raise IntakeError(
-            f"cannot move {case_id} from {case.status} to {status}; allowed: {', '.join(allowed) or 'none'}"
+            f"cannot move {case_id} from {case.status} to {status}; allowed: {', '.join(allowed) or 'none'}",
+            label="status_not_allowed",
+            case=case_id,
+            before=case.status,
+            after=status,
+            allowed=list(allowed),
         )
     register: tuple[dict, dict] = ({}, {})
     if status == "accepted":
@@ -152,7 +164,9 @@ def _confirm_sender(session: Session, case: Case, *, by: str, confirmed: bool) -
         raise IntakeError(
             f"{case.id} changes the register and its sender is not authenticated (sender_not_authenticated): "
             "confirm with the organisation by phone, then accept with --confirm-unauthenticated "
-            "(on the desk: tick the confirmation box)"
+            "(on the desk: tick the confirmation box)",
+            label="sender_not_confirmed",
+            case=case.id,
         )
     audit.record(
         session, case_id=case.id, by=by, action="confirm_unauthenticated", detail={"sender": case.sender}
@@ -175,11 +189,20 @@ def record_incident_decision(
     separate axes)."""
     case = get_case(session, case_id)
     if case.kind != "incident_report":
-        raise IntakeError(f"{case_id} is a {case.kind} case; decisions are for incident reports")
+        raise IntakeError(
+            f"{case_id} is a {case.kind} case; decisions are for incident reports",
+            label="decision_not_incident",
+            case=case_id,
+            kind=case.kind,
+        )
     if secret is None and not (scope and scope.strip()):
-        raise IntakeError("give --secret and/or --scope")
+        raise IntakeError("give --secret and/or --scope", label="decision_empty")
     if secret is not None and secret not in DECISIONS:
-        raise IntakeError(f"secret must be one of {', '.join(DECISIONS)}, not {secret!r}")
+        raise IntakeError(
+            f"secret must be one of {', '.join(DECISIONS)}, not {secret!r}",
+            label="decision_unknown",
+            secret=secret,
+        )
     incident = session.get(IncidentRecord, case_id) or IncidentRecord(case_id=case_id)
     if secret is not None:
         incident.decided_secret = secret

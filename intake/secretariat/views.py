@@ -170,7 +170,7 @@ def case_detail(session: Session, case_id: str, rules_dir: Path) -> dict:
     """Everything about one case; its forms' items as ``rules_dir`` describes the forms."""
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(f"no case {case_id}", label="no_case", case=case_id)
     findings = list(session.exec(select(Finding).where(Finding.case_id == case_id).order_by(col(Finding.id))))
     detail = queue_item(case, [f.code for f in findings if f.open])
     detail["forwarded"] = case.forwarded

@@ -88,7 +88,11 @@ def apply_application(session: Session, case_id: str, *, by: str, rules_dir: Pat
     """Create or update the organisation from the case's 加入申込書 (the newest one read)."""
     form = _newest_application(session, case_id)
     if form is None or not form.org_name:
-        raise IntakeError(f"{case_id}: no application form with an organisation name has been read")
+        raise IntakeError(
+            f"{case_id}: no application form with an organisation name has been read",
+            label="no_application_read",
+            case=case_id,
+        )
     org = find_organisation(
         session,
         rules_dir=rules_dir,
@@ -187,7 +191,9 @@ def _staff_entries(session: Session, case_id: str) -> list[StaffEntry]:
     """The person blocks of the newest staff registration attachment of the case."""
     entries = list(session.exec(select(StaffEntry).where(StaffEntry.case_id == case_id)))
     if not entries:
-        raise IntakeError(f"{case_id}: no staff registration entries have been read")
+        raise IntakeError(
+            f"{case_id}: no staff registration entries have been read", label="no_staff_read", case=case_id
+        )
     newest = max(e.attachment_id for e in entries)
     return sorted((e for e in entries if e.attachment_id == newest), key=lambda e: e.position)
 
@@ -209,7 +215,10 @@ def _case_organisation(
     if org is None:
         raise IntakeError(
             f"{case_id}: organisation {name!r} is not on the register; "
-            "import it (intake register import) or accept its application first"
+            "import it (intake register import) or accept its application first",
+            label="organisation_not_registered",
+            case=case_id,
+            name=name,
         )
     return org
 
