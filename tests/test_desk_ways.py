@@ -110,8 +110,8 @@ def test_every_action_done_or_refused_returns_to_its_case_with_the_message_at_th
     here = f"/cases/{case_id}"
     posts = [
         (f"{here}/note", {"text": "電話で確認済み"}, "メモを追加しました"),
-        (f"{here}/note", {"text": " "}, "a note needs some text"),
-        (f"{here}/status", {"status": "accepted"}, "cannot move"),
+        (f"{here}/note", {"text": " "}, "メモの内容を入力してください"),
+        (f"{here}/status", {"status": "accepted"}, "受理できません"),
         (f"{here}/take", {}, "このケースを担当します"),
         (f"{here}/assign", {"owner": "nobody-here"}, "no desk user"),
         (f"{here}/assign", {"owner": ""}, "担当者を外しました"),

@@ -35,9 +35,9 @@ def test_show_prints_each_message_text_the_senders_and_our_reply(workspace):
     shown = workspace.cli("show", case_id)
     assert shown.returncode == 0, shown.stderr
     out = shown.stdout
-    assert "--- message 1 (受信)" in out and "不審なメールを受信しました。" in out
+    assert "--- メール 1（受信）" in out and "不審なメールを受信しました。" in out
     assert "添付ファイルは開いていません。" in out
-    reply = out.split("--- message 2 (自動返信)")[1]
+    reply = out.split("--- メール 2（自動返信）")[1]
     assert f"受付番号：{case_id}" in reply  # the reply we wrote, as the sender will read it
 
 
@@ -78,7 +78,7 @@ def test_the_demos_commands_work_as_printed_and_a_released_reply_reaches_its_mai
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()  # works from any folder: the configuration's path is absolute
     shown = subprocess.run(show, capture_output=True, text=True, timeout=120, cwd=elsewhere, env=env)
-    assert shown.returncode == 0 and "--- message 1" in shown.stdout, shown.stderr
+    assert shown.returncode == 0 and "--- メール 1" in shown.stdout, shown.stderr
 
     release = printed(out, re.search(r"outbox release \d+", out).group(0))
     serve = printed(out, "demo-serve") + ["--port", str(desk_port)]

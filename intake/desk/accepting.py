@@ -20,7 +20,7 @@ from starlette.routing import Route
 from intake.desk.base import Desk, action, flash, page, text_of
 from intake.errors import IntakeError
 from intake.secretariat import accepting, actions
-from intake.secretariat.labels import accept_label, accept_text, status_label
+from intake.secretariat.labels import accept_label, accept_text, error_text, status_label
 
 
 @page
@@ -29,7 +29,7 @@ def confirm_page(request: Request, desk: Desk, user: str) -> Response:
     try:
         return confirmation(request, desk, case_id)
     except IntakeError as exc:  # not acceptable now, or the register cannot take it: said on the case
-        flash(request, str(exc), "error")
+        flash(request, error_text(exc, desk.config.rules_path), "error")
         return _to_case(case_id)
 
 
@@ -80,7 +80,7 @@ def accept(request: Request, desk: Desk, user: str, form: FormData) -> Response:
             if not stale:
                 _accept(session, desk, case_id, user, form)
     except IntakeError as exc:
-        flash(request, str(exc), "error")
+        flash(request, error_text(exc, desk.config.rules_path), "error")
         return confirmation(request, desk, case_id, posted=form)
     if stale:
         return confirmation(request, desk, case_id, posted=form, stale=True)

@@ -126,7 +126,7 @@ def _templates(config: Config) -> Jinja2Templates:
     templates.env.filters["action"] = lambda code: action_label(code, config.rules_path)
     templates.env.filters["code"] = lambda code, section: code_label(section, code, config.rules_path)
     templates.env.filters["detail"] = lambda entry: detail_lines(
-        entry.action, entry.detail, config.rules_path
+        entry["action"], entry["detail"], config.rules_path
     )
     templates.env.globals["merge_text"] = lambda key, **values: merge_text(key, config.rules_path, **values)
     templates.env.filters["answer"] = lambda value, item: (

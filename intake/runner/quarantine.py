@@ -39,7 +39,12 @@ def reprocess(*, config: Config, engine: Engine, entry_id: int, by: str) -> Inge
         )
         if result is None:
             session.commit()
-            raise IntakeError(f"quarantine entry {entry_id} failed again: {entry.error}")
+            raise IntakeError(
+                f"quarantine entry {entry_id} failed again: {entry.error}",
+                label="reprocess_failed",
+                entry=entry_id,
+                reason=entry.error,
+            )
         entry.state, entry.case_id, entry.resolved_at = "reprocessed", result.case_id, utcnow()
         session.add(entry)
         audit.record(

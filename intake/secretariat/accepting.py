@@ -76,7 +76,9 @@ def preview(session: Session, case_id: str, *, rules_dir: Path) -> AcceptPreview
 
     case = actions.get_case(session, case_id)
     if case.merged_into is not None or "accepted" not in actions.TRANSITIONS.get(case.status, ()):
-        raise IntakeError(accept_text("not_acceptable", rules_dir, case=case_id))
+        raise IntakeError(
+            f"{case_id} cannot be accepted from its status", label="not_acceptable", case=case_id
+        )
     before, after = register.preview_case(session, case, rules_dir=rules_dir)
     return AcceptPreview(
         case_id=case_id,
@@ -135,15 +137,21 @@ def undo(session: Session, case_id: str, *, by: str, rules_dir: Path) -> Undone:
 
     case = actions.get_case(session, case_id)
     if case.status != "accepted":
-        raise IntakeError(accept_text("undo_not_accepted", rules_dir, case=case_id))
+        raise IntakeError(f"{case_id} is not accepted", label="undo_not_accepted", case=case_id)
     entry = last_acceptance(session, case_id)
     record = _record(entry)
     if entry is None or record is None:
-        raise IntakeError(accept_text("undo_no_record", rules_dir, case=case_id))
+        raise IntakeError(
+            f"{case_id}: no record of its acceptance is left", label="undo_no_record", case=case_id
+        )
     before, after = record["register"]["before"], record["register"]["after"]
     ids = {int(k) for k in (*before.get("organisation", {}), *after.get("organisation", {}))}
     if not register.same_rows(register.snapshot(session, ids), after):
-        raise IntakeError(accept_text("undo_register_changed", rules_dir, case=case_id))
+        raise IntakeError(
+            f"{case_id}: the register rows changed since the acceptance",
+            label="undo_register_changed",
+            case=case_id,
+        )
     register.restore(session, before, after)
     previous = record["from"]
     case.status, case.updated_at = previous, utcnow()

@@ -19,7 +19,6 @@ from intake.config import SlaConfig
 from intake.db import audit
 from intake.db.tables import AuditEntry, Case, Finding, IncidentRecord, Note, utcnow
 from intake.errors import IntakeError, NotFound
-from intake.secretariat.labels import accept_text
 from intake.secretariat.statuses import STATUSES
 
 _OPEN_TARGETS = ("waiting_for_sender", "ready_for_review", "rejected", "closed")
@@ -147,7 +146,12 @@ def _confirm_missing(session: Session, case: Case, *, by: str, rules_dir: Path, 
         return
     if not overridden:
         items = "、".join(f.message_ja or f.code for f in missing)
-        raise IntakeError(accept_text("missing_refused", rules_dir, case=case.id, items=items))
+        raise IntakeError(
+            f"{case.id}: open missing items ({items}); accept with --override-missing",
+            label="missing_refused",
+            case=case.id,
+            items=items,
+        )
     detail = {"findings": [f.code for f in missing]}
     audit.record(session, case_id=case.id, by=by, action="accept_override_missing", detail=detail)
 
