@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, func, select
@@ -226,11 +227,34 @@ def test_throttling_shows_as_throttled_and_the_next_poll_catches_up(workspace, g
     status = _status(workspace)
     assert status["state"] == "throttled"
     assert "混雑のため待機中" in workspace.cli("queue").stdout
+    assert "混雑のため待機中" in workspace.cli("status").stdout  # staff read the label, not the code
     assert _counts(workspace) == (0, 0)
 
     assert workspace.cli("poll").returncode == 0
     assert _status(workspace)["state"] == "ok"
+    assert "正常" in workspace.cli("status").stdout
     assert _counts(workspace) == (2, 2)
+
+
+def test_status_shows_the_apps_sign_in_and_when_its_token_expires(workspace, graph, idp, ca):
+    _graph_workspace(workspace, graph, idp, ca)
+    assert (_status(workspace)["auth"], _status(workspace)["token_expires_at"]) == ("microsoft/app", None)
+    before = datetime.now(UTC)
+    _poll(workspace)
+    expires = datetime.fromisoformat(_status(workspace)["token_expires_at"])
+    assert (
+        before + timedelta(seconds=idp.lifetime - 120)
+        <= expires
+        <= datetime.now(UTC) + timedelta(seconds=idp.lifetime)
+    )
+    [signed] = [
+        s for s in json.loads(workspace.cli("auth", "status", "--json").stdout) if s["name"] == "anken"
+    ]
+    assert (signed["auth"], signed["token_expires_at"]) == (
+        "microsoft/app",
+        _status(workspace)["token_expires_at"],
+    )
+    assert "microsoft/app" in workspace.cli("auth", "status").stdout
 
 
 def test_a_message_over_the_size_limit_is_quarantined_without_being_downloaded(workspace, graph, idp, ca):

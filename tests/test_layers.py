@@ -53,7 +53,10 @@ LAZY = {
         "intake.replies.sender",
         "intake.sources.graph.sender",
     ): "httpx and MSAL only when replies go through Graph",
-    ("intake.cli.desk", "intake.desk.server"): "the web stack (Starlette, uvicorn) loads only for intake desk",
+    (
+        "intake.cli.desk",
+        "intake.desk.server",
+    ): "the web stack (Starlette, uvicorn) loads only for intake desk",
     ("intake.cli.servers", "intake.tools.doctor"): "the doctor's checks load only for intake doctor",
     ("intake.cli", "intake.runner.poller"): "the wording of a database error, when a command meets one",
     ("intake.cli.runtime", "intake.config"): "the configuration (pydantic) when a command first reads it",
@@ -69,7 +72,9 @@ LAZY = {
         "intake.secretariat.separating",
         "intake.forms",
     ),
-    **_in_commands("intake.cli.cases", "intake.secretariat.owners", "intake.secretariat.digest", "intake.replies.sender"),
+    **_in_commands(
+        "intake.cli.cases", "intake.secretariat.owners", "intake.secretariat.digest", "intake.replies.sender"
+    ),
     **_in_commands("intake.cli.desk", "intake.secretariat.users"),
     **_in_commands(
         "intake.cli.mail",
@@ -82,7 +87,10 @@ LAZY = {
         "intake.replies.staff_templates",
     ),
     **_in_commands(
-        "intake.cli.register", "intake.cases.organisations", "intake.secretariat.exports", "intake.secretariat.register"
+        "intake.cli.register",
+        "intake.cases.organisations",
+        "intake.secretariat.exports",
+        "intake.secretariat.register",
     ),
     **_in_commands(
         "intake.cli.replies",
@@ -95,7 +103,11 @@ LAZY = {
         "intake.secretariat.replying",
     ),
     **_in_commands(
-        "intake.cli.servers", "intake.access.oauth", "intake.access.tokens", "intake.secretariat.servers"
+        "intake.cli.servers",
+        "intake.access.oauth",
+        "intake.access.tokens",
+        "intake.secretariat.servers",
+        "intake.secretariat.labels",
     ),
     **_in_commands("intake.cli.servers", "intake.secretariat.views", "intake.config"),
     **_in_commands(
@@ -125,23 +137,38 @@ LAZY = {
         "intake.cases.unlock",
         "intake.db.tables",
     ),
-    ("intake.secretariat.views", "intake.archive"): "the mail parser for a case's messages, not for the queue",
+    (
+        "intake.secretariat.views",
+        "intake.archive",
+    ): "the mail parser for a case's messages, not for the queue",
     (
         "intake.secretariat.views",
         "intake.checks.answers.confirmations",
     ): "our block's markers for a case's messages, not for the queue",
-    ("intake.secretariat.views", "intake.cases.formrows"): "the forms library for a case's fields, not the queue",
+    (
+        "intake.secretariat.views",
+        "intake.cases.formrows",
+    ): "the forms library for a case's fields, not the queue",
     (
         "intake.secretariat.views",
         "intake.cases.scans",
     ): "what ClamAV said of a case's files (the checks' facts), not the queue",
-    ("intake.secretariat.actions", "intake.secretariat.register"): "the register and its checks when a case is accepted",
+    (
+        "intake.secretariat.actions",
+        "intake.secretariat.register",
+    ): "the register and its checks when a case is accepted",
     ("intake.cases.unlock", "intake.archive"): "the mail parser to open a file, not to list what waits",
     ("intake.cases.unlock", "intake.cases.refresh"): "the checks and replies to open a file, not to list",
     ("intake.cases.password_mail", "intake.archive"): "the mail parser to read a password, not to place mail",
     ("intake.cases.password_mail", "intake.cases.refresh"): "the checks and replies once a file is opened",
-    ("intake.secretariat.views", "intake.checks.password"): "the password reader to mask a message's text only",
-    ("intake.secretariat.views", "intake.cases.password_mail"): "the mails carrying a password, on a case's page",
+    (
+        "intake.secretariat.views",
+        "intake.checks.password",
+    ): "the password reader to mask a message's text only",
+    (
+        "intake.secretariat.views",
+        "intake.cases.password_mail",
+    ): "the mails carrying a password, on a case's page",
     ("intake.forms.writer", "intake.forms.wordxml"): "python-docx only when a form is written (tests, demo)",
     ("intake.replies.outbox", "intake.replies.compose"): "Jinja2 to write a reply, not to list the outbox",
 }
