@@ -24,25 +24,12 @@ from intake.config import load_config
 from intake.db.tables import Case, Message, MessageSecurity, QuarantineEntry
 from intake.errors import ConfigError
 from support.graph_standin import GraphStandIn
-from support.idp import Client, IdP
+from support.idp import GRAPH_APP
 from support.mailfactory import make_mail
-from support.tls import make_ca
 
-SECRET = "graph-app-secret-不審"
-ADDRESS = "csc-anken@example.jp"
+SECRET = GRAPH_APP.client_secret
+ADDRESS = GRAPH_APP.email
 REPORT = "不審なメールを受信しました。\n添付ファイルは開いていません。\n"
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    return make_ca(tmp_path_factory.mktemp("ca"))
-
-
-@pytest.fixture(scope="module")
-def idp(ca, tmp_path_factory):
-    with IdP(ca.issue(tmp_path_factory.mktemp("idp"))) as provider:
-        provider.clients["graph-app"] = Client("graph-app", SECRET, email=ADDRESS)
-        yield provider
 
 
 @pytest.fixture
