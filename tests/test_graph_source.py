@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, func, select
@@ -23,25 +24,12 @@ from intake.config import load_config
 from intake.db.tables import Case, Message, MessageSecurity, QuarantineEntry
 from intake.errors import ConfigError
 from support.graph_standin import GraphStandIn
-from support.idp import Client, IdP
+from support.idp import GRAPH_APP
 from support.mailfactory import make_mail
-from support.tls import make_ca
 
-SECRET = "graph-app-secret-不審"
-ADDRESS = "csc-anken@example.jp"
+SECRET = GRAPH_APP.client_secret
+ADDRESS = GRAPH_APP.email
 REPORT = "不審なメールを受信しました。\n添付ファイルは開いていません。\n"
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    return make_ca(tmp_path_factory.mktemp("ca"))
-
-
-@pytest.fixture(scope="module")
-def idp(ca, tmp_path_factory):
-    with IdP(ca.issue(tmp_path_factory.mktemp("idp"))) as provider:
-        provider.clients["graph-app"] = Client("graph-app", SECRET, email=ADDRESS)
-        yield provider
 
 
 @pytest.fixture
@@ -226,11 +214,34 @@ def test_throttling_shows_as_throttled_and_the_next_poll_catches_up(workspace, g
     status = _status(workspace)
     assert status["state"] == "throttled"
     assert "混雑のため待機中" in workspace.cli("queue").stdout
+    assert "混雑のため待機中" in workspace.cli("status").stdout  # staff read the label, not the code
     assert _counts(workspace) == (0, 0)
 
     assert workspace.cli("poll").returncode == 0
     assert _status(workspace)["state"] == "ok"
+    assert "正常" in workspace.cli("status").stdout
     assert _counts(workspace) == (2, 2)
+
+
+def test_status_shows_the_apps_sign_in_and_when_its_token_expires(workspace, graph, idp, ca):
+    _graph_workspace(workspace, graph, idp, ca)
+    assert (_status(workspace)["auth"], _status(workspace)["token_expires_at"]) == ("microsoft/app", None)
+    before = datetime.now(UTC)
+    _poll(workspace)
+    expires = datetime.fromisoformat(_status(workspace)["token_expires_at"])
+    assert (
+        before + timedelta(seconds=idp.lifetime - 120)
+        <= expires
+        <= datetime.now(UTC) + timedelta(seconds=idp.lifetime)
+    )
+    [signed] = [
+        s for s in json.loads(workspace.cli("auth", "status", "--json").stdout) if s["name"] == "anken"
+    ]
+    assert (signed["auth"], signed["token_expires_at"]) == (
+        "microsoft/app",
+        _status(workspace)["token_expires_at"],
+    )
+    assert "microsoft/app" in workspace.cli("auth", "status").stdout
 
 
 def test_a_message_over_the_size_limit_is_quarantined_without_being_downloaded(workspace, graph, idp, ca):

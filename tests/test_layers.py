@@ -104,7 +104,11 @@ LAZY = {
         "intake.secretariat.replying",
     ),
     **_in_commands(
-        "intake.cli.servers", "intake.access.oauth", "intake.access.tokens", "intake.secretariat.servers"
+        "intake.cli.servers",
+        "intake.access.oauth",
+        "intake.access.tokens",
+        "intake.secretariat.servers",
+        "intake.secretariat.labels",
     ),
     **_in_commands("intake.cli.servers", "intake.secretariat.views", "intake.config"),
     **_in_commands(

@@ -31,6 +31,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     Exit code 1 when a server has been failing at least monitoring.failing_minutes; else 4 when a
     case is overdue (for monitoring)."""
     from intake.secretariat import servers, views
+    from intake.secretariat.labels import server_state_label
 
     rt: Runtime = ctx.obj
     with rt.reading_session() as session:
@@ -50,7 +51,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                 i["name"],
                 i["kind"],
                 i["auth"],
-                i["state"],
+                server_state_label(i["state"], rt.config.rules_path),
                 i["last_success_at"] or "never",
                 i["backlog"],
                 error,
@@ -92,6 +93,7 @@ def doctor(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def auth_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Each server's way of logging in, its token's expiry and its last success."""
     from intake.secretariat import servers
+    from intake.secretariat.labels import server_state_label
 
     rt: Runtime = ctx.obj
     with rt.reading_session() as session:
@@ -113,7 +115,7 @@ def auth_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             table,
             i["name"],
             i["auth"],
-            i["state"],
+            server_state_label(i["state"], rt.config.rules_path),
             i["token_expires_at"] or "-",
             i["last_success_at"] or "never",
             i["last_error"] or "",

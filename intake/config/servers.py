@@ -105,6 +105,12 @@ class ServerConfig(_Section):
         default = {"microsoft": "app", "google": "service_account"}.get(self.auth, "")
         return self.oauth.flow or default
 
+    @property
+    def sign_in(self) -> str:
+        """How the server is signed in to, as status shows it: ``password``, ``command``,
+        ``microsoft/app``, ``google/refresh_token``…"""
+        return self.auth if self.auth in ("password", "command") else f"{self.auth}/{self.oauth_flow}"
+
     def password(self) -> SecretStr:
         return _secret(self.password_env, self.key("password_env"))
 
