@@ -113,7 +113,7 @@ def test_every_action_done_or_refused_returns_to_its_case_with_the_message_at_th
         (f"{here}/note", {"text": " "}, "メモの内容を入力してください"),
         (f"{here}/status", {"status": "accepted"}, "受理できません"),
         (f"{here}/take", {}, "このケースを担当します"),
-        (f"{here}/assign", {"owner": "nobody-here"}, "no desk user"),
+        (f"{here}/assign", {"owner": "nobody-here"}, "デスクの利用者はいません"),
         (f"{here}/assign", {"owner": ""}, "担当者を外しました"),
         (f"/attachments/{attachment_id}/unlock", {"password": WRONG}, "パスワードが違います（1回目）"),
         (f"/attachments/{attachment_id}/unlock-from-message", {"message": "x"}, "メールを選んでください"),
