@@ -16,11 +16,13 @@ import io
 import json
 import logging
 import os
+import signal
 import socket
 import socketserver
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any, Protocol
 
 from rich.console import Console
@@ -53,20 +55,39 @@ def answering(rt: Runtime, *, service: str) -> Iterator[Path | None]:
     """Answer the read-only commands while the block runs (``service``: "run" or "desk")."""
     path = socket_path(rt, service)
     rt.ready_engine()  # loaded before any request's thread asks for it
+    ours: list[Path] = []  # the socket, once this process made it
+    previous = signal.signal(signal.SIGTERM, _remove_then_stop(ours))
     server = _bind(path, rt)
     if server is None:
+        signal.signal(signal.SIGTERM, previous)
         yield None
         return
+    ours.append(path)
     thread = threading.Thread(target=server.serve_forever, name="intake-answers", daemon=True)
     thread.start()
     log.info("answering read-only commands on %s", path)
     try:
         yield path
     finally:
+        signal.signal(signal.SIGTERM, previous)
         server.shutdown()
         server.server_close()
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+
+
+def _remove_then_stop(ours: list[Path]) -> Callable[[int, FrameType | None], None]:
+    """SIGTERM while no one else handles it (at start-up, or from the desk's web server, which
+    hands it on when it is done): our socket goes, then the process ends as SIGTERM ends it."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        for path in ours:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    return handler
 
 
 def socket_path(rt: Runtime, service: str) -> Path:
@@ -131,12 +152,15 @@ class _Handler(socketserver.StreamRequestHandler):
 
     def handle(self) -> None:
         line = self.rfile.readline(MAX_REQUEST)
+        if not line.strip():
+            return  # a probe: is anyone listening here?
         try:
             reply = answer(self.server.runtime, self.server.command, json.loads(line))
         except Exception:  # a request this service cannot answer: the client asks the full command line
             log.exception("could not answer a read-only command")
             reply = {"answered": False}
-        self.wfile.write(json.dumps(reply, ensure_ascii=False).encode("utf-8"))
+        with contextlib.suppress(OSError):  # the client gave up waiting
+            self.wfile.write(json.dumps(reply, ensure_ascii=False).encode("utf-8"))
 
 
 def answer(service: Runtime, command: Command, request: dict[str, Any]) -> dict[str, Any]:
