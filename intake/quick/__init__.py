@@ -1,34 +1,70 @@
 """The staff's read-only commands answered without loading the whole program: by the running
-service over its socket in the data folder, else by the full command line.
+service over its socket, else (``intake queue``, SQLite) from the database, else by the full CLI.
 
-Only the standard library is imported here; anything :mod:`.commands` does not recognise goes to
-:func:`intake.cli.main` unchanged, so what a command prints never depends on the path that answered.
+Only the standard library (and rich, to print a table) is imported here; anything
+:mod:`.commands` does not recognise goes to :func:`intake.cli.main` unchanged, so what a command
+prints never depends on the path that answered.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import sys
+from dataclasses import dataclass
 
 from intake.quick.client import ask_service
 from intake.quick.commands import Request, parse
+from intake.quick.direct import Unanswered
+from intake.quick.settings import config_file, data_folder, lock_timeout, read_config, rules_dir, sqlite_file
+
+
+@dataclass(frozen=True)
+class Printed:
+    stdout: str
+    stderr: str
+    exit_code: int
+    path: str  # which path answered, for --verbose
 
 
 def main(argv: list[str] | None = None) -> None:
-    """The ``intake`` command: a read-only command the running service answers, else the full CLI."""
+    """The ``intake`` command: a read-only command answered quickly when it can be, else the full CLI."""
     args = sys.argv[1:] if argv is None else argv
     request = parse(args)
-    if request is not None:
-        answer = ask_service(request)
-        if answer is not None:
-            if request.verbose:
-                sys.stderr.write(f"intake: answered by the running service ({answer.socket})\n")
-            sys.stdout.write(answer.stdout)
-            sys.stdout.flush()
-            sys.stderr.write(answer.stderr)
-            sys.exit(answer.exit_code)
-    from intake.cli import main as full_main  # typer, rich and the configuration's checks
+    printed = None if request is None else quick_answer(request)
+    if printed is None:
+        from intake.cli import main as full_main  # typer, rich, pydantic, the database layer
 
-    full_main(args)
+        full_main(args)
+        return
+    if request is not None and request.verbose:
+        sys.stderr.write(f"intake: {printed.path}\n")
+    sys.stdout.write(printed.stdout)
+    sys.stdout.flush()
+    sys.stderr.write(printed.stderr)
+    sys.exit(printed.exit_code)
+
+
+def quick_answer(request: Request) -> Printed | None:
+    """The running service's answer, else the database's (``intake queue``, SQLite), else None."""
+    file = config_file(request.config)
+    data = read_config(file)
+    if data is None:
+        return None
+    folder = data_folder(data, file.parent)
+    answer = None if folder is None else ask_service(request, file, folder)
+    if answer is not None:
+        path = f"answered by the running service ({answer.socket})"
+        return Printed(answer.stdout, answer.stderr, answer.exit_code, path)
+    database = sqlite_file(data, file.parent)
+    if request.command[0] != "queue" or database is None:
+        return None
+    from intake.quick import queue
+
+    try:
+        text = queue.answer(request.command[1:], database, lock_timeout(data), rules_dir(data, file.parent))
+    except (Unanswered, sqlite3.Error):
+        return None
+    return Printed(text, "", 0, f"read from the database directly ({database})")
 
 
 __all__ = ["Request", "main"]

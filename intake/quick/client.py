@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from intake.quick.settings import config_file, data_folder, read_config, sockets
+from intake.quick.settings import sockets
 
 if TYPE_CHECKING:
     from intake.quick.commands import Request
@@ -35,13 +35,9 @@ class Answer:
     socket: Path
 
 
-def ask_service(request: Request) -> Answer | None:
-    """The service's answer to ``request``, or None when no service of this configuration answers."""
-    file = config_file(request.config)
-    data = read_config(file)
-    folder = None if data is None else data_folder(data, file.parent)
-    if folder is None:
-        return None
+def ask_service(request: Request, file: Path, folder: Path) -> Answer | None:
+    """The answer to ``request`` of the service of configuration ``file`` whose data folder is
+    ``folder``, or None when none answers."""
     message = json.dumps({"command": request.command, "config": str(file), "terminal": terminal()})
     for path in sockets(folder):
         reply = _exchange(path, message.encode("utf-8") + b"\n")
