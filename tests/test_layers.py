@@ -61,7 +61,11 @@ LAZY = {
     ("intake.cli.servers", "intake.tools.doctor"): "the doctor's checks load only for intake doctor",
     ("intake.cli", "intake.runner.poller"): "the wording of a database error, when a command meets one",
     ("intake.quick", "intake.cli"): "the full command line only when the running service did not answer",
-    ("intake.quick", "intake.quick.queue"): "rich and the labels only when the queue is read from the database",
+    (
+        "intake.quick",
+        "intake.quick.queue",
+    ): "rich and the labels only when the queue is read from the database",
+    ("intake.quick", "intake.quick.outbox"): "rich only when the outbox is read from the database",
     ("intake.cli.answering", "intake.cli.app"): "the application, once the service starts answering",
     **_in_commands("intake.cli.mail", "intake.cli.answering"),
     **_in_commands("intake.cli.desk", "intake.cli.answering"),

@@ -117,3 +117,26 @@ def test_a_usage_error_or_a_missing_database_is_the_full_command_lines_to_say(ca
     (cases.root / "intake.db").rename(cases.root / "elsewhere.db")
     quick = cases.cli_process("--verbose", "queue")
     assert BY_FULL_CLI in quick.stderr and quick.returncode != 0
+
+
+@pytest.fixture
+def held_replies(workspace):
+    """Three reports just received; their acknowledgements held in the outbox."""
+    path = workspace.add_maildir()
+    workspace.extra = '[replies]\nmode = "hold"\n'
+    box = mailbox.Maildir(path, create=False)
+    for raw in numbered_mails(3, to="csc-anken@example.jp", sender="報告者 <reporter@example.co.jp>"):
+        box.add(raw)
+    assert workspace.cli("init").returncode == 0
+    assert workspace.cli("poll").returncode == 0
+    return workspace
+
+
+def test_the_outbox_read_straight_from_the_database_is_the_full_command_lines_outbox(held_replies):
+    assert len(json.loads(held_replies.cli("outbox", "--json").stdout)) >= 3
+    for command in (["outbox"], ["outbox", "--state", "held"], ["outbox", "--state=sent"]):
+        for extra in ([], ["--json"]):
+            quick = held_replies.cli_process("--verbose", *command, *extra)
+            full = held_replies.cli(*command, *extra)
+            assert DIRECT in quick.stderr, (command, quick.stderr)
+            assert (quick.stdout, quick.returncode) == (full.stdout, full.returncode), command

@@ -4,11 +4,13 @@ command line prints it (:func:`intake.cli.cases.queue`): the same rich table, th
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rich.table import Table
+
 from intake.quick.direct import Unanswered, connect, count_cases, failing_servers, queue
+from intake.quick.printing import add_row, printed
 from intake.secretariat.labels import case_status_label, short_label
 
 DEFAULT_PAGE = 100  # as intake.cli.cases.DEFAULT_PAGE
@@ -48,24 +50,11 @@ def answer(args: list[str], database: Path, timeout: float, rules: Path) -> str:
         conn.close()
     if given["--json"]:
         return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
-    return _printed(_queue_table(items, total, rules, robots=given["--robots"]))
-
-
-def _printed(renderable) -> str:
-    """``renderable`` as the command line's console prints it to standard output."""
-    from rich.console import Console
-
-    console = Console(highlight=False, soft_wrap=True, file=sys.stdout)
-    with console.capture() as capture:
-        console.print(renderable)
-    return capture.get()
+    return printed(_queue_table(items, total, rules, robots=given["--robots"]))
 
 
 # As intake.cli.cases._queue_table, _due and _age (tests/test_quick_direct.py compares the two).
-def _queue_table(items: list[dict], total: int, rules: Path, *, robots: bool):
-    from rich.table import Table
-    from rich.text import Text
-
+def _queue_table(items: list[dict], total: int, rules: Path, *, robots: bool) -> Table:
     shown = (
         f"{total} cases" if total == len(items) else f"{len(items)} of {total} cases (--all for every one)"
     )
@@ -86,7 +75,8 @@ def _queue_table(items: list[dict], total: int, rules: Path, *, robots: bool):
     table.columns[0].min_width = 18
     for c in items:
         labels = "、".join(short_label(code, rules) for code in c["open_findings"])
-        cells = (
+        add_row(
+            table,
             c["id"],
             c["kind"],
             case_status_label(c["status"], c.get("merged_into"), rules),
@@ -96,9 +86,7 @@ def _queue_table(items: list[dict], total: int, rules: Path, *, robots: bool):
             c["sender"],
             _age(c["received_at"]),
             labels,
-        )
-        table.add_row(
-            *(Text("" if v is None else str(v)) for v in cells), style="red" if c["overdue"] else None
+            style="red" if c["overdue"] else None,
         )
     return table
 
