@@ -140,3 +140,27 @@ def test_the_outbox_read_straight_from_the_database_is_the_full_command_lines_ou
             full = held_replies.cli(*command, *extra)
             assert DIRECT in quick.stderr, (command, quick.stderr)
             assert (quick.stdout, quick.returncode) == (full.stdout, full.returncode), command
+
+
+def test_the_status_read_straight_from_the_database_is_the_full_command_lines_status(cases):
+    for extra in ([], ["--json"]):
+        quick = cases.cli_process("--verbose", "status", *extra)
+        full = cases.cli("status", *extra)
+        assert DIRECT in quick.stderr, quick.stderr
+        assert (quick.stdout, quick.returncode) == (full.stdout, full.returncode)
+        assert quick.returncode == 4  # a case is overdue
+    record_failure(cases.engine(), "mailbox:anken", auth_kind="-", error="connection refused", auth=False)
+    an_hour_ago = _stored(datetime.now(UTC) - timedelta(hours=1))
+    with sqlite3.connect(cases.root / "intake.db") as db:  # failing for an hour: longer than 30 min
+        db.execute("UPDATE serverhealth SET failing_since = ?", (an_hour_ago,))
+    for extra in ([], ["--json"]):
+        quick = cases.cli_process("--verbose", "status", *extra)
+        full = cases.cli("status", *extra)
+        assert DIRECT in quick.stderr
+        said = [line for line in quick.stderr.splitlines() if DIRECT not in line]
+        assert (quick.stdout, said, quick.returncode) == (
+            full.stdout,
+            full.stderr.splitlines(),
+            full.returncode,
+        )
+        assert quick.returncode == 1 and "anken" in full.stderr

@@ -1,5 +1,5 @@
 """The staff's read-only commands answered without loading the whole program: by the running
-service over its socket, else (queue, outbox on SQLite) from the database, else by the full CLI.
+service over its socket, else (queue, outbox, status on SQLite) from the database, else by the full CLI.
 
 Only the standard library (and rich, to print a table) is imported here; anything
 :mod:`.commands` does not recognise goes to :func:`intake.cli.main` unchanged, so what a command
@@ -12,18 +12,18 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from intake.quick.client import ask_service
 from intake.quick.commands import Request, parse
-from intake.quick.direct import Unanswered
+from intake.quick.direct import Printed as DirectlyPrinted
+from intake.quick.direct import Source, Unanswered
 from intake.quick.settings import config_file, data_folder, lock_timeout, read_config, rules_dir, sqlite_file
 
-DIRECT = ("queue", "outbox")  # the commands read straight from SQLite when no service answers
+DIRECT = ("queue", "outbox", "status")  # the commands read straight from SQLite when no service answers
 
 
 @dataclass(frozen=True)
-class Printed:
+class Answered:
     stdout: str
     stderr: str
     exit_code: int
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(printed.exit_code)
 
 
-def quick_answer(request: Request) -> Printed | None:
+def quick_answer(request: Request) -> Answered | None:
     """The running service's answer, else the database's (:data:`DIRECT`, SQLite), else None."""
     file = config_file(request.config)
     data = read_config(file)
@@ -58,25 +58,28 @@ def quick_answer(request: Request) -> Printed | None:
     answer = None if folder is None else ask_service(request, file, folder)
     if answer is not None:
         path = f"answered by the running service ({answer.socket})"
-        return Printed(answer.stdout, answer.stderr, answer.exit_code, path)
+        return Answered(answer.stdout, answer.stderr, answer.exit_code, path)
     database = sqlite_file(data, file.parent)
     if request.command[0] not in DIRECT or database is None:
         return None
+    source = Source(database, lock_timeout(data), rules_dir(data, file.parent), data)
     try:
-        text = _reader(request.command[0])(
-            request.command[1:], database, lock_timeout(data), rules_dir(data, file.parent)
-        )
-    except (Unanswered, sqlite3.Error, StopIteration):
-        return None
-    return Printed(text, "", 0, f"read from the database directly ({database})")
+        read = _reader(request.command[0])(request.command[1:], source)
+    except (Unanswered, sqlite3.Error, StopIteration, LookupError, TypeError, ValueError, AttributeError):
+        return None  # the full command line answers, and says what is wrong if anything is
+    return Answered(read.stdout, read.stderr, read.exit_code, f"read from the database directly ({database})")
 
 
-def _reader(command: str) -> Callable[[list[str], Path, float, Path], str]:
+def _reader(command: str) -> Callable[[list[str], Source], DirectlyPrinted]:
     """The command's reader of the database (rich and the labels load only then)."""
     if command == "queue":
         from intake.quick import queue
 
         return queue.answer
+    if command == "status":
+        from intake.quick import status
+
+        return status.answer
     from intake.quick import outbox
 
     return outbox.answer

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -18,6 +19,24 @@ from intake.clock import JST, as_utc, jst_iso
 
 class Unanswered(Exception):
     """The quick path does not answer this one: the full command line does."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a command read from the database needs: the SQLite file, how long to wait for it, the
+    rules folder (labels) and the configuration's TOML as read (not validated)."""
+
+    database: Path
+    timeout: float
+    rules: Path
+    config: dict
+
+
+@dataclass(frozen=True)
+class Printed:
+    stdout: str
+    stderr: str = ""
+    exit_code: int = 0
 
 
 def connect(file: Path, timeout: float) -> sqlite3.Connection:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from pathlib import Path
 
 from rich.table import Table
 
 from intake.clock import jst_iso
-from intake.quick.direct import Unanswered, connect, stored
+from intake.quick.direct import Printed, Source, Unanswered, connect, stored
 from intake.quick.printing import add_row, printed
 
 COLUMNS = (
@@ -34,16 +33,16 @@ def options(args: list[str]) -> tuple[str | None, bool]:
     return state, as_json
 
 
-def answer(args: list[str], database: Path, timeout: float, _rules: Path) -> str:
-    """What ``intake outbox ARGS`` prints, read from ``database``."""
+def answer(args: list[str], source: Source) -> Printed:
+    """What ``intake outbox ARGS`` prints, read from the database."""
     state, as_json = options(args)
-    conn = connect(database, timeout)
+    conn = connect(source.database, source.timeout)
     try:
         items = [reply_item(row) for row in replies(conn, state)]
     finally:
         conn.close()
     if as_json:
-        return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
+        return Printed(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
     table = Table(
         "id", "case", "to", "state", "tries", "template", "author", "subject", "last error", title="outbox"
     )
@@ -60,7 +59,7 @@ def answer(args: list[str], database: Path, timeout: float, _rules: Path) -> str
             r["subject"],
             r["last_error"] or "",
         )
-    return printed(table)
+    return Printed(printed(table))
 
 
 def replies(conn: sqlite3.Connection, state: str | None) -> list[sqlite3.Row]:

@@ -4,17 +4,18 @@ on standard output), for the commands answered straight from the database."""
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 
-def printed(renderable: RenderableType) -> str:
-    """``renderable`` as the command line's console prints it to standard output."""
-    console = Console(highlight=False, soft_wrap=True, file=sys.stdout)
+def printed(renderable: RenderableType, *, stderr: bool = False, **options: Any) -> str:
+    """``renderable`` as the command line's console (``rt.out``, or ``rt.err``) prints it."""
+    console = Console(highlight=False, soft_wrap=True, file=sys.stderr if stderr else sys.stdout)
     with console.capture() as capture:
-        console.print(renderable)
+        console.print(renderable, **options)
     return capture.get()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from intake.quick.direct import Unanswered, connect, count_cases, failing_servers, queue
+from intake.quick.direct import Printed, Source, Unanswered, connect, count_cases, failing_servers, queue
 from intake.quick.printing import add_row, printed
 from intake.secretariat.labels import case_status_label, short_label
 
@@ -34,13 +34,13 @@ def options(args: list[str]) -> dict:
     return found
 
 
-def answer(args: list[str], database: Path, timeout: float, rules: Path) -> str:
-    """What ``intake queue ARGS`` prints, read from ``database``."""
+def answer(args: list[str], source: Source) -> Printed:
+    """What ``intake queue ARGS`` prints, read from the database."""
     given = options(args)
     every = given["--all"]
     filters = {key: given.get(f"--{key}") for key in ("status", "kind", "mailbox", "org", "owner")}
     filters["robots"] = None if every else given["--robots"]
-    conn = connect(database, timeout)
+    conn = connect(source.database, source.timeout)
     try:
         if failing_servers(conn):
             raise Unanswered("a mail server is failing: the full command line says which")
@@ -49,8 +49,8 @@ def answer(args: list[str], database: Path, timeout: float, rules: Path) -> str:
     finally:
         conn.close()
     if given["--json"]:
-        return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
-    return printed(_queue_table(items, total, rules, robots=given["--robots"]))
+        return Printed(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+    return Printed(printed(_queue_table(items, total, source.rules, robots=given["--robots"])))
 
 
 # As intake.cli.cases._queue_table, _due and _age (tests/test_quick_direct.py compares the two).
