@@ -118,6 +118,10 @@ def test_the_running_service_answers_each_read_only_command_as_the_full_command_
             assert BY_SERVICE in quick.stderr, (command, quick.stderr)
             assert (quick.stdout, quick.returncode) == (full.stdout, full.returncode), command
             assert quick.stdout.strip(), command
+        quick = cases.cli_process("show", "CSC-2099-9999")  # no such case: the same one line, the same code
+        full = cases.cli("show", "CSC-2099-9999")
+        assert (quick.stderr, quick.returncode) == (full.stderr, full.returncode)
+        assert quick.returncode != 0 and "CSC-2099-9999" in quick.stderr
 
 
 def test_the_socket_is_the_service_users_alone_and_goes_when_the_service_stops(cases):

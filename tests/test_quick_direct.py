@@ -111,9 +111,13 @@ def test_a_failing_mail_server_is_left_to_the_full_command_line_which_names_it(c
     assert "anken" in quick.stdout.splitlines()[0]
 
 
-def test_a_usage_error_or_a_missing_database_is_the_full_command_lines_to_say(cases):
+def test_a_usage_error_an_old_schema_or_a_missing_database_is_the_full_command_lines_to_say(cases):
     quick = cases.cli_process("--verbose", "queue", "--limit", "0")
     assert BY_FULL_CLI in quick.stderr and quick.returncode == 2
+    with sqlite3.connect(cases.root / "intake.db") as db:  # as a database of an older intake
+        db.execute("UPDATE alembic_version SET version_num = '0001'")
+    quick = cases.cli_process("--verbose", "queue")
+    assert BY_FULL_CLI in quick.stderr and "intake init" in quick.stderr and quick.returncode != 0
     (cases.root / "intake.db").rename(cases.root / "elsewhere.db")
     quick = cases.cli_process("--verbose", "queue")
     assert BY_FULL_CLI in quick.stderr and quick.returncode != 0

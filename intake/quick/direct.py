@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 from intake.clock import JST, as_utc, jst_iso
 
+MIGRATIONS = Path(__file__).resolve().parent.parent / "db" / "migrations" / "versions"
+
 
 class Unanswered(Exception):
     """The quick path does not answer this one: the full command line does."""
@@ -47,10 +49,20 @@ def connect(file: Path, timeout: float) -> sqlite3.Connection:
         conn = sqlite3.connect(f"file:{quote(str(file))}?mode=rw", uri=True, timeout=timeout)
         conn.isolation_level = None
         conn.execute("BEGIN")  # a read transaction: one consistent view, never the write lock
+        recorded = [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
     except sqlite3.Error as exc:
         raise Unanswered(str(exc)) from None
+    if ", ".join(recorded) != head_revision():
+        conn.close()
+        raise Unanswered("the schema is not this version's: the full command line says run intake init")
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def head_revision() -> str:
+    """The newest migration's revision, as :func:`intake.db.engine.head_revision` reads it: from
+    the file names of ``intake/db/migrations/versions``."""
+    return max(path.name.partition("_")[0] for path in MIGRATIONS.glob("*_*.py"))
 
 
 def stored(value: str | None) -> datetime | None:
