@@ -67,6 +67,7 @@ LAZY = {
     ): "rich and the labels only when the queue is read from the database",
     ("intake.quick", "intake.quick.outbox"): "rich only when the outbox is read from the database",
     ("intake.quick", "intake.quick.status"): "rich only when the status is read from the database",
+    ("intake.quick", "intake.quick.direct"): "sqlite3 only when no service answered",
     ("intake.cli.answering", "intake.cli.app"): "the application, once the service starts answering",
     **_in_commands("intake.cli.mail", "intake.cli.answering"),
     **_in_commands("intake.cli.desk", "intake.cli.answering"),

@@ -8,22 +8,24 @@ prints never depends on the path that answered.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 from intake.quick.client import ask_service
 from intake.quick.commands import Request, parse
-from intake.quick.direct import Printed as DirectlyPrinted
-from intake.quick.direct import Source, Unanswered
 from intake.quick.settings import config_file, data_folder, lock_timeout, read_config, rules_dir, sqlite_file
 
 DIRECT = ("queue", "outbox", "status")  # the commands read straight from SQLite when no service answers
 
 
-@dataclass(frozen=True)
-class Answered:
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from intake.quick.direct import Printed, Source
+
+
+class Answered(NamedTuple):
     stdout: str
     stderr: str
     exit_code: int
@@ -62,15 +64,24 @@ def quick_answer(request: Request) -> Answered | None:
     database = sqlite_file(data, file.parent)
     if request.command[0] not in DIRECT or database is None:
         return None
-    source = Source(database, lock_timeout(data), rules_dir(data, file.parent), data)
+    return _read_directly(request.command, database, data, file.parent)
+
+
+def _read_directly(command: list[str], database: Path, data: dict, base: Path) -> Answered | None:
+    """``command`` answered from the SQLite file ``database``, or None (the full CLI answers)."""
+    import sqlite3
+
+    from intake.quick.direct import Source, Unanswered
+
+    source = Source(database, lock_timeout(data), rules_dir(data, base), data)
     try:
-        read = _reader(request.command[0])(request.command[1:], source)
+        read = _reader(command[0])(command[1:], source)
     except (Unanswered, sqlite3.Error, StopIteration, LookupError, TypeError, ValueError, AttributeError):
         return None  # the full command line answers, and says what is wrong if anything is
     return Answered(read.stdout, read.stderr, read.exit_code, f"read from the database directly ({database})")
 
 
-def _reader(command: str) -> Callable[[list[str], Source], DirectlyPrinted]:
+def _reader(command: str) -> Callable[[list[str], Source], Printed]:
     """The command's reader of the database (rich and the labels load only then)."""
     if command == "queue":
         from intake.quick import queue

@@ -12,9 +12,8 @@ import json
 import os
 import socket
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from intake.quick.settings import sockets
 
@@ -27,8 +26,7 @@ CONNECT_SECONDS = 1.0
 ANSWER_SECONDS = 30.0
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     stdout: str
     stderr: str
     exit_code: int

@@ -8,7 +8,7 @@ run a command that writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: command → (options without a value, options with a value, how many positional arguments at most)
 READ_ONLY: dict[str, tuple[frozenset[str], frozenset[str], int]] = {
@@ -24,8 +24,7 @@ READ_ONLY: dict[str, tuple[frozenset[str], frozenset[str], int]] = {
 }
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """A read-only command line: the command and its arguments, the ``--config`` given (if any)
     and whether ``--verbose`` asks which path answered."""
 
