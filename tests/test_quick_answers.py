@@ -131,7 +131,7 @@ def test_the_socket_is_the_service_users_alone_and_goes_when_the_service_stops(c
         assert stat.S_ISSOCK(mode)
         assert stat.S_IMODE(mode) == 0o600
     assert not sock.exists()
-    quick = cases.cli_process("--verbose", "queue")
+    quick = cases.cli_process("--verbose", "audit")  # audit: never read from the database by the front
     assert BY_FULL_CLI in quick.stderr and quick.returncode == 0
 
 
@@ -141,9 +141,9 @@ def test_a_socket_left_by_a_service_that_died_is_passed_over_then_taken_over(cas
     with socket.socket(socket.AF_UNIX) as dead:
         dead.bind(str(sock))  # the file stays, nobody listens: as after kill -9
     assert sock.exists() and not answers(sock)
-    quick = cases.cli_process("--verbose", "queue", "--json")
+    quick = cases.cli_process("--verbose", "audit", "--json")
     assert BY_FULL_CLI in quick.stderr
-    assert quick.stdout == cases.cli("queue", "--json").stdout
+    assert quick.stdout == cases.cli("audit", "--json").stdout
     with service(cases, "run", sock=sock):
         assert BY_SERVICE in cases.cli_process("--verbose", "queue").stderr
 
