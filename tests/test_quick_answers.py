@@ -216,3 +216,13 @@ def test_the_front_recognises_the_read_only_commands(argv, command):
 )
 def test_the_front_leaves_everything_else_to_the_full_command_line(argv):
     assert parse(argv) is None
+
+
+@pytest.mark.postgresql_only(
+    reason="the front reads SQLite only: on PostgreSQL the full command line answers"
+)
+def test_with_no_service_on_postgresql_the_full_command_line_answers(cases):
+    for command in (["queue"], ["outbox", "--json"], ["status"]):
+        quick = cases.cli_process("--verbose", *command)
+        assert BY_FULL_CLI in quick.stderr, command
+        assert quick.stdout == cases.cli(*command).stdout
