@@ -11,7 +11,8 @@ Layers, lowest first (the README's layout table names the same rooms):
 * case operations — ingest, threads, unlock, passwords phoned in ahead, refresh, facts;
 * the runner (poll, service, quarantine) and the secretariat's work (staff actions, register, views,
   exports), which the command line and the desk share;
-* tools, the command line and the desk (the web application `intake desk` starts).
+* tools, the command line (with its quick front for the read-only commands) and the desk (the web
+  application `intake desk` starts).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("intake.sources", "intake.replies"),
     ("intake.cases",),
     ("intake.runner", "intake.secretariat"),
-    ("intake.tools", "intake.cli", "intake.desk", "intake.__main__"),
+    ("intake.tools", "intake.cli", "intake.desk", "intake.quick", "intake.__main__"),
 )
 
 
@@ -59,6 +60,17 @@ LAZY = {
     ): "the web stack (Starlette, uvicorn) loads only for intake desk",
     ("intake.cli.servers", "intake.tools.doctor"): "the doctor's checks load only for intake doctor",
     ("intake.cli", "intake.runner.poller"): "the wording of a database error, when a command meets one",
+    ("intake.quick", "intake.cli"): "the full command line only when the running service did not answer",
+    (
+        "intake.quick",
+        "intake.quick.queue",
+    ): "rich and the labels only when the queue is read from the database",
+    ("intake.quick", "intake.quick.outbox"): "rich only when the outbox is read from the database",
+    ("intake.quick", "intake.quick.status"): "rich only when the status is read from the database",
+    ("intake.quick", "intake.quick.direct"): "sqlite3 only when no service answered",
+    ("intake.cli.answering", "intake.cli.app"): "the application, once the service starts answering",
+    **_in_commands("intake.cli.mail", "intake.cli.answering"),
+    **_in_commands("intake.cli.desk", "intake.cli.answering"),
     ("intake.cli.runtime", "intake.config"): "the configuration (pydantic) when a command first reads it",
     ("intake.cli.runtime", "intake.db"): "the database (SQLAlchemy) when a command first opens it",
     **_in_commands("intake.cli.backup", "intake.db", "intake.tools.backup"),

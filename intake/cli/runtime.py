@@ -103,7 +103,7 @@ class Runtime:
         return self.operator or getpass.getuser()
 
     def print_json(self, data: object) -> None:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        self.out.file.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")  # standard output
 
 
 def add_row(table: Table, *cells: object, style: str | None = None) -> None:
