@@ -43,9 +43,8 @@ from intake.cli import (  # noqa: F401  (commands register themselves)
     unlock,
 )
 from intake.cli.app import app
-from intake.cli.runtime import rules_in_use
+from intake.cli.runtime import said
 from intake.errors import IntakeError
-from intake.secretariat.labels import error_text
 
 if TYPE_CHECKING:
     from sqlalchemy.exc import OperationalError  # for the type only: SQLAlchemy loads when a command needs it
@@ -72,14 +71,6 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         sys.exit(1)
-
-
-def said(exc: IntakeError) -> str:
-    """An error as staff read it: a labelled one in Japanese (labels.toml ``[errors]``), its English
-    line after it in brackets for the log and for searching; any other as its English line."""
-    if exc.label is None:
-        return str(exc)
-    return f"{error_text(exc, rules_in_use())} ({exc})"
 
 
 def database_error(exc: Exception) -> TypeGuard[OperationalError]:

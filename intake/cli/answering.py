@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from rich.console import Console
 
-from intake.cli.runtime import Runtime
+from intake.cli.runtime import Runtime, said
 from intake.errors import IntakeError
 from intake.quick.commands import read_only
 from intake.quick.settings import SOCKET_NAMES, config_file
@@ -177,7 +177,7 @@ def answer(service: Runtime, command: Command, request: dict[str, Any]) -> dict[
     try:
         code = command.main(args=argv, prog_name="intake", standalone_mode=False, obj=rt)
     except IntakeError as exc:
-        err.file.write(f"intake: {exc}\n")
+        err.file.write(f"intake: {said(exc, service.config.rules_path)}\n")
         code = exc.exit_code
     return {
         "answered": True,

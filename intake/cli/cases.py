@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,6 +15,7 @@ from rich.table import Table
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.clock import jst_iso
+from intake.quick.tables import due_text, queue_table
 from intake.secretariat.labels import (
     answer_label,
     attached_labels,
@@ -31,17 +31,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from intake.forms import FormSpecs
-
-
-def _age(iso: str | None) -> str:
-    if not iso:
-        return ""
-    seconds = (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
-    if seconds < 3600:
-        return f"{max(0, int(seconds // 60))}分"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)}時間"
-    return f"{int(seconds // 86400)}日"
 
 
 DEFAULT_PAGE = 100
@@ -81,52 +70,7 @@ def queue(
         return
     for line in alerts:  # a mailbox not being fetched is said before anything else
         rt.out.print(f"[bold red]![/] {escape(line)}")
-    rt.out.print(_queue_table(items, total, rt.config.rules_path, robots=robots))
-
-
-def _queue_table(items: list[dict], total: int, rules, *, robots: bool) -> Table:
-    shown = f"{total} 件" if total == len(items) else f"{len(items)} 件（全 {total} 件。すべては --all）"
-    title = f"自動送信メール: {shown}" if robots else shown
-    table = Table(
-        "案件",
-        "種別",
-        "状態",
-        "担当",
-        "期限",
-        "組織",
-        "送信者",
-        "経過",
-        "未解決の指摘",
-        title=title,
-    )
-    table.columns[0].no_wrap = True  # the case id stays whole on a narrow terminal
-    table.columns[0].min_width = 18
-    for c in items:
-        labels = "、".join(short_label(code, rules) for code in c["open_findings"])
-        add_row(
-            table,
-            c["id"],
-            kind_label(c["kind"], rules),
-            case_status_label(c["status"], c.get("merged_into"), rules),
-            c["owner"] or "",
-            _due(c),
-            c["org_name"] or "",
-            c["sender"],
-            _age(c["received_at"]),
-            labels,
-            style="red" if c["overdue"] else None,
-        )
-    return table
-
-
-def _due(item: dict) -> str:
-    """「期限超過 12/04」 for an overdue case (said in words, not only in red), 「今日」 for one due today."""
-    if not item["due_at"]:
-        return ""
-    day = item["due_at"][5:].replace("-", "/")
-    if item["overdue"]:
-        return f"期限超過 {day}"
-    return f"今日 {day}" if item["due_today"] else day
+    rt.out.print(queue_table(items, total, rt.config.rules_path, robots=robots))
 
 
 @app.command()
@@ -174,7 +118,7 @@ def show(
         markup=False,
     )
     out.print(f"件名: {case['subject']}", markup=False)
-    out.print(f"担当: {case['owner'] or '未割当'}  期限: {_due(case) or 'なし'}", markup=False)
+    out.print(f"担当: {case['owner'] or '未割当'}  期限: {due_text(case) or 'なし'}", markup=False)
     _merges(out, case, rt.config.rules_path)
     _messages(out, case["messages"], rules)
     _segments(out, case["messages"], [t.get("text", "") for t in texts], rt.config.rules_path)

@@ -20,7 +20,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from intake.errors import IntakeError
 from intake.resources import default_rules_dir
+from intake.secretariat.labels import error_text
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -124,3 +126,12 @@ def setup_logging(level: str) -> None:
     # Library chatter (IMAP commands, SQL) stays out of the log whatever the level.
     for noisy in ("imapclient", "sqlalchemy", "alembic", "apscheduler.executors", "aiosmtplib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def said(exc: IntakeError, rules_dir: Path | None = None) -> str:
+    """An error as staff read it: a labelled one in Japanese (labels.toml ``[errors]``, of
+    ``rules_dir`` or the rules in use), its English line after it in brackets for the log and for
+    searching; any other as its English line."""
+    if exc.label is None:
+        return str(exc)
+    return f"{error_text(exc, rules_dir or rules_in_use())} ({exc})"

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from rich.table import Table
-
 from intake.clock import jst_iso
 from intake.quick.direct import Printed, Source, Unanswered, connect, stored
-from intake.quick.printing import add_row, printed
+from intake.quick.printing import printed
+from intake.quick.tables import outbox_table
 
 COLUMNS = (
     "id, case_id, to_addr, subject, state, attempts, last_error, mailbox, template, message_id, "
@@ -43,23 +42,7 @@ def answer(args: list[str], source: Source) -> Printed:
         conn.close()
     if as_json:
         return Printed(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
-    table = Table(
-        "id", "case", "to", "state", "tries", "template", "author", "subject", "last error", title="outbox"
-    )
-    for r in items:  # as intake.cli.replies.outbox (tests/test_quick_direct.py compares the two)
-        add_row(
-            table,
-            r["id"],
-            r["case_id"],
-            r["to"],
-            r["state"],
-            r["attempts"],
-            r["template"],
-            r["author"] or "",
-            r["subject"],
-            r["last_error"] or "",
-        )
-    return Printed(printed(table))
+    return Printed(printed(outbox_table(items, source.rules)))
 
 
 def replies(conn: sqlite3.Connection, state: str | None) -> list[sqlite3.Row]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
-
-from rich.table import Table
+from pathlib import Path
 
 from intake.clock import as_utc, jst_iso
 from intake.quick.direct import Printed, Source, Unanswered, bound, connect, stored, today_start
-from intake.quick.printing import add_row, printed
+from intake.quick.printing import printed
+from intake.quick.tables import counts_line, overdue_line, servers_table
 
 PLAIN_AUTH = ("password", "command")
 OVERDUE_EXIT = 4  # as intake.cli.servers.OVERDUE_EXIT
@@ -76,7 +76,7 @@ def answer(args: list[str], source: Source) -> Printed:
             + "\n"
         )
     else:
-        out = printed(_table(items)) + _lines(counts, overdue)
+        out = printed(servers_table(items, source.rules)) + _lines(counts, overdue, source.rules)
     if alerting:
         said = f"failing for at least {failing_minutes} min: {', '.join(alerting)}"
         return Printed(out, printed(said, markup=False, stderr=True), 1)
@@ -124,27 +124,7 @@ def _utc(value: str) -> datetime:
     return as_utc(datetime.fromisoformat(value))
 
 
-def _table(items: list[dict]) -> Table:
-    table = Table(
-        "server", "kind", "auth", "state", "last success", "backlog", "last error", title="mail servers"
-    )
-    for i in items:  # as intake.cli.servers.status (tests/test_quick_direct.py compares the two)
-        error = f"{i['last_error']} (since {i['failing_since']})" if i["last_error"] else ""
-        add_row(
-            table,
-            i["name"],
-            i["kind"],
-            i["auth"],
-            i["state"],
-            i["last_success_at"] or "never",
-            i["backlog"],
-            error,
-        )
-    return table
-
-
-def _lines(counts: dict, overdue: int) -> str:
-    outbox = ", ".join(f"{state} {n}" for state, n in sorted(counts["outbox"].items())) or "empty"
-    return printed(f"outbox: {outbox}; quarantine: {counts['quarantine']} waiting", markup=False) + printed(
-        f"期限超過のケース: {overdue} 件", style="bold red" if overdue else None, markup=False
+def _lines(counts: dict, overdue: int, rules: Path) -> str:
+    return printed(counts_line(counts, rules), markup=False) + printed(
+        overdue_line(overdue), style="bold red" if overdue else None, markup=False
     )
