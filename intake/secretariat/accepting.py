@@ -25,7 +25,7 @@ from intake.db import audit
 from intake.db.tables import AuditEntry, Case, Finding, OutboxReply, utcnow
 from intake.errors import IntakeError
 from intake.secretariat import actions
-from intake.secretariat.labels import accept_label, accept_text, status_label
+from intake.secretariat.labels import accept_label, accept_text, short_label, status_label
 
 # Replies that still ask the sender to correct or add something, or refuse: at odds with 受理.
 ASKING_TEMPLATES = frozenset(
@@ -33,6 +33,7 @@ ASKING_TEMPLATES = frozenset(
 )
 UNSENT = ("held", "queued", "failed")
 UNDONE = "acceptance_undone"
+OVERRIDE = "accept_override_missing"
 
 
 @dataclass(frozen=True)
@@ -224,9 +225,19 @@ def _value(name: str, value: object, rules_dir: Path) -> str:
 
 def history_detail(action: str, detail: str, rules_dir: Path) -> str:
     """An audit entry's detail as a case's history shows it: an acceptance's record of the register
-    rows (kept whole for undoing it) is summed up in a line; any other detail is left as it is."""
+    rows (kept whole for undoing it) is summed up in a line, so is what its undo restored and the
+    missing items an acceptance overrode (named as the queue names them); any other detail is left
+    as it is."""
     from intake.secretariat import register
 
+    if action == UNDONE:
+        restored = _json_object(detail).get("restored")
+        return accept_text("undone_history", rules_dir, rows=len(restored)) if restored else detail
+    if action == OVERRIDE:
+        codes = _json_object(detail).get("findings") or []
+        return accept_text(
+            "override_history", rules_dir, items="、".join(short_label(c, rules_dir) for c in codes)
+        )
     if action != actions.ACCEPTANCE:
         return detail
     record = _whole(detail)
@@ -237,3 +248,11 @@ def history_detail(action: str, detail: str, rules_dir: Path) -> str:
     return accept_text(
         "history", rules_dir, status=status, rows=len(register.diff(rows["before"], rows["after"]))
     )
+
+
+def _json_object(detail: str) -> dict:
+    try:
+        found = json.loads(detail)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
