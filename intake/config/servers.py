@@ -209,7 +209,7 @@ def read_mailbox(value: object) -> object:
     source = value.get("source")
     if source is None:
         raise ValueError("source: required (" + " or ".join(f'"{k}"' for k in kinds) + ")")
-    if source not in kinds:
+    if not isinstance(source, str) or source not in kinds:
         names = " or ".join(f'"{k}"' for k in kinds)
         raise ValueError(f"source: {source!r} is not a kind of mail source (use {names})")
     return kinds[source].model_validate(value)
