@@ -1,6 +1,6 @@
 """Every page of the desk is usable by everyone: axe-core (WCAG 2.x A/AA and best practice) finds no
 serious or critical violation on any page a signed-in person can reach, in a real headless Chromium
-under the desk's strict CSP; and the keyboard alone reaches every control, with a visible focus.
+under the desk's strict CSP; every table has a caption and header cells; and the keyboard alone reaches every control, with a visible focus.
 
 The pages are not listed by hand: the test follows every link of the desk from the queue, so a new
 page is checked as soon as it is linked. Case pages count once per kind of case (their shape, not
@@ -83,6 +83,7 @@ def test_no_page_of_the_desk_has_a_serious_or_critical_accessibility_violation(d
         unlock.first.press("Enter")
         page.wait_for_load_state()
     seen: set[str] = set()
+    untitled: list[str] = []  # tables without a caption or without header cells
     todo = [url + "/", page.url]
     while todo and len(seen) < MAX_PAGES:
         target = todo.pop(0)
@@ -92,12 +93,17 @@ def test_no_page_of_the_desk_has_a_serious_or_critical_accessibility_violation(d
         seen.add(shape)
         page.goto(target)
         found += violations(page, urlsplit(target).path)
+        bare = page.eval_on_selector_all(
+            "table", "ts => ts.filter(t => !t.querySelector('caption') || !t.querySelector('th')).length"
+        )
+        untitled += [urlsplit(target).path] * bare
         todo += _links(page, url)
     for missing in ("/cases/NO-SUCH-CASE", "/no-such-page"):
         page.goto(url + missing)
         found += violations(page, missing)
     assert len(seen) >= 9, seen  # the queue's tabs, a case, the outbox, the register, the account
     assert found == [], "\n".join(map(str, found))
+    assert untitled == []
 
 
 def test_the_keyboard_alone_reaches_every_control_of_a_case_with_a_visible_focus(desk_with_cases, page):
