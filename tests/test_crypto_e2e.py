@@ -96,7 +96,7 @@ def test_pgp_mime_report_is_read_signed_shown_and_answered_encrypted(workspace, 
         assert message["security"]["signer_matches_from"] is True
         shown = workspace.cli("show", case["id"])
         cells = " ".join(shown.stdout.replace("│", " ").split())  # a table cell may wrap onto a second line
-        assert "signature good by taro.yamada@example.com" in cells
+        assert "署名 正当 taro.yamada@example.com" in cells
 
         # the archive keeps the original bytes only
         archived = list((workspace.root / "messages").rglob("*"))
@@ -192,7 +192,7 @@ def test_a_valid_signature_by_someone_other_than_the_sender_is_a_staff_finding(
             for text in (finding["message_ja"], finding["message_en"]):
                 assert REPORTER in text and forged_from in text
         shown = " ".join(workspace.cli("show", pgp["id"]).stdout.split())
-        assert "signer_not_sender" in shown and "(not the From address)" in shown
+        assert "署名者が差出人と不一致" in shown and "（差出人と不一致）" in shown
         for reply in delivered(server):  # the sender is never told which check caught them
             text = _reply_text(world, reply)
             assert REPORTER not in text and not any(w in text for w in STAFF_ONLY_WORDS)

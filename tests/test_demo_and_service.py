@@ -30,7 +30,7 @@ def test_demo_prints_a_queue_with_the_seeded_cases(tmp_path):
     out = result.stdout
     assert "KYOGIKAI-" in out and "CSC-" in out
     assert "パスワード待ち" in out  # waiting_for_password, as staff read it
-    assert "incident_report" in out
+    assert "相談・情報提供" in out  # incident_report, as staff read it
 
     config = tmp_path / "demo" / "config.toml"
     listing = subprocess.run(

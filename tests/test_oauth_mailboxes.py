@@ -122,14 +122,14 @@ def test_a_refused_token_is_auth_failing_nothing_is_lost_and_it_recovers(
     status = _status(workspace)
     assert status["anken"]["state"] == "auth_failing" and "token refused" in status["anken"]["last_error"]
     assert "ログインできません" in workspace.cli("queue").stdout
-    assert "0 cases" in workspace.cli("queue").stdout
+    assert "0 件" in workspace.cli("queue").stdout
     assert b"$IntakeProcessed" not in b"".join(f for flags in account.flags().values() for f in flags)
 
     provider.token_mode = "valid"
     assert workspace.cli("poll").returncode == 0
     status = _status(workspace)
     assert status["anken"]["state"] == "ok" and status["smtp"]["state"] == "ok"
-    assert "1 cases" in workspace.cli("queue").stdout
+    assert "1 件" in workspace.cli("queue").stdout
     assert len(sink.handler.received) == 1
 
 
@@ -158,7 +158,7 @@ authority = "{provider.authority}"
         current = _msal_refresh_token(store)
         assert current != before and before not in provider.valid_refresh_tokens
         assert current in provider.valid_refresh_tokens
-    assert "1 cases" in workspace.cli("queue").stdout and len(sink.handler.received) == 1
+    assert "1 件" in workspace.cli("queue").stdout and len(sink.handler.received) == 1
 
     cache = workspace.root / "storage" / "tokens.enc"
     assert current.encode() not in cache.read_bytes()  # sealed, never in plain text
@@ -207,7 +207,7 @@ service_account_file = "{key}"
     assert workspace.cli("poll").returncode == 0
     assert provider.counts["jwt_bearer"] >= 2  # IMAP and SMTP
     assert sink.handler.logins == [account.username]
-    assert "1 cases" in workspace.cli("queue").stdout
+    assert "1 件" in workspace.cli("queue").stdout
 
 
 def test_a_token_command_logs_in_and_its_failure_is_said_in_one_line(

@@ -35,4 +35,4 @@ def test_no_progress_line_when_not_on_a_terminal(backlog):
     polled = backlog.cli("poll")
     assert polled.returncode == 0
     assert "msg/s" not in polled.stdout + polled.stderr and f"/{COUNT}" not in polled.stderr
-    assert f"{COUNT} cases" in backlog.cli("queue", "--all").stdout
+    assert f"{COUNT} 件" in backlog.cli("queue", "--all").stdout

@@ -146,7 +146,7 @@ def test_each_case_of_a_page_shows_its_own_open_findings_in_order(queue_workspac
     assert queue("--status", "accepted") == []
 
     result = cli.run(["queue", "--limit", "4"], env=queue_workspace.environment, cwd=queue_workspace.root)
-    assert "4 of 27 cases" in result.stdout  # 30 cases, 3 of them robot mail
+    assert "4 件（全 27 件" in result.stdout  # 30 cases, 3 of them robot mail
 
 
 @pytest.mark.sqlite_only(reason="reads SQLite's EXPLAIN QUERY PLAN; PostgreSQL plans by its own statistics")

@@ -54,7 +54,7 @@ def test_a_certificate_from_the_configured_ca_is_trusted(workspace, tls_dovecot,
     port = tls_dovecot.tls_port if security == "tls" else tls_dovecot.port
     code, stderr = _poll(workspace, account, port, security, ca.cert_file)
     assert code == 0, stderr
-    assert "2 cases" in workspace.cli("queue").stdout
+    assert "2 件" in workspace.cli("queue").stdout
 
 
 def test_an_untrusted_ca_is_refused_naming_ca_file(workspace, tls_dovecot):
@@ -65,7 +65,7 @@ def test_an_untrusted_ca_is_refused_naming_ca_file(workspace, tls_dovecot):
     (line,) = stderr.strip().splitlines()
     assert f"the certificate of 127.0.0.1:{tls_dovecot.tls_port} is not trusted" in line
     assert "set mailbox 'kyogikai': ca_file to that CA's certificate" in line
-    assert "0 cases" in workspace.cli("queue").stdout
+    assert "0 件" in workspace.cli("queue").stdout
 
 
 def test_a_certificate_for_another_host_is_refused(workspace, wrong_host_dovecot, ca):

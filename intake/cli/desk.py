@@ -37,11 +37,12 @@ def desk(
 ) -> None:
     """Serve the web desk: the queue, cases, phoned-in passwords and replies, for signed-in staff."""
     from intake.cli.answering import answering
-    from intake.desk.server import serve  # the web stack loads only for this command
+    from intake.desk.server import prepare, serve  # the web stack loads only for this command
 
     rt: Runtime = ctx.obj
+    ready = prepare(config=rt.config, engine=rt.ready_engine(), host=host, port=port)
     with answering(rt, service="desk"):  # intake queue and the like ask this process meanwhile
-        serve(config=rt.config, engine=rt.ready_engine(), host=host, port=port, out=rt.out)
+        serve(ready, out=rt.out)
 
 
 @user_app.command("add")

@@ -69,7 +69,7 @@ def demo_serve_cmd(
 ) -> None:
     """The demo's whole loop until Ctrl-C: the desk, sending released replies, and a local mail
     sink (the demo's [smtp]) that prints each reply it receives."""
-    from intake.desk.server import serve
+    from intake.desk.server import prepare, serve
     from intake.tools.demo import MARKER
     from intake.tools.demo_serve import mail_sink, sending
 
@@ -82,9 +82,10 @@ def demo_serve_cmd(
     def say(line: str) -> None:
         rt.out.print(line, markup=False)
 
+    ready = prepare(config=config, engine=engine, host=None, port=port)
     with mail_sink(config, folder, say) as kept, sending(config, engine):
         say(f"mail sink: {config.smtp.host}:{config.smtp.port}, each mail kept in {kept}")
-        serve(config=config, engine=engine, host=None, port=port, out=rt.out)
+        serve(ready, out=rt.out)
 
 
 def _intake_command() -> str:

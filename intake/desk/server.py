@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import socket
+from dataclasses import dataclass
 
 import uvicorn
 from rich.console import Console
 from sqlalchemy import Engine
+from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from intake.config import Config
@@ -36,14 +38,30 @@ def server_config(app: ASGIApp, *, host: str, port: int, log_level: str = "info"
     )
 
 
-def serve(*, config: Config, engine: Engine, host: str | None, port: int | None, out: Console) -> None:
+@dataclass(frozen=True)
+class ReadyDesk:
+    """A desk whose application is built (its templates checked) and whose port is bound."""
+
+    app: Starlette
+    sock: socket.socket
+    host: str
+    port: int
+    where: str
+
+
+def prepare(*, config: Config, engine: Engine, host: str | None, port: int | None) -> ReadyDesk:
+    """Everything that can refuse to start, done before the desk says it is up: a broken template
+    (exit 2, naming it) and a port in use (exit 1; uvicorn's would be 3)."""
     app = make_app(config=config, engine=engine)
     host, port = host or config.desk.host, port or config.desk.port
-    sock = listening_socket(host, port)  # a port in use is said here, exit 1 (uvicorn's would be 3)
-    where = config.desk.public_url or f"http://{host}:{port}/"
-    out.print(f"the desk: {where}  (Ctrl-C stops it)", markup=False)
-    with sock:
-        uvicorn.Server(server_config(app, host=host, port=port)).run(sockets=[sock])
+    sock = listening_socket(host, port)
+    return ReadyDesk(app, sock, host, port, config.desk.public_url or f"http://{host}:{port}/")
+
+
+def serve(ready: ReadyDesk, *, out: Console) -> None:
+    out.print(f"the desk: {ready.where}  (Ctrl-C stops it)", markup=False)
+    with ready.sock:
+        uvicorn.Server(server_config(ready.app, host=ready.host, port=ready.port)).run(sockets=[ready.sock])
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

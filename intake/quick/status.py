@@ -1,9 +1,9 @@
 """``intake status`` read straight from the database (:mod:`.direct`) and printed as the full
 command line prints it (:func:`intake.cli.servers.status`): the same table, JSON and exit codes.
 
-Which servers there are and how each signs in comes from the configuration's TOML: only the plain
-cases (Maildir and IMAP mailboxes, SMTP, signed in with a password or a token command) are read
-here; OAuth2, Microsoft Graph or anything unexpected goes to the full command line.
+Which servers there are comes from the configuration's TOML; how each signs in, from what its last
+poll or send kept in the health table (the source kinds say it, this module names none). A server
+never tried yet, or anything unexpected, goes to the full command line.
 """
 
 from __future__ import annotations
@@ -18,35 +18,19 @@ from intake.quick.direct import Printed, Source, Unanswered, bound, connect, sto
 from intake.quick.printing import printed
 from intake.quick.tables import counts_line, overdue_line, servers_table
 
-PLAIN_AUTH = ("password", "command")
 OVERDUE_EXIT = 4  # as intake.cli.servers.OVERDUE_EXIT
 HEALTH = "name, state, auth_kind, last_success_at, last_error, last_error_at, failing_since, token_expires_at, backlog"
 
 
-def servers_of(config: dict) -> list[tuple[str, str, str]]:
-    """(health row name, kind, auth) of each configured mailbox, then SMTP unless replies are off."""
-    found = []
-    for mailbox in config.get("mailbox", []):
-        source = mailbox.get("source")
-        if source == "maildir":
-            found.append((f"mailbox:{mailbox['name']}", "maildir", "-"))
-        elif source == "imap":
-            found.append((f"mailbox:{mailbox['name']}", "imap", _plain_auth(mailbox)))
-        else:
-            raise Unanswered(f"a {source} mailbox: the full command line says how it signs in")
+def servers_of(config: dict) -> list[tuple[str, str]]:
+    """(health row name, kind) of each configured mailbox, then SMTP unless replies are off."""
+    found = [
+        (f"mailbox:{mailbox['name']}", str(mailbox.get("source", "")))
+        for mailbox in config.get("mailbox", [])
+    ]
     if config.get("replies", {}).get("mode", "send") != "off":
-        smtp = config.get("smtp", {})
-        if smtp.get("transport", "smtp") != "smtp":
-            raise Unanswered("replies through Microsoft Graph")
-        found.append(("smtp", "smtp", _plain_auth(smtp)))
+        found.append(("smtp", "smtp"))
     return found
-
-
-def _plain_auth(server: dict) -> str:
-    auth = server.get("auth", "password")
-    if auth not in PLAIN_AUTH:
-        raise Unanswered(f"auth = {auth!r}")
-    return auth
 
 
 def answer(args: list[str], source: Source) -> Printed:
@@ -58,9 +42,9 @@ def answer(args: list[str], source: Source) -> Printed:
     conn = connect(source.database, source.timeout)
     try:
         rows = {row["name"]: row for row in conn.execute(f"SELECT {HEALTH} FROM serverhealth")}
-        items = [_item(name, kind, auth, rows.get(name)) for name, kind, auth in configured]
+        items = [_item(name, kind, rows.get(name), source.config) for name, kind in configured]
         counts = _counts(conn)
-        alerting = _alerting(rows, {name for name, _, _ in configured}, failing_minutes)
+        alerting = _alerting(rows, {name for name, _ in configured}, failing_minutes)
         overdue = conn.execute(
             'SELECT count(*) FROM "case" WHERE robot = 0 AND due_at < ?', [bound(today_start())]
         ).fetchone()[0]
@@ -83,20 +67,23 @@ def answer(args: list[str], source: Source) -> Printed:
     return Printed(out, "", OVERDUE_EXIT if overdue else 0)
 
 
-def _item(name: str, kind: str, auth: str, row: sqlite3.Row | None) -> dict:
-    """:func:`intake.secretariat.servers._item`, key for key."""
-    state = row["state"] if row else "never"
+def _item(name: str, kind: str, row: sqlite3.Row | None, config: dict) -> dict:
+    """:func:`intake.secretariat.servers._item`, key for key; how the server signs in as its last
+    poll or send kept it."""
+    if row is None:
+        return _untried(name, kind, config)
+    state = row["state"]
     return {
         "name": name.removeprefix("mailbox:"),
         "kind": kind,
-        "auth": auth,
+        "auth": row["auth_kind"],
         "state": state,
-        "last_success_at": jst_iso(stored(row["last_success_at"])) if row else None,
-        "last_error": row["last_error"] if row and state != "ok" else None,
-        "last_error_at": jst_iso(stored(row["last_error_at"])) if row else None,
-        "failing_since": jst_iso(stored(row["failing_since"])) if row else None,
-        "token_expires_at": jst_iso(stored(row["token_expires_at"])) if row else None,
-        "backlog": row["backlog"] if row else None,
+        "last_success_at": jst_iso(stored(row["last_success_at"])),
+        "last_error": row["last_error"] if state != "ok" else None,
+        "last_error_at": jst_iso(stored(row["last_error_at"])),
+        "failing_since": jst_iso(stored(row["failing_since"])),
+        "token_expires_at": jst_iso(stored(row["token_expires_at"])),
+        "backlog": row["backlog"],
     }
 
 
@@ -128,3 +115,16 @@ def _lines(counts: dict, overdue: int, rules: Path) -> str:
     return printed(counts_line(counts, rules), markup=False) + printed(
         overdue_line(overdue), style="bold red" if overdue else None, markup=False
     )
+
+
+def _untried(name: str, kind: str, config: dict) -> dict:
+    """A server not tried yet: SMTP signed in with a password or a command says so in its TOML; how
+    a mailbox signs in is its source kind's to say (the full command line asks it)."""
+    smtp = config.get("smtp", {})
+    auth = smtp.get("auth", "password")
+    if name != "smtp" or smtp.get("transport", "smtp") != "smtp" or auth not in ("password", "command"):
+        raise Unanswered(f"{name} not tried yet: the full command line says how it signs in")
+    empty = dict.fromkeys(
+        ("last_success_at", "last_error", "last_error_at", "failing_since", "token_expires_at")
+    )
+    return {"name": name, "kind": kind, "auth": auth, "state": "never", **empty, "backlog": None}

@@ -123,11 +123,11 @@ def _record_health(
         forget(config.smtp)  # a cached token the server refused must not be offered again
     if outcome is not None and outcome.stop_round:
         health.record_failure(
-            engine, "smtp", auth_kind=config.smtp.auth, error=outcome.detail, auth=outcome.auth
+            engine, "smtp", auth_kind=config.smtp.sign_in, error=outcome.detail, auth=outcome.auth
         )
     elif report.sent or report.failed or report.retrying:
         expires = login.expires_at if login else None
-        health.record_success(engine, "smtp", auth_kind=config.smtp.auth, token_expires_at=expires)
+        health.record_success(engine, "smtp", auth_kind=config.smtp.sign_in, token_expires_at=expires)
 
 
 def _record_rest(

@@ -136,7 +136,7 @@ class Poller:
     ) -> None:
         """Poll the inbox, then the sent folder (if any), and write how the server answered: a
         mailbox silently not fetched must show. A refused login is not tried on the sent folder."""
-        name, kind = f"mailbox:{mailbox.name}", kind_of(mailbox).health_kind(mailbox)
+        name, kind = f"mailbox:{mailbox.name}", kind_of(mailbox).sign_in(mailbox)
         failure: SourceError | ConfigError | None = None
         source: MailSource | None = None
         try:

@@ -122,13 +122,10 @@ class SourceKind(ABC, Generic[C]):
     def is_sent(self, mailbox: MailboxConfig, ref: str) -> bool:
         """Whether ``ref`` (a :attr:`Fetched.ref` of this kind) is a message of the sent folder."""
 
-    @abstractmethod
-    def health_kind(self, mailbox: MailboxConfig) -> str:
-        """How the health table names the way in (``auth_kind``): a sign-in, or the kind."""
-
     def sign_in(self, mailbox: MailboxConfig) -> str:
         """How the mailbox is signed in to, as status shows it (``microsoft/app``); ``-`` when
-        there is no sign-in (a local folder)."""
+        there is no sign-in (a local folder). The health table keeps it (``auth_kind``), so what
+        reads the table alone shows it the same."""
         return "-"
 
     @abstractmethod

@@ -217,9 +217,6 @@ class MaildirKind(SourceKind[MaildirMailbox]):
         """``maildir:.FOLDER/KEY`` is a message of the sent folder (the inbox's are ``maildir:KEY``)."""
         return ref.startswith(f"maildir:.{mailbox.sent_folder}/")
 
-    def health_kind(self, mailbox: MailboxConfig) -> str:
-        return "maildir"
-
     def probe(self, mailbox: MailboxConfig, config: Config) -> list[Probe]:
         box = self.own(mailbox)
         ok = is_maildir(box.root)

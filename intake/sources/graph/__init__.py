@@ -40,9 +40,6 @@ class GraphKind(SourceKind[GraphMailbox]):
             ref.startswith("graph:") and ref.removeprefix("graph:").rsplit(":", 1)[0] == mailbox.sent_folder
         )
 
-    def health_kind(self, mailbox: MailboxConfig) -> str:
-        return "microsoft"
-
     def sign_in(self, mailbox: MailboxConfig) -> str:
         return f"{self.own(mailbox).auth}/app"  # the app's own token (client credentials)
 

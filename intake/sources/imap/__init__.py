@@ -45,9 +45,6 @@ class ImapKind(SourceKind[ImapMailbox]):
         """``imap:FOLDER:UIDVALIDITY:UID`` of the sent folder."""
         return ref.startswith("imap:") and ref.removeprefix("imap:").rsplit(":", 2)[0] == mailbox.sent_folder
 
-    def health_kind(self, mailbox: MailboxConfig) -> str:
-        return self.own(mailbox).auth
-
     def sign_in(self, mailbox: MailboxConfig) -> str:
         return self.own(mailbox).sign_in
 
