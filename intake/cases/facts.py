@@ -15,7 +15,8 @@ from intake import budget
 from intake.archive import read_archived
 from intake.cases.answer_sheets import text_for_answers
 from intake.cases.formrows import APPLICATION_KEYS, STAFF_KEYS
-from intake.cases.organisations import cached_org_key, find_organisation, org_key, removed_last_time
+from intake.cases.in_hand import other_department_forms
+from intake.cases.organisations import find_organisation, org_key, removed_last_time
 from intake.cases.scans import scan_facts
 from intake.cases.security import security_facts
 from intake.checks import read_confirmations
@@ -287,31 +288,14 @@ def other_department_applications(
     application = _application(forms)
     if application is None:
         return []
-    department = application.fields.get("department") or ""
-    number = application.fields.get("corporate_number")
-    key = org_key(application.fields["org_name"] or "", rules_dir)
-    # The columns compared, not whole rows: this runs for every membership message, over every
-    # application in hand, so it must stay cheap however many there are.
-    candidates = session.exec(
-        select(
-            ApplicationForm.id,
-            ApplicationForm.corporate_number,
-            ApplicationForm.org_name,
-            ApplicationForm.department,
-        )
-        .join(Case, col(Case.id) == ApplicationForm.case_id)
-        .where(ApplicationForm.case_id != case_id, col(Case.status).not_in(("rejected", "closed")))
-    ).all()
-    ids = [
-        form_id
-        for form_id, form_number, form_name, form_department in candidates
-        if ((number and form_number == number) or (form_name and cached_org_key(form_name, rules_dir) == key))
-        and (form_department or "") != department
-    ]
-    if not ids:
-        return []
-    query = select(ApplicationForm).where(col(ApplicationForm.id).in_(ids)).order_by(col(ApplicationForm.id))
-    return list(session.exec(query))
+    return other_department_forms(
+        session,
+        case_id=case_id,
+        number=application.fields.get("corporate_number"),
+        key=org_key(application.fields["org_name"] or "", rules_dir),
+        department=application.fields.get("department") or "",
+        rules_dir=rules_dir,
+    )
 
 
 def _application(forms: tuple[FormFacts, ...]) -> FormFacts | None:
