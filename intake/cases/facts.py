@@ -9,13 +9,14 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from intake import budget
 from intake.archive import read_archived
 from intake.cases.answer_sheets import text_for_answers
 from intake.cases.formrows import APPLICATION_KEYS, STAFF_KEYS
 from intake.cases.in_hand import other_department_forms
+from intake.cases.memo import remembered
 from intake.cases.organisations import find_organisation, org_key, removed_last_time
 from intake.cases.scans import scan_facts
 from intake.cases.security import security_facts
@@ -245,20 +246,20 @@ def _register(session: Session, org: Organisation) -> RegisterFacts:
 
 
 def _is_member(session: Session, sender: str) -> bool:
+    """The sender's domain is that of an active registered person or of a member's POC (domains
+    have no case)."""
     if not sender or "@" not in sender:
         return False
-    domain = "%@" + sender.rsplit("@", 1)[1]  # ILIKE: a domain has no case (PostgreSQL's LIKE has one)
-    person = session.exec(
-        select(func.count())
-        .select_from(RegisteredPerson)
-        .where(RegisteredPerson.status == "active", col(RegisteredPerson.email).ilike(domain))
-    ).one()
-    poc = session.exec(
-        select(func.count())
-        .select_from(Organisation)
-        .where(Organisation.is_member, col(Organisation.poc_email).ilike(domain))
-    ).one()
-    return bool(person or poc)
+    return sender.rsplit("@", 1)[1].lower() in remembered(
+        session, "member_domains", lambda: _member_domains(session)
+    )
+
+
+def _member_domains(session: Session) -> frozenset[str]:
+    people = select(RegisteredPerson.email).where(RegisteredPerson.status == "active")
+    pocs = select(Organisation.poc_email).where(Organisation.is_member)
+    found = [*session.exec(people), *session.exec(pocs)]
+    return frozenset(address.rsplit("@", 1)[1].lower() for address in found if address and "@" in address)
 
 
 def _other_departments(

@@ -1,13 +1,13 @@
 """The applications of cases still in hand, as the Q5 check compares them: by 法人番号 and by the
-organisation's name key, kept in memory for as long as one database session lasts.
+organisation's name key, kept in memory for a poll's batch.
 
 Every membership message asks which other cases carry an application from another department of
 the same organisation. Asked of the database, that read every application in hand, twice per
 message: a backlog poll grew with the square of the applications. Here the session keeps each
 application's keys once: a later question reads only the applications stored since (by id), then
 the few candidates again, to confirm them against the stored rows (still there, same case, the
-case still in hand). A rollback forgets what was kept (an id may be used again afterwards), and so
-does :func:`forget` (the poller calls it at each batch).
+case still in hand). Kept in :mod:`intake.cases.memo`, for one batch of a poll: a rollback
+forgets it (an id may be used again afterwards); elsewhere every question reads them all.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import event
 from sqlmodel import Session, col, select
 
+from intake.cases.memo import remembered
 from intake.cases.organisations import cached_org_key
 from intake.db.tables import ApplicationForm, Case
 
 CLOSED = ("rejected", "closed")
-_KEY = "intake.applications_in_hand"
 
 
 @dataclass
@@ -32,11 +31,6 @@ class _Known:
     up_to: int = 0
     by_number: dict[str, set[int]] = field(default_factory=dict)
     by_key: dict[str, set[int]] = field(default_factory=dict)
-
-
-def forget(session: Session) -> None:
-    """Drop what the session kept (it is read again, once, by the next question)."""
-    session.info.pop(_KEY, None)
 
 
 def other_department_forms(
@@ -67,11 +61,7 @@ def other_department_forms(
 
 
 def _known(session: Session, rules_dir: Path) -> _Known:
-    known = session.info.get(_KEY)
-    if known is None:
-        known = session.info[_KEY] = _Known()
-        if not event.contains(session, "after_soft_rollback", _forget_on_rollback):
-            event.listen(session, "after_soft_rollback", _forget_on_rollback)
+    known = remembered(session, "applications_in_hand", _Known)
     rows = session.exec(
         select(ApplicationForm.id, ApplicationForm.corporate_number, ApplicationForm.org_name)
         .where(col(ApplicationForm.id) > known.up_to)
@@ -83,13 +73,9 @@ def _known(session: Session, rules_dir: Path) -> _Known:
         if number:
             known.by_number.setdefault(number, set()).add(form_id)
         if name:
-            known.by_key.setdefault(_key(name, rules_dir), set()).add(form_id)
+            known.by_key.setdefault(cached_org_key(name, rules_dir), set()).add(form_id)
     return known
 
 
 def _key(name: str | None, rules_dir: Path) -> str | None:
     return cached_org_key(name, rules_dir) if name else None
-
-
-def _forget_on_rollback(session: Session, _previous) -> None:
-    forget(session)

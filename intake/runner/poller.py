@@ -39,7 +39,7 @@ from sqlmodel import Session, select
 from intake.access import health
 from intake.archive import Archive
 from intake.budget import message_budget
-from intake.cases import in_hand
+from intake.cases import memo
 from intake.cases.ingest import Ingested, ingest, read_arrival
 from intake.cases.sent import join_sent
 from intake.config import Config, MailboxConfig
@@ -230,7 +230,7 @@ class Poller:
         what was done is marked)."""
         done: list[Fetched] = []
         session.commit()  # what the source read or repaired: nothing is held while a message is read
-        in_hand.forget(session)  # another instance may have stored applications meanwhile
+        memo.begin_batch(session)  # staff or another instance may have changed things meanwhile
         for position, fetched in enumerate(batch):
             if self.stop.is_set():
                 break
