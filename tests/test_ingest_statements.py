@@ -149,3 +149,20 @@ def test_a_membership_poll_reads_the_applications_in_hand_off_an_index(applicati
                 scanned[statement[:120]] = plan
     engine.dispose()
     assert reads > 0 and scanned == {}
+
+
+def test_a_batch_asks_once_whether_its_messages_are_stored_already(reports_workspace):
+    """The duplicate check reads the batch's hashes and Message-IDs in one statement each; a
+    message is looked up alone only when one of its keys is found (here: a copy of one sent
+    again), and the copy is still told apart."""
+    workspace, poll = reports_workspace
+    poll(reports(1, 3))
+    mails = reports(100, 8)
+    sent = poll(mails)
+    by_hash = [s for s, _ in sent if re.search(r"FROM message\s+WHERE .*message\.sha256", s, re.S)]
+    by_id = [s for s, _ in sent if re.search(r"FROM message\s+WHERE .*message\.message_id", s, re.S)]
+    assert (len(by_hash), len(by_id)) == (1, 1)
+    box = mailbox.Maildir(workspace.root / "maildir" / "anken", create=False)
+    box.add(mails[0])
+    result = workspace.cli("poll", "--json")
+    assert '"duplicates": 1' in result.stdout and '"created": 0' in result.stdout

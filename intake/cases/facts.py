@@ -46,10 +46,19 @@ from intake.db.tables import (
 from intake.mail import AUTOMATED
 
 
-def build_facts(session: Session, *, config: Config, case: Case, texts: Mapping[int, str] = {}) -> CaseFacts:
-    """The case's facts; ``texts`` are body texts already parsed, by message id."""
+def build_facts(
+    session: Session,
+    *,
+    config: Config,
+    case: Case,
+    texts: Mapping[int, str] = {},
+    opened_with: Message | None = None,
+) -> CaseFacts:
+    """The case's facts; ``texts`` are body texts already parsed, by message id; ``opened_with``:
+    the one message of a case opened in this transaction (its messages and replies, known, are
+    not read back)."""
     mailbox = config.get_mailbox(case.mailbox)
-    messages = _messages(session, config, case, texts)
+    messages = _messages(session, config, case, texts, opened_with)
     attachments = _attachments(session, case.id)
     forms = _forms(session, case.id, {a.id: a.filename for a in attachments})
     org = _organisation(session, case, forms, config.rules_path)
@@ -71,21 +80,26 @@ def build_facts(session: Session, *, config: Config, case: Case, texts: Mapping[
         if mailbox.profile == "incident"
         else None,
         own_addresses=config.own_addresses,
-        replies=_replies(session, case.id),
+        replies=() if opened_with is not None else _replies(session, case.id),
         security=security_facts(session, case.id),
         scans=scan_facts(session, case.id),
     )
 
 
 def _messages(
-    session: Session, config: Config, case: Case, texts: Mapping[int, str]
+    session: Session, config: Config, case: Case, texts: Mapping[int, str], only: Message | None = None
 ) -> tuple[MessageFacts, ...]:
     """What the sender wrote, oldest first; robots' mail in the case is left out."""
-    rows = session.exec(
-        select(Message)
-        .where(Message.case_id == case.id, Message.direction == "in")
-        .order_by(col(Message.received_at), col(Message.id))
-    ).all()
+    if only is not None:
+        rows = [only] if only.direction == "in" else []
+    else:
+        rows = list(
+            session.exec(
+                select(Message)
+                .where(Message.case_id == case.id, Message.direction == "in")
+                .order_by(col(Message.received_at), col(Message.id))
+            )
+        )
     facts = []
     for row in rows:
         if row.no_reply_reason in AUTOMATED and not row.password_in_text:

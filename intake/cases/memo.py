@@ -9,7 +9,7 @@ evaluate cases in one transaction) reads the database every time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlmodel import Session
@@ -38,3 +38,14 @@ def begin_batch(session: Session) -> None:
 def _forget_on_rollback(session: Session, _previous) -> None:
     if _KEY in session.info:
         session.info[_KEY] = {}
+
+
+def peek(session: Session, name: str) -> Any:
+    """What the poller's session keeps under ``name`` for this batch, or None."""
+    return session.info.get(_KEY, {}).get(name)
+
+
+def keep(session: Session, name: str, value: Any) -> None:
+    """Keep ``value`` for this batch (a session that does not remember drops it)."""
+    if _KEY in session.info:
+        session.info[_KEY][name] = value
