@@ -355,9 +355,12 @@ class Poller:
         # a sent message is archived only once it joins a case (or is quarantined): staff's other mail is not kept
         sha256 = hashlib.sha256(fetched.raw).hexdigest() if sent else self._store(fetched.raw)
         item = _Read(fetched, sha256, sent)
-        if inflight is not None and inflight.killed_poller(sha256) and not _stored(session, mailbox, sha256):
-            item.problem = MessageError(KILLED_TWICE)
-            return item
+        if inflight is not None and inflight.killed_poller(sha256):
+            stored = _stored(session, mailbox, sha256)
+            session.commit()  # (nothing is written yet) the poller holds no transaction while it reads
+            if not stored:
+                item.problem = MessageError(KILLED_TWICE)
+                return item
         if fetched.refused:  # left at the source (over a limit): kept in the quarantine with why
             item.problem = LimitExceeded(fetched.refused)
             return item
