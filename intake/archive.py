@@ -75,9 +75,13 @@ class Archive:
             return False
         return True
 
+    def decrypted_copies(self, attachment_id: int) -> list[Path]:
+        """The decrypted copies of an attachment kept with ``storage.keep_decrypted``, by name."""
+        return sorted((self.root / "decrypted").glob(f"{attachment_id}_*"))
+
     def remove_decrypted(self, attachment_id: int) -> int:
         """Delete the decrypted copies of an attachment (``storage.keep_decrypted``); how many."""
-        found = list((self.root / "decrypted").glob(f"{attachment_id}_*"))
+        found = self.decrypted_copies(attachment_id)
         for path in found:
             path.unlink(missing_ok=True)
         return len(found)

@@ -23,13 +23,24 @@ The command line turns each branch into one plain line and an exit code::
     └── NotFound                     a case, attachment or quarantine entry id that does not exist
 
 Messages never carry a password, whatever the branch.
+
+What staff read is Japanese: an error raised with ``label="key"`` is said as ``[errors] key`` of
+rules/labels.toml with its ``values`` filled in (``intake.secretariat.labels.error_text``); one
+without a label is said by its class's entry of ``[errors]``. The message itself stays the English
+line of the log and of ``--json``.
 """
 
 
 class IntakeError(Exception):
-    """Base of every error intake reports on purpose."""
+    """Base of every error intake reports on purpose; ``label`` names its Japanese wording in
+    ``[errors]`` of labels.toml and ``values`` fill that wording in."""
 
     exit_code = 1
+    labels_section = "errors"
+
+    def __init__(self, message: str = "", /, *, label: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.label, self.values = label, values
 
 
 class ConfigError(IntakeError):

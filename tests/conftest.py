@@ -15,6 +15,8 @@ import pytest
 from support import postgres
 from support.clamd import Clamd
 from support.dovecot import Dovecot, ImapAccount
+from support.idp import GRAPH_APP, IdP
+from support.tls import make_ca
 from support.workspace import Workspace
 
 
@@ -62,6 +64,21 @@ def clamd():
     server = Clamd().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory):
+    """A private certificate authority for a module's TLS servers (:mod:`support.tls`)."""
+    return make_ca(tmp_path_factory.mktemp("ca"))
+
+
+@pytest.fixture(scope="module")
+def idp(ca, tmp_path_factory):
+    """The test identity provider on loopback TLS (:mod:`support.idp`), for a module; it knows the
+    Graph app (``GRAPH_APP``), and a module adds the clients of its own."""
+    with IdP(ca.issue(tmp_path_factory.mktemp("idp"))) as provider:
+        provider.clients[GRAPH_APP.client_id] = GRAPH_APP
+        yield provider
 
 
 @pytest.fixture

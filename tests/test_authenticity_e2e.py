@@ -14,10 +14,11 @@ import json
 
 import pytest
 
-from intake.secretariat.register.file import REGISTER_COLUMNS
 from intake.forms import write_staff_registration
-from support.desk import STAFF, add_staff, csrf_of, desk_server
+from intake.secretariat.register.file import REGISTER_COLUMNS
+from support.desk import STAFF, acceptance_form, add_staff, csrf_of, desk_server
 from support.mailfactory import DOCX_TYPE, make_mail
+from support.samples import person as sample_person
 
 ORG = "みなと精工株式会社"
 DOMAIN = "minato-seiko.example.co.jp"
@@ -28,18 +29,16 @@ FORGED = "mx.example.jp; spf=fail smtp.mailfrom=attacker.example.net; dkim=none;
 
 def _block(person, kind: str, poc: str) -> dict:
     name, email, phone = person
-    return {
-        "name": name,
-        "name_kana": "みなと",
-        "department": "情報セキュリティ室",
-        "title": "担当",
-        "phone": phone,
-        "mobile": None,
-        "email": email,
-        "application_type": kind,
-        "system_registration": "要",
-        "poc": poc,
-    }
+    return sample_person(
+        name,
+        kind,
+        kana="みなと",
+        email=email,
+        department="情報セキュリティ室",
+        title="担当",
+        phone=phone,
+        poc=poc,
+    )
 
 
 class Office:
@@ -106,7 +105,7 @@ def test_forged_staff_registration_needs_an_audited_confirmation(office):
     assert refused.returncode == 1 and "--confirm-unauthenticated" in refused.stderr
     assert office.people() == before
 
-    office.cli("set-status", case["id"], "accepted", "--confirm-unauthenticated")
+    office.cli("set-status", case["id"], "accepted", "--confirm-unauthenticated", "--override-missing")
     assert ("港　二郎", "removed") in office.people() and ("港　五郎", "active") in office.people()
     actions = [e["action"] for e in office.cli("audit", case["id"], "--json")]
     assert actions.index("confirm_unauthenticated") < actions.index("status")
@@ -120,7 +119,9 @@ def test_authentication_results_of_another_server_are_ignored(office):
     assert "sender_not_authenticated" not in case["open_findings"]
     [message] = [m for m in case["messages"] if m["direction"] == "in"]
     assert message["security"] is None
-    office.cli("set-status", case["id"], "accepted")  # no confirmation asked
+    office.cli(
+        "set-status", case["id"], "accepted", "--override-missing"
+    )  # no confirmation of the sender asked
 
 
 def test_a_passing_sender_is_shown_as_authenticated(office):
@@ -143,13 +144,14 @@ def test_the_desk_shows_the_result_and_asks_for_the_confirmation(office):
         assert 'data-auth="fail"' in page and "送信元認証: 失敗" in page
         assert 'name="confirm_unauthenticated"' in page
         data = {"status": "accepted", "csrf": csrf_of(page)}
-        client.post(f"/cases/{case['id']}/status", data=data)
-        assert "--confirm-unauthenticated" in client.get(f"/cases/{case['id']}").text
+        confirmation = client.post(f"/cases/{case['id']}/status", data=data)  # nothing changes yet
+        assert confirmation.status_code == 200 and 'name="confirm_unauthenticated"' in confirmation.text
+        fields = acceptance_form(confirmation.text) | {"override_missing": "1"}
+        refused = client.post(f"/cases/{case['id']}/accept", data=fields)
+        assert "--confirm-unauthenticated" in refused.text  # said on the confirmation shown again
         assert office.cli("show", case["id"], "--json")["status"] != "accepted"
-        page = client.get(f"/cases/{case['id']}").text
-        client.post(
-            f"/cases/{case['id']}/status", data=data | {"csrf": csrf_of(page), "confirm_unauthenticated": "1"}
-        )
+        fields = acceptance_form(refused.text) | {"override_missing": "1", "confirm_unauthenticated": "1"}
+        assert client.post(f"/cases/{case['id']}/accept", data=fields).status_code == 303
     shown = office.cli("show", case["id"], "--json")
     assert shown["status"] == "accepted"
     [entry] = [

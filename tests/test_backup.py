@@ -24,9 +24,9 @@ import pytest
 
 from intake.config import load_config
 from intake.db import head_revision
+from intake.desk.guard import session_key
 from intake.tools.backup import KEPT_FILES, configured_path
 from intake.tools.demo import DEMO_PASSWORD
-from intake.desk.guard import session_key
 from support.cli import run
 from support.crypto_keys import (
     PASSPHRASE,

@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import Session, select
 
 from intake.db.tables import AuditEntry, Case, IncidentRecord, Note
-from intake.secretariat import actions
 from intake.errors import IntakeError
 from intake.resources import default_rules_dir
+from intake.secretariat import actions
 from support.staff_builders import CaseBuilder
 
 
@@ -54,9 +54,11 @@ def test_refused_transition_names_the_allowed_ones_and_changes_nothing(workspace
     case_id = built.case("membership_application", status="new")
     result = workspace.cli("set-status", case_id, "accepted")
     assert result.returncode == 1
-    assert result.stderr.strip() == (
-        f"intake: cannot move {case_id} from new to accepted; "
-        "allowed: waiting_for_sender, ready_for_review, rejected, closed"
+    assert result.stderr.strip() == (  # in Japanese (labels.toml [errors]), the English line after it
+        f"intake: {case_id} を「新規」から「受理」に変えることはできません"
+        "（変更できる状態: 送信者の対応待ち、確認待ち、不受理、完了）。 "
+        f"(cannot move {case_id} from new to accepted; "
+        "allowed: waiting_for_sender, ready_for_review, rejected, closed)"
     )
     assert _case(built, case_id).status == "new"
     assert _audit(workspace) == []
@@ -78,7 +80,9 @@ def test_every_status_change_is_audited_and_a_closed_case_can_be_reopened(worksp
         args = ["--by", "tanaka", "set-status", case_id, status] + (["--note", note] if note else [])
         result = workspace.cli(*args)
         assert result.returncode == 0, result.stderr
-    entries = _audit(workspace, case_id)
+    logged = _audit(workspace, case_id)
+    assert [e["action"] for e in logged][-1] == "acceptance"  # what undoing the acceptance reads
+    entries = [e for e in logged if e["action"] == "status"]
     moves = [(e["detail"]["from"], e["detail"]["to"]) for e in entries]
     assert moves == [
         ("ready_for_review", "rejected"),
@@ -175,4 +179,7 @@ def test_unknown_case_is_one_line_and_exit_1(workspace, built):
                  ("audit", "KYOGIKAI-2026-9999")):  # fmt: skip
         result = workspace.cli(*args)
         assert result.returncode == 1
-        assert result.stderr.strip() == "intake: no case KYOGIKAI-2026-9999"
+        assert (
+            result.stderr.strip()
+            == "intake: 案件 KYOGIKAI-2026-9999 はありません。 (no case KYOGIKAI-2026-9999)"
+        )

@@ -106,7 +106,7 @@ def test_staff_work_an_encrypted_application_from_sign_in_to_sign_out(workspace,
         assert "開封しました" in page.locator("p.flash").inner_text()
         fields = page.locator("section.form table.fields").first.inner_text()
         assert "２（１）組織・団体名" in fields and "テスト株式会社" in fields
-        assert page.locator("td.state").first.inner_text() == "decrypted"
+        assert page.locator("td.state").first.inner_text() == "開封済み"
 
         page.fill("textarea[name=text]", "電話で受付済み（山田様）")
         page.click("button:has-text('追加')")
@@ -116,11 +116,11 @@ def test_staff_work_an_encrypted_application_from_sign_in_to_sign_out(workspace,
         page.click("nav >> text=返信")
         reply = page.locator("article.reply").first
         assert (
-            reply.locator(".state").inner_text() == "held"
+            reply.locator(".state").inner_text() == "保留（確認待ち）"
             and "受付" in reply.locator("pre.text").inner_text()
         )
         reply.locator("button:has-text('送信する')").click()
-        assert page.locator("article.reply").first.locator(".state").inner_text() == "queued"
+        assert page.locator("article.reply").first.locator(".state").inner_text() == "送信待ち"
 
         page.click("button:has-text('サインアウト')")
         page.wait_for_url(desk.url + "/login")
@@ -296,7 +296,7 @@ def test_signing_out_ends_the_session_wherever_its_cookie_was_copied(workspace, 
 
         other.fill("textarea[name=text]", "サインアウト後のメモ")
         other.click("button:has-text('追加')")
-        assert "セッションが終了しています" in other.locator("p.flash").inner_text()
+        assert "セッションが終了して" in other.locator("p.flash").inner_text()  # nothing was added
         other.goto(desk.url + "/")
         assert other.url.endswith("/login")
         assert client.post(f"/cases/{case_id}/note", data={"text": "x", "csrf": token}).status_code == 403
@@ -419,13 +419,17 @@ def test_a_password_that_came_by_mail_opens_the_file_with_one_button(workspace, 
         assert "noreply@gw.example.co.jp" in page.locator("form.password-mail").inner_text()
         page.click("button:has-text('このメールのパスワードで開く')")
         assert "のパスワードで開封しました" in page.locator("p.flash").inner_text()
-        assert page.locator("td.state").first.inner_text() == "decrypted"
+        assert page.locator("td.state").first.inner_text() == "開封済み"
         fields = page.locator("section.form table.fields").first.inner_text()
         assert "テスト株式会社" in fields
         assert PASSWORD not in page.content()
     assert page.problems == []
     audit = workspace.cli("audit", case_id, "--json").stdout
-    assert f'"by": "{STAFF}"' in audit and "the password in message" in audit and PASSWORD not in audit
+    opened = [e for e in json.loads(audit) if e["action"] == "unlocked"]
+    assert [(e["by"], e["detail"]["via"], bool(e["detail"]["message"])) for e in opened] == [
+        (STAFF, "staff", True)
+    ]
+    assert PASSWORD not in audit
 
 
 def lure_forward() -> bytes:

@@ -32,8 +32,8 @@ from sqlmodel import Session, func, select
 from intake import clock
 from intake.clock import as_utc
 from intake.db.tables import AuditEntry, DeskSession, DeskUser, Note
-from intake.secretariat.register import REGISTER_COLUMNS
 from intake.desk.app import make_app
+from intake.secretariat.register import REGISTER_COLUMNS
 from support.desk import STAFF, STAFF_PASSWORD, add_staff, csrf_of, desk_server, sign_in
 from support.smtp_server import free_port
 from support.unlocking import PASSWORD, WRONG, attachment_rows, deliver_application, new_mailbox, poll
@@ -61,6 +61,8 @@ def sample_path(path: str, case_id: str, attachment_id: int) -> str:
         "reply_id": "1",
         "what": "queue",
         "fmt": "csv",
+        "entry_id": "1",
+        "n": "1",
     }
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], path)
 
@@ -245,7 +247,9 @@ def test_register_upload_is_checked_like_the_cli_and_downloads_are_files(workspa
     said = client.get("/register").text
     cli = workspace.cli("register", "import", str(_write(workspace, bad)))
     assert cli.returncode == 1
-    assert cli.stderr.strip().removeprefix("intake: ") in html.unescape(said)  # the same words
+    japanese = cli.stderr.strip().removeprefix("intake: ").split(" (", 1)[0]  # the English line follows it
+    assert "見出し「corporate_number」の列がありません" in japanese
+    assert japanese in html.unescape(said)  # the same words
     good = (
         ",".join(REGISTER_COLUMNS) + "\nテスト株式会社,,,山田 太郎,taro@example.co.jp,03-1234-5678,要,する\n"
     ).encode()
@@ -367,7 +371,7 @@ def test_after_a_refused_action_the_desk_goes_to_a_fixed_page_never_to_the_refer
             f"/cases/{case_id}/note", data={"text": " ", "csrf": token}, headers={"referer": referer}
         )
         assert (response.status_code, response.headers["location"]) == (303, f"/cases/{case_id}"), referer
-    assert "a note needs some text" in client.get(f"/cases/{case_id}").text
+    assert "メモの内容を入力してください。" in client.get(f"/cases/{case_id}").text
 
 
 # ---- request bodies: never read without a session, never more than their bound ----------------------

@@ -17,10 +17,10 @@ from intake import clock
 from intake.cases import sla
 from intake.clock import JST
 from intake.db.tables import Case, DigestSent, OutboxReply
-from intake.secretariat import users
-from intake.secretariat.digest import digest_time, queue_digests
 from intake.replies.sender import send_due
 from intake.runner.service import digest_tick
+from intake.secretariat import users
+from intake.secretariat.digest import digest_time, queue_digests
 from support.desk import desk_server
 from support.smtp_server import OUR_INCIDENT, configure, smtp_server
 

@@ -6,15 +6,20 @@ exactly as the applicant wrote it (interface.md: ``fields.application`` with a n
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
+import zipfile
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from intake.forms import write_application, write_staff_registration
+from intake.cases.formrows import nested
+from intake.forms import load_form_specs, write_application, write_staff_registration
+from intake.resources import default_rules_dir
 from support.mailfactory import DOCX_TYPE, make_mail
 from support.office_fixtures import encrypt_agile, make_aes_zip
-from support.samples import APPLICATION, PEOPLE, STAFF_KEYS
+from support.samples import APPLICANT, APPLICATION, PEOPLE, STAFF_KEYS, filled, person
 
 JST = timezone(timedelta(hours=9))
 ORG = APPLICATION["org_name"]  # テスト株式会社
@@ -153,18 +158,16 @@ def test_encrypted_application_and_staff_registration_read_exactly(workspace, ma
 def test_encrypted_staff_registration_alone_wide_layout(workspace, mailbox):
     people = [
         dict(PEOPLE[0], application_type="継続"),
-        {
-            "name": "中村　陽子",
-            "name_kana": "なかむら　ようこ",
-            "department": "経営企画部",
-            "title": "係長",
-            "phone": "03-1234-2222",
-            "mobile": "070-1234-3333",
-            "email": "yoko.nakamura@example.co.jp",
-            "application_type": "新規",
-            "system_registration": "不要",
-            "poc": "しない",
-        },
+        person(
+            "中村　陽子",
+            kana="なかむら　ようこ",
+            department="経営企画部",
+            title="係長",
+            phone="03-1234-2222",
+            mobile="070-1234-3333",
+            email="yoko.nakamura@example.co.jp",
+            system="不要",
+        ),
     ]
     registration = write_staff_registration(ORG, people, layout="wide", checkbox_style="glyph")
     mailbox.append(
@@ -211,3 +214,77 @@ def test_password_zip_with_a_cp932_member_name(workspace, mailbox):
     # the member's cp932 name came out as the same Unicode name (kept decrypted under that name)
     kept = sorted(p.name for p in (workspace.root / "messages" / "decrypted").iterdir())
     assert kept == [f"{att['id']}_{member}"]
+
+
+def test_a_new_edition_of_the_forms_is_an_edit_of_the_rules(workspace, mailbox, tmp_path):
+    """A new edition rewords 所在地 and adds ２（９）従業員数 and a person's （１１）内線番号: the
+    configuration's rules folder is edited, nothing else — no program change, no migration — and
+    the new items are read, stored and shown like the others."""
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), rules)
+    edit(rules / "forms" / "application.toml", 'labels = ["所在地", "住所"]', 'labels = ["本店所在地"]')
+    edit(
+        rules / "forms" / "application.toml", "# 3 participation", NEW_APPLICATION_ITEM + "# 3 participation"
+    )
+    edit(rules / "forms" / "staff_registration.toml", "", NEW_PERSON_ITEM, at_end=True)
+    workspace.rules_dir = rules
+    edition = load_form_specs(rules)
+    values = nested(filled(edition["application"], APPLICANT))  # 従業員数 made from its kind
+    people = [filled(edition["staff_registration"], p) for p in PEOPLE[:2]]
+    assert values["employees"] == "テスト従業員数" and people[0]["extension"] == "テスト内線番号"
+    application = write_application(values, specs=edition, checkbox_style="content_control")
+    registration = write_staff_registration(ORG, people, specs=edition, layout="wide")
+    assert "本店所在地" in read_docx_text(application)  # the new wording is what the file says
+    mailbox.append(
+        [
+            make_mail(
+                sender=SENDER,
+                subject="協議会加入申込書の送付（新様式）",
+                attachments=[
+                    (app_name(), encrypt_agile(application, APP_PASSWORD), DOCX_TYPE),
+                    (staff_name(), registration, DOCX_TYPE),
+                ],
+            )
+        ]
+    )
+    case_id = poll_one_case(workspace)
+    app_att = show(workspace, case_id)["attachments"][0]
+    assert unlock(workspace, app_att["id"], APP_PASSWORD).returncode == 0
+    shown = show(workspace, case_id)
+    assert shown["fields"] == {"application": values, "staff": people}
+    assert "required_field:employees" not in shown["open_findings"]
+    text = workspace.cli("show", case_id).stdout
+    for label in (
+        "２（５）本店所在地",
+        "２（９）従業員数",
+        "テスト従業員数",
+        "（１１）内線番号",
+        "テスト内線番号",
+    ):
+        assert label in text, label
+
+
+NEW_APPLICATION_ITEM = """[[field]]
+key = "employees"
+item = "2(9)"
+labels = ["従業員数"]
+required = true
+
+"""
+NEW_PERSON_ITEM = """
+[[field]]
+key = "extension"
+item = "(11)"
+labels = ["内線番号"]
+"""
+
+
+def edit(path, old: str, new: str, *, at_end: bool = False) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert at_end or old in text, old
+    path.write_text(text + new if at_end else text.replace(old, new, 1), encoding="utf-8")
+
+
+def read_docx_text(data: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as docx:
+        return docx.read("word/document.xml").decode("utf-8")

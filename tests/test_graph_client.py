@@ -30,23 +30,10 @@ from intake.sources.graph.client import (
 )
 from intake.sources.graph.sender import send_mime
 from support.graph_standin import GraphStandIn
-from support.idp import Client, IdP
+from support.idp import GRAPH_APP
 from support.mailfactory import make_mail
-from support.tls import make_ca
 
-SECRET = "graph-app-secret-不審"
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    return make_ca(tmp_path_factory.mktemp("ca"))
-
-
-@pytest.fixture(scope="module")
-def idp(ca, tmp_path_factory):
-    with IdP(ca.issue(tmp_path_factory.mktemp("idp"))) as provider:
-        provider.clients["graph-app"] = Client("graph-app", SECRET, email="csc-anken@example.jp")
-        yield provider
+SECRET = GRAPH_APP.client_secret
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +45,10 @@ def graph(ca, idp, tmp_path_factory):
 @pytest.fixture(scope="module")
 def token(ca, idp):
     return app_token_source(
-        client_id="graph-app", client_secret=SecretStr(SECRET), authority=idp.authority, ca_file=ca.cert_file
+        client_id=GRAPH_APP.client_id,
+        client_secret=SecretStr(SECRET),
+        authority=idp.authority,
+        ca_file=ca.cert_file,
     )
 
 

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, func, select
@@ -23,25 +24,12 @@ from intake.config import load_config
 from intake.db.tables import Case, Message, MessageSecurity, QuarantineEntry
 from intake.errors import ConfigError
 from support.graph_standin import GraphStandIn
-from support.idp import Client, IdP
+from support.idp import GRAPH_APP
 from support.mailfactory import make_mail
-from support.tls import make_ca
 
-SECRET = "graph-app-secret-不審"
-ADDRESS = "csc-anken@example.jp"
+SECRET = GRAPH_APP.client_secret
+ADDRESS = GRAPH_APP.email
 REPORT = "不審なメールを受信しました。\n添付ファイルは開いていません。\n"
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    return make_ca(tmp_path_factory.mktemp("ca"))
-
-
-@pytest.fixture(scope="module")
-def idp(ca, tmp_path_factory):
-    with IdP(ca.issue(tmp_path_factory.mktemp("idp"))) as provider:
-        provider.clients["graph-app"] = Client("graph-app", SECRET, email=ADDRESS)
-        yield provider
 
 
 @pytest.fixture
@@ -226,11 +214,34 @@ def test_throttling_shows_as_throttled_and_the_next_poll_catches_up(workspace, g
     status = _status(workspace)
     assert status["state"] == "throttled"
     assert "混雑のため待機中" in workspace.cli("queue").stdout
+    assert "混雑のため待機中" in workspace.cli("status").stdout  # staff read the label, not the code
     assert _counts(workspace) == (0, 0)
 
     assert workspace.cli("poll").returncode == 0
     assert _status(workspace)["state"] == "ok"
+    assert "正常" in workspace.cli("status").stdout
     assert _counts(workspace) == (2, 2)
+
+
+def test_status_shows_the_apps_sign_in_and_when_its_token_expires(workspace, graph, idp, ca):
+    _graph_workspace(workspace, graph, idp, ca)
+    assert (_status(workspace)["auth"], _status(workspace)["token_expires_at"]) == ("microsoft/app", None)
+    before = datetime.now(UTC)
+    _poll(workspace)
+    expires = datetime.fromisoformat(_status(workspace)["token_expires_at"])
+    assert (
+        before + timedelta(seconds=idp.lifetime - 120)
+        <= expires
+        <= datetime.now(UTC) + timedelta(seconds=idp.lifetime)
+    )
+    [signed] = [
+        s for s in json.loads(workspace.cli("auth", "status", "--json").stdout) if s["name"] == "anken"
+    ]
+    assert (signed["auth"], signed["token_expires_at"]) == (
+        "microsoft/app",
+        _status(workspace)["token_expires_at"],
+    )
+    assert "microsoft/app" in workspace.cli("auth", "status").stdout
 
 
 def test_a_message_over_the_size_limit_is_quarantined_without_being_downloaded(workspace, graph, idp, ca):
@@ -300,3 +311,27 @@ def test_doctor_names_the_graph_mailbox_and_the_fix(workspace, graph, idp, ca):
     result = workspace.cli("doctor", "--json")
     [line] = [c for c in json.loads(result.stdout) if c["area"] == "mailbox anken"]
     assert line["state"] == "fail" and "oauth" in line["fix"] and "not-the-secret" not in result.stdout
+
+
+def test_exchange_onlines_topmost_header_decides_who_sent_it_when_trusted(workspace, graph, idp, ca):
+    """Exchange Online writes its Authentication-Results without an authserv-id, on top of any the
+    message brought: with [trust] exchange_online it is read (and only the topmost)."""
+    eop = (
+        "Authentication-Results: spf=pass (sender IP is 203.0.113.5) smtp.mailfrom=corp.example.co.jp;"
+        " dkim=pass (signature was verified) header.d=corp.example.co.jp;"
+        "dmarc={} action=none header.from=corp.example.co.jp;compauth=pass reason=100\r\n"
+    )
+    trusted = '[replies]\nmode = "off"\n[trust]\nexchange_online = true\n'
+    _graph_workspace(workspace, graph, idp, ca, extra=trusted)
+    graph.deliver(ADDRESS, eop.format("pass").encode() + _report(0))
+    graph.deliver(ADDRESS, (eop.format("fail") + eop.format("pass")).encode() + _report(1))
+    _poll(workspace)
+    with Session(workspace.engine()) as session:
+        verdicts = dict(
+            session.exec(
+                select(Message.subject, MessageSecurity.auth).join(
+                    MessageSecurity, MessageSecurity.message_pk == Message.id
+                )
+            ).all()
+        )
+    assert verdicts == {"不審メールの報告 0": "pass", "不審メールの報告 1": "fail"}

@@ -11,7 +11,8 @@ Layers, lowest first (the README's layout table names the same rooms):
 * case operations — ingest, threads, unlock, passwords phoned in ahead, refresh, facts;
 * the runner (poll, service, quarantine) and the secretariat's work (staff actions, register, views,
   exports), which the command line and the desk share;
-* tools, the command line and the desk (the web application `intake desk` starts).
+* tools, the command line (with its quick front for the read-only commands) and the desk (the web
+  application `intake desk` starts).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("intake.sources", "intake.replies"),
     ("intake.cases",),
     ("intake.runner", "intake.secretariat"),
-    ("intake.tools", "intake.cli", "intake.desk", "intake.__main__"),
+    ("intake.tools", "intake.cli", "intake.desk", "intake.quick", "intake.__main__"),
 )
 
 
@@ -53,9 +54,23 @@ LAZY = {
         "intake.replies.sender",
         "intake.sources.graph.sender",
     ): "httpx and MSAL only when replies go through Graph",
-    ("intake.cli.desk", "intake.desk.server"): "the web stack (Starlette, uvicorn) loads only for intake desk",
+    (
+        "intake.cli.desk",
+        "intake.desk.server",
+    ): "the web stack (Starlette, uvicorn) loads only for intake desk",
     ("intake.cli.servers", "intake.tools.doctor"): "the doctor's checks load only for intake doctor",
     ("intake.cli", "intake.runner.poller"): "the wording of a database error, when a command meets one",
+    ("intake.quick", "intake.cli"): "the full command line only when the running service did not answer",
+    (
+        "intake.quick",
+        "intake.quick.queue",
+    ): "rich and the labels only when the queue is read from the database",
+    ("intake.quick", "intake.quick.outbox"): "rich only when the outbox is read from the database",
+    ("intake.quick", "intake.quick.status"): "rich only when the status is read from the database",
+    ("intake.quick", "intake.quick.direct"): "sqlite3 only when no service answered",
+    ("intake.cli.answering", "intake.cli.app"): "the application, once the service starts answering",
+    **_in_commands("intake.cli.mail", "intake.cli.answering"),
+    **_in_commands("intake.cli.desk", "intake.cli.answering"),
     ("intake.cli.runtime", "intake.config"): "the configuration (pydantic) when a command first reads it",
     ("intake.cli.runtime", "intake.db"): "the database (SQLAlchemy) when a command first opens it",
     **_in_commands("intake.cli.backup", "intake.db", "intake.tools.backup"),
@@ -69,8 +84,11 @@ LAZY = {
         "intake.secretariat.separating",
         "intake.forms",
     ),
-    **_in_commands("intake.cli.cases", "intake.secretariat.owners", "intake.secretariat.digest", "intake.replies.sender"),
+    **_in_commands(
+        "intake.cli.cases", "intake.secretariat.owners", "intake.secretariat.digest", "intake.replies.sender"
+    ),
     **_in_commands("intake.cli.desk", "intake.secretariat.users"),
+    **_in_commands("intake.cli.report", "intake.secretariat.report", "intake.secretariat.report_tables"),
     **_in_commands(
         "intake.cli.mail",
         "intake.checks.rules",
@@ -82,7 +100,10 @@ LAZY = {
         "intake.replies.staff_templates",
     ),
     **_in_commands(
-        "intake.cli.register", "intake.cases.organisations", "intake.secretariat.exports", "intake.secretariat.register"
+        "intake.cli.register",
+        "intake.cases.organisations",
+        "intake.secretariat.exports",
+        "intake.secretariat.register",
     ),
     **_in_commands(
         "intake.cli.replies",
@@ -95,7 +116,11 @@ LAZY = {
         "intake.secretariat.replying",
     ),
     **_in_commands(
-        "intake.cli.servers", "intake.access.oauth", "intake.access.tokens", "intake.secretariat.servers"
+        "intake.cli.servers",
+        "intake.access.oauth",
+        "intake.access.tokens",
+        "intake.secretariat.servers",
+        "intake.secretariat.labels",
     ),
     **_in_commands("intake.cli.servers", "intake.secretariat.views", "intake.config"),
     **_in_commands(
@@ -112,6 +137,10 @@ LAZY = {
         "intake.cli.tools",
         "intake.secretariat.users",
         "intake.tools.demo",
+        "intake.tools.demo_serve",
+        "intake.tools.service",
+        "intake.desk.server",
+        "intake.db.tables",
         "intake.tools.containers_corpus",
         "intake.tools.forms_corpus",
         "intake.tools.office_corpus",
@@ -125,23 +154,45 @@ LAZY = {
         "intake.cases.unlock",
         "intake.db.tables",
     ),
-    ("intake.secretariat.views", "intake.archive"): "the mail parser for a case's messages, not for the queue",
+    (
+        "intake.secretariat.views",
+        "intake.archive",
+    ): "the mail parser for a case's messages, not for the queue",
     (
         "intake.secretariat.views",
         "intake.checks.answers.confirmations",
     ): "our block's markers for a case's messages, not for the queue",
-    ("intake.secretariat.views", "intake.cases.formrows"): "the forms library for a case's fields, not the queue",
+    (
+        "intake.secretariat.views",
+        "intake.cases.formrows",
+    ): "the forms library for a case's fields, not the queue",
     (
         "intake.secretariat.views",
         "intake.cases.scans",
     ): "what ClamAV said of a case's files (the checks' facts), not the queue",
-    ("intake.secretariat.actions", "intake.secretariat.register"): "the register and its checks when a case is accepted",
+    (
+        "intake.secretariat.actions",
+        "intake.secretariat.register",
+    ): "the register and its checks when a case is accepted",
+    (
+        "intake.secretariat.accepting",
+        "intake.secretariat.register",
+    ): "the same, to show or undo an acceptance",
+    **_in_commands("intake.cli.accepting", "intake.secretariat.accepting", "intake.secretariat.actions"),
+    **_in_commands("intake.cli.accepting", "intake.secretariat.labels"),
+    **_in_commands("intake.cli.cases", "intake.secretariat.accepting"),
     ("intake.cases.unlock", "intake.archive"): "the mail parser to open a file, not to list what waits",
     ("intake.cases.unlock", "intake.cases.refresh"): "the checks and replies to open a file, not to list",
     ("intake.cases.password_mail", "intake.archive"): "the mail parser to read a password, not to place mail",
     ("intake.cases.password_mail", "intake.cases.refresh"): "the checks and replies once a file is opened",
-    ("intake.secretariat.views", "intake.checks.password"): "the password reader to mask a message's text only",
-    ("intake.secretariat.views", "intake.cases.password_mail"): "the mails carrying a password, on a case's page",
+    (
+        "intake.secretariat.views",
+        "intake.checks.password",
+    ): "the password reader to mask a message's text only",
+    (
+        "intake.secretariat.views",
+        "intake.cases.password_mail",
+    ): "the mails carrying a password, on a case's page",
     ("intake.forms.writer", "intake.forms.wordxml"): "python-docx only when a form is written (tests, demo)",
     ("intake.replies.outbox", "intake.replies.compose"): "Jinja2 to write a reply, not to list the outbox",
 }

@@ -130,3 +130,29 @@ def test_unsigned_mail_fails_when_dkim_is_verified_here() -> None:
     raw = make_mail(sender="a@example.com")
     found = authenticate(raw, from_addr="a@example.com", authserv_ids=[], verify_dkim=True, dnsfunc=_Dns({}))
     assert found.verdict == "fail"
+
+
+EOP = (
+    "spf=pass (sender IP is 203.0.113.5) smtp.mailfrom=minato-seiko.example.co.jp; "
+    "dkim=pass (signature was verified) header.d=minato-seiko.example.co.jp;"
+    "dmarc={dmarc} action=none header.from=minato-seiko.example.co.jp;compauth=pass reason=100"
+)
+
+
+@pytest.mark.parametrize("dmarc,verdict", [("pass", "pass"), ("fail", "fail")])
+def test_exchange_onlines_header_without_an_authserv_id_is_read_when_asked(dmarc: str, verdict: str) -> None:
+    raw = _mail(EOP.format(dmarc=dmarc))
+    assert authenticate(raw, from_addr=FROM, authserv_ids=[], exchange_online=True).verdict == verdict
+    # not asked (IMAP, Maildir, or [trust] exchange_online off): a header without an id is no one's
+    assert authenticate(raw, from_addr=FROM, authserv_ids=OURS).verdict == "unknown"
+
+
+def test_a_header_without_an_authserv_id_below_the_topmost_is_never_exchanges() -> None:
+    # Exchange stamps its own on top; the sender's "pass" that came with the message is below it
+    raw = _mail(EOP.format(dmarc="fail"), EOP.format(dmarc="pass"))
+    assert authenticate(raw, from_addr=FROM, authserv_ids=[], exchange_online=True).verdict == "fail"
+    forged_below_ours = _mail(
+        "mx.example.jp; dmarc=fail header.from=minato-seiko.example.co.jp", EOP.format(dmarc="pass")
+    )
+    found = authenticate(forged_below_ours, from_addr=FROM, authserv_ids=OURS, exchange_online=True)
+    assert found.verdict == "fail"

@@ -17,23 +17,10 @@ import pytest
 from intake.access.tokens import TokenStore
 from intake.config import load_config
 from support.dovecot import Dovecot
-from support.idp import IdP
 from support.mailfactory import make_mail
 from support.smtp_server import OAuthRecorder, configure, smtp_server
-from support.tls import make_ca
 
 REPORT = "不審なメールを受信しました。\n添付ファイルは開いていません。\n"
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    return make_ca(tmp_path_factory.mktemp("ca"))
-
-
-@pytest.fixture(scope="module")
-def idp(ca, tmp_path_factory):
-    with IdP(ca.issue(tmp_path_factory.mktemp("idp"))) as provider:
-        yield provider
 
 
 @pytest.fixture(scope="module")

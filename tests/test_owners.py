@@ -105,7 +105,8 @@ def test_an_unknown_or_disabled_user_is_refused_and_nothing_changes(desk_workspa
     unknown = run(desk_workspace, "assign", case_id, "yamamoto")
     assert unknown.returncode == 1
     assert unknown.stderr.strip() == (
-        "intake: no desk user 'yamamoto': a case is assigned to a desk account (intake user list)"
+        "intake: 「yamamoto」というデスクの利用者はいません。担当者はデスクの利用者から選んでください。 "
+        "(no desk user 'yamamoto': a case is assigned to a desk account (intake user list))"
     )
     disabled = run(desk_workspace, "assign", case_id, "sato")
     assert disabled.returncode == 1

@@ -194,6 +194,7 @@ FAKE_APT = """#!/bin/sh
 # Records each call, whether the policy file was there during it, and what it answered.
 if [ -e "$POLICY" ]; then "$POLICY" start dovecot; answer=$?; state=present; else answer=-; state=absent; fi
 echo "$1 policy=$state answer=$answer" >> "$LOG"
+echo "$*" >> "$LOG.args"
 if [ "$1" = install ] && [ -n "${SLOW:-}" ]; then echo started >> "$LOG.started"; sleep 60; fi
 if [ "$1" = install ] && [ -n "${FAIL:-}" ]; then exit 100; fi
 exit 0
@@ -239,6 +240,13 @@ def test_apt_install_keeps_services_stopped_during_the_install_and_removes_its_p
     assert (code, out) == (0, "after: 0\n")
     assert log(tmp_path) == ["update policy=present answer=101", "install policy=present answer=101"]
     assert not (tmp_path / "policy-rc.d").exists()
+
+
+def test_apt_waits_for_a_busy_package_manager_instead_of_failing_at_once(tmp_path):
+    finished(apt_install(tmp_path))
+    calls = (tmp_path / "apt.log.args").read_text(encoding="utf-8").splitlines()
+    assert [c.split()[0] for c in calls] == ["update", "install"]
+    assert all("-o DPkg::Lock::Timeout=600" in c for c in calls), calls
 
 
 def test_a_failing_install_removes_the_policy_too(tmp_path):

@@ -159,9 +159,9 @@ def test_gateway_password_mail_joins_the_case_and_staff_open_it_from_the_message
     assert "message.from_addr" in rows_holding(workspace, GATEWAY)  # the search does see the rows
     with Session(workspace.engine()) as s:
         gateway_mail = s.get(Message, source)
-        audit = " ".join(e.detail or "" for e in s.exec(select(AuditEntry)))
+        unlocked = [json.loads(e.detail) for e in s.exec(select(AuditEntry)) if e.action == "unlocked"]
     assert archive_files_holding(workspace, PASSWORD) == [f"{gateway_mail.sha256}.eml"]
-    assert f"the password in message {source}" in audit
+    assert [(e["via"], e["message"]) for e in unlocked] == [("staff", source)]
 
 
 def test_desk_opens_the_file_with_the_mails_password(workspace, caplog):
@@ -316,8 +316,6 @@ def test_a_wrong_password_in_the_mail_counts_an_attempt_and_the_file_stays_pendi
     [after] = _attachments(workspace)
     assert after.state == "password_pending" and after.attempts == 1
     with Session(workspace.engine()) as s:
-        refused = [e.detail for e in s.exec(select(AuditEntry)) if e.action == "unlock_refused"]
-    assert refused == [
-        f"attachment {attachment.id}: wrong password (attempt 1, staff, the password in message {source})"
-    ]
+        refused = [json.loads(e.detail) for e in s.exec(select(AuditEntry)) if e.action == "unlock_refused"]
+    assert refused == [{"attachment": attachment.id, "via": "staff", "message": source, "attempt": 1}]
     assert rows_holding(workspace, WRONG) == []

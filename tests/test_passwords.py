@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import mailbox
 import os
@@ -175,7 +176,8 @@ def test_try_expected_passwords_tries_each_once_and_deletes_every_one_tried(work
         assert opened == [pending.id]
         assert [r.sender for r in s.exec(select(ExpectedPassword))] == ["someone-else@example.com"]
         used = s.exec(select(AuditEntry).where(AuditEntry.action == "expected_password_used")).all()
-        assert len(used) == 2 and "did not open it" in used[0].detail and "opened it" in used[1].detail
+        outcomes = [(json.loads(e.detail)["opened"], json.loads(e.detail)["state"]) for e in used]
+        assert outcomes == [(False, "password_pending"), (True, "decrypted")]
         # the file is no longer pending: a further call tries nothing and deletes nothing
         _expect(s, vault)
         assert not try_expected_passwords(

@@ -306,17 +306,17 @@ def test_queue_show_note_status_audit_and_roster(workspace, mailboxes):
         )
     ] == [case_c]
 
-    # show, for people: the case, its files with their states, its findings
+    # show, for people: the case, its files with their states, its findings — in labels.toml's words
     text = ok(workspace, "show", case_a)
     assert case_a in text and ORG_A in text
-    assert text.count("decrypted") >= 2 and "staff_registration" in text
+    assert text.count("開封済み") >= 2 and "事務従事者登録届" in text
     text = ok(workspace, "show", case_b)
-    assert case_b in text and "plain" in text and "encryption_required" in text
+    assert case_b in text and "受信時に読み取り" in text and "暗号化なし" in text
     text = ok(workspace, "show", case_c)
-    assert "password_pending" in text
+    assert "パスワード待ち" in text
     text = ok(workspace, "show", case_i)
-    for code in ("secret_designation", "sharing_scope", "external_coordination"):
-        assert code in text
+    for label in ("確認①秘密指定", "確認②共有範囲", "確認③対応調整"):
+        assert label in text
     missing = workspace.cli("show", "KYOGIKAI-1999-0001")
     assert missing.returncode == 1 and "KYOGIKAI-1999-0001" in missing.stderr
 

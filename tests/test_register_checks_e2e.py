@@ -22,10 +22,11 @@ from sqlmodel import Session, select
 
 from intake.cases.unlock import unlock
 from intake.db.tables import Attachment, Case
-from intake.secretariat.register.file import REGISTER_COLUMNS
 from intake.forms import write_staff_registration
+from intake.secretariat.register.file import REGISTER_COLUMNS
 from support.mailfactory import DOCX_TYPE, JST, make_mail
 from support.office_fixtures import encrypt_agile
+from support.samples import person as sample_person
 
 PASSWORD = "Minato#Tel-0415"
 ORG = "みなと精工株式会社"
@@ -58,18 +59,11 @@ class Person:
         return f"{self.name} <{self.email}>"
 
     def block(self, kind: str, *, poc: str = "しない", **changes) -> dict:
-        return {
-            "name": self.name,
-            "name_kana": self.kana,
-            "department": "情報セキュリティ室",
-            "title": "室長" if poc == "する" else "担当",
-            "phone": self.phone,
-            "mobile": None,
-            "email": self.email,
-            "application_type": kind,
-            "system_registration": "要",
-            "poc": poc,
-        } | changes
+        title = "室長" if poc == "する" else "担当"
+        return sample_person(
+            self.name, kind, kana=self.kana, email=self.email, department="情報セキュリティ室", title=title,
+            phone=self.phone, poc=poc,
+        ) | changes  # fmt: skip
 
 
 ICHIRO = Person("港　一郎", "みなと　いちろう", "ichiro.minato", "03-5555-1001")  # the POC

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from intake.cases.organisations import find_organisation
 from intake.cases.organisations import org_key as _org_key
 from intake.db.tables import Organisation, RegisteredPerson
-from intake.secretariat.register import REGISTER_COLUMNS
 from intake.resources import default_rules_dir
+from intake.secretariat.register import REGISTER_COLUMNS
 
 RULES = default_rules_dir()
 

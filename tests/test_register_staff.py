@@ -72,7 +72,7 @@ def test_accepting_a_staff_registration_adds_keeps_and_removes_exactly(workspace
         org = session.exec(select(Organisation)).one()
         assert [p.name for p in removed_last_time(session, org.id)] == ["廃止 二郎"]
     audit = json.loads(workspace.cli("audit", case_id, "--json").stdout)
-    assert [e["action"] for e in audit] == ["register.staff", "status"]
+    assert [e["action"] for e in audit] == ["register.staff", "status", "acceptance"]
     assert all(e["by"] == "tanaka" for e in audit)
     assert len(audit[0]["detail"]["added"]) == 1 and len(audit[0]["detail"]["removed"]) == 1
 
@@ -148,7 +148,7 @@ def test_accepting_an_application_creates_the_member_then_registers_its_people(w
     )
     assert [(p["name"], p["poc"]) for p in org["people"]] == [("窓口 花子", "する")]
     actions = [e["action"] for e in json.loads(workspace.cli("audit", case_id, "--json").stdout)]
-    assert actions == ["register.application", "register.staff", "status"]
+    assert actions == ["register.application", "register.staff", "status", "acceptance"]
 
 
 def test_an_application_for_a_member_updates_it_instead_of_adding_one(workspace, built):

@@ -34,7 +34,7 @@ def test_outbox_json_lists_replies_with_the_interface_keys(workspace):
     assert item["to"] == REPORTER and item["state"] == "held" and item["attempts"] == 0
     assert item["subject"] == "Re: 不審メールの受信について [CSC-2026-0007]" and item["last_error"] is None
     table = workspace.cli("outbox")
-    assert table.returncode == 0 and "[CSC-2026-0007]" in table.stdout and "held" in table.stdout
+    assert table.returncode == 0 and "[CSC-2026-0007]" in table.stdout and "保留（確認待ち）" in table.stdout
 
 
 def test_show_release_and_send(workspace):

@@ -118,9 +118,9 @@ def test_a_lure_in_an_incident_report_is_a_staff_finding_and_leaves_the_desk_onl
         )
     with Session(workspace.engine()) as session:
         taken = session.exec(select(AuditEntry).where(AuditEntry.by == STAFF)).all()
-    assert [(e.action, e.detail) for e in taken] == [
-        ("sample_downloaded", f"attachment {lure_id}"),
-        ("attachment_downloaded", f"attachment {note_id}"),
+    assert [(e.action, json.loads(e.detail)) for e in taken] == [
+        ("sample_downloaded", {"attachment": lure_id}),
+        ("attachment_downloaded", {"attachment": note_id}),
     ]
 
 
@@ -142,7 +142,7 @@ def test_a_lure_hidden_in_a_password_zip_is_found_once_it_is_opened(workspace, c
     assert "readme.txt" not in found["message_ja"]
     assert attachment(case, "調査資料.zip")["malware"] == [FOUND]
     shown = workspace.cli("show", case["id"]).stdout
-    assert f"MALWARE {FOUND}" in shown and "password infected" in shown
+    assert f"マルウェア検知 {FOUND}" in shown and "パスワード infected" in shown
 
 
 FAILURES = {

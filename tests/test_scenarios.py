@@ -33,10 +33,10 @@ from intake.cases.unlock import unlock
 from intake.checks import CONFIRMATION_BLOCK, load_rules
 from intake.checks.corporate import check_digit
 from intake.db.tables import Attachment, Case, Finding
-from intake.secretariat.register.file import REGISTER_COLUMNS
 from intake.forms import write_application, write_staff_registration
 from intake.resources import default_rules_dir
 from intake.runner.poller import Poller
+from intake.secretariat.register.file import REGISTER_COLUMNS
 from support.mailfactory import DOCX_TYPE, JST, make_mail
 from support.office_fixtures import encrypt_agile, make_aes_zip, make_docm, make_pdf
 from support.samples import application

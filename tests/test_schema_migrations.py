@@ -6,14 +6,18 @@ tests/test_search.py shows they work."""
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
 import intake.db.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 from intake.db import make_engine, upgrade
 from intake.db.search import OUTSIDE_METADATA
 from support import postgres
+from support.statements import narrows_to_key, plan_of
+from support.workspace import Workspace
 
 
 def _ours(name, type_, *_args) -> bool:
@@ -43,3 +47,39 @@ def test_the_full_text_parts_are_made(tmp_path):
     sqlite = {"searchentry_fts", "searchentry_fts_vocab"}
     expected = sqlite if engine.dialect.name == "sqlite" else set(OUTSIDE_METADATA[1:])
     assert expected <= set(names)
+
+
+# The lookups a poll makes for every message (intake/cases/ingest.py, intake/cases/sent.py,
+# intake/replies/outbox.py), as SQLAlchemy writes them.
+LOOKUPS = (
+    "SELECT message.id FROM message WHERE message.sha256 = ? AND message.mailbox = ? LIMIT ?",
+    "SELECT message.id FROM message "
+    "WHERE message.message_id = ? AND message.from_addr = ? AND message.mailbox = ? LIMIT ?",
+    "SELECT message.id FROM message WHERE message.message_id = ? AND message.mailbox = ? LIMIT ?",
+    "SELECT outboxreply.id FROM outboxreply WHERE outboxreply.in_reply_to = ? "
+    "AND outboxreply.template = ? AND outboxreply.to_addr = ? LIMIT ?",
+)
+
+
+@pytest.mark.e2e
+@pytest.mark.sqlite_only(
+    reason="SQLite's batch migrations re-create tables; its planner takes the index met first"
+)
+def test_fresh_databases_get_one_schema_and_one_plan_whatever_the_hash_seed(tmp_path, monkeypatch):
+    schemas, plans = set(), set()
+    for seed in range(10):
+        workspace = Workspace(tmp_path / f"seed{seed}", monkeypatch, env={"PYTHONHASHSEED": str(seed)})
+        workspace.add_maildir()
+        result = workspace.cli_process("init")
+        assert result.returncode == 0, result.stderr
+        engine = create_engine(workspace.database)
+        with engine.connect() as conn:
+            master = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid"
+            schemas.add(tuple(tuple(row) for row in conn.exec_driver_sql(master)))
+            plans.add(tuple(tuple(plan_of(conn, q, ("x",) * q.count("?"))) for q in LOOKUPS))
+        engine.dispose()
+    assert len(schemas) == 1
+    [plan] = plans
+    assert all(
+        narrows_to_key(step, lookup) for lookup, steps in zip(LOOKUPS, plan, strict=True) for step in steps
+    ), plan

@@ -44,7 +44,7 @@ def test_a_refused_login_shows_as_auth_failing_until_it_recovers(workspace, imap
     assert mailbox["state"] == "ok" and mailbox["last_error"] is None and mailbox["backlog"] == 0
     assert mailbox["last_success_at"] is not None
     queue = workspace.cli("queue")
-    assert "メールボックス" not in queue.stdout and "2 cases" in queue.stdout
+    assert "メールボックス" not in queue.stdout and "2 件" in queue.stdout
     assert workspace.cli("status").returncode == 0
 
 
@@ -104,4 +104,4 @@ def test_a_missing_secret_stops_only_its_mailbox_and_shows_in_status(workspace, 
     status = _status(workspace)
     assert _server(status, "anken")["state"] == "ok"  # polled all the same
     assert _server(status, "kyogikai")["state"] == "auth_failing"
-    assert "1 cases" in workspace.cli("queue").stdout
+    assert "1 件" in workspace.cli("queue").stdout

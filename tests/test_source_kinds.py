@@ -21,6 +21,7 @@ from sqlmodel import Session, func, select
 
 import intake
 from intake.config import Config, MailboxConfig, load_config
+from intake.config.servers import mailbox_kinds
 from intake.db import make_engine
 from intake.db.tables import Case, Message, ServerHealth, SourceCursor
 from intake.errors import ConfigError
@@ -246,3 +247,17 @@ def test_the_doctor_asks_the_mailboxs_kind(workspace, shelf_kind):
     add_shelf(workspace)
     checks = [c for c in run_doctor(workspace.config()) if c.area == "mailbox anken"]
     assert [(c.state, c.detail) for c in checks] == [("fail", "shelf 'anken'")]
+
+
+def test_a_source_written_as_a_table_is_one_line_naming_the_key(workspace):
+    workspace.add_maildir()
+    path = workspace.write()
+    text = path.read_text(encoding="utf-8").replace('source = "maildir"', 'source = { kind = "maildir" }', 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value) == (
+        f"{path}: mailbox[0]: source: {{'kind': 'maildir'}} is not a kind of mail source (use "
+        + " or ".join(f'"{k}"' for k in mailbox_kinds())
+        + ")"
+    )

@@ -82,11 +82,12 @@ def test_help_loads_no_database_and_none_of_the_commands_libraries(tmp_path, arg
     ("args", "shown", "own"),
     [
         (["queue"], "KYOGIKAI-2026-0001", set()),
-        (["show", "KYOGIKAI-2026-0001"], "history", {"msoffcrypto"}),  # its package, with the forms library
-        (["outbox"], "outbox", set()),
+        (["show", "KYOGIKAI-2026-0001"], "履歴", {"msoffcrypto"}),  # its package, with the forms library
+        (["outbox"], "返信", set()),
         (["unlock"], "which one?", {"msoffcrypto"}),  # to the prompt, where standard input ends
-        (["status"], "mail servers", set()),
+        (["status"], "メールサーバー", set()),
         (["audit"], "audit", set()),
+        (["report"], "の状況", {"msoffcrypto"}),  # the forms library, for the items' labels
         (["purge"], "nothing is past retention", set()),
         (["person", "find", "nobody@example.jp"], "0 records", set()),
     ],

@@ -9,10 +9,15 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from intake.archive import Archive
 from intake.db import current_revision, head_revision, make_engine, upgrade
 from intake.db.engine import MIGRATIONS
+from intake.db.locks import is_postgresql, is_source_guard
+from intake.db.tables import Message
+from support.smtp_server import add_case
 
 
 @pytest.mark.sqlite_only(reason="the database file's mode and WAL journal are SQLite's")
@@ -68,3 +73,20 @@ def test_archive_keeps_bytes_exactly_named_by_sha256(tmp_path):
     path = archive.path_for(digest)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert list(path.parent.glob("*.tmp*")) == []
+
+
+@pytest.mark.parametrize("ref", ["graph:Inbox:AAMkAGI2TG93AAA=", "imap:INBOX:1700000000:42"])
+def test_a_message_is_stored_once_per_place_it_was_read_from(workspace, ref):
+    """The last guard when instances share a database: a second row for the same mailbox and
+    place (an IMAP UID, a Graph message id) is refused by the database itself."""
+    engine = workspace.engine()
+    with Session(engine) as session:
+        case, first = add_case(session)
+        first.source_ref = ref
+        session.commit()
+        again = Message(case_id=case.id, mailbox=case.mailbox, sha256="b" * 64, source_ref=ref)
+        session.add(again)
+        with pytest.raises(IntegrityError) as refused:
+            session.flush()
+    if is_postgresql(engine):  # the error names the index: how an instance knows another stored it
+        assert is_source_guard(refused.value)

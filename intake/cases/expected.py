@@ -215,7 +215,12 @@ def _try_one(
     except NotFound:
         return None
     outcome = "opened it" if result.opened else f"did not open it ({result.state})"
-    detail = f"expected password {expected_id} tried on attachment {attachment_id}: {outcome}; deleted"
+    detail = {
+        "expected": expected_id,
+        "attachment": attachment_id,
+        "opened": result.opened,
+        "state": result.state,
+    }
     audit.record(session, by=by, action="expected_password_used", case_id=result.case_id, detail=detail)
     log.info("expected password %s tried on attachment %s: %s", expected_id, attachment_id, outcome)
     return result

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from intake import budget
 from intake.archive import read_archived
 from intake.cases.answer_sheets import text_for_answers
-from intake.cases.formrows import APPLICATION_KEYS, STAFF_KEYS
+from intake.cases.formrows import form_specs, stored_values
 from intake.cases.in_hand import other_department_forms
 from intake.cases.memo import remembered
 from intake.cases.organisations import find_organisation, org_key, removed_last_time
@@ -60,7 +60,7 @@ def build_facts(
     mailbox = config.get_mailbox(case.mailbox)
     messages = _messages(session, config, case, texts, opened_with)
     attachments = _attachments(session, case.id)
-    forms = _forms(session, case.id, {a.id: a.filename for a in attachments})
+    forms = _forms(session, case.id, {a.id: a.filename for a in attachments}, config.rules_path)
     org = _organisation(session, case, forms, config.rules_path)
     return CaseFacts(
         case_id=case.id,
@@ -166,11 +166,14 @@ def _attachments(session: Session, case_id: str) -> tuple[AttachmentFacts, ...]:
     )
 
 
-def _forms(session: Session, case_id: str, filenames: Mapping[int, str | None]) -> tuple[FormFacts, ...]:
+def _forms(
+    session: Session, case_id: str, filenames: Mapping[int, str | None], rules_dir: Path
+) -> tuple[FormFacts, ...]:
+    specs = form_specs(rules_dir)
     forms: list[FormFacts] = []
     for app in session.exec(select(ApplicationForm).where(ApplicationForm.case_id == case_id)):
         detail = json.loads(app.detail_json)
-        fields = {key: getattr(app, key.replace(".", "_")) for key in APPLICATION_KEYS}
+        fields = stored_values(app, specs["application"])
         forms.append(
             FormFacts(
                 app.attachment_id,
@@ -189,7 +192,9 @@ def _forms(session: Session, case_id: str, filenames: Mapping[int, str | None]) 
         people.setdefault(entry.attachment_id, []).append(entry)
     for attachment_id, entries in people.items():
         staff = tuple(
-            StaffFacts(e.position, {k: getattr(e, k) for k in STAFF_KEYS}, _ticked(json.loads(e.detail_json)))
+            StaffFacts(
+                e.position, stored_values(e, specs["staff_registration"]), _ticked(json.loads(e.detail_json))
+            )
             for e in entries
         )
         problems = {p["field"]: p["problem"] for e in entries for p in json.loads(e.detail_json)["problems"]}
@@ -226,7 +231,7 @@ def case_organisation(session: Session, *, config: Config, case: Case) -> Organi
     """The register's organisation the case is about, found as the checks find it: by its form's
     name, 法人番号 and department, else by the case's organisation name."""
     attachments = _attachments(session, case.id)
-    forms = _forms(session, case.id, {a.id: a.filename for a in attachments})
+    forms = _forms(session, case.id, {a.id: a.filename for a in attachments}, config.rules_path)
     return _organisation(session, case, forms, config.rules_path)
 
 

@@ -1,59 +1,69 @@
-"""Storing what was read from a form as typed rows, and giving it back as the ``fields`` JSON."""
+"""Storing what was read from a form as typed rows, and giving it back as the ``fields`` JSON.
+
+The items of a form are those its description in ``rules/forms/*.toml`` declares; nothing here
+names them. An item is stored in the column of its form's table named after its key (``poc.name``
+→ ``poc_name``); an item a newer edition added that has no column yet is kept in the row's
+``detail_json`` under ``extra`` and given back, checked and shown like the others. Giving it a
+column of its own (to search it, or to carry it to the register) is one column in
+:mod:`intake.db.tables` and one migration; ``tests/test_form_storage.py`` keeps the shipped
+descriptions and the tables in step.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, SQLModel, col, delete, select
 
 from intake.db.keys import stored_id
 from intake.db.tables import ApplicationForm, Attachment, StaffEntry
-from intake.forms import ExtractedForm, FieldValue
+from intake.forms import ExtractedForm, FieldValue, FormSpec, FormSpecs, load_form_specs
 
-APPLICATION_KEYS = (
-    "application_kind",
-    "org_name",
-    "org_name_kana",
-    "corporate_number",
-    "department",
-    "address",
-    "representative",
-    "category",
-    "sector",
-    "participation",
-    "receive_secrets",
-    "early_warning_service",
-    "roster_publication",
-    "poc.name",
-    "poc.name_kana",
-    "poc.title",
-    "poc.phone",
-    "poc.email",
-)
-STAFF_KEYS = (
-    "name",
-    "name_kana",
-    "department",
-    "title",
-    "phone",
-    "mobile",
-    "email",
-    "application_type",
-    "system_registration",
-    "poc",
-)
+#: The table each form's rows go to: one row per form, or (staff registration) per person block.
+FORM_TABLES: dict[str, type[SQLModel]] = {"application": ApplicationForm, "staff_registration": StaffEntry}
+#: Columns of those tables that hold no item of the form.
+BOOKKEEPING = frozenset({"id", "case_id", "attachment_id", "position", "detail_json", "read_at"})
 
 
-def _column(key: str) -> str:
+@lru_cache(maxsize=4)
+def form_specs(rules_dir: Path) -> FormSpecs:
+    """The form descriptions under ``rules_dir`` (read once per folder)."""
+    return load_form_specs(rules_dir)
+
+
+def column(key: str) -> str:
+    """The column an item is stored in when its table has one: ``poc.name`` → ``poc_name``."""
     return key.replace(".", "_")
 
 
-def _detail(values: dict[str, FieldValue], problems: list[dict] | None = None) -> str:
+def item_columns(table: type[SQLModel]) -> frozenset[str]:
+    """The columns of a form's table that hold items of the form."""
+    return frozenset(table.model_fields) - BOOKKEEPING
+
+
+def _fill(row: SQLModel, values: Mapping[str, FieldValue]) -> dict[str, str]:
+    """Each value into its column; returns those with no column (kept in ``detail_json``)."""
+    columns = item_columns(type(row))
+    extra: dict[str, str] = {}
+    for key, value in values.items():
+        if column(key) in columns:
+            setattr(row, column(key), value.value)
+        elif value.value is not None:
+            extra[key] = value.value
+    return extra
+
+
+def _detail(values: Mapping[str, FieldValue], extra: dict[str, str], problems: list[dict]) -> str:
     return json.dumps(
         {
             "original": {k: v.original for k, v in values.items()},
             "ticked": {k: list(v.ticked) for k, v in values.items() if v.ticked},
-            "problems": problems or [],
+            "extra": extra,
+            "problems": problems,
         },
         ensure_ascii=False,
     )
@@ -67,14 +77,10 @@ def store_form(session: Session, attachment: Attachment, form: ExtractedForm) ->
     problems = [{"field": p.field, "problem": p.problem} for p in form.problems]
     if form.document == "application":
         application = ApplicationForm(
-            case_id=attachment.case_id,
-            attachment_id=attachment_id,
-            submitted_on=form.submitted_on,
-            detail_json=_detail(form.fields, problems),
+            case_id=attachment.case_id, attachment_id=attachment_id, submitted_on=form.submitted_on
         )
-        for key in APPLICATION_KEYS:
-            value = form.fields.get(key)
-            setattr(application, _column(key), value.value if value else None)
+        extra = _fill(application, form.fields)
+        application.detail_json = _detail(form.fields, extra, problems)
         session.add(application)
     elif form.document == "staff_registration":
         for position, person in enumerate(form.staff, start=1):
@@ -84,36 +90,48 @@ def store_form(session: Session, attachment: Attachment, form: ExtractedForm) ->
                 attachment_id=attachment_id,
                 position=position,
                 org_name=form.org_name,
-                detail_json=_detail(person, mine),
             )
-            for key in STAFF_KEYS:
-                value = person.get(key)
-                setattr(row, key, value.value if value else None)
+            extra = _fill(row, person)
+            row.detail_json = _detail(person, extra, mine)
             session.add(row)
 
 
-def fields_json(session: Session, case_id: str, kind: str) -> dict:
+def stored_values(row: SQLModel, spec: FormSpec) -> dict[str, str | None]:
+    """Every item ``spec`` declares, as ``row`` holds it: from its column, else from the items
+    kept without one (read before the column existed, or still without one)."""
+    columns = item_columns(type(row))
+    extra = json.loads(getattr(row, "detail_json", None) or "{}").get("extra", {})
+    values: dict[str, str | None] = {}
+    for field in spec.fields:
+        value = getattr(row, column(field.key)) if column(field.key) in columns else None
+        values[field.key] = value if value is not None else extra.get(field.key)
+    return values
+
+
+def fields_json(session: Session, case_id: str, kind: str, rules_dir: Path) -> dict:
     """The ``fields`` object of ``intake show --json``: only what applies to the case's kind."""
+    specs = form_specs(rules_dir)
     fields: dict = {}
     applications = session.exec(
         select(ApplicationForm).where(ApplicationForm.case_id == case_id).order_by(col(ApplicationForm.id))
     ).all()
     if applications:
-        fields["application"] = _application_json(applications[-1])
+        fields["application"] = nested(stored_values(applications[-1], specs["application"]))
     staff = session.exec(
         select(StaffEntry).where(StaffEntry.case_id == case_id).order_by(col(StaffEntry.id))
     ).all()
     if staff or kind == "staff_registration":
-        fields["staff"] = [{key: getattr(row, key) for key in STAFF_KEYS} for row in staff]
+        fields["staff"] = [stored_values(row, specs["staff_registration"]) for row in staff]
     return fields
 
 
-def _application_json(row: ApplicationForm) -> dict:
-    data: dict = {}
-    for key in APPLICATION_KEYS:
-        value = getattr(row, _column(key))
-        if key.startswith("poc."):
-            data.setdefault("poc", {})[key[4:]] = value
+def nested(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"poc.name": x}`` → ``{"poc": {"name": x}}`` (interface.md)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        head, dot, tail = key.partition(".")
+        if dot:
+            out.setdefault(head, {})[tail] = value
         else:
-            data[key] = value
-    return data
+            out[key] = value
+    return out

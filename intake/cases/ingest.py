@@ -128,7 +128,7 @@ def ingest(
     message.password_in_text = arrival.password_in_text
     password_mail.record(session, placement=placement, case=case, message=message, by=ACTOR)
     record_security(session, message, arrival.incoming)
-    detail = f"message {message.id} {source_ref}"
+    detail = {"message": message.id, "source": source_ref}
     audit.record(session, by=ACTOR, action="message_received", case_id=case.id, detail=detail)
     rows = []
     for arriving in arrival.attachments:

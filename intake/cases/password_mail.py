@@ -143,13 +143,13 @@ def record(session: Session, *, placement: Placement, case: Case, message: Messa
             by=by,
             action="password_mail_joined",
             case_id=case.id,
-            detail=f"message {message.id} joined by its sender's organisation ({organisation(message.from_addr)})",
+            detail={"message": message.id, "organisation": organisation(message.from_addr)},
         )
     pairs = [(stored_id(message), other) for other in placement.offer_to]
     pairs += [(earlier, case.id) for earlier in placement.offered]
     for message_pk, case_id in pairs:
         session.add(PasswordOffer(message_pk=message_pk, case_id=case_id))
-        detail = f"message {message_pk} carries a password: offered, not applied (staff choose)"
+        detail = {"message": message_pk}  # carries a password: offered, not applied (staff choose)
         audit.record(session, by=by, action="password_mail_offered", case_id=case_id, detail=detail)
 
 
@@ -211,22 +211,31 @@ def unlock_from_message(
 
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or attachment.state != "password_pending":
-        raise NotFound(f"no attachment {attachment_id} waiting for a password")
+        raise NotFound(
+            f"no attachment {attachment_id} waiting for a password",
+            label="attachment_not_pending",
+            attachment=attachment_id,
+        )
     if message_pk not in {m.message_pk for m in password_mails(session, attachment.case_id)}:
         raise NotFound(
             f"message {message_pk} is not a mail carrying a password of case {attachment.case_id} "
-            "(nor offered on it)"
+            "(nor offered on it)",
+            label="password_mail_not_of_case",
+            message=message_pk,
         )
     message = session.get(Message, message_pk)
     if message is None:
-        raise NotFound(f"message {message_pk} is no longer stored")
+        raise NotFound(f"message {message_pk} is no longer stored", label="message_gone", message=message_pk)
     parsed = read_archived(config, message.sha256)
     limit = config.limits.max_text_chars
     candidates = password_candidates(parsed.subject) + password_candidates(parsed.body_text[:limit])
     if not candidates:
-        raise NotFound(f"message {message_pk}: no password could be read from it")
+        raise NotFound(
+            f"message {message_pk}: no password could be read from it",
+            label="no_password_in_message",
+            message=message_pk,
+        )
     payload = attachment_bytes(session, config, attachment)
-    via = f"staff, the password in message {message_pk}"
     result = OpenResult(attachment_id, attachment.case_id, False, attachment.state)
     for candidate in dict.fromkeys(candidates):
         result = open_attachment(
@@ -235,8 +244,8 @@ def unlock_from_message(
             attachment_id=attachment_id,
             password=candidate,
             by=by,
-            via=via,
             payload=payload,
+            message_pk=message_pk,
         )
         if result.state != "password_pending":
             break

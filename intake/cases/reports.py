@@ -33,5 +33,5 @@ def mark_bounced(session: Session, reply: OutboxReply, report: DeliveryReport, m
         return
     reply.state, reply.last_error = "bounced", report.summary()[:1000]
     session.add(reply)
-    detail = f"reply {reply.id} to {reply.to_addr} bounced (message {message_pk}): {reply.last_error}"
+    detail = {"reply": reply.id, "to": reply.to_addr, "message": message_pk, "error": reply.last_error}
     audit.record(session, by=ACTOR, action="reply_bounced", case_id=reply.case_id, detail=detail)

@@ -46,7 +46,11 @@ def read_incoming(raw: bytes, config: Config, *, regenerated: bool = False) -> I
     trust = config.trust
     verify = trust.verify_dkim and not regenerated
     verdict = authenticate(
-        raw, from_addr=parsed.from_addr, authserv_ids=trust.authserv_ids, verify_dkim=verify
+        raw,
+        from_addr=parsed.from_addr,
+        authserv_ids=trust.authserv_ids,
+        verify_dkim=verify,
+        exchange_online=trust.exchange_online and regenerated,
     )
     if regenerated:
         detail = "; ".join(part for part in (verdict.detail, REGENERATED) if part)

@@ -48,7 +48,11 @@ def join_sent(
         return Ingested(case_id=None)
     message = _record(session, case, mailbox, parsed, size, sha256, source_ref, received_at)
     audit.record(
-        session, by=ACTOR, action=ACTION, case_id=case.id, detail=f"message {message.id} {source_ref}"
+        session,
+        by=ACTOR,
+        action=ACTION,
+        case_id=case.id,
+        detail={"message": message.id, "source": source_ref},
     )
     return Ingested(case_id=case.id, message_pk=message.id)
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from intake.cases.formrows import store_form
+from intake.cases.formrows import form_specs, store_form
 from intake.cases.scanning import Scanner
 from intake.config import Config
 from intake.db import audit
@@ -30,11 +29,25 @@ from intake.documents import (
     triage,
 )
 from intake.errors import DocumentError, LimitExceeded, NotFound, WrongPassword
-from intake.forms import ExtractedForm, extract_form, load_form_specs
+from intake.forms import ExtractedForm, extract_form
 from intake.forms.naming import org_from_filename
 
 log = logging.getLogger(__name__)
 DOCUMENT_NAMES = {"application": "加入申込書", "staff_registration": "事務従事者登録届"}
+
+
+@dataclass(frozen=True)
+class Said:
+    """One thing opening a file found: ``key`` of ``[unlock]`` in rules/labels.toml with its
+    ``values`` (what staff read), and the same in English for the log and the command line."""
+
+    key: str
+    english: str
+    values: dict[str, object] = field(default_factory=dict)
+
+    def as_detail(self) -> dict[str, object]:
+        """As kept in the audit log's detail."""
+        return {"said": self.key, **self.values}
 
 
 @dataclass
@@ -44,6 +57,7 @@ class OpenResult:
     opened: bool
     state: str
     summary: list[str] = field(default_factory=list)
+    said: list[Said] = field(default_factory=list)  # the summary, as staff read it (labels)
 
 
 @dataclass
@@ -79,11 +93,19 @@ def attachment_bytes(session: Session, config: Config, attachment: Attachment) -
 
     message = session.get(Message, attachment.message_pk)
     if message is None:
-        raise DocumentError(f"attachment {attachment.id}: its message is no longer stored")
+        raise DocumentError(
+            f"attachment {attachment.id}: its message is no longer stored",
+            label="attachment_message_gone",
+            attachment=attachment.id,
+        )
     for part in read_archived(config, message.sha256).attachments:
         if part.index == attachment.part_index:
             return part.payload
-    raise DocumentError(f"attachment {attachment.id} is no longer found in its archived message")
+    raise DocumentError(
+        f"attachment {attachment.id} is no longer found in its archived message",
+        label="attachment_not_in_message",
+        attachment=attachment.id,
+    )
 
 
 def open_attachment(
@@ -95,33 +117,41 @@ def open_attachment(
     by: str,
     via: str = "staff",
     payload: bytes | None = None,
+    message_pk: int | None = None,
 ) -> OpenResult:
     """Decrypt one pending attachment and read its forms; the caller refreshes the case (see
     :func:`unlock`) and commits, also after a wrong password. ``payload``: the attachment's bytes
-    when the caller has the message parsed already (else they are read from the archive)."""
+    when the caller has the message parsed already (else they are read from the archive); ``via``:
+    who gave the password (``staff``, ``expected_password``), ``message_pk`` the mail it was read
+    from."""
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or attachment.state != "password_pending":
-        raise NotFound(f"no attachment {attachment_id} waiting for a password")
+        raise NotFound(
+            f"no attachment {attachment_id} waiting for a password",
+            label="attachment_not_pending",
+            attachment=attachment_id,
+        )
     attachment.attempts += 1
     session.add(attachment)
     data = payload if payload is not None else attachment_bytes(session, config, attachment)
     try:
         documents = _decrypt(config, attachment, data, password)
     except WrongPassword:
-        detail = f"wrong password (attempt {attachment.attempts}, {via})"
-        _audit(session, attachment, by, "unlock_refused", detail)
+        _audit(session, attachment, by, "unlock_refused", {"attempt": attachment.attempts}, via, message_pk)
         return OpenResult(attachment_id, attachment.case_id, False, attachment.state)
     except (DocumentError, LimitExceeded) as exc:
         attachment.state = "rejected" if isinstance(exc, LimitExceeded) else "failed"
         attachment.detail = str(exc)
-        _audit(session, attachment, by, "unlock_failed", str(exc))
-        return OpenResult(attachment_id, attachment.case_id, False, attachment.state, [str(exc)])
+        said = Said("not_opened", str(exc), {"state": attachment.state})
+        _audit(session, attachment, by, "unlock_failed", {"read": [said.as_detail()]}, via, message_pk)
+        return OpenResult(attachment_id, attachment.case_id, False, attachment.state, [str(exc)], [said])
     attachment.state = "decrypted"
     Scanner(config).scan(session, attachment, documents)  # what the encryption hid from the first scan
-    summary = read_documents(session, config=config, attachment=attachment, documents=documents)
+    found = read_documents(session, config=config, attachment=attachment, documents=documents)
     action = "unlocked" if attachment.state == "decrypted" else "unlocked_unreadable"
-    _audit(session, attachment, by, action, f"opened ({via}); " + "; ".join(summary))
-    return OpenResult(attachment_id, attachment.case_id, True, attachment.state, summary)
+    _audit(session, attachment, by, action, {"read": [s.as_detail() for s in found]}, via, message_pk)
+    summary = [s.english for s in found]
+    return OpenResult(attachment_id, attachment.case_id, True, attachment.state, summary, found)
 
 
 def unlock(session: Session, *, config: Config, attachment_id: int, password: str, by: str) -> OpenResult:
@@ -174,7 +204,7 @@ class ReadDocument:
     name: str | None
     label: str
     data: bytes
-    summary: str = ""  # what staff are told when no form is stored
+    said: Said | None = None  # what staff are told when no form is stored
     macro: bool = False
     failure: tuple[str, str] | None = None  # (attachment state, detail): failed or rejected
     form: ExtractedForm | None = None
@@ -184,36 +214,48 @@ def read_document(config: Config, name: str | None, data: bytes, *, fallback: st
     """Read one document: a Word form, or the plain reason why not (no database)."""
     label = name or fallback or "attachment"
     found = triage(data, name)
+
+    def said(key: str, english: str, **values: object) -> Said:
+        return Said(key, f"{label}: {english}", {"file": label, **values})
+
     if found.macro:
-        return ReadDocument(name, label, data, f"{label}: macro-enabled document, not opened", macro=True)
+        return ReadDocument(
+            name, label, data, said("macro", "macro-enabled document, not opened"), macro=True
+        )
     if found.encrypted:
-        return ReadDocument(name, label, data, f"{label}: still encrypted with another password")
+        return ReadDocument(
+            name, label, data, said("still_encrypted", "still encrypted with another password")
+        )
     if found.format not in ("doc", "docx"):
-        return ReadDocument(name, label, data, f"{label}: {found.detail} — not a Word form")
+        note = said("not_word", f"{found.detail} — not a Word form", format=found.format)
+        return ReadDocument(name, label, data, note)
     try:
         form = _extract(config, found.format, data)
     except (DocumentError, LimitExceeded) as exc:
         state = "rejected" if isinstance(exc, LimitExceeded) else "failed"
-        return ReadDocument(name, label, data, f"{label}: {exc}", failure=(state, f"{label}: {exc}"))
+        note = said("not_read", str(exc), state=state)
+        return ReadDocument(name, label, data, note, failure=(state, f"{label}: {exc}"))
     if form is None:
-        note = f"{label}: old Word (.doc) file — LibreOffice is not installed, open it by hand"
+        note = said("no_libreoffice", "old Word (.doc) file — LibreOffice is not installed, open it by hand")
         return ReadDocument(name, label, data, note)
     if form.document is None:
-        return ReadDocument(name, label, data, f"{label}: a Word document that is neither Council form")
+        return ReadDocument(
+            name, label, data, said("not_council_form", "a Word document that is neither Council form")
+        )
     return ReadDocument(name, label, data, form=form)
 
 
 def read_documents(
     session: Session, *, config: Config, attachment: Attachment, documents: list[tuple[str | None, bytes]]
-) -> list[str]:
-    """Read every Word form among ``documents`` into the database; returns plain summary lines."""
+) -> list[Said]:
+    """Read every Word form among ``documents`` into the database; returns what was found."""
     read = [read_document(config, name, data, fallback=attachment.filename) for name, data in documents]
     return store_documents(session, config=config, attachment=attachment, documents=read)
 
 
 def store_documents(
     session: Session, *, config: Config, attachment: Attachment, documents: list[ReadDocument]
-) -> list[str]:
+) -> list[Said]:
     """Write what was read: each form, and on the attachment what could not be read — ``failed``
     (or ``rejected`` over a limit) with the reason, which the checks then report."""
     summary = []
@@ -224,14 +266,15 @@ def store_documents(
     return summary
 
 
-def _store_one(session: Session, attachment: Attachment, document: ReadDocument) -> str:
+def _store_one(session: Session, attachment: Attachment, document: ReadDocument) -> Said:
     if document.macro:
         attachment.macro = True
     if document.failure is not None:
         attachment.state, attachment.detail = document.failure
     form = document.form
     if form is None:
-        return document.summary
+        assert document.said is not None  # a document without a form says why
+        return document.said
     assert form.document is not None  # a ReadDocument carries only a recognised form
     attachment.document = form.document
     store_form(session, attachment, form)
@@ -240,7 +283,9 @@ def _store_one(session: Session, attachment: Attachment, document: ReadDocument)
     )
     unit = "fields read" if form.document == "application" else "people read"
     problems = f", {len(form.problems)} not readable" if form.problems else ""
-    return f"{DOCUMENT_NAMES[form.document]}: {read} {unit}{problems}"
+    english = f"{DOCUMENT_NAMES[form.document]}: {read} {unit}{problems}"
+    key = "fields_read" if form.document == "application" else "people_read"
+    return Said(key, english, {"document": form.document, "read": read, "unreadable": len(form.problems)})
 
 
 def _extract(config: Config, kind: str, data: bytes) -> ExtractedForm | None:
@@ -251,13 +296,8 @@ def _extract(config: Config, kind: str, data: bytes) -> ExtractedForm | None:
             return None
         data = convert_doc_to_docx(data, soffice=soffice)
     return extract_form(
-        data, specs=_specs(config.rules_path), limits=ContainerLimits.from_config(config.limits)
+        data, specs=form_specs(config.rules_path), limits=ContainerLimits.from_config(config.limits)
     )
-
-
-@lru_cache(maxsize=4)
-def _specs(rules_dir: Path):
-    return load_form_specs(rules_dir)
 
 
 def _keep_decrypted(config: Config, attachment: Attachment, name: str | None, data: bytes) -> None:
@@ -270,6 +310,15 @@ def _keep_decrypted(config: Config, attachment: Attachment, name: str | None, da
     target.write_bytes(data)
 
 
-def _audit(session: Session, attachment: Attachment, by: str, action: str, detail: str) -> None:
-    text = f"attachment {attachment.id}: {detail}"
-    audit.record(session, by=by, action=action, case_id=attachment.case_id, detail=text)
+def _audit(
+    session: Session,
+    attachment: Attachment,
+    by: str,
+    action: str,
+    detail: dict[str, object],
+    via: str,
+    message_pk: int | None,
+) -> None:
+    """An unlock's audit entry: which attachment, who gave the password (and from which mail)."""
+    entry = {"attachment": attachment.id, "via": via, "message": message_pk, **detail}
+    audit.record(session, by=by, action=action, case_id=attachment.case_id, detail=entry)

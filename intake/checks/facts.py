@@ -29,9 +29,7 @@ class StaffFacts:
     """One person block (事務従事者N) of a staff registration."""
 
     position: int  # 1-based, in document order
-    fields: Mapping[
-        str, str | None
-    ]  # name, name_kana, department, title, phone, mobile, email, application_type, system_registration, poc
+    fields: Mapping[str, str | None]  # every item rules/forms/staff_registration.toml declares
     ticked: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 

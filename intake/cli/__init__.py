@@ -1,8 +1,9 @@
 """The ``intake`` command line (typer; rich tables for people, ``--json`` for programs).
 
 One module per command group, as the README lists them: :mod:`.mail` (init, poll, run,
-quarantine, reprocess), :mod:`.cases` (queue, show, note, set-status, assign, decide, audit, digest), :mod:`.unlock`
-(unlock, expect-password), :mod:`.replies` (outbox, send), :mod:`.register` (register, roster,
+quarantine, reprocess), :mod:`.cases` (queue, show, note, set-status, assign, decide, audit, digest),
+:mod:`.accepting` (accept), :mod:`.unlock` (unlock, expect-password), :mod:`.replies` (outbox, send),
+:mod:`.report` (report), :mod:`.register` (register, roster,
 export), :mod:`.desk` (desk, user), :mod:`.servers` (status, doctor, auth), :mod:`.backup` (backup,
 restore), :mod:`.privacy` (purge, person), :mod:`.search` (search), :mod:`.service` (service-unit)
 and :mod:`.tools` (demo, sweep, check-office, check-forms).
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, TypeGuard
 import typer
 
 from intake.cli import (  # noqa: F401  (commands register themselves)
+    accepting,
     backup,
     cases,
     desk,
@@ -33,6 +35,7 @@ from intake.cli import (  # noqa: F401  (commands register themselves)
     privacy,
     register,
     replies,
+    report,
     search,
     servers,
     service,
@@ -40,6 +43,7 @@ from intake.cli import (  # noqa: F401  (commands register themselves)
     unlock,
 )
 from intake.cli.app import app
+from intake.cli.runtime import said
 from intake.errors import IntakeError
 
 if TYPE_CHECKING:
@@ -52,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv)  # usage errors exit 2 and --help exits 0 inside
     except IntakeError as exc:
-        typer.echo(f"intake: {exc}", err=True)
+        typer.echo(f"intake: {said(exc)}", err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:
         if database_error(exc):  # the database itself (held too long by another program, disk full)

@@ -27,6 +27,14 @@ def _global(
     by: Annotated[
         str | None, typer.Option("--by", help="Operator name for the audit log (default: OS user).")
     ] = None,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", help="Say which path answered (service, database, full command line)."),
+    ] = False,
 ) -> None:
+    if isinstance(ctx.obj, Runtime):  # a read-only command the running service answers on its own runtime
+        return
+    if verbose:
+        typer.echo("intake: answered by the full command line", err=True)
     ctx.obj = Runtime(config_file=config, operator=by)
     ctx.call_on_close(ctx.obj.close)

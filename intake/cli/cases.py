@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -16,24 +15,22 @@ from rich.table import Table
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.clock import jst_iso
-from intake.secretariat.labels import answer_label, attached_labels, case_status_label, merge_text, short_label
+from intake.quick.tables import due_text, queue_table
+from intake.secretariat.labels import (
+    answer_label,
+    attached_labels,
+    case_status_label,
+    code_label,
+    kind_label,
+    merge_text,
+    short_label,
+)
 from intake.secretariat.statuses import STATUSES
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from intake.forms import FormSpecs
-
-
-def _age(iso: str | None) -> str:
-    if not iso:
-        return ""
-    seconds = (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
-    if seconds < 3600:
-        return f"{max(0, int(seconds // 60))}分"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)}時間"
-    return f"{int(seconds // 86400)}日"
 
 
 DEFAULT_PAGE = 100
@@ -73,54 +70,7 @@ def queue(
         return
     for line in alerts:  # a mailbox not being fetched is said before anything else
         rt.out.print(f"[bold red]![/] {escape(line)}")
-    rt.out.print(_queue_table(items, total, rt.config.rules_path, robots=robots))
-
-
-def _queue_table(items: list[dict], total: int, rules, *, robots: bool) -> Table:
-    shown = (
-        f"{total} cases" if total == len(items) else f"{len(items)} of {total} cases (--all for every one)"
-    )
-    title = f"robot mail: {shown}" if robots else shown
-    table = Table(
-        "case",
-        "kind",
-        "status",
-        "担当",
-        "期限",
-        "organisation",
-        "sender",
-        "age",
-        "open findings",
-        title=title,
-    )
-    table.columns[0].no_wrap = True  # the case id stays whole on a narrow terminal
-    table.columns[0].min_width = 18
-    for c in items:
-        labels = "、".join(short_label(code, rules) for code in c["open_findings"])
-        add_row(
-            table,
-            c["id"],
-            c["kind"],
-            case_status_label(c["status"], c.get("merged_into"), rules),
-            c["owner"] or "",
-            _due(c),
-            c["org_name"] or "",
-            c["sender"],
-            _age(c["received_at"]),
-            labels,
-            style="red" if c["overdue"] else None,
-        )
-    return table
-
-
-def _due(item: dict) -> str:
-    """「期限超過 12/04」 for an overdue case (said in words, not only in red), 「今日」 for one due today."""
-    if not item["due_at"]:
-        return ""
-    day = item["due_at"][5:].replace("-", "/")
-    if item["overdue"]:
-        return f"期限超過 {day}"
-    return f"今日 {day}" if item["due_today"] else day
+    rt.out.print(queue_table(items, total, rt.config.rules_path, robots=robots))
 
 
 @app.command()
@@ -130,45 +80,75 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One case, whole: messages, attachments, fields, findings, notes, history."""
+    from intake.forms import load_form_specs
     from intake.secretariat import views
+    from intake.secretariat.accepting import history_detail
     from intake.secretariat.actions import audit_entries
     from intake.secretariat.labels import action_label
-    from intake.forms import load_form_specs
 
     rt = ctx.obj
     rules = rt.config.rules_path
     with rt.reading_session() as session:
-        case = views.case_detail(session, case_id)
+        case = views.case_detail(session, case_id, rules)
         texts = views.message_texts(session, rt.config, case_id)
         case["attached_messages"] = [a for text in texts for a in text.get("attached", ())]
         entries = audit_entries(session, case_id)
-        history = [(views.jst(e.at), e.by, action_label(e.action, rules), e.detail) for e in entries]
+        history = [
+            (
+                _when(views.jst(e.at)),
+                e.by,
+                action_label(e.action, rules),
+                _detail(e.action, history_detail(e.action, e.detail, rules), rules),
+            )
+            for e in entries
+        ]
     for message, text in zip(case["messages"], texts, strict=True):
         message["segments"] = text.get("segments", [])
     if as_json:
         rt.print_json(case)
         return
     out = rt.out
-    out.print(f"[bold]{case['id']}[/bold]  {case['kind']}  [bold]{case['status']}[/bold]")
+    kind, status = (
+        kind_label(case["kind"], rules),
+        case_status_label(case["status"], case["merged_into"], rules),
+    )
+    out.print(f"[bold]{case['id']}[/bold]  {escape(kind)}  [bold]{escape(status)}[/bold]")
     out.print(
-        f"from {case['sender']}  organisation {case['org_name'] or '-'}  received {case['received_at']}",
+        f"送信者 {case['sender']}  組織 {case['org_name'] or '-'}  受信 {_when(case['received_at'])}",
         markup=False,
     )
-    out.print(f"subject: {case['subject']}", markup=False)
-    out.print(f"担当: {case['owner'] or '未割当'}  期限: {_due(case) or 'なし'}", markup=False)
+    out.print(f"件名: {case['subject']}", markup=False)
+    out.print(f"担当: {case['owner'] or '未割当'}  期限: {due_text(case) or 'なし'}", markup=False)
     _merges(out, case, rt.config.rules_path)
     _messages(out, case["messages"], rules)
-    _segments(out, case["messages"], rt.config.rules_path)
-    _attachments(out, case["attachments"])
+    _segments(out, case["messages"], [t.get("text", "") for t in texts], rt.config.rules_path)
+    _attachments(out, case["attachments"], rules)
     _attached(out, case["attached_messages"], attached_labels(rt.config.rules_path))
     _fields(out, case["fields"], load_form_specs(rt.config.rules_path), rt.config.rules_path)
-    _findings(out, case["findings"])
+    _findings(out, case["findings"], rules)
     for n in case["notes"]:
-        out.print(f"note {n['at']} {n['by']}: {n['text']}", markup=False)
-    history_table = Table("at", "by", "action", "detail", title="history")
+        out.print(f"メモ {_when(n['at'])} {n['by']}: {n['text']}", markup=False)
+    history_table = Table("日時", "担当", "操作", "詳細", title="履歴")
     for row in history:
         add_row(history_table, *row)
     out.print(history_table)
+
+
+def _when(iso: str | None) -> str:
+    """「2026-04-01 10:15」: a JST time as the desk shows it."""
+    return (iso or "")[:16].replace("T", " ")
+
+
+def _detail(action: str, detail: str, rules_dir) -> str:
+    """An audit entry's detail as 「名前: 値」 parts (labels.toml ``[details]``); a machine's words
+    (a source, a server's error) in backquotes, as the desk sets them as code."""
+    from intake.secretariat.labels import detail_lines
+
+    lines = []
+    for name, value, technical in detail_lines(action, detail, rules_dir):
+        said = f"`{value}`" if technical else value
+        lines.append(f"{name}: {said}" if name else said)
+    return "\n".join(lines)
 
 
 def _merges(out, case: dict, rules_dir) -> None:
@@ -182,31 +162,34 @@ def _merges(out, case: dict, rules_dir) -> None:
 def _messages(out, messages: list[dict], rules_dir) -> None:
     from intake.secretariat.labels import direction_label
 
-    table = Table(
-        "dir", "from", "subject", "received", "no reply because", "sender / signature", title="messages"
-    )
+    table = Table("種類", "差出人", "件名", "受信", "自動返信しない理由", "送信元認証・署名", title="メール")
     for m in messages:
-        shown = _security_line(m.get("security"))
+        shown = _security_line(m.get("security"), rules_dir)
         add_row(
             table,
             direction_label(m, rules_dir),
             m["from"],
             m["subject"],
-            m["received_at"],
-            m["no_reply_reason"] or "",
+            _when(m["received_at"]),
+            code_label("no_reply_reasons", m["no_reply_reason"], rules_dir),
             shown,
         )
     out.print(table)
 
 
-def _segments(out, messages: list[dict], rules_dir) -> None:
-    """Each incoming message's text, its quoted and forwarded parts labelled and indented."""
-    from intake.secretariat.labels import segment_label
+def _segments(out, messages: list[dict], texts: list[str], rules_dir) -> None:
+    """Each message's text: an incoming one's quoted and forwarded parts labelled and indented, a
+    reply's as it was written."""
+    from intake.secretariat.labels import direction_label, segment_label
 
-    for n, m in enumerate(messages, start=1):
-        if not m.get("segments"):
+    for n, (m, text) in enumerate(zip(messages, texts, strict=True), start=1):
+        if not (m.get("segments") or text):
             continue
-        out.print(f"--- message {n}: {m['subject'] or ''}", markup=False)
+        out.print(f"--- メール {n}（{direction_label(m, rules_dir)}）: {m['subject'] or ''}", markup=False)
+        if not m.get("segments"):
+            for line in text.splitlines():
+                out.print(line, markup=False, highlight=False)
+            continue
         for segment in m["segments"]:
             indent = "" if segment["kind"] == "new" else "  | "
             out.print(f"{indent}[{segment_label(segment, rules_dir)}]", markup=False)
@@ -229,40 +212,44 @@ def _attached(out, attached: list[dict], label: dict[str, str]) -> None:
         out.print(textwrap.indent(m["body"] or "-", "    "), markup=False)
 
 
-def _security_line(security: dict | None) -> str:
-    """「auth fail; pgp_mime decrypted; signature good by a@example.com」: one line per message."""
+AUTHENTICATION = {"pass": "成功", "fail": "失敗", "unknown": "不明"}
+SIGNATURE = {"good": "正当", "bad": "不正", "unknown_key": "鍵が未登録"}
+
+
+def _security_line(security: dict | None, rules_dir) -> str:
+    """「送信元認証 失敗、PGP/MIME 復号済み、署名 正当 a@example.com」: one line per message, in the
+    desk's words."""
     if not security:
         return ""
-    parts = [f"auth {security['authentication']}"]
+    verdict = security["authentication"]
+    parts = [f"送信元認証 {AUTHENTICATION.get(verdict, verdict)}"]
     if security["protection"]:
         opened = (
-            "decrypted" if security["decrypted"] else ("NOT decrypted" if security["encrypted"] else "signed")
+            "復号済み" if security["decrypted"] else ("復号できず" if security["encrypted"] else "署名のみ")
         )
-        parts.append(f"{security['protection']} {opened}")
+        parts.append(f"{code_label('protections', security['protection'], rules_dir)} {opened}")
     if security["signature"]:
-        mismatch = "" if security["signer_matches_from"] is not False else " (not the From address)"
-        parts.append(f"signature {security['signature']} by {security['signer'] or '?'}{mismatch}")
+        mismatch = "" if security["signer_matches_from"] is not False else "（差出人と不一致）"
+        said = SIGNATURE.get(security["signature"], security["signature"])
+        parts.append(f"署名 {said} {security['signer'] or '?'}{mismatch}")
     if security["problem"]:
-        parts.append(security["problem"])
-    return "; ".join(parts)
+        parts.append(f"`{security['problem']}`")
+    return "、".join(parts)
 
 
-def _attachments(out, attachments: list[dict]) -> None:
+def _attachments(out, attachments: list[dict], rules_dir) -> None:
     if not attachments:
         return
-    table = Table(
-        "id", "file", "format", "encrypted", "state", "document", "detail", "scan", title="attachments"
-    )
+    table = Table("番号", "ファイル", "形式", "暗号化", "状態", "様式", "ウイルス検査", title="添付ファイル")
     for a in attachments:
         add_row(
             table,
             a["id"],
-            a["filename"] or "(no name)",
-            a["format"],
-            "yes" if a["encrypted"] else "no",
-            a["state"],
-            a["document"] or "",
-            a["detail"],
+            a["filename"] or "（名前なし）",
+            code_label("formats", a["format"], rules_dir),
+            "あり" if a["encrypted"] else "なし",
+            code_label("attachment_states", a["state"], rules_dir),
+            code_label("unlock.documents", a["document"], rules_dir),
             _scan(a),
         )
     out.print(table)
@@ -271,15 +258,19 @@ def _attachments(out, attachments: list[dict]) -> None:
 def _scan(attachment: dict) -> str:
     """What ClamAV said, when it said anything (a clean file, or scanning off: nothing)."""
     if attachment["malware"]:
-        return "MALWARE " + ", ".join(attachment["malware"]) + " (desk: zipped, password infected)"
-    return "not scanned" if attachment["not_scanned"] else ""
+        return (
+            "マルウェア検知 "
+            + ", ".join(attachment["malware"])
+            + "（デスクから ZIP で取り出せます。パスワード infected）"
+        )
+    return "未検査" if attachment["not_scanned"] else ""
 
 
 def _fields(out, fields: dict, specs: FormSpecs, rules_dir: Path | None = None) -> None:
     """Grouped and named as on the form: the application's items, then one block per person."""
     if "application" in fields:
         spec = specs["application"]
-        table = Table("item", "value", title=spec.name)
+        table = Table("項目", "内容", title=spec.name)
         for key, value in fields["application"].items():
             if isinstance(value, dict):
                 for sub, v in value.items():
@@ -289,14 +280,14 @@ def _fields(out, fields: dict, specs: FormSpecs, rules_dir: Path | None = None) 
         out.print(table)
     staff = specs["staff_registration"]
     for n, person in enumerate(fields.get("staff", []), start=1):
-        table = Table("item", "value", title=f"事務従事者{n}")
+        table = Table("項目", "内容", title=f"事務従事者{n}")
         for key, value in person.items():
             add_row(table, staff.label(key), value)
         out.print(table)
     if "incident" in fields:
-        table = Table("item", "value", title="確認①②③")
+        table = Table("項目", "内容", title="確認①②③")
         for key, value in fields["incident"].items():
-            shown = value if not isinstance(value, dict) else ", ".join(f"{k}={v}" for k, v in value.items())
+            shown = value if not isinstance(value, dict) else _decision(value, rules_dir)
             if isinstance(value, str) and rules_dir is not None:
                 shown = answer_label(key, value, rules_dir)
             add_row(table, INCIDENT_LABELS.get(key, key), shown)
@@ -305,19 +296,32 @@ def _fields(out, fields: dict, specs: FormSpecs, rules_dir: Path | None = None) 
 
 INCIDENT_LABELS = {
     "secret_designation": "確認① 秘密指定の有無",
+    "secret_detail": "確認① 詳細",
     "sharing_scope": "確認② 情報の共有範囲",
     "tlp": "確認② TLP",
     "external_coordination": "確認③ 協議会事務局外への対応調整の要否",
+    "coordination_detail": "確認③ 詳細",
+    "decision": "事務局の判断",
 }
 
 
-def _findings(out, findings: list[dict]) -> None:
+def _decision(decision: dict, rules_dir: Path | None) -> str:
+    """「秘密指定: 指定しない / 共有範囲: 協議会構成員限り（tanaka 2026-04-01 10:15）」."""
+    if rules_dir is None or not any(decision.values()):
+        return "—"
+    secret = code_label("decisions", decision.get("secret"), rules_dir) or "—"
+    said = f"秘密指定: {secret} / 共有範囲: {decision.get('sharing_scope') or '—'}"
+    return said + (f"（{decision['by']} {_when(decision.get('at'))}）" if decision.get("by") else "")
+
+
+def _findings(out, findings: list[dict], rules_dir) -> None:
     if not findings:
         return
-    table = Table("code", "severity", "state", "message", title="findings")
+    table = Table("指摘", "重さ", "状態", "内容", title="指摘")
     for f in findings:
-        state = "open" if f["open"] else f"resolved {f['resolved_at']}"
-        add_row(table, f["code"], f["severity"], state, f["message_en"])
+        state = "未解決" if f["open"] else f"解決 {_when(f['resolved_at'])}"
+        said = short_label(f["code"], rules_dir)
+        add_row(table, said, code_label("severities", f["severity"], rules_dir), state, f["message_ja"])
     out.print(table)
 
 
@@ -354,8 +358,13 @@ def set_status(
             help="Accept a register change whose sender failed authentication, confirmed another way (audited).",
         ),
     ] = False,
+    override_missing: Annotated[
+        bool,
+        typer.Option("--override-missing", help="Accept although missing items are still open (audited)."),
+    ] = False,
 ) -> None:
-    """Move a case; accepting a membership application or staff registration updates the register."""
+    """Move a case; accepting a membership application or staff registration updates the register
+    (`intake accept CASE --dry-run` shows how first)."""
     from intake.secretariat import actions
 
     rt: Runtime = ctx.obj
@@ -369,6 +378,7 @@ def set_status(
             note=note_text,
             rules_dir=rt.config.rules_path,
             confirm_unauthenticated=confirm_unauthenticated,
+            override_missing=override_missing,
             due=rt.config.sla,
         )
     rt.out.print(f"{case_id}: {before} → {status}")
@@ -514,8 +524,8 @@ def digest(
 ) -> None:
     """Queue today's digest (期限超過・本日期限の担当ケース) for each desk user with an e-mail, at
     most once a day each, then send the outbox. `intake run` does it daily with [sla] digest = true."""
-    from intake.secretariat.digest import queue_digests
     from intake.replies.sender import send_due
+    from intake.secretariat.digest import queue_digests
 
     rt: Runtime = ctx.obj
     report = queue_digests(rt.ready_engine(), rt.config)

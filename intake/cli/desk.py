@@ -36,10 +36,12 @@ def desk(
     ] = None,
 ) -> None:
     """Serve the web desk: the queue, cases, phoned-in passwords and replies, for signed-in staff."""
+    from intake.cli.answering import answering
     from intake.desk.server import serve  # the web stack loads only for this command
 
     rt: Runtime = ctx.obj
-    serve(config=rt.config, engine=rt.ready_engine(), host=host, port=port, out=rt.out)
+    with answering(rt, service="desk"):  # intake queue and the like ask this process meanwhile
+        serve(config=rt.config, engine=rt.ready_engine(), host=host, port=port, out=rt.out)
 
 
 @user_app.command("add")

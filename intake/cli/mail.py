@@ -93,13 +93,15 @@ def _print_round(rt, round_) -> None:
 def run(ctx: typer.Context) -> None:
     """The service: poll every mailbox every poll_interval seconds until SIGTERM or Ctrl-C."""
     from intake.checks.rules import load_rules
+    from intake.cli.answering import answering
     from intake.replies.staff_templates import validate_staff_templates
     from intake.runner.service import serve
 
     rt = ctx.obj
     load_rules(rt.config.rules_path)  # a mistake in rules/ stops start-up with one line naming it
     validate_staff_templates(rt.config.rules_path)  # and so does a staff template that cannot be written
-    serve(config=rt.config, engine=rt.ready_engine())
+    with answering(rt, service="run"):  # intake queue and the like ask this process meanwhile
+        serve(config=rt.config, engine=rt.ready_engine())
 
 
 @app.command()
@@ -107,8 +109,8 @@ def quarantine(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """Messages that could not be processed, with the reason."""
-    from intake.secretariat import views
     from intake.runner.quarantine import open_entries
+    from intake.secretariat import views
 
     rt = ctx.obj
     with rt.reading_session() as session:

@@ -13,6 +13,7 @@ from rich.table import Table
 from intake.cli.app import app
 from intake.cli.runtime import add_row
 from intake.errors import NotFound
+from intake.quick.tables import outbox_table
 
 outbox_app = typer.Typer(
     name="outbox",
@@ -32,8 +33,8 @@ def outbox(
     """Replies: queued, held, sent, failed (newest first)."""
     if ctx.invoked_subcommand is not None:
         return
-    from intake.secretariat import views
     from intake.replies.outbox import list_replies
+    from intake.secretariat import views
 
     rt = ctx.obj
     with rt.reading_session() as session:
@@ -41,23 +42,7 @@ def outbox(
     if as_json:
         rt.print_json(items)
         return
-    table = Table(
-        "id", "case", "to", "state", "tries", "template", "author", "subject", "last error", title="outbox"
-    )
-    for r in items:
-        add_row(
-            table,
-            r["id"],
-            r["case_id"],
-            r["to"],
-            r["state"],
-            r["attempts"],
-            r["template"],
-            r["author"] or "",
-            r["subject"],
-            r["last_error"] or "",
-        )
-    rt.out.print(table)
+    rt.out.print(outbox_table(items, rt.config.rules_path))
 
 
 @outbox_app.command("show")

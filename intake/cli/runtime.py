@@ -20,11 +20,24 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from intake.errors import IntakeError
+from intake.resources import default_rules_dir
+from intake.secretariat.labels import error_text
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlmodel import Session
 
     from intake.config import Config
+
+
+_RULES: list[Path] = []  # the rules folder of the configuration a command loaded
+
+
+def rules_in_use() -> Path:
+    """The rules folder of the configuration the command loaded, else the one shipped with intake
+    (what an error is worded from)."""
+    return _RULES[-1] if _RULES else default_rules_dir()
 
 
 @dataclass
@@ -40,6 +53,7 @@ class Runtime:
 
         config = load_config(self.config_file)
         setup_logging(config.log_level)
+        _RULES.append(config.rules_path)
         return config
 
     @cached_property
@@ -91,7 +105,7 @@ class Runtime:
         return self.operator or getpass.getuser()
 
     def print_json(self, data: object) -> None:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        self.out.file.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")  # standard output
 
 
 def add_row(table: Table, *cells: object, style: str | None = None) -> None:
@@ -112,3 +126,12 @@ def setup_logging(level: str) -> None:
     # Library chatter (IMAP commands, SQL) stays out of the log whatever the level.
     for noisy in ("imapclient", "sqlalchemy", "alembic", "apscheduler.executors", "aiosmtplib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def said(exc: IntakeError, rules_dir: Path | None = None) -> str:
+    """An error as staff read it: a labelled one in Japanese (labels.toml ``[errors]``, of
+    ``rules_dir`` or the rules in use), its English line after it in brackets for the log and for
+    searching; any other as its English line."""
+    if exc.label is None:
+        return str(exc)
+    return f"{error_text(exc, rules_dir or rules_in_use())} ({exc})"

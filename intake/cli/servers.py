@@ -12,6 +12,7 @@ from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.cli.secrets import hidden
 from intake.errors import ConfigError
+from intake.quick.tables import counts_line, overdue_line, servers_table
 
 if TYPE_CHECKING:
     from intake.config import ServerConfig
@@ -40,25 +41,10 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     if as_json:
         rt.print_json({"servers": items, **counts, "overdue": overdue, "alerting": alerting})
     else:
-        table = Table(
-            "server", "kind", "auth", "state", "last success", "backlog", "last error", title="mail servers"
-        )
-        for i in items:
-            error = f"{i['last_error']} (since {i['failing_since']})" if i["last_error"] else ""
-            add_row(
-                table,
-                i["name"],
-                i["kind"],
-                i["auth"],
-                i["state"],
-                i["last_success_at"] or "never",
-                i["backlog"],
-                error,
-            )
-        rt.out.print(table)
-        outbox = ", ".join(f"{state} {n}" for state, n in sorted(counts["outbox"].items())) or "empty"
-        rt.out.print(f"outbox: {outbox}; quarantine: {counts['quarantine']} waiting", markup=False)
-        rt.out.print(f"期限超過のケース: {overdue} 件", style="bold red" if overdue else None, markup=False)
+        rules = rt.config.rules_path
+        rt.out.print(servers_table(items, rules))
+        rt.out.print(counts_line(counts, rules), markup=False)
+        rt.out.print(overdue_line(overdue), style="bold red" if overdue else None, markup=False)
     if alerting:
         rt.err.print(
             f"failing for at least {rt.config.monitoring.failing_minutes} min: {', '.join(alerting)}",
@@ -92,6 +78,7 @@ def doctor(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def auth_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Each server's way of logging in, its token's expiry and its last success."""
     from intake.secretariat import servers
+    from intake.secretariat.labels import server_state_label
 
     rt: Runtime = ctx.obj
     with rt.reading_session() as session:
@@ -113,7 +100,7 @@ def auth_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             table,
             i["name"],
             i["auth"],
-            i["state"],
+            server_state_label(i["state"], rt.config.rules_path),
             i["token_expires_at"] or "-",
             i["last_success_at"] or "never",
             i["last_error"] or "",

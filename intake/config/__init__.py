@@ -182,10 +182,13 @@ class RetentionConfig(_Section):
 class TrustConfig(_Section):
     """Who vouches for a sender. ``authserv_ids`` name the secretariat's own receiving servers:
     only their Authentication-Results headers (RFC 8601) are believed — a sender can write any
-    header. ``verify_dkim`` also checks DKIM signatures and DMARC alignment here, through DNS."""
+    header. ``verify_dkim`` also checks DKIM signatures and DMARC alignment here, through DNS.
+    ``exchange_online``: on mail read through Microsoft Graph, believe the topmost header, which
+    Exchange Online writes without an authserv-id (only that source; never on IMAP or Maildir)."""
 
     authserv_ids: list[str] = []
     verify_dkim: bool = False
+    exchange_online: bool = False
 
 
 class CryptoConfig(_Section):

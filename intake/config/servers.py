@@ -105,6 +105,12 @@ class ServerConfig(_Section):
         default = {"microsoft": "app", "google": "service_account"}.get(self.auth, "")
         return self.oauth.flow or default
 
+    @property
+    def sign_in(self) -> str:
+        """How the server is signed in to, as status shows it: ``password``, ``command``,
+        ``microsoft/app``, ``google/refresh_token``…"""
+        return self.auth if self.auth in ("password", "command") else f"{self.auth}/{self.oauth_flow}"
+
     def password(self) -> SecretStr:
         return _secret(self.password_env, self.key("password_env"))
 
@@ -203,7 +209,7 @@ def read_mailbox(value: object) -> object:
     source = value.get("source")
     if source is None:
         raise ValueError("source: required (" + " or ".join(f'"{k}"' for k in kinds) + ")")
-    if source not in kinds:
+    if not isinstance(source, str) or source not in kinds:
         names = " or ".join(f'"{k}"' for k in kinds)
         raise ValueError(f"source: {source!r} is not a kind of mail source (use {names})")
     return kinds[source].model_validate(value)

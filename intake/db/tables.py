@@ -75,21 +75,24 @@ class CaseCounter(SQLModel, table=True):
 class Message(SQLModel, table=True):
     """A message of a case, as read from its archived raw bytes (``sha256``)."""
 
-    # Read once from each place (imap:FOLDER:UIDVALIDITY:UID): the last guard when instances share
-    # a PostgreSQL database (intake/db/locks.py).
+    # Read once from each place (imap:FOLDER:UIDVALIDITY:UID, graph:FOLDER:ID): the last guard when
+    # instances share a PostgreSQL database (intake/db/locks.py). The duplicate checks read one
+    # row off an index of their own: the same bytes, the same Message-ID from the same sender.
     __table_args__ = (
         Index(
             "ux_message_source",
             "mailbox",
             "source_ref",
             unique=True,
-            sqlite_where=text("source_ref LIKE 'imap:%'"),
-            postgresql_where=text("source_ref LIKE 'imap:%'"),
+            sqlite_where=text("source_ref LIKE 'imap:%' OR source_ref LIKE 'graph:%'"),
+            postgresql_where=text("source_ref LIKE 'imap:%' OR source_ref LIKE 'graph:%'"),
         ),
+        Index("ix_message_same_bytes", "mailbox", "sha256"),
+        Index("ix_message_same_id", "mailbox", "message_id", "from_addr"),
     )
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="case.id", index=True)
-    mailbox: str = Field(index=True)
+    mailbox: str  # indexed first in ix_message_same_bytes and ix_message_same_id
     direction: str = "in"  # in | out
     message_id: str | None = Field(default=None, index=True)
     in_reply_to: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
@@ -104,7 +107,7 @@ class Message(SQLModel, table=True):
     no_reply_reason: str | None = None
     forwarded: bool = False
     password_in_text: bool = False  # the text carries a password (never stored, never used)
-    source_ref: str = ""  # where it was read: imap:FOLDER:UIDVALIDITY:UID or maildir:KEY
+    source_ref: str = ""  # where it was read: imap:FOLDER:UIDVALIDITY:UID, graph:FOLDER:ID or maildir:KEY
     purged_at: datetime | None = None  # its archived bytes and personal fields removed (retention, erasure)
 
 
@@ -327,8 +330,8 @@ class ExpectedPassword(SQLModel, table=True):
 
 class OutboxReply(SQLModel, table=True):
     """A reply written in the same transaction as the case change that caused it, sent later.
-    ``to_addr`` is kept in lower case, so the per-sender cap and the already-replied check read it
-    off the recipient and reply-to indexes.
+    ``to_addr`` is kept in lower case, so the per-sender cap reads it off the recipient's index
+    and the already-replied check off ``ix_outboxreply_replied`` (in_reply_to, to_addr, template).
 
     A reply staff wrote (``author`` is the desk user or operator; None for an automatic one) may
     carry Cc recipients and files: then the whole message is built once, when it is written, and
@@ -336,7 +339,7 @@ class OutboxReply(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_outboxreply_recipient", "to_addr", "created_at"),
-        Index("ix_outboxreply_in_reply_to", "in_reply_to"),
+        Index("ix_outboxreply_replied", "in_reply_to", "to_addr", "template"),
     )
     id: int | None = Field(default=None, primary_key=True)
     case_id: str | None = Field(
@@ -350,7 +353,7 @@ class OutboxReply(SQLModel, table=True):
     in_reply_to: str = ""
     references: str = Field(default="", sa_column=_text())
     body: str = Field(sa_column=_text())
-    state: str = Field(default="queued", index=True)  # queued | held | sent | failed | cancelled
+    state: str = Field(default="queued", index=True)  # queued | held | sent | failed | cancelled | bounced
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     last_error: str | None = None

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from intake.secretariat import sessions, users
+from intake.desk import returning
 from intake.desk.base import (
     SESSION,
     SIGN_IN_LIMIT,
@@ -32,6 +32,7 @@ from intake.desk.base import (
     text_of,
 )
 from intake.desk.guard import csrf_ok, csrf_token
+from intake.secretariat import sessions, users
 
 # ---- sign-in -------------------------------------------------------------------------------------
 
@@ -59,10 +60,13 @@ async def login(request: Request) -> Response:
     if token is None:
         status = 429 if problem == THROTTLED else 401
         return desk.render(request, "login.html", status, error=desk.text(problem))
+    kept = returning.carried(request)  # the page to return to, and what was typed there
     request.session.clear()  # a new cookie, and a new CSRF token, for the new session
+    request.session.update(kept)
     request.session[SESSION] = token
     csrf_token(request)
-    return RedirectResponse("/", status_code=303)
+    back = returning.local_path(request.session.pop(returning.NEXT, None)) or "/"
+    return RedirectResponse(back, status_code=303)
 
 
 THROTTLED, WRONG = "sign_in_throttled", "sign_in_failed"

@@ -8,8 +8,9 @@ audit under the account's name), and redirect to a fixed page of the desk.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import wraps
 from typing import Any
@@ -26,11 +27,12 @@ from starlette.templating import Jinja2Templates
 
 from intake.config import Config
 from intake.db import reading, session_scope
-from intake.secretariat import servers, sessions
-from intake.secretariat.labels import desk_text
-from intake.secretariat.throttle import SignInThrottle
-from intake.errors import IntakeError
+from intake.desk import returning
 from intake.desk.guard import Bounded, TooLarge, csrf_ok, csrf_token, declared_too_large
+from intake.errors import IntakeError, NotFound
+from intake.secretariat import servers, sessions
+from intake.secretariat.labels import desk_page_text, desk_text, error_text
+from intake.secretariat.throttle import SignInThrottle
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class Desk:
     engine: Engine
     templates: Jinja2Templates
     throttle: SignInThrottle
+    drafts: returning.Drafts = field(default_factory=returning.Drafts)
 
     def reading(self) -> Session:
         return Session(reading(self.engine))
@@ -68,9 +71,13 @@ class Desk:
     def text(self, key: str, **values: object) -> str:
         return desk_text(key, self.config.rules_path, **values)
 
-    def refuse(self, request: Request, status: int, key: str, **values: object) -> Response:
-        """A refusal said in Japanese; the connection closes, so an unread body is not read either."""
-        context = {"message": self.text(key, **values), "csrf": csrf_token(request)}
+    def page_text(self, key: str, **values: object) -> str:
+        return desk_page_text(key, self.config.rules_path, **values)
+
+    def refuse(self, request: Request, status: int, key: str, back: str = "/", **values: object) -> Response:
+        """A refusal said in Japanese, with the way back to the page it came from; the connection
+        closes, so an unread body is not read either."""
+        context = {"message": self.text(key, **values), "csrf": csrf_token(request), "back": back}
         response = self.templates.TemplateResponse(request, "refused.html", context, status_code=status)
         response.headers["connection"] = "close"
         return response
@@ -94,55 +101,106 @@ Route = Callable[[Request], Awaitable[Response]]
 
 
 def page(handler: PageHandler) -> Route:
-    """A GET route for a signed-in session of an enabled account (else: to the sign-in page). The
-    handler runs in a worker thread: database work and decryption never hold up the other staff's
-    requests."""
+    """A GET route for a signed-in session of an enabled account (else: to the sign-in page, which
+    comes back here afterwards). The handler runs in a worker thread: database work and decryption
+    never hold up the other staff's requests. A case or attachment that does not exist is the
+    desk's page that says so (404), with the way back."""
 
     @wraps(handler)
     async def run(request: Request) -> Response:
         desk = desk_of(request)
         name = await run_in_threadpool(signed_in, request, desk)
         if name is None:
+            returning.remember(request, returning.here(request))
             return RedirectResponse("/login", status_code=303)
-        return _touched(request, desk, await run_in_threadpool(handler, request, desk, name))
+        try:
+            response = await run_in_threadpool(handler, request, desk, name)
+        except NotFound:
+            response = not_found(request, desk)
+        return _touched(request, desk, response)
 
     return run
 
 
-def action(*, after: str, upload: bool = False) -> Callable[[ActionHandler], Route]:
-    """A POST route: a signed-in session (else 403 before a byte of the body is read), a body within
-        its bound (an upload's is ``[desk] max_upload_mb``, any other form's :data:`FORM_LIMIT`; else
-        413), and the cookie's CSRF token in the form (else 403, before anything is changed). An
-        IntakeError is said on the page ``after`` names (filled in from the path: never the Referer), and
-    so is a database held by another program for longer than ``lock_timeout_seconds``."""
+After = str | Callable[[Request, "Desk"], str]
+
+
+def action(*, after: After, upload: bool = False) -> Callable[[ActionHandler], Route]:
+    """A POST route: a signed-in session, a body within its bound (an upload's is ``[desk]
+    max_upload_mb``, any other form's :data:`FORM_LIMIT`; else 413), and the cookie's CSRF token in
+    the form (else 403, before anything is changed). ``after`` is the page the action belongs to —
+    a path filled in from the route's (``/cases/{case_id}``), or a function of the request — never
+    the Referer: an IntakeError is said at its top, and so is a database held by another program
+    for longer than ``lock_timeout_seconds``.
+
+    A session that ended while the form was filled in: without the cookie that carried the form's
+    CSRF token, 403 before a byte of the body is read; with it, the form (up to
+    :data:`FORM_LIMIT`) is kept as a one-time draft (:mod:`.returning`) and the sign-in page opens,
+    after which ``after`` shows what was typed, to be sent again."""
 
     def wrap(handler: ActionHandler) -> Route:
         @wraps(handler)
         async def run(request: Request) -> Response:
             desk = desk_of(request)
+            earlier_csrf = request.session.get("csrf")  # the ended session's: cleared by signed_in
             name = await run_in_threadpool(signed_in, request, desk)
             if name is None:
-                return desk.refuse(request, 403, "sign_in_again")
+                return await _signed_out(request, desk, after, earlier_csrf)
             limit = desk.upload_limit if upload else FORM_LIMIT
             async with read_form(request, desk, limit) as form:  # uploads are closed afterwards
                 if form is None:
-                    return desk.refuse(request, 413, "form_too_large", limit=size_text(limit))
+                    back = await run_in_threadpool(_back, request, desk, after)
+                    return desk.refuse(request, 413, "form_too_large", back=back, limit=size_text(limit))
                 if not csrf_ok(request, text_of(form.get("csrf"))):
-                    return desk.refuse(request, 403, "sign_in_again")
+                    back = await run_in_threadpool(_back, request, desk, after)
+                    return desk.refuse(request, 403, "sign_in_again", back=back)
                 try:
                     response = await run_in_threadpool(handler, request, desk, name, form)
                 except IntakeError as exc:
-                    flash(request, str(exc), "error")
-                    response = RedirectResponse(after.format(**request.path_params), status_code=303)
+                    flash(request, error_text(exc, desk.config.rules_path), "error")
+                    response = await _to_after(request, desk, after)
                 except OperationalError as exc:  # held past lock_timeout_seconds: said, never a 500
                     log.warning("%s: the database could not be written (%s)", request.url.path, exc.orig)
                     flash(request, desk.text("database_busy"), "error")
-                    response = RedirectResponse(after.format(**request.path_params), status_code=303)
+                    response = await _to_after(request, desk, after)
             return _touched(request, desk, response)
 
         return run
 
     return wrap
+
+
+def _back(request: Request, desk: Desk, after: After) -> str:
+    """The page an action belongs to: the case it was taken on, never the Referer."""
+    if callable(after):
+        return after(request, desk)
+    return after.format(**request.path_params)
+
+
+async def _to_after(request: Request, desk: Desk, after: After) -> Response:
+    return RedirectResponse(await run_in_threadpool(_back, request, desk, after), status_code=303)
+
+
+async def _signed_out(request: Request, desk: Desk, after: After, earlier_csrf: object) -> Response:
+    """An action after the session ended: the sign-in page, keeping what the form carried when it
+    is this browser's own form (the ended session's CSRF token); otherwise a refusal, unread."""
+    if not isinstance(earlier_csrf, str) or not earlier_csrf:
+        return desk.refuse(request, 403, "sign_in_again")
+    async with read_form(request, desk, FORM_LIMIT) as form:
+        sent = text_of(form.get("csrf")) if form is not None else None
+        if form is None or not sent or not secrets.compare_digest(earlier_csrf, sent):
+            return desk.refuse(request, 403, "sign_in_again")
+        back = await run_in_threadpool(_back, request, desk, after)
+        kept = desk.drafts.keep(request.url.path, back, form)
+    returning.remember(request, back, draft=kept)
+    said = desk.page_text("draft_kept" if kept else "signed_out_back")
+    return desk.render(request, "login.html", 403, notice=said)
+
+
+def not_found(request: Request, desk: Desk, status: int = 404) -> Response:
+    """The desk's own 404 (or 405: a page that takes no such request): what was not found, in
+    Japanese, and the ways back."""
+    return desk.render(request, "not_found.html", status, wanted=request.url.path)
 
 
 class read_form:  # noqa: N801 (used as ``async with read_form(...) as form``)

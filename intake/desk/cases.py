@@ -19,15 +19,25 @@ from intake.cases import password_mail
 from intake.cases import unlock as unlocking
 from intake.cases.expected import PasswordVault
 from intake.cases.unlock import pending_attachments
-from intake.db.tables import Attachment
-from intake.secretariat import actions, owners, replying, views
-from intake.secretariat.labels import attached_labels, direction_label, segment_label
+from intake.db.tables import Attachment, AuditEntry, Case
+from intake.desk import returning
+from intake.desk.accepting import confirmation as confirm_acceptance
+from intake.desk.attachments import decrypted_names
+from intake.desk.base import Desk, action, flash, page, text_of
+from intake.desk.replying import reply_form, reply_request
 from intake.forms import FormSpecs, load_form_specs
 from intake.replies.staff import StaffReplyError
 from intake.replies.staff_templates import StaffTemplateError
 from intake.runner.quarantine import open_entries
-from intake.desk.base import Desk, action, flash, page, text_of
-from intake.desk.replying import reply_form, reply_request
+from intake.secretariat import accepting, actions, owners, replying, views
+from intake.secretariat.labels import (
+    accept_text,
+    attached_labels,
+    direction_label,
+    segment_label,
+    status_label,
+    unlock_text,
+)
 
 KINDS = ("membership_application", "staff_registration", "incident_report", "other")
 PAGE = 200
@@ -61,18 +71,53 @@ def queue(request: Request, desk: Desk, user: str) -> Response:
 @page
 def case_page(request: Request, desk: Desk, user: str) -> Response:
     case_id = request.path_params["case_id"]
-    return _case(request, desk, case_id, reply_form(request, desk, case_id, user))
+    with desk.reading() as session:
+        if session.get(Case, case_id) is None:
+            return _no_case(request, desk, case_id, _canonical(session, case_id))
+    draft = returning.draft_for(request, desk.drafts, f"/cases/{case_id}")
+    if draft is not None:
+        said = desk.page_text("draft_restored")
+        flash(request, said + (desk.page_text("draft_file_dropped") if draft.file_dropped else ""), "notice")
+    posted = draft.fields if draft is not None and draft.sent_to("/reply") else None
+    reply = reply_form(request, desk, case_id, user, posted=posted)
+    return _case(request, desk, case_id, reply, draft=draft)
 
 
-def _case(request: Request, desk: Desk, case_id: str, reply: dict, status: int = 200) -> Response:
+def _canonical(session, case_id: str) -> str | None:
+    """The case an id typed in lower case (or with spaces) means, when there is one."""
+    wanted = case_id.strip().upper()
+    return wanted if wanted != case_id and session.get(Case, wanted) is not None else None
+
+
+def _no_case(request: Request, desk: Desk, case_id: str, canonical: str | None) -> Response:
+    """No case of that id: said in Japanese (404), with the case meant when only the case differed."""
+    return desk.render(
+        request,
+        "not_found.html",
+        404,
+        said=desk.page_text("no_case", case_id=case_id),
+        canonical=f"/cases/{canonical}" if canonical else None,
+        canonical_label=desk.page_text("open_case", case_id=canonical) if canonical else "",
+    )
+
+
+def _case(
+    request: Request,
+    desk: Desk,
+    case_id: str,
+    reply: dict,
+    status: int = 200,
+    draft: returning.Draft | None = None,
+) -> Response:
     specs = load_form_specs(desk.config.rules_path)
     with desk.reading() as session:
-        case = views.case_detail(session, case_id)
+        case = views.case_detail(session, case_id, desk.config.rules_path)
         messages = views.message_texts(session, desk.config, case_id)
-        history = actions.audit_entries(session, case_id)
+        history = [_history_row(e, desk) for e in actions.audit_entries(session, case_id)]
         password_mails = password_mail.password_mails(session, case_id)
         offered_to = password_mail.offered_elsewhere(session, case_id)
         assignable = owners.assignable(session)
+        undoable = accepting.undoable(session, actions.get_case(session, case_id))
     rules = desk.config.rules_path
     for m in messages:
         m["direction_label"] = direction_label(m, rules)
@@ -94,7 +139,26 @@ def _case(request: Request, desk: Desk, case_id: str, reply: dict, status: int =
         password_mails=password_mails,
         offered_to=offered_to,
         assignable=assignable,
+        draft=draft,
+        decrypted=decrypted_names(desk, [a["id"] for a in case["attachments"] if a["state"] == "decrypted"]),
+        accept_words=_accept_words(desk, undoable),
     )
+
+
+def _history_row(entry: AuditEntry, desk: Desk) -> dict[str, Any]:
+    detail = accepting.history_detail(entry.action, entry.detail, desk.config.rules_path)
+    return {"at": entry.at, "by": entry.by, "action": entry.action, "detail": detail}
+
+
+def _accept_words(desk: Desk, undoable: bool) -> dict[str, str | None]:
+    """The status form's 「変更しない」 and hint, and 受理を取り消す when the acceptance can be undone."""
+    rules = desk.config.rules_path
+    return {
+        "keep": accept_text("keep_status", rules),
+        "hint": accept_text("to_confirmation", rules),
+        "undo": accept_text("undo", rules) if undoable else None,
+        "undo_note": accept_text("undo_confirm", rules),
+    }
 
 
 @action(after="/cases/{case_id}")
@@ -111,6 +175,11 @@ def set_status(request: Request, desk: Desk, user: str, form: FormData) -> Respo
     case_id = request.path_params["case_id"]
     status, note = text_of(form.get("status")) or "", text_of(form.get("note"))
     confirmed = text_of(form.get("confirm_unauthenticated")) == "1"
+    if not status:  # 「変更しない」: nothing was chosen, nothing changes
+        flash(request, accept_text("no_change", desk.config.rules_path))
+        return _to_case(case_id)
+    if status == "accepted":  # 受理 writes the register: its confirmation first
+        return confirm_acceptance(request, desk, case_id, posted=form)
     with desk.writing() as session:
         actions.set_status(
             session,
@@ -122,7 +191,7 @@ def set_status(request: Request, desk: Desk, user: str, form: FormData) -> Respo
             confirm_unauthenticated=confirmed,
             due=desk.config.sla,
         )
-    flash(request, f"状態を {status} にしました。")
+    flash(request, desk.text("status_changed", status=status_label(status, desk.config.rules_path)))
     return _to_case(case_id)
 
 
@@ -174,7 +243,14 @@ def send_reply(request: Request, desk: Desk, user: str, form: FormData) -> Respo
     return _to_case(case_id)
 
 
-@action(after="/")
+def attachment_case(request: Request, desk: Desk) -> str:
+    """The case page of the attachment an action was taken on (the queue when there is none)."""
+    with desk.reading() as session:
+        attachment = session.get(Attachment, int(request.path_params["attachment_id"]))
+    return f"/cases/{attachment.case_id}" if attachment is not None else "/"
+
+
+@action(after=attachment_case)
 def unlock(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     attachment_id = int(request.path_params["attachment_id"])
     password = text_of(form.get("password")) or ""
@@ -187,36 +263,36 @@ def unlock(request: Request, desk: Desk, user: str, form: FormData) -> Response:
         attempts = session.get(Attachment, attachment_id).attempts
     del password
     if result.opened:
-        flash(request, "開封しました: " + "; ".join(result.summary))
+        flash(request, desk.text("opened", said=_said(desk, result)))
     elif result.state == "password_pending":
         flash(
             request, f"パスワードが違います（{attempts}回目）。ファイルはパスワード待ちのままです。", "error"
         )
     else:
-        flash(request, "ファイルを読めませんでした: " + "; ".join(result.summary), "error")
+        flash(request, desk.text("not_read", said=_said(desk, result)), "error")
     return _to_case(case_id or result.case_id)
 
 
-@action(after="/")
+@action(after=attachment_case)
 def unlock_from_message(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     """「このメールのパスワードで開く」: the password is read from the archived message, never the form."""
     attachment_id = int(request.path_params["attachment_id"])
     message = text_of(form.get("message")) or ""
     if not message.isdigit():
         flash(request, "メールを選んでください。", "error")
-        return RedirectResponse("/", status_code=303)
+        return RedirectResponse(attachment_case(request, desk), status_code=303)
     with desk.writing() as session:
         result = password_mail.unlock_from_message(
             session, config=desk.config, attachment_id=attachment_id, message_pk=int(message), by=user
         )
         attempts = session.get(Attachment, attachment_id).attempts
     if result.opened:
-        flash(request, f"メール {message} のパスワードで開封しました: " + "; ".join(result.summary))
+        flash(request, desk.text("opened_from_message", message=message, said=_said(desk, result)))
     elif result.state == "password_pending":
         text = f"メール {message} に書かれたパスワードでは開けませんでした（試行 {attempts} 回）。"
         flash(request, text + "ファイルはパスワード待ちのままです。", "error")
     else:
-        flash(request, "ファイルを読めませんでした: " + "; ".join(result.summary), "error")
+        flash(request, desk.text("not_read", said=_said(desk, result)), "error")
     return _to_case(result.case_id)
 
 
@@ -240,6 +316,11 @@ def expect_password(request: Request, desk: Desk, user: str, form: FormData) -> 
     del password
     flash(request, f"パスワードを預かりました（{sender or org} からのメールで一度だけ使います）。")
     return RedirectResponse("/", status_code=303)
+
+
+def _said(desk: Desk, result: unlocking.OpenResult) -> str:
+    """What opening the file found, as staff read it (``[unlock]`` in labels.toml)."""
+    return "。".join(unlock_text(s.as_detail(), desk.config.rules_path) for s in result.said) or "—"
 
 
 def _to_case(case_id: str) -> Response:

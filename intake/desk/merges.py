@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from intake.desk.base import Desk, action, flash, page, text_of
 from intake.secretariat import merging
 from intake.secretariat.labels import merge_text, table_label
-from intake.desk.base import Desk, action, flash, page, text_of
 
 
 @page
@@ -71,7 +71,7 @@ def split(request: Request, desk: Desk, user: str, form: FormData) -> Response:
     return _to_case(case_id)
 
 
-def _text(desk: Desk, key: str, **values: str) -> str:
+def _text(desk: Desk, key: str, **values: object) -> str:
     return merge_text(key, desk.config.rules_path, **values)
 
 

@@ -16,9 +16,9 @@ from starlette.routing import Route
 
 from intake.cases.organisations import find_organisations, people
 from intake.db.tables import Organisation
-from intake.secretariat import exports, register, views
+from intake.desk.base import Desk, action, flash, not_found, page
 from intake.replies.outbox import OwnReplyRelease, cancel, list_replies, release
-from intake.desk.base import Desk, action, flash, page
+from intake.secretariat import exports, register, views
 
 DOWNLOADS = {
     "register": ("register", register.REGISTER_COLUMNS),
@@ -78,7 +78,7 @@ def register_page(request: Request, desk: Desk, user: str) -> Response:
 def download(request: Request, desk: Desk, user: str) -> Response:
     what, fmt = request.path_params["what"], request.path_params["fmt"]
     if what not in DOWNLOADS or fmt not in ("csv", "xlsx"):
-        return Response("not found", status_code=404)
+        return not_found(request, desk)
     title, columns = DOWNLOADS[what]
     with desk.reading() as session:
         rows = {

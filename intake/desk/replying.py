@@ -6,18 +6,26 @@ sending (POST ``/cases/{id}/reply``, an upload form) queues the reply through
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
-from intake.secretariat import replying
+from intake.desk.base import Desk, text_of
 from intake.errors import IntakeError
 from intake.replies.staff import ReplyFile
 from intake.replies.staff_templates import load_staff_templates
-from intake.desk.base import Desk, text_of
+from intake.secretariat import replying
 
 
 def reply_form(
-    request: Request, desk: Desk, case_id: str, user: str, *, posted: FormData | None = None, error: str = ""
+    request: Request,
+    desk: Desk,
+    case_id: str,
+    user: str,
+    *,
+    posted: FormData | Mapping[str, str] | None = None,
+    error: str = "",
 ) -> dict:
     """What the reply form shows: the templates, the chosen one written for the case (or what was
     posted, when sending it was refused), the recipient and the error to say."""

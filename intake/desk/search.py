@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from intake.secretariat.search import DEFAULT_LIMIT, find
 from intake.desk.base import Desk, page
+from intake.secretariat.search import DEFAULT_LIMIT, find
 
 MAX_QUERY = 200  # characters of a query looked up (a longer one is cut)
 

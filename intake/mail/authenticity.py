@@ -6,6 +6,11 @@ Two sources of evidence, both optional:
   named by their authserv-id (``[trust] authserv_ids``). A sender can write any header, so a header
   with any other authserv-id is ignored, and of ours only the topmost counts (the last hop writes
   it; one lower down may have come with the message).
+* On mail read from Exchange Online (Microsoft Graph), the topmost header is the one Exchange
+  Online Protection wrote, which carries no authserv-id at all (``spf=pass (…) smtp.mailfrom=…;
+  dkim=…; dmarc=… header.from=…; compauth=…``). With ``[trust] exchange_online`` it is believed as
+  :data:`EXCHANGE_ONLINE`, and only when it is the topmost: EOP stamps its own above whatever came
+  with the message, so a sender's header without an authserv-id is never the topmost one.
 * DKIM signatures verified here (``[trust] verify_dkim``) with dkimpy; its DNS lookups go through
   ``dnsfunc``, so tests answer them without a network.
 
@@ -30,6 +35,7 @@ log = logging.getLogger(__name__)
 
 DnsFunc = Callable[..., bytes | None]
 PASS, FAIL, UNKNOWN = "pass", "fail", "unknown"
+EXCHANGE_ONLINE = "exchange-online"  # the name given to Exchange Online's header, which has none
 
 
 @dataclass(frozen=True)
@@ -52,12 +58,14 @@ def authenticate(
     from_addr: str,
     authserv_ids: Iterable[str],
     verify_dkim: bool = False,
+    exchange_online: bool = False,
     dnsfunc: DnsFunc | None = None,
 ) -> Authenticity:
-    """The verdict on ``raw``'s From domain (``from_addr`` as parsed)."""
+    """The verdict on ``raw``'s From domain (``from_addr`` as parsed). ``exchange_online``: the
+    message was read from Exchange Online's store, whose topmost header has no authserv-id."""
     domain = from_addr.rpartition("@")[2].lower().strip(".")
-    trusted = {a.lower() for a in authserv_ids}
-    evidence = [e for e in (_trusted_results(raw, trusted),) if e is not None]
+    trusted = {a.lower() for a in authserv_ids} | ({EXCHANGE_ONLINE} if exchange_online else set())
+    evidence = [e for e in (_trusted_results(raw, trusted, exchange_online),) if e is not None]
     if verify_dkim:
         evidence.append(_verify_dkim(raw, dnsfunc))
     if not evidence:
@@ -72,13 +80,17 @@ def authenticate(
     return Authenticity(FAIL, domain, f"{detail}; no aligned DKIM or SPF pass for {domain or 'no From'}")
 
 
-def _trusted_results(raw: bytes, trusted: set[str]) -> _Evidence | None:
+def _trusted_results(raw: bytes, trusted: set[str], exchange_online: bool) -> _Evidence | None:
     """The topmost Authentication-Results header of one of our own servers, read."""
     if not trusted:
         return None
     headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-    for value in headers.get_all("Authentication-Results", []):
+    for position, value in enumerate(headers.get_all("Authentication-Results", [])):
         text = " ".join(str(value).split())
+        if _without_authserv_id(text):
+            if not (exchange_online and position == 0):
+                continue  # only Exchange Online writes none, and its header is the topmost
+            text = f"{EXCHANGE_ONLINE}; {text}"
         try:
             parsed = authres.AuthenticationResultsHeader.parse(f"Authentication-Results: {text}")
         except Exception:  # a header authres cannot read is no evidence, whoever wrote it
@@ -89,6 +101,12 @@ def _trusted_results(raw: bytes, trusted: set[str]) -> _Evidence | None:
             continue
         return _read_results(server, parsed.results)
     return None
+
+
+def _without_authserv_id(text: str) -> bool:
+    """``spf=pass …`` rather than ``mx.example.jp; spf=pass …``: the first item is a result."""
+    first = text.split(";", 1)[0]
+    return "=" in first.split("(", 1)[0]
 
 
 def _read_results(server: str, results) -> _Evidence:

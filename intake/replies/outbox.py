@@ -140,18 +140,24 @@ def release(session: Session, reply_id: int, by: str) -> OutboxReply:
     that waits for review (held) is released by someone else than its author (four eyes)."""
     reply = session.get(OutboxReply, reply_id)
     if reply is None:
-        raise NotFound(f"no reply {reply_id} in the outbox")
+        raise NotFound(f"no reply {reply_id} in the outbox", label="no_reply", reply=reply_id)
     if reply.state not in RELEASABLE_STATES:
-        raise IntakeError(f"reply {reply_id} is {reply.state}: only a held or failed reply can be released")
+        raise IntakeError(
+            f"reply {reply_id} is {reply.state}: only a held or failed reply can be released",
+            label="reply_not_releasable",
+            reply=reply_id,
+            state=reply.state,
+        )
     if reply.state == "held" and reply.author and reply.author == by:
         raise OwnReplyRelease(
             f"reply {reply_id} was written by {by}: another desk user must read and release it "
-            "([replies] staff_review)"
+            "([replies] staff_review)",
+            label="release_own_reply",
         )
     before = reply.state
     reply.state, reply.attempts, reply.next_attempt_at, reply.last_error = "queued", 0, utcnow(), None
     session.add(reply)
-    detail = f"reply {reply_id} ({reply.template}) to {reply.to_addr}, was {before}"
+    detail = {"reply": reply_id, "template": reply.template, "to": reply.to_addr, "was": before}
     audit.record(session, by=by, action="reply_released", case_id=reply.case_id, detail=detail)
     return reply
 
@@ -160,12 +166,17 @@ def cancel(session: Session, reply_id: int, by: str) -> OutboxReply:
     """Drop a reply that has not gone yet (queued, held or failed); the caller commits."""
     reply = session.get(OutboxReply, reply_id)
     if reply is None:
-        raise NotFound(f"no reply {reply_id} in the outbox")
+        raise NotFound(f"no reply {reply_id} in the outbox", label="no_reply", reply=reply_id)
     if reply.state not in ("queued", *RELEASABLE_STATES):
-        raise IntakeError(f"reply {reply_id} is {reply.state}: it can no longer be cancelled")
+        raise IntakeError(
+            f"reply {reply_id} is {reply.state}: it can no longer be cancelled",
+            label="reply_not_cancellable",
+            reply=reply_id,
+            state=reply.state,
+        )
     before, reply.state = reply.state, "cancelled"
     session.add(reply)
-    detail = f"reply {reply_id} ({reply.template}) to {reply.to_addr}, was {before}"
+    detail = {"reply": reply_id, "template": reply.template, "to": reply.to_addr, "was": before}
     audit.record(session, by=by, action="reply_cancelled", case_id=reply.case_id, detail=detail)
     return reply
 

@@ -39,11 +39,16 @@ def reprocess(*, config: Config, engine: Engine, entry_id: int, by: str) -> Inge
         )
         if result is None:
             session.commit()
-            raise IntakeError(f"quarantine entry {entry_id} failed again: {entry.error}")
+            raise IntakeError(
+                f"quarantine entry {entry_id} failed again: {entry.error}",
+                label="reprocess_failed",
+                entry=entry_id,
+                reason=entry.error,
+            )
         entry.state, entry.case_id, entry.resolved_at = "reprocessed", result.case_id, utcnow()
         session.add(entry)
         audit.record(
-            session, by=by, action="reprocessed", case_id=result.case_id, detail=f"quarantine {entry_id}"
+            session, by=by, action="reprocessed", case_id=result.case_id, detail={"quarantine": entry_id}
         )
         session.commit()
         return result

@@ -36,11 +36,11 @@ from sqlmodel import Session
 from intake.cases.expected import purge_expired
 from intake.config import Config, MailboxConfig
 from intake.db.locks import InstanceLock, Leadership
-from intake.secretariat.digest import DigestReport, digest_time, queue_digests
-from intake.secretariat.privacy.retention import Plan, apply_retention
 from intake.errors import ConfigError, IntakeError
 from intake.replies.sender import SendReport, send_due
 from intake.runner.poller import Poller, PollReport, database_problem
+from intake.secretariat.digest import DigestReport, digest_time, queue_digests
+from intake.secretariat.privacy.retention import Plan, apply_retention
 from intake.sources import kind_of
 
 log = logging.getLogger(__name__)

@@ -25,8 +25,8 @@ from intake.cases import sla
 from intake.clock import JST, as_utc
 from intake.config import Config
 from intake.db.tables import Case, DeskUser, DigestSent, OutboxReply, utcnow
-from intake.secretariat.labels import kind_label, status_label
 from intake.replies.compose import render_template
+from intake.secretariat.labels import kind_label, status_label
 
 log = logging.getLogger(__name__)
 TEMPLATE = "digest"

@@ -167,7 +167,7 @@ def merged_from(session: Session, case_id: str) -> list[str]:
 def get_case(session: Session, case_id: str) -> Case:
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(f"no case {case_id}", label="no_case", case=case_id)
     return case
 
 
@@ -175,9 +175,11 @@ class MergeRefused(IntakeError):
     """A merge or split refused: ``reason`` names it (the desk says it in Japanese, labels.toml
     ``[merge]``), ``values`` fill it in; the message is what the command line says."""
 
+    labels_section = "merge"
+
     def __init__(self, reason: str, message: str, **values: str) -> None:
-        super().__init__(message)
-        self.reason, self.values = reason, values
+        super().__init__(message, label=reason, **values)
+        self.reason = reason
 
 
 def _checked(session: Session, source_id: str, target_id: str) -> tuple[Case, Case]:

@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 
 from intake.db import audit
 from intake.db.tables import Case, DeskUser, utcnow
-from intake.secretariat.actions import get_case
 from intake.errors import IntakeError
+from intake.secretariat.actions import get_case
 
 
 def assign(session: Session, case_id: str, owner: str | None, *, by: str) -> Case:
@@ -44,6 +44,14 @@ def assignable(session: Session) -> list[str]:
 def _check_owner(session: Session, name: str) -> None:
     user = session.exec(select(DeskUser).where(DeskUser.name == name)).first()
     if user is None:
-        raise IntakeError(f"no desk user {name!r}: a case is assigned to a desk account (intake user list)")
+        raise IntakeError(
+            f"no desk user {name!r}: a case is assigned to a desk account (intake user list)",
+            label="owner_unknown",
+            name=name,
+        )
     if user.disabled:
-        raise IntakeError(f"desk user {name!r} is disabled: a case cannot be assigned to them")
+        raise IntakeError(
+            f"desk user {name!r} is disabled: a case cannot be assigned to them",
+            label="owner_disabled",
+            name=name,
+        )

@@ -10,28 +10,30 @@ from sqlmodel import Session, select
 
 from intake.access import health
 from intake.clock import jst_iso
-from intake.config import Config, MailboxConfig, ServerConfig
+from intake.config import Config
 from intake.db.tables import OutboxReply, QuarantineEntry, ServerHealth
 from intake.secretariat.labels import server_state_label
+from intake.sources import kind_of
 
 
 def servers(session: Session, config: Config) -> list[dict]:
     """One item per configured mailbox, and SMTP, in configuration order."""
     rows = {row.name: row for row in health.all_servers(session)}
     items = [
-        _item(f"mailbox:{mb.name}", mb, rows.get(f"mailbox:{mb.name}"), mb.source) for mb in config.mailbox
+        _item(f"mailbox:{mb.name}", kind_of(mb).sign_in(mb), rows.get(f"mailbox:{mb.name}"), mb.source)
+        for mb in config.mailbox
     ]
     if config.replies.mode != "off":
-        items.append(_item("smtp", config.smtp, rows.get("smtp"), "smtp"))
+        items.append(_item("smtp", config.smtp.sign_in, rows.get("smtp"), "smtp"))
     return items
 
 
-def _item(name: str, server: MailboxConfig | ServerConfig, row: ServerHealth | None, kind: str) -> dict:
+def _item(name: str, sign_in: str, row: ServerHealth | None, kind: str) -> dict:
     row = row or ServerHealth(name=name, state="never")
     return {
         "name": health.display_name(name),
         "kind": kind,
-        "auth": _auth(server),
+        "auth": sign_in,
         "state": row.state,
         "last_success_at": jst_iso(row.last_success_at),
         "last_error": row.last_error if row.state != "ok" else None,
@@ -40,14 +42,6 @@ def _item(name: str, server: MailboxConfig | ServerConfig, row: ServerHealth | N
         "token_expires_at": jst_iso(row.token_expires_at),
         "backlog": row.backlog,
     }
-
-
-def _auth(server: MailboxConfig | ServerConfig) -> str:
-    """How the server is signed in to: ``password``, ``command``, ``microsoft/app``…; ``-`` for a
-    mailbox with no server (a local folder)."""
-    if not isinstance(server, ServerConfig):
-        return "-"
-    return server.auth if server.auth in ("password", "command") else f"{server.auth}/{server.oauth_flow}"
 
 
 def counts(session: Session) -> dict:

@@ -20,8 +20,8 @@ from sqlmodel import Session, col, select
 
 from intake.db import audit
 from intake.db.tables import DeskUser, utcnow
-from intake.secretariat import sessions
 from intake.errors import IntakeError, NotFound
+from intake.secretariat import sessions
 
 _N, _R, _P = 2**15, 8, 1
 _MAXMEM = 64 * 1024 * 1024
@@ -51,9 +51,15 @@ def add_user(
     session: Session, name: str, password: SecretStr, *, by: str, email: str | None = None
 ) -> DeskUser:
     if not _NAME.match(name):
-        raise IntakeError(f"user name {name!r}: letters, digits, . _ - only (at most 64)")
+        raise IntakeError(
+            f"user name {name!r}: letters, digits, . _ - only (at most 64)", label="user_name_bad", name=name
+        )
     if session.exec(select(DeskUser).where(DeskUser.name == name)).first() is not None:
-        raise IntakeError(f"user {name!r} exists already (intake user passwd {name} changes the password)")
+        raise IntakeError(
+            f"user {name!r} exists already (intake user passwd {name} changes the password)",
+            label="user_exists",
+            name=name,
+        )
     _check_strength(password)
     user = DeskUser(name=name, password_hash=hash_password(password), email=_email(email))
     session.add(user)
@@ -75,7 +81,9 @@ def _email(value: str | None) -> str | None:
     if not address:
         return None
     if not _EMAIL.match(address):
-        raise IntakeError(f"{address!r} is not an e-mail address (name@example.jp)")
+        raise IntakeError(
+            f"{address!r} is not an e-mail address (name@example.jp)", label="user_email_bad", address=address
+        )
     return address
 
 
@@ -106,7 +114,7 @@ def disable_user(session: Session, name: str, *, by: str) -> int:
 def get_user(session: Session, name: str) -> DeskUser:
     user = session.exec(select(DeskUser).where(DeskUser.name == name)).first()
     if user is None:
-        raise NotFound(f"no desk user {name!r}")
+        raise NotFound(f"no desk user {name!r}", label="user_unknown", name=name)
     return user
 
 
@@ -148,7 +156,11 @@ def _id(user: DeskUser) -> int:
 
 def _check_strength(password: SecretStr) -> None:
     if len(password.get_secret_value()) < MIN_LENGTH:
-        raise IntakeError(f"the password must have at least {MIN_LENGTH} characters")
+        raise IntakeError(
+            f"the password must have at least {MIN_LENGTH} characters",
+            label="password_too_short",
+            min_length=MIN_LENGTH,
+        )
 
 
 def _scrypt(password: SecretStr, salt: bytes, n: int, r: int, p: int) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, func, or_, select
@@ -23,9 +24,9 @@ from intake.db.tables import (
     OutboxReply,
     QuarantineEntry,
 )
-from intake.secretariat.security import security_by_message
 from intake.errors import IntakeError, NotFound
 from intake.mail.segments import segments_of
+from intake.secretariat.security import security_by_message
 
 if TYPE_CHECKING:
     from intake.mail import ParsedMessage
@@ -165,10 +166,11 @@ def queue_item(case, findings: list[str]) -> dict:
     }
 
 
-def case_detail(session: Session, case_id: str) -> dict:
+def case_detail(session: Session, case_id: str, rules_dir: Path) -> dict:
+    """Everything about one case; its forms' items as ``rules_dir`` describes the forms."""
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(f"no case {case_id}", label="no_case", case=case_id)
     findings = list(session.exec(select(Finding).where(Finding.case_id == case_id).order_by(col(Finding.id))))
     detail = queue_item(case, [f.code for f in findings if f.open])
     detail["forwarded"] = case.forwarded
@@ -189,17 +191,17 @@ def case_detail(session: Session, case_id: str) -> dict:
         for m in password_mails(session, case_id)
     ]  # what `intake unlock ID --from-message N` may name
     detail["password_mail_offered_on"] = offered_elsewhere(session, case_id)
-    detail["fields"] = case_fields(session, case)
+    detail["fields"] = case_fields(session, case, rules_dir)
     detail["notes"] = [{"at": jst(n.at), "by": n.by, "text": n.text} for n in _rows(session, Note, case_id)]
     return detail
 
 
-def case_fields(session: Session, case: Case) -> dict:
+def case_fields(session: Session, case: Case, rules_dir: Path) -> dict:
     """What was read for the case, only what applies to its kind (interface.md ``fields``)."""
     from intake.cases.formrows import fields_json  # the forms library: not for the queue
 
     if case.kind != "incident_report":
-        return fields_json(session, case.id, case.kind)
+        return fields_json(session, case.id, case.kind, rules_dir)
     record = session.get(IncidentRecord, case.id) or IncidentRecord(case_id=case.id)
     return {
         "incident": {

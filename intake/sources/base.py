@@ -126,6 +126,11 @@ class SourceKind(ABC, Generic[C]):
     def health_kind(self, mailbox: MailboxConfig) -> str:
         """How the health table names the way in (``auth_kind``): a sign-in, or the kind."""
 
+    def sign_in(self, mailbox: MailboxConfig) -> str:
+        """How the mailbox is signed in to, as status shows it (``microsoft/app``); ``-`` when
+        there is no sign-in (a local folder)."""
+        return "-"
+
     @abstractmethod
     def probe(self, mailbox: MailboxConfig, config: Config) -> list[Probe]:
         """``intake doctor``'s lines: everything tried once, nothing changed."""

@@ -2,7 +2,8 @@
 
 It writes a configuration into a demo folder, delivers a handful of realistic (invented) Japanese
 mails into two Maildirs — a membership application with an encrypted Word form, a PDF sent by
-mistake, an incident report, a bounce — and polls them like the service would.
+mistake, an incident report, a bounce — and polls them like the service would. Its replies go to
+a local mail sink on loopback (``[smtp]``), which ``intake demo-serve`` starts with the desk.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from intake.forms import write_application
 
 MARKER = ".intake-demo"
 DEMO_PASSWORD = "demo-Pa55"  # the password the applicant "phones in" for the demo form
+DEMO_SMTP_PORT = 8725  # the local mail sink of `intake demo-serve`
 
 CONFIG = """\
 # Written by `intake demo`: two local Maildirs, SQLite, replies held for staff.
@@ -52,13 +54,19 @@ path = "maildir/anken"
 [replies]
 mode = "hold"
 
+[smtp]
+# The local mail sink `intake demo-serve` starts: nothing leaves this machine.
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+
 [membership]
 # The demo's recruitment period runs around today, so its application is in time.
 recruitment_periods = [ {{ start = "{start}", end = "{end}" }} ]
 """
 
 
-def prepare(folder: Path) -> Path:
+def prepare(folder: Path, *, smtp_port: int = DEMO_SMTP_PORT) -> Path:
     """A fresh demo folder with its configuration and seeded Maildirs; returns the config path."""
     if folder.exists():
         if not (folder / MARKER).exists():
@@ -69,7 +77,7 @@ def prepare(folder: Path) -> Path:
     config = folder / "config.toml"
     today = datetime.now(JST).date()
     period = {"start": today - timedelta(days=14), "end": today + timedelta(days=14)}
-    config.write_text(CONFIG.format(**period), encoding="utf-8")
+    config.write_text(CONFIG.format(**period, smtp_port=smtp_port), encoding="utf-8")
     (folder / "maildir").mkdir()
     boxes = {name: mailbox.Maildir(folder / "maildir" / name, create=True) for name in ("kyogikai", "anken")}
     for box, when, raw in seed_messages():

@@ -25,10 +25,10 @@ from intake.access.tls import connection_hint, login_hint, tls_problem
 from intake.access.tokens import TokenStore
 from intake.config import Config, MailboxConfig, SmtpConfig
 from intake.db import current_revision, head_revision, make_engine, reading, search
-from intake.secretariat.search import index_empty
 from intake.documents.libreoffice import find_soffice
 from intake.documents.scan import Clamd, ScanUnavailable
 from intake.errors import ConfigError, SourceError
+from intake.secretariat.search import index_empty
 from intake.sources import kind_of
 from intake.sources.graph.probe import probe_sending
 from intake.tools.doctor_keys import key_checks

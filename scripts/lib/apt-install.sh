@@ -8,6 +8,10 @@
 # caller's traps are neither replaced nor run early). A policy-rc.d that was there before is left
 # exactly as it was.
 #
+# A package manager already at work (unattended-upgrades on a fresh machine, another apt) holds
+# dpkg's lock: apt waits for it up to INTAKE_APT_LOCK_WAIT seconds (default 600) instead of
+# failing at once.
+#
 # For the tests: INTAKE_POLICY_RC_D is the policy file (default /usr/sbin/policy-rc.d),
 # INTAKE_APT_GET the apt command (default apt-get).
 
@@ -24,6 +28,7 @@ apt_install() (
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  "$apt" update -qq
-  "$apt" install -y -qq --no-install-recommends "$@" >/dev/null
+  wait_for_lock="DPkg::Lock::Timeout=${INTAKE_APT_LOCK_WAIT:-600}"
+  "$apt" update -qq -o "$wait_for_lock"
+  "$apt" install -y -qq --no-install-recommends -o "$wait_for_lock" "$@" >/dev/null
 )

@@ -36,33 +36,19 @@ from intake.db.tables import (
     RegisteredPerson,
 )
 from support.graph_standin import GraphStandIn
-from support.idp import Client, IdP
+from support.idp import GRAPH_APP
 from support.smtp_server import smtp_server
-from support.tls import make_ca
 from support.unlocking import PASSWORD, make_pending
 
 pytestmark = pytest.mark.e2e  # starts intake as a separate process
 
 SEEDS = range(10)
-GRAPH_SECRET = "graph-trial-secret"
 
 
 @pytest.fixture(scope="module")
 def sink():
     with smtp_server() as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    return make_ca(tmp_path_factory.mktemp("ca"))
-
-
-@pytest.fixture(scope="module")
-def idp(ca, tmp_path_factory):
-    with IdP(ca.issue(tmp_path_factory.mktemp("idp"))) as provider:
-        provider.clients["graph-trial"] = Client("graph-trial", GRAPH_SECRET, email="csc-anken@example.jp")
-        yield provider
 
 
 @pytest.fixture
@@ -76,8 +62,8 @@ def way(request, ca, idp, tmp_path_factory):
             stand_in=stand_in,
             authority=idp.authority,
             ca_file=ca.cert_file,
-            client_id="graph-trial",
-            secret=GRAPH_SECRET,
+            client_id=GRAPH_APP.client_id,
+            secret=GRAPH_APP.client_secret,
         )
 
 

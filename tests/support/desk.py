@@ -18,9 +18,9 @@ from pydantic import SecretStr
 
 from intake.config import Config
 from intake.db import make_engine, session_scope
-from intake.secretariat import users
 from intake.desk.app import make_app
 from intake.desk.server import server_config
+from intake.secretariat import users
 
 STAFF = "suzuki"
 STAFF_PASSWORD = "Desk-Pass-2026-Kasumi"
@@ -85,6 +85,14 @@ def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, "no CSRF token on the page"
     return found.group(1)
+
+
+def acceptance_form(html: str) -> dict[str, str]:
+    """The hidden fields of an acceptance's confirmation page (its CSRF token and the digest of
+    the change it shows)."""
+    found = re.search(r'name="fingerprint" value="([0-9a-f]+)"', html)
+    assert found, "not the confirmation of an acceptance"
+    return {"csrf": csrf_of(html), "fingerprint": found.group(1)}
 
 
 def sign_in(client: httpx.Client, name: str, password: str) -> httpx.Response:

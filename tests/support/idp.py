@@ -78,6 +78,10 @@ class Client:
     email: str | None = None  # the mailbox app-only (client_credentials) tokens are for
 
 
+# The app the Graph tests sign in as (client credentials): tokens for the incident mailbox.
+GRAPH_APP = Client("graph-app", "graph-app-secret-不審", email="csc-anken@example.jp")
+
+
 @dataclass
 class Grant:
     client_id: str

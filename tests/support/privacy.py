@@ -19,6 +19,7 @@ from intake import clock
 from intake.forms import write_staff_registration
 from support.mailfactory import DOCX_TYPE, JST, make_mail
 from support.office_fixtures import encrypt_agile
+from support.samples import person
 from support.workspace import Workspace
 
 ORG = "さくら電機株式会社"
@@ -30,11 +31,7 @@ def staff_form_name() -> str:
 
 def block(name: str, email: str, kind: str = "新規", phone: str = "03-5555-0101") -> dict:
     """One 事務従事者 block, every item filled in."""
-    return {
-        "name": name, "name_kana": "かな", "department": "情報システム部", "title": "主任",
-        "phone": phone, "mobile": None, "email": email, "application_type": kind,
-        "system_registration": "要", "poc": "しない",
-    }  # fmt: skip
+    return person(name, kind, email=email, phone=phone)
 
 
 class Desk:

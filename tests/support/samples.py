@@ -1,5 +1,8 @@
 """The one sample application and the one person builder every test starts from, changing what it
-tests; and small document builders. Everyone in them is invented (example.co.jp addresses)."""
+tests; and small document builders. Everyone in them is invented (example.co.jp addresses).
+
+The samples hold every item ``rules/forms/*.toml`` declares, and nothing else: an item a new
+edition adds gets a value made from its kind (:func:`sample_value`) until a test chooses one."""
 
 from __future__ import annotations
 
@@ -10,10 +13,48 @@ from typing import Any
 
 import docx
 
-from intake.forms import FormSpecs, load_form_specs
+from intake.cases.formrows import nested
+from intake.forms import FieldSpec, FormSpec, FormSpecs, load_form_specs
 from intake.resources import default_rules_dir
 
-APPLICATION: dict[str, Any] = {
+_SPECS: FormSpecs | None = None
+
+
+def specs() -> FormSpecs:
+    """The shipped form descriptions (loaded once)."""
+    global _SPECS
+    if _SPECS is None:
+        _SPECS = load_form_specs(default_rules_dir())
+    return _SPECS
+
+
+def sample_value(field: FieldSpec, seed: str = "") -> str:
+    """A value an applicant could write in any item, by the item's kind: a choice its first option,
+    a text 「テスト」 and the item's label; an e-mail address is made from ``seed`` and the key."""
+    if field.is_choice:
+        return field.options[0]
+    if field.kind == "email":
+        return f"{hashlib.sha256(f'{seed}/{field.key}'.encode()).hexdigest()[:10]}@example.co.jp"
+    return _BY_KIND.get(field.kind) or f"テスト{field.labels[0]}"
+
+
+_BY_KIND = {"phone": "03-1234-5678", "corporate_number": "7000012050002", "date": "2026-10-01"}
+
+
+def filled(spec: FormSpec, chosen: dict[str, Any], seed: str = "") -> dict[str, Any]:
+    """Every item ``spec`` declares, in form order (``poc.name`` keys): the ``chosen`` value, else
+    :func:`sample_value`. A chosen key the form does not declare is an error, so samples cannot
+    drift from ``rules/forms/``."""
+    keys = [f.key for f in spec.fields]
+    unknown = sorted(set(chosen) - set(keys))
+    if unknown:
+        raise KeyError(f"{spec.id} declares no item {', '.join(unknown)}")
+    return {f.key: chosen[f.key] if f.key in chosen else sample_value(f, seed) for f in spec.fields}
+
+
+#: The invented applicant's answers: a critical-infrastructure company (so 分野 is required),
+#: already registered for early warnings, not in the published roster.
+APPLICANT = {
     "application_kind": "新規加入",
     "org_name": "テスト株式会社",
     "org_name_kana": "てすとかぶしきがいしゃ",
@@ -27,37 +68,18 @@ APPLICATION: dict[str, Any] = {
     "receive_secrets": "希望する",
     "early_warning_service": "登録済み",
     "roster_publication": "登載しない",
-    "poc": {
-        "name": "協議会　花子",
-        "name_kana": "きょうぎかい　はなこ",
-        "title": "情報システム部 課長",
-        "phone": "03-1234-5678",
-        "email": "hanako@example.co.jp",
-    },
+    "poc.name": "協議会　花子",
+    "poc.name_kana": "きょうぎかい　はなこ",
+    "poc.title": "情報システム部 課長",
+    "poc.phone": "03-1234-5678",
+    "poc.email": "hanako@example.co.jp",
 }
 
-STAFF_KEYS = (
-    "name",
-    "name_kana",
-    "department",
-    "title",
-    "phone",
-    "mobile",
-    "email",
-    "application_type",
-    "system_registration",
-    "poc",
-)
+#: The sample application as ``intake show --json`` gives it: every declared item, a nested ``poc``.
+APPLICATION: dict[str, Any] = nested(filled(specs()["application"], APPLICANT))
 
-_SPECS: FormSpecs | None = None
-
-
-def specs() -> FormSpecs:
-    """The shipped form descriptions (loaded once)."""
-    global _SPECS
-    if _SPECS is None:
-        _SPECS = load_form_specs(default_rules_dir())
-    return _SPECS
+#: The items of a person block, in form order.
+STAFF_KEYS = tuple(f.key for f in specs()["staff_registration"].fields)
 
 
 def application(**changes: Any) -> dict[str, Any]:
@@ -91,9 +113,9 @@ def person(
     system: str = "要",
     poc: str = "しない",
 ) -> dict[str, Any]:
-    """One 事務従事者 block of a 事務従事者登録届, every item filled in (申請区分 ``kind``: 新規 / 継続
-    / 廃止); the e-mail address is made from the name unless given."""
-    return {
+    """One 事務従事者 block of a 事務従事者登録届, every item the form declares filled in (申請区分
+    ``kind``: 新規 / 継続 / 廃止); the e-mail address is made from the name unless given."""
+    chosen = {
         "name": name,
         "name_kana": kana if kana is not None else "かな",
         "department": department,
@@ -105,6 +127,7 @@ def person(
         "system_registration": system,
         "poc": poc,
     }
+    return filled(specs()["staff_registration"], chosen, seed=name)
 
 
 PEOPLE: list[dict[str, Any]] = [

@@ -14,13 +14,14 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from intake.cases.formrows import column
 from intake.db.tables import ApplicationForm, Attachment, Case, Finding, IncidentRecord, Message, StaffEntry
 from support.samples import application, flat
 from support.samples import person as sample_person
 
 #: A complete application as its database row holds it (``poc_name`` …), from the one sample.
 APPLICATION_DEFAULTS = {
-    key.replace(".", "_"): value
+    column(key): value
     for key, value in flat(application(sector="情報通信", roster_publication="登載する")).items()
     if key not in ("org_name", "corporate_number", "department")
 }
@@ -28,10 +29,7 @@ APPLICATION_DEFAULTS = {
 
 def person(name: str, kind: str, **changes: Any) -> dict:
     """One 事務従事者 block as a StaffEntry row holds it (:func:`support.samples.person`)."""
-    return {k: v for k, v in sample_person(name, kind, **changes).items() if k in STAFF_ROW}
-
-
-STAFF_ROW = ("name", "email", "phone", "application_type", "system_registration", "poc")
+    return {column(k): v for k, v in sample_person(name, kind, **changes).items()}
 
 
 @dataclass

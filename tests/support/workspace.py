@@ -28,6 +28,7 @@ class Workspace:
     env: dict[str, str] = field(default_factory=dict)
     mailboxes: list[str] = field(default_factory=list)
     extra: str = ""
+    rules_dir: Path | None = None  # the configuration's rules_dir: a copy of rules/ a test edits
     poll_interval: int = 1
     database: str = ""  # the URL; a new database of the backend in use when not given
     engines: list = field(default_factory=list)  # made by engine(), let go by close()
@@ -92,7 +93,8 @@ path = "{path}"
         return path
 
     def write(self) -> Path:
-        text = f"""poll_interval = {self.poll_interval}
+        rules = f'rules_dir = "{self.rules_dir}"\n' if self.rules_dir else ""
+        text = f"""{rules}poll_interval = {self.poll_interval}
 [storage]
 database = "{self.database}"
 archive_dir = "{self.root}/messages"

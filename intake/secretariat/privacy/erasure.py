@@ -106,7 +106,8 @@ def _mask_row(session: Session, terms: Terms, hit: Hit) -> None:
     for column in cleared:
         setattr(row, column, None)
     if cleared:
-        row.detail_json = _without_originals(row.detail_json, cleared)  # type: ignore[attr-defined]
+        extra = _extra_items(hit, cleared)
+        row.detail_json = _without_originals(row.detail_json, cleared, extra)  # type: ignore[attr-defined]
     if hit.place == "outbox" and "to_addr" in hit.fields and row.state in UNSENT:  # type: ignore[attr-defined]
         row.state = "cancelled"  # type: ignore[attr-defined]
     session.add(row)
@@ -122,14 +123,27 @@ def _cleared_columns(hit: Hit) -> tuple[str, ...]:
     return poc + (("representative",) if "representative" in hit.fields else ())
 
 
-def _without_originals(detail_json: str, columns: tuple[str, ...]) -> str:
-    """The form's originals of the cleared items (``poc.name`` for column ``poc_name``) emptied."""
+def _extra_items(hit: Hit, cleared: tuple[str, ...]) -> str | None:
+    """Which items kept without a column (a newer edition's) are the person's too: all of a person
+    block's (``""``), a POC's own (``"poc."``), else none."""
+    if hit.place == "staff":
+        return ""
+    return "poc." if set(cleared) & set(POC_COLUMNS) else None
+
+
+def _without_originals(detail_json: str, columns: tuple[str, ...], extra_prefix: str | None = None) -> str:
+    """The form's originals of the cleared items (``poc.name`` for column ``poc_name``) emptied, and
+    the items without a column whose key starts with ``extra_prefix`` dropped with their originals."""
     detail = json.loads(detail_json or "{}")
     original = detail.get("original", {})
-    for column in columns:
-        for key in (column, column.replace("poc_", "poc.", 1)):
-            if key in original:
-                original[key] = None
+    keys = [key for column in columns for key in (column, column.replace("poc_", "poc.", 1))]
+    extra = detail.get("extra", {})
+    if extra_prefix is not None:
+        keys += [key for key in extra if key.startswith(extra_prefix)]
+        detail["extra"] = {k: v for k, v in extra.items() if not k.startswith(extra_prefix)}
+    for key in keys:
+        if key in original:
+            original[key] = None
     return json.dumps(detail, ensure_ascii=False)
 
 

@@ -29,7 +29,11 @@ class Terms:
     def __init__(self, terms: Iterable[str]) -> None:
         folded = ["".join(nfkc(t).split()) for t in terms]
         if not folded or any(len(t) < MIN_LENGTH for t in folded):
-            raise IntakeError(f"give a name or an e-mail address of at least {MIN_LENGTH} characters")
+            raise IntakeError(
+                f"give a name or an e-mail address of at least {MIN_LENGTH} characters",
+                label="person_terms_short",
+                min_length=MIN_LENGTH,
+            )
         self._patterns = [re.compile(r"\s*".join(map(re.escape, t)), re.IGNORECASE) for t in folded]
 
     def found(self, text: str | None) -> bool:

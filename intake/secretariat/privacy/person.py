@@ -36,9 +36,9 @@ from intake.db.tables import (
     RegisteredPerson,
     StaffEntry,
 )
-from intake.secretariat.privacy.matching import Terms
 from intake.errors import IntakeError
 from intake.mail import Limits, parse_message
+from intake.secretariat.privacy.matching import Terms
 
 PERSON_COLUMNS = ("name", "name_kana", "department", "title", "phone", "mobile", "email")
 APPLICATION_COLUMNS = (

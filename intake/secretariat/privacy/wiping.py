@@ -119,8 +119,12 @@ def _purged_detail(entry: AuditEntry) -> str:
         data = json.loads(entry.detail)
     except ValueError:
         return mask_addresses(entry.detail)
-    if isinstance(data, dict) and data.get("note"):
-        data["note"] = PURGED_NOTE
+    if isinstance(data, dict) and (data.get("note") or "register" in data):
+        if data.get("note"):
+            data["note"] = PURGED_NOTE
+        data.pop(
+            "register", None
+        )  # an acceptance's register rows (its people) go; it can no longer be undone
         return mask_addresses(json.dumps(data, ensure_ascii=False))
     return mask_addresses(entry.detail)
 

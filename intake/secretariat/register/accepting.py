@@ -15,16 +15,84 @@ from intake.cases.organisations import corporate, find_organisation, org_key
 from intake.db import audit
 from intake.db.keys import stored_id
 from intake.db.tables import ApplicationForm, Case, Organisation, StaffEntry, utcnow
+from intake.errors import IntakeError
+from intake.secretariat.register.changes import Rows, snapshot
 from intake.secretariat.register.entries import find_person, new_organisation, set_fields, upsert_person
 from intake.secretariat.register.file import PERSON_FIELDS
-from intake.errors import IntakeError
+
+REGISTER_KINDS = ("membership_application", "staff_registration")
+
+
+def apply_case(session: Session, case: Case, *, by: str, rules_dir: Path) -> tuple[Rows, Rows]:
+    """Apply an accepted case to the register (a membership application first, then any staff
+    entries); returns the rows it touched before and after (:mod:`.changes`), read back from the
+    database. A case of another kind changes nothing."""
+    if case.kind not in REGISTER_KINDS:
+        return {}, {}
+    touched = _on_file(session, case, rules_dir)
+    before = snapshot(session, touched)
+    touched |= _apply(session, case, by=by, rules_dir=rules_dir)
+    return before, snapshot(session, touched)
+
+
+def preview_case(session: Session, case: Case, *, rules_dir: Path) -> tuple[Rows, Rows]:
+    """What :func:`apply_case` would change, the register left as it is (the change is rolled back)."""
+    if case.kind not in REGISTER_KINDS:
+        return {}, {}
+    nested = session.begin_nested()
+    try:
+        touched = _apply(session, case, by="", rules_dir=rules_dir)
+        after = snapshot(session, touched)
+    finally:
+        nested.rollback()
+    return snapshot(session, touched), after
+
+
+def _on_file(session: Session, case: Case, rules_dir: Path) -> set[int]:
+    """The organisation on the register the case's forms name, if there is one: the rows an
+    acceptance may change besides those it adds (its staff entries go to the same organisation as
+    its application, found or created)."""
+    form = _newest_application(session, case.id)
+    if form is not None and form.org_name:
+        org = find_organisation(
+            session,
+            rules_dir=rules_dir,
+            org_name=form.org_name,
+            corporate_number=form.corporate_number,
+            department=form.department,
+        )
+        return {stored_id(org)} if org is not None else set()
+    entries = list(session.exec(select(StaffEntry).where(StaffEntry.case_id == case.id)))
+    try:
+        return {stored_id(_case_organisation(session, case.id, entries, rules_dir))} if entries else set()
+    except IntakeError:  # not on the register: applying says so
+        return set()
+
+
+def _apply(session: Session, case: Case, *, by: str, rules_dir: Path) -> set[int]:
+    touched = set()
+    if case.kind == "membership_application":
+        touched.add(stored_id(apply_application(session, case.id, by=by, rules_dir=rules_dir)))
+        has_staff = session.exec(select(StaffEntry.id).where(StaffEntry.case_id == case.id)).first()
+        if has_staff is not None:
+            touched.add(
+                apply_staff_registration(session, case.id, by=by, rules_dir=rules_dir).organisation_id
+            )
+    elif case.kind == "staff_registration":
+        touched.add(apply_staff_registration(session, case.id, by=by, rules_dir=rules_dir).organisation_id)
+    session.flush()
+    return touched
 
 
 def apply_application(session: Session, case_id: str, *, by: str, rules_dir: Path) -> Organisation:
     """Create or update the organisation from the case's 加入申込書 (the newest one read)."""
     form = _newest_application(session, case_id)
     if form is None or not form.org_name:
-        raise IntakeError(f"{case_id}: no application form with an organisation name has been read")
+        raise IntakeError(
+            f"{case_id}: no application form with an organisation name has been read",
+            label="no_application_read",
+            case=case_id,
+        )
     org = find_organisation(
         session,
         rules_dir=rules_dir,
@@ -123,7 +191,9 @@ def _staff_entries(session: Session, case_id: str) -> list[StaffEntry]:
     """The person blocks of the newest staff registration attachment of the case."""
     entries = list(session.exec(select(StaffEntry).where(StaffEntry.case_id == case_id)))
     if not entries:
-        raise IntakeError(f"{case_id}: no staff registration entries have been read")
+        raise IntakeError(
+            f"{case_id}: no staff registration entries have been read", label="no_staff_read", case=case_id
+        )
     newest = max(e.attachment_id for e in entries)
     return sorted((e for e in entries if e.attachment_id == newest), key=lambda e: e.position)
 
@@ -145,7 +215,10 @@ def _case_organisation(
     if org is None:
         raise IntakeError(
             f"{case_id}: organisation {name!r} is not on the register; "
-            "import it (intake register import) or accept its application first"
+            "import it (intake register import) or accept its application first",
+            label="organisation_not_registered",
+            case=case_id,
+            name=name,
         )
     return org
 

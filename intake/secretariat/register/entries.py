@@ -13,8 +13,8 @@ from sqlmodel import Session
 from intake.cases.organisations import corporate, org_key, people
 from intake.db.keys import stored_id
 from intake.db.tables import Organisation, RegisteredPerson, utcnow
-from intake.secretariat.register.file import PERSON_FIELDS
 from intake.forms.normalize import fold
+from intake.secretariat.register.file import PERSON_FIELDS
 
 
 def new_organisation(

@@ -43,6 +43,9 @@ class GraphKind(SourceKind[GraphMailbox]):
     def health_kind(self, mailbox: MailboxConfig) -> str:
         return "microsoft"
 
+    def sign_in(self, mailbox: MailboxConfig) -> str:
+        return f"{self.own(mailbox).auth}/app"  # the app's own token (client credentials)
+
     def lock_folder(self, mailbox: MailboxConfig) -> str:
         return self.own(mailbox).folder
 

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -216,6 +216,25 @@ def _raise_for(response: httpx.Response, mailbox: str) -> None:
     raise GraphError(said, status=response.status_code, code=code)
 
 
+class AppToken:
+    """An app-only token for Graph by MSAL's client credentials, handed out by calling it; MSAL
+    keeps it in memory until it nearly expires. ``expires_at`` is when the one last handed out
+    expires (UTC; None before the first, or when the provider does not say)."""
+
+    def __init__(self, app) -> None:
+        self._app = app
+        self.expires_at: datetime | None = None
+
+    def __call__(self) -> SecretStr:
+        result = self._app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
+        if "access_token" not in result:
+            words = (result.get("error_description") or "").splitlines()[:1]
+            raise AuthError(f"Graph: the provider refused: {result.get('error')}: {' '.join(words)}")
+        if "expires_in" in result:  # from the provider, or what is left of the one MSAL keeps
+            self.expires_at = datetime.now(UTC) + timedelta(seconds=int(result["expires_in"]))
+        return SecretStr(result["access_token"])
+
+
 def app_token_source(
     *,
     client_id: str,
@@ -223,10 +242,10 @@ def app_token_source(
     authority: str,
     ca_file: Path | None = None,
     timeout: float = 30.0,
-) -> Callable[[], SecretStr]:
-    """An app-only token for Graph by MSAL's client credentials; MSAL keeps it in memory until it
-    nearly expires. ``authority`` is ``https://login.microsoftonline.com/<tenant>`` or any OpenID
-    issuer; :class:`AuthError` with the provider's words if no token."""
+) -> AppToken:
+    """The app's token source (:class:`AppToken`). ``authority`` is
+    ``https://login.microsoftonline.com/<tenant>`` or any OpenID issuer; :class:`AuthError` with
+    the provider's words if no token."""
     import msal  # loaded only when Graph is used
     import requests
 
@@ -243,18 +262,10 @@ def app_token_source(
         timeout=timeout,
         **where,
     )
-
-    def token() -> SecretStr:
-        result = app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
-        if "access_token" not in result:
-            words = (result.get("error_description") or "").splitlines()[:1]
-            raise AuthError(f"Graph: the provider refused: {result.get('error')}: {' '.join(words)}")
-        return SecretStr(result["access_token"])
-
-    return token
+    return AppToken(app)
 
 
-def token_for(server: GraphMailbox | SmtpConfig) -> Callable[[], SecretStr]:
+def token_for(server: GraphMailbox | SmtpConfig) -> AppToken:
     """The app's token source for a Graph mailbox or ``[smtp] transport = "graph"``: its
     ``oauth`` keys (``authority``, else Microsoft's for ``tenant``), secret, CA and timeout."""
     oauth = server.oauth

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import httpx
+from pydantic import SecretStr
 from sqlmodel import Session, col, select
 
 from intake.access.login import Login
@@ -32,16 +33,16 @@ from intake.db.tables import GraphSyncState, Message, QuarantineEntry, utcnow
 from intake.errors import IntakeError, LimitExceeded, SourceError
 from intake.sources.base import MAX_BATCH_BYTES, Fetched
 from intake.sources.graph import delta
-from intake.sources.graph.client import GraphClient, GraphError, GraphSettings, token_for
+from intake.sources.graph.client import AppToken, GraphClient, GraphError, GraphSettings, token_for
 from intake.sources.graph.config import GraphMailbox
 
 MIB = 1024 * 1024
 FULL = "full"  # repair_link after a full listing: the next poll lists the folder in full again
 
 
-def connect(mailbox: GraphMailbox) -> GraphClient:
+def connect(mailbox: GraphMailbox, token: AppToken | None = None) -> GraphClient:
     """A client of the mailbox with the app's token (MSAL); the secret is read here, when used."""
-    token = token_for(mailbox)
+    token = token or token_for(mailbox)
     settings = GraphSettings(
         base_url=mailbox.graph_url.rstrip("/"),
         ca_file=mailbox.ca_file,
@@ -52,7 +53,7 @@ def connect(mailbox: GraphMailbox) -> GraphClient:
 
 
 class GraphSource:
-    login: Login | None = None  # the app's token is MSAL's, renewed as needed: no expiry to show
+    login: Login | None = None  # the app's token last used, once the folder is closed (its expiry is shown)
 
     def __init__(
         self, *, mailbox: GraphMailbox, config: Config, folder: str | None = None, marks: bool = True
@@ -63,18 +64,25 @@ class GraphSource:
         self.batch_size = config.imap.batch_size
         self.limit = int(config.limits.max_message_mb * MIB)
         self.client: GraphClient | None = None
+        self._token: AppToken | None = None
         self.found = 0
         self._round: delta.DeltaRound | None = None
         self._waiting: set[str] = set()  # ids of the round not yet recorded
 
     def __enter__(self) -> GraphSource:
-        self.client = connect(self.mailbox)
+        self._token = token_for(self.mailbox)
+        self.client = connect(self.mailbox, self._token)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.client is not None:
             self.client.close()
             self.client = None
+        if self._token is not None and self._token.expires_at is not None:
+            # what is shown of the sign-in: when its token expires (the token itself stays MSAL's)
+            self.login = Login(
+                self.mailbox.user, SecretStr(""), oauth=True, expires_at=self._token.expires_at
+            )
 
     def batches(self, session: Session) -> Iterator[list[Fetched]]:
         client = self._require()

@@ -48,6 +48,9 @@ class ImapKind(SourceKind[ImapMailbox]):
     def health_kind(self, mailbox: MailboxConfig) -> str:
         return self.own(mailbox).auth
 
+    def sign_in(self, mailbox: MailboxConfig) -> str:
+        return self.own(mailbox).sign_in
+
     def lock_folder(self, mailbox: MailboxConfig) -> str:
         return self.own(mailbox).folder
 
