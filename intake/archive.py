@@ -9,8 +9,11 @@ A file is deleted only when personal data leaves (retention, or a person's erasu
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 from intake.config import Config
@@ -22,12 +25,15 @@ from intake.mail.readable import read_message
 class Archive:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._unsynced: list[Path] = []  # stored with ``sync=False``, flushed by :meth:`sync`
 
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / f"{sha256}.eml"
 
-    def store(self, raw: bytes) -> str:
-        """Keep ``raw`` and return its SHA-256; storing the same bytes twice is a no-op."""
+    def store(self, raw: bytes, *, sync: bool = True) -> str:
+        """Keep ``raw`` and return its SHA-256; storing the same bytes twice is a no-op. With
+        ``sync=False`` the file is on disk only once :meth:`sync` returns (a batch of messages
+        then costs one flush, before the commit that records them)."""
         digest = hashlib.sha256(raw).hexdigest()
         target = self.path_for(digest)
         if target.exists():
@@ -39,11 +45,27 @@ class Archive:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(raw)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if sync:
+                    os.fsync(fh.fileno())
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
+        if not sync:
+            self._unsynced.append(target)
         return digest
+
+    def sync(self) -> None:
+        """Flush to disk every file stored with ``sync=False`` since the last call, and the folders
+        that name them: one ``syncfs`` of the archive's file system where Linux offers it, else
+        each file and folder."""
+        if not self._unsynced:
+            return
+        if not _syncfs(self.root):
+            for path in self._unsynced:
+                _fsync(path)
+            for folder in {path.parent for path in self._unsynced}:
+                _fsync(folder)
+        self._unsynced.clear()
 
     def remove(self, sha256: str) -> bool:
         """Delete the file of ``sha256`` (True if there was one)."""
@@ -69,6 +91,37 @@ class Archive:
             return self.path_for(sha256).read_bytes()
         except FileNotFoundError:
             raise NotFound(f"archived message {sha256} is missing from {self.root}") from None
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _syncfs(root: Path) -> bool:
+    """``syncfs(2)`` of the file system holding ``root``; False where there is none."""
+    libc = _libc()
+    if libc is None:
+        return False
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        if libc.syncfs(fd) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, os.strerror(error))
+    finally:
+        os.close(fd)
+    return True
+
+
+@functools.cache
+def _libc():
+    if sys.platform != "linux":
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc if hasattr(libc, "syncfs") else None
 
 
 def read_archived(config: Config, sha256: str) -> ParsedMessage:

@@ -29,9 +29,10 @@ _current: ContextVar[_Budget | None] = ContextVar("intake_message_budget", defau
 
 
 @contextmanager
-def message_budget(seconds: float | None) -> Iterator[None]:
-    """Run the block under a budget of ``seconds`` (None: no budget)."""
-    budget = None if seconds is None else _Budget(seconds, time.monotonic() + seconds)
+def message_budget(seconds: float | None, *, spent: float = 0.0) -> Iterator[None]:
+    """Run the block under a budget of ``seconds`` (None: no budget), ``spent`` of it already used
+    (a message read in one step and written in another)."""
+    budget = None if seconds is None else _Budget(seconds, time.monotonic() + seconds - spent)
     token = _current.set(budget)
     try:
         yield

@@ -7,10 +7,13 @@ off an index narrowed by every column it looks up by (a few small tables aside: 
 from __future__ import annotations
 
 import mailbox
+import re
 
 import pytest
 
-from support.mailfactory import make_mail
+from intake.forms import write_application
+from support.mailfactory import DOCX_TYPE, make_mail
+from support.samples import application
 from support.statements import counted, narrows_to_key, plan_of
 
 # Tables a poll may read whole, none of which grows with the mail: the member check matches the
@@ -108,3 +111,87 @@ def test_every_lookup_of_a_poll_is_read_off_an_index_that_narrows_to_its_key(rep
 )
 def test_a_step_narrows_to_its_key_only_by_every_column_asked_for(step, statement, narrows):
     assert narrows_to_key(step, statement, small=SMALL) is narrows
+
+
+def applications(first: int, count: int) -> list[bytes]:
+    """Membership applications of different organisations, each with its Word form."""
+    mails = []
+    for n in range(first, first + count):
+        form = write_application(
+            application(org_name=f"試験工業{n:04d}株式会社", poc_email=f"poc{n}@org{n}.example.co.jp")
+        )
+        name = f"協議会加入申込書（試験工業{n:04d}株式会社）.docx"
+        mails.append(
+            make_mail(sender=f"担当 {n} <poc{n}@org{n}.example.co.jp>", attachments=[(name, form, DOCX_TYPE)])
+        )
+    return mails
+
+
+@pytest.fixture
+def applications_workspace(workspace):
+    workspace.extra = '[replies]\nmode = "hold"\n[membership]\nrecruitment_periods = [{start = "2026-01-01", end = "2027-12-31"}]\n'
+    path = workspace.add_maildir(
+        name="kyogikai", profile="membership", prefix="KYOGIKAI", address="kyogikai-shomu@example.jp"
+    )
+    assert workspace.cli("init").returncode == 0
+
+    def poll(mails: list[bytes]) -> list[tuple[str, object]]:
+        box = mailbox.Maildir(path, create=False)
+        for raw in mails:
+            box.add(raw)
+        with counted() as sent:
+            result = workspace.cli("poll", "--json")
+        assert result.returncode == 0, result.stderr
+        assert f'"created": {len(mails)}' in result.stdout
+        return sent
+
+    return workspace, poll
+
+
+def test_three_new_applications_cost_the_same_statements_after_thirty_in_hand_as_after_three(
+    applications_workspace,
+):
+    _workspace, poll = applications_workspace
+    poll(applications(1, 3))
+    early = len(poll(applications(100, 3)))
+    poll(applications(200, 30))
+    late = len(poll(applications(300, 3)))
+    assert late == early
+
+
+@pytest.mark.sqlite_only(reason="reads SQLite's EXPLAIN QUERY PLAN; PostgreSQL plans by its own statistics")
+def test_a_membership_poll_reads_the_applications_in_hand_off_an_index(applications_workspace):
+    """Q5's other departments: the applications in hand are not read whole for every message
+    (a backlog poll grew with their square), only those stored since the last question, by id."""
+    workspace, poll = applications_workspace
+    poll(applications(1, 12))
+    sent = poll(applications(100, 3))
+    engine = workspace.engine()
+    reads, scanned = 0, {}
+    with engine.connect() as conn:
+        for statement, parameters in sent:
+            if not statement.lstrip().upper().startswith("SELECT") or "FROM applicationform" not in statement:
+                continue
+            reads += 1
+            plan = [row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+            if any(re.match(r"SCAN applicationform", step) for step in plan):
+                scanned[statement[:120]] = plan
+    engine.dispose()
+    assert reads > 0 and scanned == {}
+
+
+def test_a_batch_asks_once_whether_its_messages_are_stored_already(reports_workspace):
+    """The duplicate check reads the batch's hashes and Message-IDs in one statement each; a
+    message is looked up alone only when one of its keys is found (here: a copy of one sent
+    again), and the copy is still told apart."""
+    workspace, poll = reports_workspace
+    poll(reports(1, 3))
+    mails = reports(100, 8)
+    sent = poll(mails)
+    by_hash = [s for s, _ in sent if re.search(r"FROM message\s+WHERE .*message\.sha256", s, re.S)]
+    by_id = [s for s, _ in sent if re.search(r"FROM message\s+WHERE .*message\.message_id", s, re.S)]
+    assert (len(by_hash), len(by_id)) == (1, 1)
+    box = mailbox.Maildir(workspace.root / "maildir" / "anken", create=False)
+    box.add(mails[0])
+    result = workspace.cli("poll", "--json")
+    assert '"duplicates": 1' in result.stdout and '"created": 0' in result.stdout

@@ -9,13 +9,15 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from intake import budget
 from intake.archive import read_archived
 from intake.cases.answer_sheets import text_for_answers
 from intake.cases.formrows import form_specs, stored_values
-from intake.cases.organisations import cached_org_key, find_organisation, org_key, removed_last_time
+from intake.cases.in_hand import other_department_forms
+from intake.cases.memo import remembered
+from intake.cases.organisations import find_organisation, org_key, removed_last_time
 from intake.cases.scans import scan_facts
 from intake.cases.security import security_facts
 from intake.checks import read_confirmations
@@ -44,10 +46,19 @@ from intake.db.tables import (
 from intake.mail import AUTOMATED
 
 
-def build_facts(session: Session, *, config: Config, case: Case, texts: Mapping[int, str] = {}) -> CaseFacts:
-    """The case's facts; ``texts`` are body texts already parsed, by message id."""
+def build_facts(
+    session: Session,
+    *,
+    config: Config,
+    case: Case,
+    texts: Mapping[int, str] = {},
+    opened_with: Message | None = None,
+) -> CaseFacts:
+    """The case's facts; ``texts`` are body texts already parsed, by message id; ``opened_with``:
+    the one message of a case opened in this transaction (its messages and replies, known, are
+    not read back)."""
     mailbox = config.get_mailbox(case.mailbox)
-    messages = _messages(session, config, case, texts)
+    messages = _messages(session, config, case, texts, opened_with)
     attachments = _attachments(session, case.id)
     forms = _forms(session, case.id, {a.id: a.filename for a in attachments}, config.rules_path)
     org = _organisation(session, case, forms, config.rules_path)
@@ -69,21 +80,26 @@ def build_facts(session: Session, *, config: Config, case: Case, texts: Mapping[
         if mailbox.profile == "incident"
         else None,
         own_addresses=config.own_addresses,
-        replies=_replies(session, case.id),
+        replies=() if opened_with is not None else _replies(session, case.id),
         security=security_facts(session, case.id),
         scans=scan_facts(session, case.id),
     )
 
 
 def _messages(
-    session: Session, config: Config, case: Case, texts: Mapping[int, str]
+    session: Session, config: Config, case: Case, texts: Mapping[int, str], only: Message | None = None
 ) -> tuple[MessageFacts, ...]:
     """What the sender wrote, oldest first; robots' mail in the case is left out."""
-    rows = session.exec(
-        select(Message)
-        .where(Message.case_id == case.id, Message.direction == "in")
-        .order_by(col(Message.received_at), col(Message.id))
-    ).all()
+    if only is not None:
+        rows = [only] if only.direction == "in" else []
+    else:
+        rows = list(
+            session.exec(
+                select(Message)
+                .where(Message.case_id == case.id, Message.direction == "in")
+                .order_by(col(Message.received_at), col(Message.id))
+            )
+        )
     facts = []
     for row in rows:
         if row.no_reply_reason in AUTOMATED and not row.password_in_text:
@@ -249,20 +265,20 @@ def _register(session: Session, org: Organisation) -> RegisterFacts:
 
 
 def _is_member(session: Session, sender: str) -> bool:
+    """The sender's domain is that of an active registered person or of a member's POC (domains
+    have no case)."""
     if not sender or "@" not in sender:
         return False
-    domain = "%@" + sender.rsplit("@", 1)[1]  # ILIKE: a domain has no case (PostgreSQL's LIKE has one)
-    person = session.exec(
-        select(func.count())
-        .select_from(RegisteredPerson)
-        .where(RegisteredPerson.status == "active", col(RegisteredPerson.email).ilike(domain))
-    ).one()
-    poc = session.exec(
-        select(func.count())
-        .select_from(Organisation)
-        .where(Organisation.is_member, col(Organisation.poc_email).ilike(domain))
-    ).one()
-    return bool(person or poc)
+    return sender.rsplit("@", 1)[1].lower() in remembered(
+        session, "member_domains", lambda: _member_domains(session)
+    )
+
+
+def _member_domains(session: Session) -> frozenset[str]:
+    people = select(RegisteredPerson.email).where(RegisteredPerson.status == "active")
+    pocs = select(Organisation.poc_email).where(Organisation.is_member)
+    found = [*session.exec(people), *session.exec(pocs)]
+    return frozenset(address.rsplit("@", 1)[1].lower() for address in found if address and "@" in address)
 
 
 def _other_departments(
@@ -292,31 +308,14 @@ def other_department_applications(
     application = _application(forms)
     if application is None:
         return []
-    department = application.fields.get("department") or ""
-    number = application.fields.get("corporate_number")
-    key = org_key(application.fields["org_name"] or "", rules_dir)
-    # The columns compared, not whole rows: this runs for every membership message, over every
-    # application in hand, so it must stay cheap however many there are.
-    candidates = session.exec(
-        select(
-            ApplicationForm.id,
-            ApplicationForm.corporate_number,
-            ApplicationForm.org_name,
-            ApplicationForm.department,
-        )
-        .join(Case, col(Case.id) == ApplicationForm.case_id)
-        .where(ApplicationForm.case_id != case_id, col(Case.status).not_in(("rejected", "closed")))
-    ).all()
-    ids = [
-        form_id
-        for form_id, form_number, form_name, form_department in candidates
-        if ((number and form_number == number) or (form_name and cached_org_key(form_name, rules_dir) == key))
-        and (form_department or "") != department
-    ]
-    if not ids:
-        return []
-    query = select(ApplicationForm).where(col(ApplicationForm.id).in_(ids)).order_by(col(ApplicationForm.id))
-    return list(session.exec(query))
+    return other_department_forms(
+        session,
+        case_id=case_id,
+        number=application.fields.get("corporate_number"),
+        key=org_key(application.fields["org_name"] or "", rules_dir),
+        department=application.fields.get("department") or "",
+        rules_dir=rules_dir,
+    )
 
 
 def _application(forms: tuple[FormFacts, ...]) -> FormFacts | None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from intake import budget
 from intake.cases import password_mail, scanning
 from intake.cases.answer_sheets import text_for_answers
+from intake.cases.duplicates import duplicate_of
 from intake.cases.expected import try_expected_passwords
 from intake.cases.indexing import index_message
 from intake.cases.kinds import case_kind
@@ -108,7 +109,7 @@ def ingest(
     ``arrival``: the message already read by :func:`read_arrival` (else it is read here)."""
     arrival = arrival or read_arrival(raw, config)
     parsed, reason, report = arrival.incoming.parsed, arrival.reason, arrival.report
-    existing = _duplicate_of(session, mailbox.name, sha256, parsed)
+    existing = duplicate_of(session, mailbox.name, sha256, parsed)
     if existing is not None:
         return Ingested(case_id=existing.case_id, message_pk=existing.id, duplicate=True)
     returned = reported_reply(session, mailbox.name, report)
@@ -141,7 +142,9 @@ def ingest(
     texts = {stored_id(message): arrival.answer_text or parsed.body_text}
     index_message(session, config, message, texts[stored_id(message)])  # one row, passwords left out
     trigger = message if created else None  # a new case's only message; else the case's newest
-    refresh_case(session, config=config, case_id=case.id, reply=True, texts=texts, trigger=trigger)
+    refresh_case(
+        session, config=config, case_id=case.id, reply=True, texts=texts, trigger=trigger, opened=created
+    )
     return Ingested(case_id=case.id, message_pk=message.id, created=created)
 
 
@@ -173,21 +176,6 @@ def _waits_for_password(arriving: ArrivingAttachment) -> bool:
         return arriving.problem[0] == "password_pending"
     found = arriving.found
     return found is not None and found.encrypted and not found.macro
-
-
-def _duplicate_of(session: Session, mailbox: str, sha256: str, parsed: ParsedMessage) -> Message | None:
-    """The same bytes, or the same Message-ID from the same sender, already in this mailbox. Two
-    lookups, each on its own index: one query with OR made SQLite scan the whole mailbox."""
-    same_bytes = select(Message).where(Message.sha256 == sha256, Message.mailbox == mailbox).limit(1)
-    found = session.exec(same_bytes).first()
-    if found is None and parsed.message_id:
-        same_id = select(Message).where(
-            Message.message_id == parsed.message_id,
-            Message.from_addr == parsed.from_addr,
-            Message.mailbox == mailbox,
-        )
-        found = session.exec(same_id.limit(1)).first()
-    return found
 
 
 def _open_case(

@@ -30,16 +30,20 @@ def refresh_case(
     reply: bool = True,
     texts: Mapping[int, str] | None = None,
     trigger: Message | None = None,
+    opened: bool = False,
 ) -> Case:
     """Evaluate the case again; with ``reply`` the change may call for a reply to the sender
     (a new message from them, or an attachment opened) — staff notes and the like do not.
     ``texts`` are the body texts of messages already parsed (by id), not read again; ``trigger``
-    is the message that came in, when the caller has it (else the case's newest is looked up)."""
+    is the message that came in, when the caller has it (else the case's newest is looked up);
+    ``opened``: the caller opened the case with ``trigger`` in this transaction (nothing else of
+    it is stored yet, so its messages and replies are not read back)."""
     session.flush()  # what the caller added is read back below; nothing in between needs a flush
     with session.no_autoflush:
         case = session.get(Case, case_id)
         assert case is not None  # the caller's case, flushed above
-        facts = build_facts(session, config=config, case=case, texts=texts or {})
+        opened_with = trigger if opened else None
+        facts = build_facts(session, config=config, case=case, texts=texts or {}, opened_with=opened_with)
         profile = config.get_mailbox(case.mailbox).profile
         case.kind = case_kind(profile, [a.document for a in facts.attachments])
         results = evaluate(facts, rules_dir=config.rules_path)
@@ -54,7 +58,7 @@ def refresh_case(
         case.updated_at = utcnow()
         session.add(case)
         if reply:
-            plan_reply(session, config=config, case=case, findings=results, trigger=trigger)
+            plan_reply(session, config=config, case=case, findings=results, trigger=trigger, opened=opened)
             _recheck_other_departments(session, config, case, facts.forms)
     return case
 

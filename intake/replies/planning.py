@@ -31,8 +31,10 @@ def plan_reply(
     case: Case,
     findings: list[RuleFinding],
     trigger: Message | None = None,
+    opened: bool = False,
 ) -> OutboxReply | None:
-    """The reply to ``trigger`` (default: the case's newest incoming message), if one is due."""
+    """The reply to ``trigger`` (default: the case's newest incoming message), if one is due;
+    ``opened``: the case was opened in this transaction (no older reply of it waits)."""
     trigger = trigger or latest_incoming(session, case.id)
     codes = {f.code for f in findings}
     if trigger is None or "password_pending" in codes:
@@ -47,7 +49,8 @@ def plan_reply(
     )
     if reply is None:
         return None
-    _supersede_unsent(session, case, reply)
+    if not opened:
+        _supersede_unsent(session, case, reply)
     if template == "acknowledgement":
         case.acknowledged_at = utcnow()
         session.add(case)

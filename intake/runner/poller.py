@@ -26,9 +26,11 @@ is ``ok`` only when both were read.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -39,7 +41,9 @@ from sqlmodel import Session, select
 from intake.access import health
 from intake.archive import Archive
 from intake.budget import message_budget
-from intake.cases.ingest import Ingested, ingest, read_arrival
+from intake.cases import memo
+from intake.cases.duplicates import look_up_batch
+from intake.cases.ingest import Arrival, Ingested, ingest, read_arrival
 from intake.cases.sent import join_sent
 from intake.config import Config, MailboxConfig
 from intake.db.locks import is_source_guard
@@ -54,12 +58,16 @@ from intake.errors import (
     StorageError,
     Throttled,
 )
+from intake.mail import ParsedMessage
 from intake.mail.readable import read_message
 from intake.runner.guards import InFlight, PollLock, poll_lock
 from intake.sources import Fetched, MailSource, from_sent_folder, kind_of, open_source
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (mailbox, messages done, messages found) after each message
+READ_AHEAD_BYTES = (
+    4 * 1024 * 1024
+)  # of mail read before it is written (a batch of big messages, a part at a time)
 KILLED_TWICE = (
     "processing this message stopped intake twice (the process was killed, for example out of "
     "memory); it was set aside so that the rest of the mailbox goes on — `intake reprocess ID` "
@@ -101,12 +109,14 @@ class Poller:
         self.stop = stop or threading.Event()
         self.progress = progress
         self._found = 0  # new messages the source found in this poll (for progress)
-        self._before = 0  # messages fetched from the mailbox's other folder before this one
+        self._before = 0  # messages done in the mailbox's other folder before this one
+        self._committed = 0  # messages done in this poll
 
     def poll(self, mailbox: MailboxConfig, *, wait_seconds: float = 0.0) -> PollReport:
         """Poll one mailbox; when another process polls it, wait up to ``wait_seconds`` for it to
         finish, else skip it (``report.skipped`` says so)."""
         report = PollReport(mailbox=mailbox.name)
+        self._committed = 0
         lock: PollLock | None = None
         try:
             lock = poll_lock(self.engine, self.config.storage.archive_dir, mailbox)
@@ -170,7 +180,7 @@ class Poller:
         self, mailbox: MailboxConfig, report: PollReport, inflight: InFlight, lock: PollLock
     ) -> SourceError | ConfigError | None:
         """Read the sent folder; its failure is returned (the inbox's, if any, is raised first)."""
-        self._before = report.fetched
+        self._before = self._committed
         try:
             with open_source(mailbox, self.config, sent=True) as source:
                 self._drain(source, mailbox, report, inflight, lock)
@@ -223,31 +233,96 @@ class Poller:
         inflight: InFlight,
         lock: PollLock,
     ) -> tuple[list[Fetched], StorageError | None]:
-        """Process what the stop flag allows, one message per transaction: its records and the
-        cursor past it are committed together, so the database is held only while one message is
-        written. An archive that cannot be written ends the batch (returned, to be raised once
-        what was done is marked)."""
-        done: list[Fetched] = []
+        """Process what the stop flag allows in two steps: messages are archived and read with no
+        transaction open (the slow part), then written in one transaction together with the
+        source's cursor past them, their archive files flushed to disk once just before the
+        commit — the whole batch at once, or every ``READ_AHEAD_BYTES`` of mail, so that a batch of
+        big messages is not held in memory whole. A message that cannot be read or written goes
+        to the quarantine on its own. An archive that cannot be written ends the batch (returned,
+        to be raised once what was done is marked)."""
         session.commit()  # what the source read or repaired: nothing is held while a message is read
+        done: list[Fetched] = []
+        items: list[_Read] = []
         for position, fetched in enumerate(batch):
             if self.stop.is_set():
                 break
             try:
-                self.process_one(session, mailbox, fetched, report, inflight)
+                items.append(self._read(session, mailbox, fetched, report, inflight))
+            except ArchiveFull as exc:
+                written, failure = self._write(session, source, mailbox, items, report, inflight, lock)
+                return done + written, failure or StorageError(f"mailbox {mailbox.name}: {exc}")
+            batch[position] = replace(fetched, raw=b"")  # the batch's list lets go of the bytes
+            if sum(len(item.fetched.raw) for item in items) >= READ_AHEAD_BYTES:
+                written, failure = self._write(session, source, mailbox, items, report, inflight, lock)
+                done += written
+                if failure is not None or report.skipped:
+                    return done, failure
+                items = []
+        written, failure = self._write(session, source, mailbox, items, report, inflight, lock)
+        return done + written, failure
+
+    def _write(
+        self,
+        session: Session,
+        source: MailSource,
+        mailbox: MailboxConfig,
+        items: list[_Read],
+        report: PollReport,
+        inflight: InFlight,
+        lock: PollLock,
+    ) -> tuple[list[Fetched], StorageError | None]:
+        """Write messages read by :meth:`_read` in one transaction; when the archive cannot be
+        written, again one message per transaction, up to the one that could not be stored."""
+        if not items:
+            return [], None
+        memo.begin_batch(session)  # staff or another instance may have changed things meanwhile
+        read = [(i.sha256, i.content.incoming.parsed) for i in items if isinstance(i.content, Arrival)]
+        look_up_batch(session, mailbox.name, read)  # whether each is stored already: one look for all
+        before = copy.deepcopy(report)
+        try:
+            return self._commit(session, source, mailbox, items, report, inflight, lock), None
+        except ArchiveFull:
+            session.rollback()
+            vars(report).update(vars(before))  # counted again below, one message at a time
+        done: list[Fetched] = []
+        for item in items:
+            try:
+                done += self._commit(session, source, mailbox, [item], report, inflight, lock)
             except ArchiveFull as exc:
                 session.rollback()
                 return done, StorageError(f"mailbox {mailbox.name}: {exc}")
-            batch[position] = light = replace(fetched, raw=b"")  # archived: no need to hold the bytes
-            source.record(session, [light])
-            if lock.handed_over:  # another instance polled it meanwhile: its work counts
-                session.rollback()
-                report.skipped = f"mailbox {mailbox.name}: another intake took over its poll"
+            if report.skipped:
                 break
-            session.commit()
-            done.append(light)
-            if self.progress is not None:
-                self.progress(mailbox.name, report.fetched - self._before, self._found)
         return done, None
+
+    def _commit(
+        self,
+        session: Session,
+        source: MailSource,
+        mailbox: MailboxConfig,
+        items: list[_Read],
+        report: PollReport,
+        inflight: InFlight,
+        lock: PollLock,
+    ) -> list[Fetched]:
+        """Write ``items`` and the cursor past them in one transaction; the messages done."""
+        if not items:
+            return []
+        for item in items:
+            self._write_one(session, mailbox, item, report, inflight)
+        done = [replace(item.fetched, raw=b"") for item in items]
+        source.record(session, done)
+        if lock.handed_over:  # another instance polled it meanwhile: its work counts
+            session.rollback()
+            report.skipped = f"mailbox {mailbox.name}: another intake took over its poll"
+            return []
+        self._sync()
+        session.commit()
+        for _ in items:
+            self._committed += 1
+            if self.progress is not None:
+                self.progress(mailbox.name, self._committed - self._before, self._found)
+        return done
 
     def process_one(
         self,
@@ -259,27 +334,77 @@ class Poller:
     ) -> Ingested | None:
         """Archive and process one message in the caller's transaction; None when it went to the
         quarantine. The message is read first, with no transaction open (the caller has
-        committed), then written; the whole is bounded by ``[limits] max_message_seconds``."""
+        committed), then written; the whole is bounded by ``[limits] max_message_seconds``. Its
+        archive file is on disk when this returns."""
+        item = self._read(session, mailbox, fetched, report, inflight)
+        result = self._write_one(session, mailbox, item, report, inflight)
+        self._sync()
+        return result
+
+    def _read(
+        self,
+        session: Session,
+        mailbox: MailboxConfig,
+        fetched: Fetched,
+        report: PollReport,
+        inflight: InFlight | None,
+    ) -> _Read:
+        """Archive a message (not yet flushed to disk) and read it, no database written."""
         report.fetched += 1
         sent = from_sent_folder(mailbox, fetched.ref)
         # a sent message is archived only once it joins a case (or is quarantined): staff's other mail is not kept
         sha256 = hashlib.sha256(fetched.raw).hexdigest() if sent else self._store(fetched.raw)
-        if inflight is not None and inflight.killed_poller(sha256) and not _stored(session, mailbox, sha256):
-            self._quarantine(session, mailbox, fetched, sha256, MessageError(KILLED_TWICE))
-            report.quarantined += 1
-            return None
+        item = _Read(fetched, sha256, sent)
+        if inflight is not None and inflight.killed_poller(sha256):
+            stored = _stored(session, mailbox, sha256)
+            session.commit()  # (nothing is written yet) the poller holds no transaction while it reads
+            if not stored:
+                item.problem = MessageError(KILLED_TWICE)
+                return item
         if fetched.refused:  # left at the source (over a limit): kept in the quarantine with why
-            self._quarantine(session, mailbox, fetched, sha256, LimitExceeded(fetched.refused))
+            item.problem = LimitExceeded(fetched.refused)
+            return item
+        if inflight is not None:
+            self._begin(inflight, sha256)
+        started = time.monotonic()
+        try:
+            with message_budget(self.config.limits.max_message_seconds):
+                if sent:
+                    item.content = read_message(fetched.raw, self.config)[0]
+                else:
+                    item.content = read_arrival(fetched.raw, self.config, regenerated=fetched.regenerated)
+        except Exception as exc:  # one bad message must not stop the poll
+            item.problem = exc.with_traceback(None)  # its frames would hold the message, parsed, in a cycle
+        finally:
+            item.seconds = time.monotonic() - started
+            if inflight is not None:
+                inflight.clear()
+        return item
+
+    def _write_one(
+        self,
+        session: Session,
+        mailbox: MailboxConfig,
+        item: _Read,
+        report: PollReport,
+        inflight: InFlight | None,
+    ) -> Ingested | None:
+        """Write a message read by :meth:`_read` in the caller's transaction (its own savepoint),
+        or put it in the quarantine; the rest of its time budget bounds the write."""
+        fetched, sha256 = item.fetched, item.sha256
+        if item.problem is not None:
+            self._quarantine(session, mailbox, fetched, sha256, item.problem)
             report.quarantined += 1
             return None
         if inflight is not None:
             self._begin(inflight, sha256)
         try:
-            with message_budget(self.config.limits.max_message_seconds):
-                if sent:
-                    result = self._join_sent(session, mailbox, fetched, sha256)
+            with message_budget(self.config.limits.max_message_seconds, spent=item.seconds):
+                if isinstance(item.content, Arrival):
+                    result = self._ingest(session, mailbox, fetched, sha256, item.content)
                 else:
-                    result = self._ingest(session, mailbox, fetched, sha256)
+                    assert item.content is not None  # read, or item.problem says why not
+                    result = self._join_sent(session, mailbox, fetched, sha256, item.content)
         except (OperationalError, ArchiveFull):  # the database or the disk, not the message: stop the poll
             raise
         except Exception as exc:  # one bad message must not stop the poll
@@ -291,7 +416,7 @@ class Poller:
         finally:
             if inflight is not None:
                 inflight.clear()
-        self._count(report, result, sent=sent)
+        self._count(report, result, sent=item.sent)
         return result
 
     def _count(self, report: PollReport, result: Ingested, *, sent: bool) -> None:
@@ -308,9 +433,10 @@ class Poller:
         else:
             report.joined += 1
 
-    def _join_sent(self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str) -> Ingested:
-        """A message of the sent folder: read (no transaction open), then joined to its case."""
-        parsed = read_message(fetched.raw, self.config)[0]
+    def _join_sent(
+        self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str, parsed: ParsedMessage
+    ) -> Ingested:
+        """A message of the sent folder, read already, joined to its case."""
         with session.begin_nested():
             result = join_sent(
                 session,
@@ -327,9 +453,9 @@ class Poller:
             self._store(fetched.raw)  # before the commit that records it, like every message
         return result
 
-    def _ingest(self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str) -> Ingested:
-        # the slow part: nothing of the database held
-        arrival = read_arrival(fetched.raw, self.config, regenerated=fetched.regenerated)
+    def _ingest(
+        self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str, arrival: Arrival
+    ) -> Ingested:
         with session.begin_nested():
             return ingest(
                 session,
@@ -343,8 +469,15 @@ class Poller:
             )
 
     def _store(self, raw: bytes) -> str:
+        """Archive ``raw``; on disk by the :meth:`_sync` before the commit that records it."""
         try:
-            return self.archive.store(raw)
+            return self.archive.store(raw, sync=False)
+        except OSError as exc:
+            raise self._full(exc) from None
+
+    def _sync(self) -> None:
+        try:
+            self.archive.sync()
         except OSError as exc:
             raise self._full(exc) from None
 
@@ -387,6 +520,18 @@ class Poller:
             if fetched.received_at is not None:
                 entry.received_at = fetched.received_at
             session.add(entry)
+
+
+@dataclass
+class _Read:
+    """A message of a batch as read before anything of it is written."""
+
+    fetched: Fetched
+    sha256: str
+    sent: bool  # from the sent folder: joins the case it answers, if any
+    content: Arrival | ParsedMessage | None = None
+    problem: Exception | None = None  # why it goes to the quarantine instead
+    seconds: float = 0.0  # of its time budget, spent reading
 
 
 class ArchiveFull(StorageError):
