@@ -26,8 +26,11 @@ def queue_table(items: list[dict], total: int, rules: Path, *, robots: bool) -> 
     table = Table(
         "案件", "種別", "状態", "担当", "期限", "組織", "送信者", "経過", "未解決の指摘", title=title
     )
+    for column in table.columns:  # Japanese has no spaces to wrap at: fold, never cut to 「相 …」
+        column.overflow = "fold"
     table.columns[0].no_wrap = True  # the case id stays whole on a narrow terminal
     table.columns[0].min_width = 18
+    table.columns[4].min_width = 5  # a due day (12/21) on one line
     for c in items:
         add_row(
             table,
