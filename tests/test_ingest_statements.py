@@ -36,10 +36,8 @@ def reports(first: int, count: int) -> list[bytes]:
     ]
 
 
-@pytest.fixture
-def reports_workspace(workspace):
-    workspace.extra = '[replies]\nmode = "hold"\n'
-    path = workspace.add_maildir()
+def polling(workspace, path):
+    """A poll of ``mails`` delivered to the Maildir at ``path``: the statements it sent."""
     assert workspace.cli("init").returncode == 0
 
     def poll(mails: list[bytes]) -> list[tuple[str, object]]:
@@ -53,6 +51,12 @@ def reports_workspace(workspace):
         return sent
 
     return workspace, poll
+
+
+@pytest.fixture
+def reports_workspace(workspace):
+    workspace.extra = '[replies]\nmode = "hold"\n'
+    return polling(workspace, workspace.add_maildir())
 
 
 def test_three_new_reports_cost_the_same_statements_after_sixty_cases_as_after_five(reports_workspace):
@@ -133,19 +137,7 @@ def applications_workspace(workspace):
     path = workspace.add_maildir(
         name="kyogikai", profile="membership", prefix="KYOGIKAI", address="kyogikai-shomu@example.jp"
     )
-    assert workspace.cli("init").returncode == 0
-
-    def poll(mails: list[bytes]) -> list[tuple[str, object]]:
-        box = mailbox.Maildir(path, create=False)
-        for raw in mails:
-            box.add(raw)
-        with counted() as sent:
-            result = workspace.cli("poll", "--json")
-        assert result.returncode == 0, result.stderr
-        assert f'"created": {len(mails)}' in result.stdout
-        return sent
-
-    return workspace, poll
+    return polling(workspace, path)
 
 
 def test_three_new_applications_cost_the_same_statements_after_thirty_in_hand_as_after_three(

@@ -118,8 +118,7 @@ def attached_labels(rules_dir: Path) -> dict[str, str]:
 
 def merge_text(key: str, rules_dir: Path, **values: object) -> str:
     """What is said about a merge (``[merge]`` in labels.toml), the case ids filled in; the key if unlabelled."""
-    text = _table("merge", rules_dir).get(key)
-    return str(text).format(**values) if isinstance(text, str) else key
+    return _section_text("merge", key, rules_dir, values)
 
 
 def table_label(table: str, rules_dir: Path) -> str:
