@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from intake.cases.in_hand import other_department_forms
 from intake.cases.memo import remembered
 from intake.cases.organisations import find_organisation, org_key, removed_last_time
 from intake.cases.scans import scan_facts
-from intake.cases.security import security_facts
+from intake.cases.security import security_fact, security_facts
 from intake.checks import read_confirmations
 from intake.checks.facts import (
     AttachmentFacts,
@@ -29,6 +30,7 @@ from intake.checks.facts import (
     PersonOnFile,
     RegisterFacts,
     ReplyFacts,
+    SecurityFacts,
     StaffFacts,
 )
 from intake.config import Config
@@ -38,6 +40,7 @@ from intake.db.tables import (
     Attachment,
     Case,
     Message,
+    MessageSecurity,
     Organisation,
     OutboxReply,
     RegisteredPerson,
@@ -46,21 +49,36 @@ from intake.db.tables import (
 from intake.mail import AUTOMATED
 
 
+@dataclass(frozen=True)
+class OpenedCase:
+    """What was written of a case opened in this transaction with its one message: known, it is
+    not read back (its replies, findings and incident record do not exist yet)."""
+
+    message: Message
+    attachments: tuple[Attachment, ...] = ()
+    security: MessageSecurity | None = None
+
+
 def build_facts(
     session: Session,
     *,
     config: Config,
     case: Case,
     texts: Mapping[int, str] = {},
-    opened_with: Message | None = None,
+    opened: OpenedCase | None = None,
 ) -> CaseFacts:
-    """The case's facts; ``texts`` are body texts already parsed, by message id; ``opened_with``:
-    the one message of a case opened in this transaction (its messages and replies, known, are
-    not read back)."""
+    """The case's facts; ``texts`` are body texts already parsed, by message id; ``opened``: the
+    case was opened in this transaction, and this is all of it."""
     mailbox = config.get_mailbox(case.mailbox)
-    messages = _messages(session, config, case, texts, opened_with)
-    attachments = _attachments(session, case.id)
-    forms = _forms(session, case.id, {a.id: a.filename for a in attachments}, config.rules_path)
+    messages = _messages(session, config, case, texts, opened.message if opened else None)
+    if opened is None:
+        attachments = _attachments(session, case.id)
+    else:
+        attachments = tuple(_attachment_facts(a) for a in opened.attachments)
+    if opened is not None and not attachments:  # nothing a form or a scan could come from
+        forms: tuple[FormFacts, ...] = ()
+    else:
+        forms = _forms(session, case.id, {a.id: a.filename for a in attachments}, config.rules_path)
     org = _organisation(session, case, forms, config.rules_path)
     return CaseFacts(
         case_id=case.id,
@@ -80,10 +98,18 @@ def build_facts(
         if mailbox.profile == "incident"
         else None,
         own_addresses=config.own_addresses,
-        replies=() if opened_with is not None else _replies(session, case.id),
-        security=security_facts(session, case.id),
-        scans=scan_facts(session, case.id),
+        replies=() if opened is not None else _replies(session, case.id),
+        security=_security(session, case.id, opened),
+        scans=() if opened is not None and not attachments else scan_facts(session, case.id),
     )
+
+
+def _security(session: Session, case_id: str, opened: OpenedCase | None) -> tuple[SecurityFacts, ...]:
+    if opened is None:
+        return security_facts(session, case_id)
+    if opened.security is None:
+        return ()
+    return (security_fact(opened.security, opened.message.from_addr),)
 
 
 def _messages(
@@ -158,11 +184,12 @@ def _attachments(session: Session, case_id: str) -> tuple[AttachmentFacts, ...]:
     rows = session.exec(
         select(Attachment).where(Attachment.case_id == case_id).order_by(col(Attachment.id))
     ).all()
-    return tuple(
-        AttachmentFacts(
-            stored_id(a), a.filename, a.format, a.encrypted, a.macro, a.state, a.document, a.detail
-        )
-        for a in rows
+    return tuple(_attachment_facts(a) for a in rows)
+
+
+def _attachment_facts(a: Attachment) -> AttachmentFacts:
+    return AttachmentFacts(
+        stored_id(a), a.filename, a.format, a.encrypted, a.macro, a.state, a.document, a.detail
     )
 
 

@@ -18,6 +18,7 @@ from intake.cases import password_mail, scanning
 from intake.cases.answer_sheets import text_for_answers
 from intake.cases.duplicates import duplicate_of
 from intake.cases.expected import try_expected_passwords
+from intake.cases.facts import OpenedCase
 from intake.cases.indexing import index_message
 from intake.cases.kinds import case_kind
 from intake.cases.refresh import refresh_case
@@ -127,7 +128,7 @@ def ingest(
     message = _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, reason, received_at)
     message.password_in_text = arrival.password_in_text
     password_mail.record(session, placement=placement, case=case, message=message, by=ACTOR)
-    record_security(session, message, arrival.incoming)
+    security = record_security(session, message, arrival.incoming)
     detail = {"message": message.id, "source": source_ref}
     audit.record(session, by=ACTOR, action="message_received", case_id=case.id, detail=detail)
     rows = []
@@ -142,8 +143,9 @@ def ingest(
     texts = {stored_id(message): arrival.answer_text or parsed.body_text}
     index_message(session, config, message, texts[stored_id(message)])  # one row, passwords left out
     trigger = message if created else None  # a new case's only message; else the case's newest
+    opened = OpenedCase(message, tuple(row for row, _ in rows), security) if created else None
     refresh_case(
-        session, config=config, case_id=case.id, reply=True, texts=texts, trigger=trigger, opened=created
+        session, config=config, case_id=case.id, reply=True, texts=texts, trigger=trigger, opened=opened
     )
     return Ingested(case_id=case.id, message_pk=message.id, created=created)
 

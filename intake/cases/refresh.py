@@ -11,7 +11,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from intake.cases import sla
-from intake.cases.facts import build_facts, other_department_applications
+from intake.cases.facts import OpenedCase, build_facts, other_department_applications
 from intake.cases.kinds import case_kind
 from intake.checks import RuleFinding, evaluate
 from intake.config import Config
@@ -30,26 +30,25 @@ def refresh_case(
     reply: bool = True,
     texts: Mapping[int, str] | None = None,
     trigger: Message | None = None,
-    opened: bool = False,
+    opened: OpenedCase | None = None,
 ) -> Case:
     """Evaluate the case again; with ``reply`` the change may call for a reply to the sender
     (a new message from them, or an attachment opened) — staff notes and the like do not.
     ``texts`` are the body texts of messages already parsed (by id), not read again; ``trigger``
     is the message that came in, when the caller has it (else the case's newest is looked up);
-    ``opened``: the caller opened the case with ``trigger`` in this transaction (nothing else of
-    it is stored yet, so its messages and replies are not read back)."""
+    ``opened``: the caller opened the case in this transaction, and this is all that is stored of
+    it (nothing of it is read back)."""
     session.flush()  # what the caller added is read back below; nothing in between needs a flush
     with session.no_autoflush:
         case = session.get(Case, case_id)
         assert case is not None  # the caller's case, flushed above
-        opened_with = trigger if opened else None
-        facts = build_facts(session, config=config, case=case, texts=texts or {}, opened_with=opened_with)
+        facts = build_facts(session, config=config, case=case, texts=texts or {}, opened=opened)
         profile = config.get_mailbox(case.mailbox).profile
         case.kind = case_kind(profile, [a.document for a in facts.attachments])
         results = evaluate(facts, rules_dir=config.rules_path)
-        _sync_findings(session, case, results)
+        _sync_findings(session, case, results, opened=opened is not None)
         if facts.incident is not None:
-            _store_incident(session, case, facts.incident)
+            _store_incident(session, case, facts.incident, opened=opened is not None)
         _update_org(case, facts)
         before = case.status
         if case.status not in STAFF_STATUSES:
@@ -58,7 +57,14 @@ def refresh_case(
         case.updated_at = utcnow()
         session.add(case)
         if reply:
-            plan_reply(session, config=config, case=case, findings=results, trigger=trigger, opened=opened)
+            plan_reply(
+                session,
+                config=config,
+                case=case,
+                findings=results,
+                trigger=trigger,
+                opened=opened is not None,
+            )
             _recheck_other_departments(session, config, case, facts.forms)
     return case
 
@@ -80,9 +86,12 @@ def _status(results: list[RuleFinding]) -> str:
     return "ready_for_review"
 
 
-def _sync_findings(session: Session, case: Case, results: list[RuleFinding]) -> None:
-    """Open, update or resolve the case's findings; the new ones go in one INSERT."""
-    existing = {f.code: f for f in session.exec(select(Finding).where(Finding.case_id == case.id))}
+def _sync_findings(session: Session, case: Case, results: list[RuleFinding], *, opened: bool) -> None:
+    """Open, update or resolve the case's findings; the new ones go in one INSERT (``opened``: the
+    case is new, it has none yet)."""
+    existing = (
+        {} if opened else {f.code: f for f in session.exec(select(Finding).where(Finding.case_id == case.id))}
+    )
     now, new = utcnow(), []
     for result in results:
         text = {"severity": result.severity, "message_ja": result.message_ja, "message_en": result.message_en}
@@ -102,8 +111,9 @@ def _sync_findings(session: Session, case: Case, results: list[RuleFinding]) -> 
             session.add(row)
 
 
-def _store_incident(session: Session, case: Case, answers) -> None:
-    record = session.get(IncidentRecord, case.id) or IncidentRecord(case_id=case.id)
+def _store_incident(session: Session, case: Case, answers, *, opened: bool) -> None:
+    record = None if opened else session.get(IncidentRecord, case.id)
+    record = record or IncidentRecord(case_id=case.id)
     for key in (
         "secret_designation",
         "secret_detail",

@@ -58,27 +58,27 @@ def read_incoming(raw: bytes, config: Config, *, regenerated: bool = False) -> I
     return Incoming(parsed, protection, verdict)
 
 
-def record_security(session: Session, message: Message, incoming: Incoming) -> None:
-    """Keep what was found, when there is anything to keep."""
+def record_security(session: Session, message: Message, incoming: Incoming) -> MessageSecurity | None:
+    """Keep what was found, when there is anything to keep (the row kept, else None)."""
     protection, verdict = incoming.protection, incoming.authenticity
     if verdict.verdict == UNKNOWN and not protection.scheme and REGENERATED not in verdict.detail:
-        return
+        return None
     assert message.id is not None
-    session.add(
-        MessageSecurity(
-            message_pk=message.id,
-            case_id=message.case_id,
-            auth=verdict.verdict,
-            auth_detail=verdict.detail,
-            scheme=protection.scheme,
-            encrypted=protection.encrypted,
-            decrypted=protection.decrypted,
-            signature=protection.signature.state,
-            signer=protection.signer_for(message.from_addr),
-            signer_matches=protection.signer_matches(message.from_addr),
-            problem=protection.problem,
-        )
+    row = MessageSecurity(
+        message_pk=message.id,
+        case_id=message.case_id,
+        auth=verdict.verdict,
+        auth_detail=verdict.detail,
+        scheme=protection.scheme,
+        encrypted=protection.encrypted,
+        decrypted=protection.decrypted,
+        signature=protection.signature.state,
+        signer=protection.signer_for(message.from_addr),
+        signer_matches=protection.signer_matches(message.from_addr),
+        problem=protection.problem,
     )
+    session.add(row)
+    return row
 
 
 def security_facts(session: Session, case_id: str) -> tuple[SecurityFacts, ...]:
@@ -88,7 +88,9 @@ def security_facts(session: Session, case_id: str) -> tuple[SecurityFacts, ...]:
         .where(MessageSecurity.case_id == case_id)
         .order_by(col(MessageSecurity.message_pk))
     )
-    return tuple(
-        SecurityFacts(message_id=row.message_pk, sender=sender, **{k: getattr(row, k) for k in _KEPT})
-        for row, sender in session.exec(query)
-    )
+    return tuple(security_fact(row, sender) for row, sender in session.exec(query))
+
+
+def security_fact(row: MessageSecurity, sender: str) -> SecurityFacts:
+    """What the checks read of one message's security row (``sender``: the message's From)."""
+    return SecurityFacts(message_id=row.message_pk, sender=sender, **{k: getattr(row, k) for k in _KEPT})
