@@ -187,3 +187,30 @@ def test_a_batch_asks_once_whether_its_messages_are_stored_already(reports_works
     box.add(mails[0])
     result = workspace.cli("poll", "--json")
     assert '"duplicates": 1' in result.stdout and '"created": 0' in result.stdout
+
+
+def test_a_batch_asks_once_whether_its_senders_had_replies_and_still_keeps_the_daily_cap(workspace):
+    """The outbox is read once for the batch's senders and Message-IDs; a sender answered by a poll
+    before, or earlier in the same batch, is still held to ``max_per_sender_per_day``."""
+    workspace.extra = '[replies]\nmode = "hold"\nmax_per_sender_per_day = 1\n'
+    workspace, poll = polling(workspace, workspace.add_maildir())
+
+    def follow_up(n: int, subject: str) -> bytes:
+        sender = f"報告者{n} <reporter{n}@corp{n}.example.co.jp>"
+        return make_mail(sender=sender, to="csc-anken@example.jp", subject=subject, body="続報です。\n")
+
+    poll(reports(1, 3))
+    sent = poll([*reports(10, 4), follow_up(1, "続報"), follow_up(50, "第一報"), follow_up(50, "第二報")])
+    by_sender = [
+        s for s, _ in sent if re.search(r"FROM outboxreply\s+WHERE .*outboxreply\.to_addr IN", s, re.S)
+    ]
+    by_id = [
+        s for s, _ in sent if re.search(r"FROM outboxreply\s+WHERE .*outboxreply\.in_reply_to IN", s, re.S)
+    ]
+    assert (len(by_sender), len(by_id)) == (1, 1)
+    with workspace.engine().connect() as conn:
+        rows = conn.exec_driver_sql("SELECT to_addr, count(*) FROM outboxreply GROUP BY to_addr").fetchall()
+    replies = dict(rows)
+    assert replies["reporter1@corp1.example.co.jp"] == 1  # the poll before answered it already
+    assert replies["reporter50@corp50.example.co.jp"] == 1  # answered earlier in the batch
+    assert all(replies[f"reporter{n}@corp{n}.example.co.jp"] == 1 for n in (2, 3, 10, 11, 12, 13))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
-from intake.cases import memo
+from intake.db import memo
 from intake.db.tables import Message
 from intake.mail import ParsedMessage
 

@@ -17,7 +17,6 @@ from intake.archive import read_archived
 from intake.cases.answer_sheets import text_for_answers
 from intake.cases.formrows import form_specs, stored_values
 from intake.cases.in_hand import other_department_forms
-from intake.cases.memo import remembered
 from intake.cases.organisations import find_organisation, org_key, removed_last_time
 from intake.cases.scans import scan_facts
 from intake.cases.security import security_fact, security_facts
@@ -35,6 +34,7 @@ from intake.checks.facts import (
 )
 from intake.config import Config
 from intake.db.keys import stored_id
+from intake.db.memo import remembered
 from intake.db.tables import (
     ApplicationForm,
     Attachment,

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from intake.cases.memo import remembered
 from intake.cases.organisations import cached_org_key
+from intake.db.memo import remembered
 from intake.db.tables import ApplicationForm, Case
 
 CLOSED = ("rejected", "closed")

@@ -19,7 +19,8 @@ In ``hold`` mode the reply waits as ``held`` until staff :func:`release` it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
@@ -27,13 +28,70 @@ from sqlmodel import Session, col, select
 
 from intake.clock import as_utc
 from intake.config import Config
-from intake.db import audit
+from intake.db import audit, memo
 from intake.db.tables import Case, Message, OutboxReply, utcnow
 from intake.errors import IntakeError, NotFound
 
 log = logging.getLogger(__name__)
 COUNTED_STATES = ("queued", "held", "sent")  # what the daily cap counts
 RELEASABLE_STATES = ("held", "failed")
+DAY = timedelta(hours=24)
+_SEEN = "outbox_seen"
+
+
+@dataclass
+class _Seen:
+    """Of a poller's batch, the recipients and Message-IDs the outbox was asked about at once, and
+    those of them it holds replies for (or that the batch queued since): any other was asked and
+    has none, and is answered without a lookup."""
+
+    since: datetime  # replies created from then on were looked at
+    asked_to: set[str] = field(default_factory=set)
+    asked_ids: set[str] = field(default_factory=set)
+    replied_to: set[str] = field(default_factory=set)
+    replied_ids: set[str] = field(default_factory=set)
+
+
+def look_up_batch(session: Session, *, recipients: Iterable[str], message_ids: Iterable[str]) -> None:
+    """Read once for a poller's batch which of its senders had an automatic reply in the last 24
+    hours and which of its messages were answered already; two statements for the whole batch."""
+    seen = _Seen(since=as_utc(utcnow()) - DAY)
+    seen.asked_to = {a.strip().lower() for a in recipients if a}
+    seen.asked_ids = {m for m in message_ids if m}
+    if seen.asked_to:
+        recent = select(OutboxReply.to_addr).where(
+            col(OutboxReply.to_addr).in_(sorted(seen.asked_to)),
+            col(OutboxReply.state).in_(COUNTED_STATES),
+            OutboxReply.created_at >= seen.since,
+            col(OutboxReply.author).is_(None),
+        )
+        seen.replied_to.update(session.exec(recent.distinct()))
+    if seen.asked_ids:
+        answered = select(OutboxReply.in_reply_to).where(
+            col(OutboxReply.in_reply_to).in_(sorted(seen.asked_ids)),
+            col(OutboxReply.state).in_(COUNTED_STATES),
+        )
+        seen.replied_ids.update(i for i in session.exec(answered.distinct()) if i)
+    memo.keep(session, _SEEN, seen)
+
+
+def _none_since(session: Session, to_addr: str, since: datetime) -> bool:
+    """The batch's lookup showed no automatic reply to ``to_addr`` since then."""
+    seen: _Seen | None = memo.peek(session, _SEEN)
+    return seen is not None and since >= seen.since and to_addr in seen.asked_to - seen.replied_to
+
+
+def _never_answered(session: Session, message_id: str) -> bool:
+    """The batch's lookup showed that no reply answers ``message_id``."""
+    seen: _Seen | None = memo.peek(session, _SEEN)
+    return seen is not None and message_id in seen.asked_ids - seen.replied_ids
+
+
+def _queued(session: Session, reply: OutboxReply) -> None:
+    seen: _Seen | None = memo.peek(session, _SEEN)
+    if seen is not None:
+        seen.replied_to.add(reply.to_addr)
+        seen.replied_ids.add(reply.in_reply_to or "")
 
 
 def queue_reply(
@@ -90,6 +148,7 @@ def queue_reply(
     )
     session.add(reply)
     session.flush()
+    _queued(session, reply)
     return reply
 
 
@@ -113,9 +172,17 @@ def refusal(
     if backlog and as_utc(trigger.received_at) < now - timedelta(hours=backlog):
         return "backlog"
     cap = config.replies.max_per_sender_per_day
-    if cap and replies_since(session, to_addr, now - timedelta(hours=24)) >= cap:
+    if (
+        cap
+        and not _none_since(session, to_addr, now - DAY)
+        and replies_since(session, to_addr, now - DAY) >= cap
+    ):
         return "daily_cap"
-    if trigger.message_id and _already_replied(session, trigger.message_id, template, to_addr):
+    if (
+        trigger.message_id
+        and not _never_answered(session, trigger.message_id)
+        and _already_replied(session, trigger.message_id, template, to_addr)
+    ):
         return "already_replied"
     return None
 

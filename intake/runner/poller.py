@@ -41,11 +41,11 @@ from sqlmodel import Session, select
 from intake.access import health
 from intake.archive import Archive
 from intake.budget import message_budget
-from intake.cases import memo
 from intake.cases.duplicates import look_up_batch
 from intake.cases.ingest import Arrival, Ingested, ingest, read_arrival
 from intake.cases.sent import join_sent
 from intake.config import Config, MailboxConfig
+from intake.db import memo
 from intake.db.locks import is_source_guard
 from intake.db.tables import Message, QuarantineEntry
 from intake.errors import (
@@ -60,6 +60,7 @@ from intake.errors import (
 )
 from intake.mail import ParsedMessage
 from intake.mail.readable import read_message
+from intake.replies import outbox
 from intake.runner.guards import InFlight, PollLock, poll_lock
 from intake.sources import Fetched, MailSource, from_sent_folder, kind_of, open_source
 
@@ -278,6 +279,11 @@ class Poller:
         memo.begin_batch(session)  # staff or another instance may have changed things meanwhile
         read = [(i.sha256, i.content.incoming.parsed) for i in items if isinstance(i.content, Arrival)]
         look_up_batch(session, mailbox.name, read)  # whether each is stored already: one look for all
+        outbox.look_up_batch(  # and whether its sender had replies, or it an answer
+            session,
+            recipients=[parsed.from_addr for _, parsed in read],
+            message_ids=[parsed.message_id for _, parsed in read],
+        )
         before = copy.deepcopy(report)
         try:
             return self._commit(session, source, mailbox, items, report, inflight, lock), None
