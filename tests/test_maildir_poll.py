@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import mailbox
+import shutil
 
 from sqlmodel import Session, func, select
 
-from intake.db.tables import Case
+from intake.db.tables import Case, OutboxReply, QuarantineEntry, SearchEntry
+from intake.resources import default_rules_dir
 from intake.runner.poller import Poller
 from support.mailfactory import make_mail, numbered_mails
 
@@ -57,3 +59,44 @@ def test_already_recorded_message_left_in_new_is_moved_not_reprocessed(workspace
     assert list((path / "new").iterdir()) == []
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Case)).one() == 1
+
+
+def test_a_message_that_fails_while_written_goes_alone_to_the_quarantine_and_its_batch_is_kept(
+    workspace, tmp_path
+):
+    """A batch is written at once; when one of its messages fails (here a reply template staff
+    edited breaks on one sender's name), the batch is written again one savepoint a message: that
+    message alone goes to the quarantine with why, the others are stored, indexed and answered."""
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), rules)
+    template = rules / "templates" / "checklist.j2"
+    broken = "{% if sender_name == '壊れる 人' %}{{ 1 // 0 }}{% endif %}"
+    template.write_text(broken + template.read_text(encoding="utf-8"), encoding="utf-8")
+    workspace.rules_dir = rules
+    path = workspace.add_maildir()
+    senders = ["報告 一郎 <ichiro@corp1.example.co.jp>", "壊れる 人 <broken@corp2.example.co.jp>",
+               "報告 三郎 <saburo@corp3.example.co.jp>"]  # fmt: skip
+    deliver(
+        path,
+        [
+            make_mail(sender=s, to="csc-anken@example.jp", subject=f"不審メール {n}")
+            for n, s in enumerate(senders)
+        ],
+    )
+    config, engine = workspace.config(), workspace.engine()
+
+    report = Poller(config=config, engine=engine).poll(config.mailbox[0])
+
+    assert (report.fetched, report.created, report.quarantined) == (3, 2, 1)
+    assert list((path / "new").iterdir()) == []  # all three marked: kept, one way or the other
+    with Session(engine) as s:
+        assert set(s.exec(select(Case.sender))) == {
+            "ichiro@corp1.example.co.jp",
+            "saburo@corp3.example.co.jp",
+        }
+        [entry] = s.exec(select(QuarantineEntry)).all()
+        assert "ZeroDivisionError" in entry.error
+        replies = set(s.exec(select(OutboxReply.to_addr)))
+        assert replies == {"ichiro@corp1.example.co.jp", "saburo@corp3.example.co.jp"}
+        indexed = set(s.exec(select(SearchEntry.source).where(SearchEntry.case_id == report.case_ids[1])))
+        assert indexed == {"case", "message", "reply"}

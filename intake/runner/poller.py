@@ -1,12 +1,13 @@
 """One poll of one mailbox: fetch new mail, keep it, process it, and only then mark it.
 
-For every message: the raw bytes are archived (on disk, flushed) first; the message is read with
-no database transaction open (parsing, decrypting, reading forms and text: the slow part), then
-written in one short transaction together with the source's cursor past it — or, when reading or
-writing it raises or takes longer than ``[limits] max_message_seconds``, the message goes to the
-quarantine with its error instead. Once a batch is done its messages are marked at the source. A
-crash at any point loses nothing and processes nothing twice; a desk write waits at most for one
-message's write, never for a whole batch.
+For every message: the raw bytes are archived first; the message is read with no database
+transaction open (parsing, decrypting, reading forms and text: the slow part). Then the batch is
+written in one short transaction together with the source's cursor past it, its archive files
+flushed to disk once just before the commit, each message's search rows in one statement for the
+batch. When a message fails to be written the batch is written again, each message in its own
+savepoint, and that message goes to the quarantine with its error — as does one whose reading
+raised or took longer than ``[limits] max_message_seconds``. Once a batch is done its messages are
+marked at the source. A crash at any point loses nothing and processes nothing twice.
 
 One poller per mailbox at a time (:func:`~intake.runner.guards.poll_lock`: a file lock on SQLite,
 the cursor row on PostgreSQL, where several instances share the database); a message that was in
@@ -32,6 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
@@ -45,7 +47,7 @@ from intake.cases.duplicates import look_up_batch
 from intake.cases.ingest import Arrival, Ingested, ingest, read_arrival
 from intake.cases.sent import join_sent
 from intake.config import Config, MailboxConfig
-from intake.db import memo
+from intake.db import memo, search
 from intake.db.locks import is_source_guard
 from intake.db.tables import Message, QuarantineEntry
 from intake.errors import (
@@ -272,34 +274,51 @@ class Poller:
         inflight: InFlight,
         lock: PollLock,
     ) -> tuple[list[Fetched], StorageError | None]:
-        """Write messages read by :meth:`_read` in one transaction; when the archive cannot be
-        written, again one message per transaction, up to the one that could not be stored."""
+        """Write messages read by :meth:`_read` in one transaction, all at once; when one of them
+        fails, again in one transaction but each in its own savepoint (the one that failed goes to
+        the quarantine); when the archive cannot be written, one message per transaction, up to
+        the one that could not be stored."""
         if not items:
             return [], None
-        memo.begin_batch(session)  # staff or another instance may have changed things meanwhile
-        read = [(i.sha256, i.content.incoming.parsed) for i in items if isinstance(i.content, Arrival)]
-        look_up_batch(session, mailbox.name, read)  # whether each is stored already: one look for all
-        outbox.look_up_batch(  # and whether its sender had replies, or it an answer
-            session,
-            recipients=[parsed.from_addr for _, parsed in read],
-            message_ids=[parsed.message_id for _, parsed in read],
-        )
+        self._look_up(session, mailbox, items)
         before = copy.deepcopy(report)
         try:
             return self._commit(session, source, mailbox, items, report, inflight, lock), None
+        except _Redo:
+            session.rollback()
+            vars(report).update(vars(before))  # counted again below
+            self._look_up(session, mailbox, items)
+            try:
+                return self._commit(
+                    session, source, mailbox, items, report, inflight, lock, careful=True
+                ), None
+            except ArchiveFull:
+                session.rollback()
+                vars(report).update(vars(before))
         except ArchiveFull:
             session.rollback()
             vars(report).update(vars(before))  # counted again below, one message at a time
         done: list[Fetched] = []
         for item in items:
             try:
-                done += self._commit(session, source, mailbox, [item], report, inflight, lock)
+                done += self._commit(session, source, mailbox, [item], report, inflight, lock, careful=True)
             except ArchiveFull as exc:
                 session.rollback()
                 return done, StorageError(f"mailbox {mailbox.name}: {exc}")
             if report.skipped:
                 break
         return done, None
+
+    def _look_up(self, session: Session, mailbox: MailboxConfig, items: list[_Read]) -> None:
+        """What the batch's messages ask the database, asked once for all of them."""
+        memo.begin_batch(session)  # staff or another instance may have changed things meanwhile
+        read = [(i.sha256, i.content.incoming.parsed) for i in items if isinstance(i.content, Arrival)]
+        look_up_batch(session, mailbox.name, read)  # whether each is stored already
+        outbox.look_up_batch(  # whether its sender had replies, or it an answer
+            session,
+            recipients=[parsed.from_addr for _, parsed in read],
+            message_ids=[parsed.message_id for _, parsed in read],
+        )
 
     def _commit(
         self,
@@ -310,12 +329,19 @@ class Poller:
         report: PollReport,
         inflight: InFlight,
         lock: PollLock,
+        *,
+        careful: bool = False,
     ) -> list[Fetched]:
-        """Write ``items`` and the cursor past them in one transaction; the messages done."""
+        """Write ``items`` and the cursor past them in one transaction; the messages done.
+        ``careful``: each message in its own savepoint, so that one that fails goes to the
+        quarantine alone (else a failure raises :class:`_Redo`, and the search index's rows of the
+        whole batch are written at once)."""
         if not items:
             return []
+        if not careful:
+            search.defer(session)
         for item in items:
-            self._write_one(session, mailbox, item, report, inflight)
+            self._write_one(session, mailbox, item, report, inflight, careful=careful)
         done = [replace(item.fetched, raw=b"") for item in items]
         source.record(session, done)
         if lock.handed_over:  # another instance polled it meanwhile: its work counts
@@ -394,9 +420,13 @@ class Poller:
         item: _Read,
         report: PollReport,
         inflight: InFlight | None,
+        *,
+        careful: bool = True,
     ) -> Ingested | None:
-        """Write a message read by :meth:`_read` in the caller's transaction (its own savepoint),
-        or put it in the quarantine; the rest of its time budget bounds the write."""
+        """Write a message read by :meth:`_read` in the caller's transaction, or put it in the
+        quarantine; the rest of its time budget bounds the write. ``careful``: in its own
+        savepoint, and a failure sends it to the quarantine (else a failure raises :class:`_Redo`:
+        the caller writes the batch again, carefully)."""
         fetched, sha256 = item.fetched, item.sha256
         if item.problem is not None:
             self._quarantine(session, mailbox, fetched, sha256, item.problem)
@@ -406,16 +436,19 @@ class Poller:
             self._begin(inflight, sha256)
         try:
             with message_budget(self.config.limits.max_message_seconds, spent=item.seconds):
-                if isinstance(item.content, Arrival):
-                    result = self._ingest(session, mailbox, fetched, sha256, item.content)
-                else:
-                    assert item.content is not None  # read, or item.problem says why not
-                    result = self._join_sent(session, mailbox, fetched, sha256, item.content)
+                with session.begin_nested() if careful else nullcontext():
+                    if isinstance(item.content, Arrival):
+                        result = self._ingest(session, mailbox, fetched, sha256, item.content)
+                    else:
+                        assert item.content is not None  # read, or item.problem says why not
+                        result = self._join_sent(session, mailbox, fetched, sha256, item.content)
         except (OperationalError, ArchiveFull):  # the database or the disk, not the message: stop the poll
             raise
         except Exception as exc:  # one bad message must not stop the poll
             if isinstance(exc, IntegrityError) and is_source_guard(exc):  # another instance stored it
                 raise
+            if not careful:
+                raise _Redo from None
             self._quarantine(session, mailbox, fetched, sha256, exc)
             report.quarantined += 1
             return None
@@ -443,16 +476,15 @@ class Poller:
         self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str, parsed: ParsedMessage
     ) -> Ingested:
         """A message of the sent folder, read already, joined to its case."""
-        with session.begin_nested():
-            result = join_sent(
-                session,
-                mailbox=mailbox,
-                parsed=parsed,
-                size=len(fetched.raw),
-                sha256=sha256,
-                source_ref=fetched.ref,
-                received_at=fetched.received_at,
-            )
+        result = join_sent(
+            session,
+            mailbox=mailbox,
+            parsed=parsed,
+            size=len(fetched.raw),
+            sha256=sha256,
+            source_ref=fetched.ref,
+            received_at=fetched.received_at,
+        )
         if result.case_id is None:
             log.info("mailbox %s: sent message %s answers no case; skipped", mailbox.name, fetched.ref)
         elif not result.duplicate:
@@ -462,17 +494,16 @@ class Poller:
     def _ingest(
         self, session: Session, mailbox: MailboxConfig, fetched: Fetched, sha256: str, arrival: Arrival
     ) -> Ingested:
-        with session.begin_nested():
-            return ingest(
-                session,
-                config=self.config,
-                mailbox=mailbox,
-                raw=fetched.raw,
-                sha256=sha256,
-                source_ref=fetched.ref,
-                received_at=fetched.received_at,
-                arrival=arrival,
-            )
+        return ingest(
+            session,
+            config=self.config,
+            mailbox=mailbox,
+            raw=fetched.raw,
+            sha256=sha256,
+            source_ref=fetched.ref,
+            received_at=fetched.received_at,
+            arrival=arrival,
+        )
 
     def _store(self, raw: bytes) -> str:
         """Archive ``raw``; on disk by the :meth:`_sync` before the commit that records it."""
@@ -538,6 +569,10 @@ class _Read:
     content: Arrival | ParsedMessage | None = None
     problem: Exception | None = None  # why it goes to the quarantine instead
     seconds: float = 0.0  # of its time budget, spent reading
+
+
+class _Redo(Exception):
+    """A message of a batch written at once failed: the batch is written again, carefully."""
 
 
 class ArchiveFull(StorageError):

@@ -7,7 +7,7 @@ happens by itself (:func:`~intake.db.search.index.watch`), by hand it is one cal
 :func:`~intake.db.search.index.move_case`.
 """
 
-from intake.db.search.index import drop, drop_case, entry_count, has_entries, move_case, put, watch
+from intake.db.search.index import defer, drop, drop_case, entry_count, has_entries, move_case, put, watch
 from intake.db.search.query import Entry, entries
 from intake.db.search.text import normal
 
@@ -19,6 +19,7 @@ OUTSIDE_METADATA = ("searchentry_fts", "ix_searchentry_text_trgm", "ix_searchent
 __all__ = [
     "OUTSIDE_METADATA",
     "Entry",
+    "defer",
     "drop",
     "drop_case",
     "entries",

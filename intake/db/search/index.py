@@ -1,6 +1,7 @@
 """Writing the search index where the data is written.
 
-:func:`put` writes one record's row (one statement: an upsert), :func:`drop` and
+:func:`put` writes one record's row (one statement: an upsert; a session that :func:`defer` was
+called on writes all the rows put until its commit in one statement then), :func:`drop` and
 :func:`drop_case` remove rows, :func:`move_case` gives a case's rows to another case (a merge).
 :func:`watch` keeps the rows of the records the ORM writes — cases, forms, register organisations,
 notes, replies — in step by itself, in the same transaction, after every flush: a new record is
@@ -35,6 +36,7 @@ from intake.db.tables import (
 )
 
 TABLE = SearchEntry.__table__  # type: ignore[attr-defined]
+_PENDING = "intake.search.pending"
 
 
 def put(session: Session, *, source: str, source_id: object, case_id: str | None, text: str) -> None:
@@ -46,7 +48,39 @@ def put(session: Session, *, source: str, source_id: object, case_id: str | None
     dialect = session.get_bind().dialect.name
     row = stored(normal_text, pairs=dialect == "postgresql")
     values = {"source": source, "source_id": str(source_id), "case_id": case_id, **row}
-    session.connection().execute(_upsert(dialect), values)
+    pending = session.info.get(_PENDING)
+    if pending is not None:
+        pending.append(values)
+    else:
+        session.connection().execute(_upsert(dialect), values)
+
+
+def defer(session: Session) -> None:
+    """Until the session's next commit or rollback, keep the rows :func:`put` writes and write them
+    all at once just before the commit (a poller's batch: one statement, not several a message).
+    Anything else that touches the index writes them first, so the order holds."""
+    session.info[_PENDING] = []
+    if not event.contains(session, "before_commit", _write_before_commit):
+        event.listen(session, "before_commit", _write_before_commit)
+        event.listen(session, "after_soft_rollback", _forget_on_rollback)
+
+
+def _write_pending(session: Session) -> None:
+    pending = session.info.get(_PENDING)
+    if pending:
+        session.connection().execute(_upsert(session.get_bind().dialect.name), list(pending))
+        pending.clear()
+
+
+def _write_before_commit(session: Session) -> None:
+    if _PENDING in session.info:
+        session.flush()  # what the last flush indexes is among the rows written
+        _write_pending(session)
+        del session.info[_PENDING]
+
+
+def _forget_on_rollback(session: Session, _previous: object) -> None:
+    session.info.pop(_PENDING, None)
 
 
 @cache
@@ -62,6 +96,7 @@ def drop(session: Session, source: str, source_ids: Iterable[object]) -> None:
     """Remove the rows of these records."""
     ids = [str(i) for i in source_ids]
     if ids:
+        _write_pending(session)
         session.connection().execute(
             delete(TABLE).where(TABLE.c.source == source, TABLE.c.source_id.in_(ids))
         )
@@ -69,21 +104,25 @@ def drop(session: Session, source: str, source_ids: Iterable[object]) -> None:
 
 def drop_case(session: Session, case_id: str) -> None:
     """Remove every row of the case (its personal data is leaving: the purge past retention)."""
+    _write_pending(session)
     session.connection().execute(delete(TABLE).where(TABLE.c.case_id == case_id))
 
 
 def move_case(session: Session, from_case: str, to_case: str) -> None:
     """Give every row of ``from_case`` to ``to_case`` (a merge moved its records)."""
     statement = update(TABLE).where(TABLE.c.case_id == from_case).values(case_id=to_case)
+    _write_pending(session)
     session.connection().execute(statement)
 
 
 def entry_count(session: Session) -> int:
+    _write_pending(session)
     return int(session.connection().execute(select(func.count()).select_from(TABLE)).scalar_one())
 
 
 def has_entries(session: Session) -> bool:
     """Whether the index has any row (one row read, however large it is)."""
+    _write_pending(session)
     return session.connection().execute(select(TABLE.c.id).limit(1)).first() is not None
 
 
@@ -160,6 +199,7 @@ def _follow_message(session: Session, message: Message) -> None:
             .where(TABLE.c.source == "message", TABLE.c.source_id == str(message.id))
             .values(case_id=message.case_id)
         )
+        _write_pending(session)
         session.connection().execute(statement)
 
 
