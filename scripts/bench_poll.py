@@ -3,7 +3,7 @@
     python scripts/bench_poll.py [N]        # N messages (default 2000; run it at 2000 and 10000)
 
 The mix: 70 % plain Japanese incident reports (anken), 30 % membership mails carrying a 40 kB
-application form (kyogikai). In one run it prints:
+application form (kyogikai), each from its own organisation (its own 法人番号). In one run it prints:
 
 * raw: IMAPClient fetching every message in batches plus Python's own parse of every part — the
   floor any poller pays;
@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from imapclient import IMAPClient  # noqa: E402
 
+from intake.checks.corporate import check_digit  # noqa: E402
 from intake.config import load_config  # noqa: E402
 from intake.db import make_engine  # noqa: E402
 from intake.db.tables import SourceCursor  # noqa: E402
@@ -76,8 +77,13 @@ def reports(count: int) -> list[bytes]:
 def applications(count: int) -> list[bytes]:
     mails = []
     for i in range(count):
+        base = f"{7_000_000_000 + i:012d}"  # each organisation its own 法人番号, as in real mail
         form = write_application(
-            application(org_name=f"試験工業{i:05d}株式会社", poc_email=f"poc{i}@org{i}.example.co.jp")
+            application(
+                org_name=f"試験工業{i:05d}株式会社",
+                corporate_number=f"{check_digit(base)}{base}",
+                poc_email=f"poc{i}@org{i}.example.co.jp",
+            )
         )
         mails.append(
             make_mail(

@@ -26,9 +26,10 @@ CLOSED = ("rejected", "closed")
 
 @dataclass
 class _Known:
-    """The applications seen so far: id → (corporate number, name key)."""
+    """The applications seen so far: ids by corporate number and by name key, and their cases."""
 
     up_to: int = 0
+    case_of: dict[int, str] = field(default_factory=dict)
     by_number: dict[str, set[int]] = field(default_factory=dict)
     by_key: dict[str, set[int]] = field(default_factory=dict)
 
@@ -40,6 +41,7 @@ def other_department_forms(
     department, by id."""
     known = _known(session, rules_dir)
     ids = set(known.by_key.get(key, ())) | (set(known.by_number.get(number, ())) if number else set())
+    ids = {i for i in ids if known.case_of[i] != case_id}  # its own form is no other department
     if not ids:
         return []
     query = (
@@ -62,14 +64,18 @@ def other_department_forms(
 
 def _known(session: Session, rules_dir: Path) -> _Known:
     known = remembered(session, "applications_in_hand", _Known)
+    columns = (
+        ApplicationForm.id,
+        ApplicationForm.case_id,
+        ApplicationForm.corporate_number,
+        ApplicationForm.org_name,
+    )
     rows = session.exec(
-        select(ApplicationForm.id, ApplicationForm.corporate_number, ApplicationForm.org_name)
-        .where(col(ApplicationForm.id) > known.up_to)
-        .order_by(col(ApplicationForm.id))
+        select(*columns).where(col(ApplicationForm.id) > known.up_to).order_by(col(ApplicationForm.id))
     ).all()
-    for form_id, number, name in rows:
+    for form_id, case_id, number, name in rows:
         assert form_id is not None  # stored rows have their id
-        known.up_to = form_id
+        known.up_to, known.case_of[form_id] = form_id, case_id
         if number:
             known.by_number.setdefault(number, set()).add(form_id)
         if name:
