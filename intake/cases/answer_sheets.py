@@ -12,7 +12,7 @@ in the text read for answers (the body's quoted history must not swallow it), wi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from intake import budget
 from intake.checks.answers.mailtext import lines_of
@@ -29,9 +29,12 @@ _TEXT_ENCODINGS = ("utf-8-sig", "cp932", "iso-2022-jp", "euc-jp")  # what Japane
 _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def text_for_answers(parsed: ParsedMessage, config: Config) -> str:
-    """The text a message's answers are read from: its 回答書 (if any), then its body."""
-    sheets = answer_sheets(parsed.attachments, config=config)
+def text_for_answers(parsed: ParsedMessage, config: Config, *, forms: Collection[int] = ()) -> str:
+    """The text a message's answers are read from: its 回答書 (if any), then its body. ``forms``:
+    the attachments (by part index) already read as one of the Council's forms, none of which is
+    a 回答書 (they are not opened again)."""
+    attachments = [part for part in parsed.attachments if part.index not in forms]
+    sheets = answer_sheets(attachments, config=config)
     return "\n\n".join([*sheets, parsed.body_text]) if sheets else parsed.body_text
 
 

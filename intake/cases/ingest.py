@@ -92,7 +92,9 @@ def read_arrival(raw: bytes, config: Config, *, regenerated: bool = False) -> Ar
     password = find_password(parsed.subject) or find_password(
         parsed.body_text[: config.limits.max_text_chars]
     )
-    return Arrival(incoming, reason, report, attachments, password, text_for_answers(parsed, config))
+    forms = [a.part.index for a in attachments if any(d.form is not None for d in a.documents)]
+    answers = text_for_answers(parsed, config, forms=forms)
+    return Arrival(incoming, reason, report, attachments, password, answers)
 
 
 def ingest(
