@@ -100,3 +100,19 @@ def test_a_message_that_fails_while_written_goes_alone_to_the_quarantine_and_its
         assert replies == {"ichiro@corp1.example.co.jp", "saburo@corp3.example.co.jp"}
         indexed = set(s.exec(select(SearchEntry.source).where(SearchEntry.case_id == report.case_ids[1])))
         assert indexed == {"case", "message", "reply"}
+    year = report.case_ids[0].split("-")[1]
+    assert report.case_ids == [f"CSC-{year}-0001", f"CSC-{year}-0002"]  # the number it took was given back
+    deliver(path, [make_mail(sender="報告 四郎 <shiro@corp4.example.co.jp>", to="csc-anken@example.jp")])
+    assert Poller(config=config, engine=engine).poll(config.mailbox[0]).case_ids == [f"CSC-{year}-0003"]
+
+
+def test_a_batch_numbers_its_cases_in_order_and_the_next_poll_goes_on_from_the_last(workspace):
+    path = workspace.add_maildir()
+    config, engine = workspace.config(), workspace.engine()
+    poller = Poller(config=config, engine=engine)
+    deliver(path, numbered_mails(5, to="csc-anken@example.jp"))
+    first = poller.poll(config.mailbox[0]).case_ids
+    deliver(path, numbered_mails(2, to="csc-anken@example.jp"))
+    second = poller.poll(config.mailbox[0]).case_ids
+    year = first[0].split("-")[1]
+    assert [*first, *second] == [f"CSC-{year}-{n:04d}" for n in range(1, 8)]

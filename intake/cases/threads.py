@@ -7,7 +7,9 @@ carries the case tag ``[KYOGIKAI-2026-0001]``. A case staff merged into another
 
 The number comes from one atomic ``UPDATE … RETURNING`` of the counter row, in the transaction that
 opens the case: concurrent instances (PostgreSQL) wait for each other on that row, so numbers are
-unique, and a case that is rolled back gives its number back, so they have no gaps.
+unique, and a case that is rolled back gives its number back, so they have no gaps. A poller's
+batch (:func:`number_in_batch`) bumps the row once for its first case, counts the rest in memory
+while it holds the row, and writes the last number just before its commit.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import Session, col, select
 
 from intake.clock import JST
@@ -23,6 +25,7 @@ from intake.db.tables import Case, CaseCounter, Message
 from intake.mail import ParsedMessage
 
 _TAG = re.compile(r"\[([A-Z][A-Z0-9]*-\d{4}-\d{4,})\]")
+_IN_BATCH = "intake.case_numbers"  # (prefix, year) → [last number given, last number written]
 
 
 def new_case_id(session: Session, prefix: str, when: datetime) -> str:
@@ -30,7 +33,41 @@ def new_case_id(session: Session, prefix: str, when: datetime) -> str:
     return f"{prefix}-{year}-{_next_number(session, prefix, year):04d}"
 
 
+def number_in_batch(session: Session) -> None:
+    """Until the session's next commit or rollback, give case numbers from memory after the first
+    (its commit writes the last one given; a rollback gives them all back)."""
+    session.info[_IN_BATCH] = {}
+    if not event.contains(session, "before_commit", _write_numbers):
+        event.listen(session, "before_commit", _write_numbers)
+        event.listen(session, "after_soft_rollback", _forget_numbers)
+
+
+def _write_numbers(session: Session) -> None:
+    counted = session.info.pop(_IN_BATCH, None) or {}
+    write = text(
+        f"UPDATE {CaseCounter.__tablename__} SET last = :last WHERE prefix = :prefix AND year = :year"
+    )
+    for (prefix, year), (given, written) in counted.items():
+        if given > written:
+            session.connection().execute(write, {"prefix": prefix, "year": year, "last": given})
+
+
+def _forget_numbers(session: Session, _previous: object) -> None:
+    session.info.pop(_IN_BATCH, None)
+
+
 def _next_number(session: Session, prefix: str, year: int) -> int:
+    counted = session.info.get(_IN_BATCH)
+    if counted is not None and (prefix, year) in counted:
+        counted[prefix, year][0] += 1
+        return counted[prefix, year][0]
+    number = _bump(session, prefix, year)
+    if counted is not None:
+        counted[prefix, year] = [number, number]
+    return number
+
+
+def _bump(session: Session, prefix: str, year: int) -> int:
     key = {"prefix": prefix, "year": year}
     conn = session.connection()
     bump = text(

@@ -46,6 +46,7 @@ from intake.budget import message_budget
 from intake.cases.duplicates import look_up_batch
 from intake.cases.ingest import Arrival, Ingested, ingest, read_arrival
 from intake.cases.sent import join_sent
+from intake.cases.threads import number_in_batch
 from intake.config import Config, MailboxConfig
 from intake.db import memo, search
 from intake.db.locks import is_source_guard
@@ -340,6 +341,7 @@ class Poller:
             return []
         if not careful:
             search.defer(session)
+            number_in_batch(session)
         for item in items:
             self._write_one(session, mailbox, item, report, inflight, careful=careful)
         done = [replace(item.fetched, raw=b"") for item in items]
