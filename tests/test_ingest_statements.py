@@ -214,3 +214,24 @@ def test_a_batch_asks_once_whether_its_senders_had_replies_and_still_keeps_the_d
     assert replies["reporter1@corp1.example.co.jp"] == 1  # the poll before answered it already
     assert replies["reporter50@corp50.example.co.jp"] == 1  # answered earlier in the batch
     assert all(replies[f"reporter{n}@corp{n}.example.co.jp"] == 1 for n in (2, 3, 10, 11, 12, 13))
+
+
+def test_a_batch_of_new_reports_goes_to_the_database_in_one_insert_a_table(reports_workspace):
+    """New reports: their cases, messages, replies, findings and search rows are each written with
+    one statement for the batch, and nothing is read back, so eight cost the statements of two."""
+    workspace, poll = reports_workspace
+    poll(reports(1, 2))
+    two = poll(reports(10, 2))
+    eight = poll(reports(100, 8))
+    inserts = [" ".join(s.split()[:3]) for s, _ in eight if s.lstrip().upper().startswith("INSERT")]
+    for table in (
+        '"case"',
+        "message",
+        "outboxreply",
+        "finding",
+        "incidentrecord",
+        "auditentry",
+        "searchentry",
+    ):
+        assert inserts.count(f"INSERT INTO {table}") == 1, (table, inserts)
+    assert len(eight) == len(two), [" ".join(s.split())[:80] for s, _ in eight]

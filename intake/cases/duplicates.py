@@ -3,7 +3,7 @@ sender, in the same mailbox.
 
 A poller asks for its whole batch at once (:func:`look_up_batch`, two statements), and then asks
 the database again only about a message whose keys it found there, or that the batch itself
-stored (every Message the session writes adds its keys): the others are new without a lookup.
+stored (every Message the session adds adds its keys): the others are new without a lookup.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def look_up_batch(session: Session, mailbox: str, messages: Iterable[tuple[str, 
         )
         stored.ids.update((mid, sender) for mid, sender in session.exec(same_id) if mid)
     memo.keep(session, _NAME, stored)
-    if not event.contains(session, "after_flush", _add_flushed):
-        event.listen(session, "after_flush", _add_flushed)
+    if not event.contains(session, "transient_to_pending", _add_written):
+        event.listen(session, "transient_to_pending", _add_written)
 
 
 def duplicate_of(session: Session, mailbox: str, sha256: str, parsed: ParsedMessage) -> Message | None:
@@ -68,13 +68,11 @@ def duplicate_of(session: Session, mailbox: str, sha256: str, parsed: ParsedMess
     return found
 
 
-def _add_flushed(session: Session, _context) -> None:
-    """Messages the batch writes count as stored for the rest of it."""
+def _add_written(session: Session, row: object) -> None:
+    """Messages the batch writes count as stored for the rest of it (from when they are added: a
+    batch may write them all in one flush at its end)."""
     stored: _Stored | None = memo.peek(session, _NAME)
-    if stored is None:
-        return
-    for row in session.new:
-        if isinstance(row, Message) and row.mailbox == stored.mailbox:
-            stored.sha256s.add(row.sha256)
-            if row.message_id:
-                stored.ids.add((row.message_id, row.from_addr))
+    if stored is not None and isinstance(row, Message) and row.mailbox == stored.mailbox:
+        stored.sha256s.add(row.sha256)
+        if row.message_id:
+            stored.ids.add((row.message_id, row.from_addr))

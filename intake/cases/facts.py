@@ -54,6 +54,7 @@ class OpenedCase:
     """What was written of a case opened in this transaction with its one message: known, it is
     not read back (its replies, findings and incident record do not exist yet)."""
 
+    case: Case
     message: Message
     attachments: tuple[Attachment, ...] = ()
     security: MessageSecurity | None = None

@@ -29,7 +29,7 @@ from intake.cases.unlock import ReadDocument, read_document, store_documents
 from intake.checks import find_password
 from intake.config import Config, MailboxConfig
 from intake.db import audit
-from intake.db.keys import stored_id
+from intake.db.keys import stored_id, with_id
 from intake.db.tables import Attachment, Case, Message, utcnow
 from intake.documents import ContainerLimits, Triage, open_zip, triage
 from intake.errors import DocumentError, LimitExceeded, WrongPassword
@@ -134,6 +134,8 @@ def ingest(
     detail = {"message": message.id, "source": source_ref}
     audit.record(session, by=ACTOR, action="message_received", case_id=case.id, detail=detail)
     rows = []
+    if arrival.attachments:  # a flush orders its INSERTs by class, not by foreign key: case and message first
+        session.flush()
     for arriving in arrival.attachments:
         rows.append((row := _record_attachment(session, case, message, arriving), arriving.part.payload))
         scanning.record(session, row, list(arriving.verdicts))
@@ -145,7 +147,7 @@ def ingest(
     texts = {stored_id(message): arrival.answer_text or parsed.body_text}
     index_message(session, config, message, texts[stored_id(message)])  # one row, passwords left out
     trigger = message if created else None  # a new case's only message; else the case's newest
-    opened = OpenedCase(message, tuple(row for row, _ in rows), security) if created else None
+    opened = OpenedCase(case, message, tuple(row for row, _ in rows), security) if created else None
     refresh_case(
         session, config=config, case_id=case.id, reply=True, texts=texts, trigger=trigger, opened=opened
     )
@@ -220,7 +222,7 @@ def _record_message(session, case, mailbox, parsed, raw, sha256, source_ref, rea
     if received_at is not None:
         message.received_at = received_at
     session.add(message)
-    session.flush()
+    with_id(session, message)
     return message
 
 
@@ -251,7 +253,7 @@ def _record_attachment(
         row.state, row.detail, encrypted = arriving.problem
         row.encrypted = row.encrypted or encrypted
     session.add(row)
-    session.flush()
+    with_id(session, row)
     return row
 
 

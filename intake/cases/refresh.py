@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from intake.cases import sla
@@ -15,6 +14,7 @@ from intake.cases.facts import OpenedCase, build_facts, other_department_applica
 from intake.cases.kinds import case_kind
 from intake.checks import RuleFinding, evaluate
 from intake.config import Config
+from intake.db.later import insert_rows
 from intake.db.tables import Case, Finding, IncidentRecord, Message, utcnow
 from intake.forms.naming import org_from_filename
 from intake.replies.planning import plan_reply
@@ -38,9 +38,10 @@ def refresh_case(
     is the message that came in, when the caller has it (else the case's newest is looked up);
     ``opened``: the caller opened the case in this transaction, and this is all that is stored of
     it (nothing of it is read back)."""
-    session.flush()  # what the caller added is read back below; nothing in between needs a flush
+    if opened is None or opened.attachments:  # what the caller added is read back below
+        session.flush()
     with session.no_autoflush:
-        case = session.get(Case, case_id)
+        case = opened.case if opened is not None else session.get(Case, case_id)
         assert case is not None  # the caller's case, flushed above
         facts = build_facts(session, config=config, case=case, texts=texts or {}, opened=opened)
         profile = config.get_mailbox(case.mailbox).profile
@@ -104,7 +105,7 @@ def _sync_findings(session: Session, case: Case, results: list[RuleFinding], *, 
         row.severity, row.message_ja, row.message_en = result.severity, result.message_ja, result.message_en
         session.add(row)
     if new:
-        session.execute(insert(Finding), new)
+        insert_rows(session, Finding, new)
     for row in existing.values():
         if row.open:
             row.open, row.resolved_at = False, now

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 from intake.clock import as_utc
 from intake.config import Config
 from intake.db import audit, memo
+from intake.db.keys import with_id
 from intake.db.tables import Case, Message, OutboxReply, utcnow
 from intake.errors import IntakeError, NotFound
 
@@ -147,7 +148,7 @@ def queue_reply(
         created_at=now,
     )
     session.add(reply)
-    session.flush()
+    with_id(session, reply)
     _queued(session, reply)
     return reply
 
@@ -188,7 +189,9 @@ def refusal(
 
 
 def replies_since(session: Session, to_addr: str, since: datetime) -> int:
-    """Automatic replies to ``to_addr`` since then (staff's own replies are not a robot's loop)."""
+    """Automatic replies to ``to_addr`` since then (staff's own replies are not a robot's loop),
+    those the session holds unwritten too."""
+    session.flush()
     query = select(func.count()).where(
         OutboxReply.to_addr == to_addr.lower(),
         col(OutboxReply.state).in_(COUNTED_STATES),
@@ -276,6 +279,7 @@ def _own_addresses(config: Config) -> set[str]:
 
 
 def _already_replied(session: Session, message_id: str, template: str, to_addr: str) -> bool:
+    session.flush()  # the replies the session holds unwritten count too
     query = select(OutboxReply.id).where(
         OutboxReply.in_reply_to == message_id,
         OutboxReply.template == template,

@@ -49,8 +49,10 @@ from intake.cases.sent import join_sent
 from intake.cases.threads import number_in_batch
 from intake.config import Config, MailboxConfig
 from intake.db import memo, search
+from intake.db.keys import keys_in_batch
+from intake.db.later import insert_later
 from intake.db.locks import is_source_guard
-from intake.db.tables import Message, QuarantineEntry
+from intake.db.tables import Attachment, AuditEntry, Message, OutboxReply, QuarantineEntry
 from intake.errors import (
     AuthError,
     ConfigError,
@@ -285,7 +287,10 @@ class Poller:
         before = copy.deepcopy(report)
         try:
             return self._commit(session, source, mailbox, items, report, inflight, lock), None
-        except _Redo:
+        except _Redo as failed:
+            log.info(
+                "mailbox %s: %s; the batch is written again, one message at a time", mailbox.name, failed
+            )
             session.rollback()
             vars(report).update(vars(before))  # counted again below
             self._look_up(session, mailbox, items)
@@ -342,6 +347,8 @@ class Poller:
         if not careful:
             search.defer(session)
             number_in_batch(session)
+            keys_in_batch(session, (Message, Attachment, AuditEntry, OutboxReply))
+            insert_later(session)
         for item in items:
             self._write_one(session, mailbox, item, report, inflight, careful=careful)
         done = [replace(item.fetched, raw=b"") for item in items]
@@ -450,7 +457,7 @@ class Poller:
             if isinstance(exc, IntegrityError) and is_source_guard(exc):  # another instance stored it
                 raise
             if not careful:
-                raise _Redo from None
+                raise _Redo(describe(exc)) from None
             self._quarantine(session, mailbox, fetched, sha256, exc)
             report.quarantined += 1
             return None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import model_validator
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from intake.config import MailboxConfig
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 
     from intake.access.login import Login
     from intake.config import Config
+
+_SEEN = 'INSERT INTO {table} (mailbox, "key") VALUES (:mailbox, :key) ON CONFLICT DO NOTHING'
 
 
 class MaildirMailbox(MailboxConfig):
@@ -139,8 +142,11 @@ class MaildirSource:
         return {key.removeprefix(self.prefix) for key in session.exec(query)}
 
     def record(self, session: Session, batch: list[Fetched]) -> None:
-        for fetched in batch:
-            session.merge(MaildirSeen(mailbox=self.mailbox.name, key=f"{self.prefix}{fetched.key}"))
+        """The batch's files as seen: one statement (a file seen already stays as it is)."""
+        rows = [{"mailbox": self.mailbox.name, "key": f"{self.prefix}{fetched.key}"} for fetched in batch]
+        if rows:
+            table = MaildirSeen.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
+            session.connection().execute(text(_SEEN.format(table=table.name)), rows)
 
     def mark_processed(self, batch: list[Fetched]) -> None:
         if not self.marks:
