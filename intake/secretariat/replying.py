@@ -38,7 +38,7 @@ from intake.replies.staff import ReplyFile, StaffReplyError, queue_staff_reply
 from intake.replies.staff_templates import StaffTemplate, render_staff, staff_template
 from intake.secretariat.actions import get_case
 from intake.secretariat.labels import kind_label
-from intake.secretariat.views import masked
+from intake.mail.shown import masked
 
 QUOTED_CHARS = 20_000  # of the quoted message: a reply is not the place for a whole report
 
