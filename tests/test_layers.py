@@ -181,6 +181,10 @@ LAZY = {
     **_in_commands("intake.cli.accepting", "intake.secretariat.accepting", "intake.secretariat.actions"),
     **_in_commands("intake.cli.accepting", "intake.secretariat.labels"),
     **_in_commands("intake.cli.cases", "intake.secretariat.accepting"),
+    (
+        "intake.archive",
+        "intake.mail.readable",
+    ): "the keys and the configuration to read a message, not to keep one",
     ("intake.cases.unlock", "intake.archive"): "the mail parser to open a file, not to list what waits",
     ("intake.cases.unlock", "intake.cases.refresh"): "the checks and replies to open a file, not to list",
     ("intake.cases.password_mail", "intake.archive"): "the mail parser to read a password, not to place mail",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -14,14 +14,10 @@ from rich.table import Table
 from intake.cli.app import app
 from intake.cli.runtime import Runtime, add_row
 from intake.clock import jst_iso
-from intake.quick.case_text import FORMS, FormNames, draw_case, history_row
+from intake.quick.case_text import draw_case, form_names, history_row
 from intake.quick.tables import queue_table
 from intake.secretariat.labels import merge_text
 from intake.secretariat.statuses import STATUSES
-
-if TYPE_CHECKING:
-    from intake.forms import FormSpecs
-
 
 DEFAULT_PAGE = 100
 
@@ -92,14 +88,6 @@ def show(
         return
     forms = form_names(load_form_specs(rules)) if {"application", "staff"} & case["fields"].keys() else {}
     draw_case(rt.out, case, [t.get("text", "") for t in texts], history, forms, rules)
-
-
-def form_names(specs: FormSpecs) -> FormNames:
-    """Each form's name and how it names its items, for :func:`draw_case`."""
-    return {
-        form: (specs[form].name, {f.key: specs[form].label(f.key) for f in specs[form].fields})
-        for form in FORMS
-    }
 
 
 class Secrecy(StrEnum):

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from intake.forms.spec import FormSpecs
 from intake.quick.printing import add_row
 from intake.quick.tables import due_text
 from intake.secretariat.labels import (
@@ -77,6 +78,14 @@ def draw_case(
     for row in history:
         add_row(history_table, *row)
     out.print(history_table)
+
+
+def form_names(specs: FormSpecs) -> FormNames:
+    """Each form's name and how it names its items, as :func:`draw_case` prints them."""
+    return {
+        form: (specs[form].name, {f.key: specs[form].label(f.key) for f in specs[form].fields})
+        for form in FORMS
+    }
 
 
 def when(iso: str | None) -> str:
