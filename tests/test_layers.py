@@ -71,6 +71,7 @@ LAZY = {
         "intake.quick",
         "intake.quick.show",
     ): "rich and the mail parser only when a case is read from the database",
+    ("intake.quick", "intake.quick.audit"): "rich only when the audit log is read from the database",
     ("intake.quick", "intake.quick.direct"): "sqlite3 only when no service answered",
     ("intake.cli.answering", "intake.cli.app"): "the application, once the service starts answering",
     **_in_commands("intake.cli.mail", "intake.cli.answering"),

@@ -1,7 +1,8 @@
-"""``intake queue`` with no service running, on SQLite: read straight from the database (no ORM,
-no pydantic) and printed exactly as the full command line prints it — text and ``--json``, with
-every filter — and left to the full command line whenever it would say more (a failing mail
-server) or the database is not one it reads."""
+"""``intake queue``, ``show``, ``outbox``, ``audit`` and ``status`` with no service running, on
+SQLite: read straight from the database (no ORM, no pydantic) and printed exactly as the full
+command line prints them — text and ``--json``, with every filter — and left to the full command
+line whenever it would say more (a failing mail server, a protected message, an acceptance to sum
+up) or the database is not one it reads."""
 
 from __future__ import annotations
 
@@ -302,11 +303,11 @@ def test_show_of_a_merged_case_and_of_a_purged_message_read_straight_from_the_da
     assert merged["merged_from"] == [incident[0]]
 
 
-def test_show_direct_imports_neither_the_orm_nor_pydantic(shown):
+def test_show_and_audit_read_directly_import_neither_the_orm_nor_pydantic(shown):
     workspace, _every, incident = shown
-    for extra in ("", ", '--json'"):
+    for argv in (["show", incident[1]], ["show", incident[1], "--json"], ["audit"], ["audit", incident[0]]):
         probe = (
-            f"import sys, runpy; sys.argv = ['intake', 'show', {incident[1]!r}{extra}]\n"
+            f"import sys, runpy; sys.argv = ['intake', '--verbose', *{argv!r}]\n"
             "try:\n    runpy.run_module('intake', run_name='__main__')\n"
             "except SystemExit:\n    pass\n"
             "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'pydantic', 'typer', 'intake.cli') "
@@ -320,7 +321,8 @@ def test_show_direct_imports_neither_the_orm_nor_pydantic(shown):
             cwd=workspace.root,
             timeout=120,
         )
-        assert done.stdout.splitlines()[-1] == "[]", done.stderr
+        assert DIRECT in done.stderr, (argv, done.stderr)
+        assert done.stdout.splitlines()[-1] == "[]", (argv, done.stderr)
 
 
 def test_show_of_a_missing_case_is_the_full_command_lines_to_say(shown):
@@ -348,3 +350,20 @@ def test_an_acceptance_in_the_history_is_summed_up_by_the_full_command_line(work
         "廃止 二郎",
         "新規 三郎",
     ]
+
+
+def test_the_audit_log_read_straight_from_the_database_is_the_full_command_lines(shown):
+    workspace, _every, incident = shown
+    assert workspace.cli("merge", incident[0], "--into", incident[1]).returncode == 0
+    entries = json.loads(workspace.cli("audit", "--json").stdout)
+    assert any(isinstance(e["detail"], dict) for e in entries) and {"merge", "note"} <= {
+        e["action"] for e in entries
+    }
+    for command in (["audit"], ["audit", incident[0]], ["audit", incident[1]]):
+        for extra in ([], ["--json"]):
+            quick = workspace.cli_process("--verbose", *command, *extra)
+            full = workspace.cli(*command, *extra)
+            assert DIRECT in quick.stderr, (command, quick.stderr)
+            assert (quick.stdout, quick.returncode) == (full.stdout, full.returncode), command
+    quick = workspace.cli_process("--verbose", "audit", "CSC-2000-9999")
+    assert BY_FULL_CLI in quick.stderr and quick.returncode != 0

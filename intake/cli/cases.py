@@ -3,19 +3,16 @@ audit, and the daily digest of overdue and due-today cases to their owners."""
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from intake.cli.app import app
-from intake.cli.runtime import Runtime, add_row
-from intake.clock import jst_iso
+from intake.cli.runtime import Runtime
 from intake.quick.case_text import draw_case, form_names, history_row
-from intake.quick.tables import queue_table
+from intake.quick.tables import audit_item, audit_table, queue_table
 from intake.secretariat.labels import merge_text
 from intake.secretariat.statuses import STATUSES
 
@@ -253,30 +250,12 @@ def audit(
 
     rt: Runtime = ctx.obj
     with rt.reading_session() as session:
-        items = [_audit_item(e) for e in actions.audit_entries(session, case_id)]
+        entries = actions.audit_entries(session, case_id)
+        items = [audit_item(e.id, e.at, e.by, e.case_id, e.action, e.detail) for e in entries]
     if as_json:
         rt.print_json(items)
         return
-    table = Table("at", "by", "case", "action", "detail", title=f"audit: {len(items)} entries")
-    for e in items:
-        detail = e["detail"] if isinstance(e["detail"], str) else json.dumps(e["detail"], ensure_ascii=False)
-        add_row(table, e["at"], e["by"], e["case_id"] or "", e["action"], detail)
-    rt.out.print(table)
-
-
-def _audit_item(entry) -> dict:
-    try:
-        detail = json.loads(entry.detail)
-    except ValueError:
-        detail = None
-    return {
-        "id": entry.id,
-        "at": jst_iso(entry.at),
-        "by": entry.by,
-        "case_id": entry.case_id,
-        "action": entry.action,
-        "detail": detail if isinstance(detail, dict) else entry.detail,
-    }
+    rt.out.print(audit_table(items))
 
 
 @app.command()

@@ -1,5 +1,5 @@
 """The staff's read-only commands answered without loading the whole program: by the running
-service over its socket, else (queue, show, outbox, status on SQLite) from the database, else by the full CLI.
+service over its socket, else (on SQLite) from the database, else by the full CLI.
 
 Only the standard library (and rich, to print a table) is imported here; anything
 :mod:`.commands` does not recognise goes to :func:`intake.cli.main` unchanged, so what a command
@@ -23,12 +23,8 @@ from intake.quick.settings import (
     sqlite_file,
 )
 
-DIRECT = (
-    "queue",
-    "show",
-    "outbox",
-    "status",
-)  # the commands read straight from SQLite when no service answers
+#: the commands read straight from SQLite when no service answers
+DIRECT = ("queue", "show", "outbox", "audit", "status")
 
 
 if TYPE_CHECKING:
@@ -108,6 +104,10 @@ def _reader(command: str) -> Callable[[list[str], Source], Printed]:
         from intake.quick import show
 
         return show.answer
+    if command == "audit":
+        from intake.quick import audit
+
+        return audit.answer
     from intake.quick import outbox
 
     return outbox.answer
