@@ -33,7 +33,7 @@ class Source:
     timeout: float
     rules: Path
     config: dict
-    archive: Path
+    archive: Path | None
 
 
 @dataclass(frozen=True)

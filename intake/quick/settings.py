@@ -76,9 +76,12 @@ def sockets(folder: Path) -> list[Path]:
     return [folder / name for name in SOCKET_NAMES]
 
 
-def archive_folder(data: dict, base: Path) -> Path:
-    """``storage.archive_dir`` (relative to the configuration's folder): the archived messages."""
+def archive_folder(data: dict, base: Path) -> Path | None:
+    """``storage.archive_dir`` (relative to the configuration's folder): the archived messages;
+    None when it is not a path (the full command line says so)."""
     storage = data.get("storage", {})
-    value = storage.get("archive_dir", DEFAULT_ARCHIVE) if isinstance(storage, dict) else DEFAULT_ARCHIVE
-    path = Path(str(value))
+    value = storage.get("archive_dir", DEFAULT_ARCHIVE) if isinstance(storage, dict) else None
+    if not isinstance(value, str) or not value:
+        return None
+    path = Path(value)
     return path if path.is_absolute() else base / path

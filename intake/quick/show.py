@@ -263,6 +263,8 @@ def message_texts(conn: sqlite3.Connection, case_id: str, source: Source) -> lis
     messages attached to it."""
     replies = {f"outbox:{r['id']}": r for r in _rows(conn, "outboxreply", case_id)}
     protected = {pk for pk, said in _security(conn, case_id).items() if said["protection"]}
+    if source.archive is None:
+        raise Unanswered("storage.archive_dir: the full command line says what is wrong")
     archive, limits = Archive(source.archive), _limits(source.config)
     texts = []
     for m in _rows(conn, "message", case_id):
