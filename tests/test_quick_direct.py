@@ -26,6 +26,7 @@ from intake.forms import write_application, write_staff_registration
 from intake.mail.ours import CONFIRMATION_BLOCK
 from support.accepting import registered, staff_case
 from support.bounces import postfix
+from support.crypto_keys import make_pgp_world, pgp_signed
 from support.mailfactory import DOCX_TYPE, make_mail, numbered_mails
 from support.office_fixtures import encrypt_agile
 from support.samples import APPLICATION, PEOPLE
@@ -367,3 +368,23 @@ def test_the_audit_log_read_straight_from_the_database_is_the_full_command_lines
             assert (quick.stdout, quick.returncode) == (full.stdout, full.returncode), command
     quick = workspace.cli_process("--verbose", "audit", "CSC-2000-9999")
     assert BY_FULL_CLI in quick.stderr and quick.returncode != 0
+
+
+def test_a_signed_message_is_left_to_the_full_command_line_which_holds_the_keys(workspace):
+    world = make_pgp_world()
+    try:
+        signed = pgp_signed(world, "不審な通信を検知しましたので報告いたします。\n")
+    finally:
+        world.stop()
+    path = workspace.add_maildir()
+    workspace.extra = '[replies]\nmode = "hold"\n'
+    mailbox.Maildir(path, create=False).add(signed)
+    assert workspace.cli("init").returncode == 0
+    assert workspace.cli("poll").returncode == 0
+    [case] = json.loads(workspace.cli("queue", "--json").stdout)
+    shown = json.loads(workspace.cli("show", case["id"], "--json").stdout)
+    assert shown["messages"][0]["security"]["protection"] == "pgp_mime"
+    for extra in ([], ["--json"]):
+        quick = workspace.cli_process("--verbose", "show", case["id"], *extra)
+        assert BY_FULL_CLI in quick.stderr
+        assert quick.stdout == workspace.cli("show", case["id"], *extra).stdout
