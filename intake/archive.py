@@ -15,11 +15,13 @@ import hashlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from intake.config import Config
 from intake.errors import NotFound
-from intake.mail import ParsedMessage
-from intake.mail.readable import read_message
+
+if TYPE_CHECKING:
+    from intake.config import Config
+    from intake.mail import ParsedMessage
 
 
 class Archive:
@@ -127,5 +129,7 @@ def _libc():
 def read_archived(config: Config, sha256: str) -> ParsedMessage:
     """The archived message ``sha256``, loaded, opened if it was encrypted, and parsed under the
     configured limits (the archive keeps the original bytes only)."""
+    from intake.mail.readable import read_message  # the keys and the configuration: not to store or load
+
     raw = Archive(config.storage.archive_dir).load(sha256)
     return read_message(raw, config)[0]

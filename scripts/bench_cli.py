@@ -6,7 +6,7 @@ socket — beside ``python -c pass``, the least a process costs.
 
 It fills a temporary SQLite database the way ``scripts/bench_queue.py`` does (N cases, default
 10,000: messages, findings, audit entries, robot mail), then prints for ``queue``, ``show CASE``,
-``outbox`` and ``status`` the median wall time of RUNS runs (after one untimed run that warms the
+``outbox``, ``audit CASE`` and ``status`` the median wall time of RUNS runs (after one untimed run that warms the
 file cache) and the median CPU time (user + system, which other work on the machine changes
 less), and which path answered (``--verbose``): the running service, the database read directly,
 or the full command line. ``intake --help`` and ``python -c "import intake.cli"`` (what the full
@@ -134,6 +134,7 @@ def main() -> None:
             ("queue", ["queue"]),
             (f"show {case}", ["show", case]),
             ("outbox", ["outbox"]),
+            (f"audit {case}", ["audit", case]),
             ("status", ["status"]),
         ]
         print(

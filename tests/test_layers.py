@@ -67,6 +67,11 @@ LAZY = {
     ): "rich and the labels only when the queue is read from the database",
     ("intake.quick", "intake.quick.outbox"): "rich only when the outbox is read from the database",
     ("intake.quick", "intake.quick.status"): "rich only when the status is read from the database",
+    (
+        "intake.quick",
+        "intake.quick.show",
+    ): "rich and the mail parser only when a case is read from the database",
+    ("intake.quick", "intake.quick.audit"): "rich only when the audit log is read from the database",
     ("intake.quick", "intake.quick.direct"): "sqlite3 only when no service answered",
     ("intake.cli.answering", "intake.cli.app"): "the application, once the service starts answering",
     **_in_commands("intake.cli.mail", "intake.cli.answering"),
@@ -160,10 +165,6 @@ LAZY = {
     ): "the mail parser for a case's messages, not for the queue",
     (
         "intake.secretariat.views",
-        "intake.checks.answers.confirmations",
-    ): "our block's markers for a case's messages, not for the queue",
-    (
-        "intake.secretariat.views",
         "intake.cases.formrows",
     ): "the forms library for a case's fields, not the queue",
     (
@@ -181,14 +182,14 @@ LAZY = {
     **_in_commands("intake.cli.accepting", "intake.secretariat.accepting", "intake.secretariat.actions"),
     **_in_commands("intake.cli.accepting", "intake.secretariat.labels"),
     **_in_commands("intake.cli.cases", "intake.secretariat.accepting"),
+    (
+        "intake.archive",
+        "intake.mail.readable",
+    ): "the keys and the configuration to read a message, not to keep one",
     ("intake.cases.unlock", "intake.archive"): "the mail parser to open a file, not to list what waits",
     ("intake.cases.unlock", "intake.cases.refresh"): "the checks and replies to open a file, not to list",
     ("intake.cases.password_mail", "intake.archive"): "the mail parser to read a password, not to place mail",
     ("intake.cases.password_mail", "intake.cases.refresh"): "the checks and replies once a file is opened",
-    (
-        "intake.secretariat.views",
-        "intake.checks.password",
-    ): "the password reader to mask a message's text only",
     (
         "intake.secretariat.views",
         "intake.cases.password_mail",

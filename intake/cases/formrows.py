@@ -15,29 +15,22 @@ import json
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from intake.db.keys import stored_id
 from intake.db.tables import ApplicationForm, Attachment, StaffEntry
 from intake.forms import ExtractedForm, FieldValue, FormSpec, FormSpecs, load_form_specs
+from intake.forms.stored import BOOKKEEPING, column, nested, stored_items
 
 #: The table each form's rows go to: one row per form, or (staff registration) per person block.
 FORM_TABLES: dict[str, type[SQLModel]] = {"application": ApplicationForm, "staff_registration": StaffEntry}
-#: Columns of those tables that hold no item of the form.
-BOOKKEEPING = frozenset({"id", "case_id", "attachment_id", "position", "detail_json", "read_at"})
 
 
 @lru_cache(maxsize=4)
 def form_specs(rules_dir: Path) -> FormSpecs:
     """The form descriptions under ``rules_dir`` (read once per folder)."""
     return load_form_specs(rules_dir)
-
-
-def column(key: str) -> str:
-    """The column an item is stored in when its table has one: ``poc.name`` → ``poc_name``."""
-    return key.replace(".", "_")
 
 
 def item_columns(table: type[SQLModel]) -> frozenset[str]:
@@ -97,15 +90,8 @@ def store_form(session: Session, attachment: Attachment, form: ExtractedForm) ->
 
 
 def stored_values(row: SQLModel, spec: FormSpec) -> dict[str, str | None]:
-    """Every item ``spec`` declares, as ``row`` holds it: from its column, else from the items
-    kept without one (read before the column existed, or still without one)."""
-    columns = item_columns(type(row))
-    extra = json.loads(getattr(row, "detail_json", None) or "{}").get("extra", {})
-    values: dict[str, str | None] = {}
-    for field in spec.fields:
-        value = getattr(row, column(field.key)) if column(field.key) in columns else None
-        values[field.key] = value if value is not None else extra.get(field.key)
-    return values
+    """Every item ``spec`` declares, as ``row`` holds it (:func:`intake.forms.stored.stored_items`)."""
+    return stored_items({name: getattr(row, name) for name in type(row).model_fields}, spec)
 
 
 def fields_json(session: Session, case_id: str, kind: str, rules_dir: Path) -> dict:
@@ -123,15 +109,3 @@ def fields_json(session: Session, case_id: str, kind: str, rules_dir: Path) -> d
     if staff or kind == "staff_registration":
         fields["staff"] = [stored_values(row, specs["staff_registration"]) for row in staff]
     return fields
-
-
-def nested(values: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"poc.name": x}`` → ``{"poc": {"name": x}}`` (interface.md)."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        head, dot, tail = key.partition(".")
-        if dot:
-            out.setdefault(head, {})[tail] = value
-        else:
-            out[key] = value
-    return out

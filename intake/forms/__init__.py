@@ -25,10 +25,33 @@ Public interface: :func:`extract_form` → :class:`ExtractedForm` (``fields``, `
 :func:`write_staff_registration` (tests, demo); :mod:`.naming` for what file names say.
 """
 
-from intake.forms.extract import ExtractedForm, FieldProblem, extract_form, open_docx, read_docx_body
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from intake.forms.spec import FieldSpec, FormSpec, FormSpecs, load_form_spec, load_form_specs
-from intake.forms.values import FieldValue
-from intake.forms.writer import write_application, write_staff_registration
+
+if TYPE_CHECKING:
+    from intake.forms.extract import ExtractedForm, FieldProblem, extract_form, open_docx, read_docx_body
+    from intake.forms.values import FieldValue
+    from intake.forms.writer import write_application, write_staff_registration
+
+#: The Word reader and writer (and the values they hold, in lxml's pieces), loaded when first used: the form descriptions alone (which name a
+#: form's items wherever a case is shown) need neither the document libraries nor the configuration.
+_LATER = {
+    **dict.fromkeys(
+        ("ExtractedForm", "FieldProblem", "extract_form", "open_docx", "read_docx_body"),
+        "intake.forms.extract",
+    ),
+    **dict.fromkeys(("write_application", "write_staff_registration"), "intake.forms.writer"),
+    "FieldValue": "intake.forms.values",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LATER:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_LATER[name]), name)
+
 
 __all__ = [
     "ExtractedForm",

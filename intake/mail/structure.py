@@ -11,9 +11,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from email.message import Message
+from typing import TYPE_CHECKING
 
-from intake.config import LimitsConfig
 from intake.errors import LimitExceeded
+
+if TYPE_CHECKING:
+    from intake.config import LimitsConfig
 
 MIB = 1024 * 1024
 
@@ -170,3 +173,14 @@ def _iterate(msg: Message) -> Iterator[Node]:
         depth = node.depth + 1
         for child in reversed(children):
             stack.append(Node(0, child, depth, forwarded, opaque, alternative, ctype, root))
+
+
+_PROTECTION = re.compile(
+    rb"application/pgp-encrypted|multipart/signed|pkcs7-mime|-----BEGIN PGP |\.pgp|\.gpg", re.I
+)
+
+
+def may_be_protected(raw: bytes) -> bool:
+    """Whether ``raw`` may be signed or encrypted (:func:`intake.mail.crypto.open_protected` opens
+    it); when not, it is read as it is."""
+    return _PROTECTION.search(raw) is not None

@@ -1,5 +1,5 @@
 """The staff's read-only commands answered without loading the whole program: by the running
-service over its socket, else (queue, outbox, status on SQLite) from the database, else by the full CLI.
+service over its socket, else (on SQLite) from the database, else by the full CLI.
 
 Only the standard library (and rich, to print a table) is imported here; anything
 :mod:`.commands` does not recognise goes to :func:`intake.cli.main` unchanged, so what a command
@@ -13,9 +13,18 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from intake.quick.client import ask_service
 from intake.quick.commands import Request, parse
-from intake.quick.settings import config_file, data_folder, lock_timeout, read_config, rules_dir, sqlite_file
+from intake.quick.settings import (
+    archive_folder,
+    config_file,
+    data_folder,
+    lock_timeout,
+    read_config,
+    rules_dir,
+    sqlite_file,
+)
 
-DIRECT = ("queue", "outbox", "status")  # the commands read straight from SQLite when no service answers
+#: the commands read straight from SQLite when no service answers
+DIRECT = ("queue", "show", "outbox", "audit", "status")
 
 
 if TYPE_CHECKING:
@@ -73,7 +82,7 @@ def _read_directly(command: list[str], database: Path, data: dict, base: Path) -
 
     from intake.quick.direct import Source, Unanswered
 
-    source = Source(database, lock_timeout(data), rules_dir(data, base), data)
+    source = Source(database, lock_timeout(data), rules_dir(data, base), data, archive_folder(data, base))
     try:
         read = _reader(command[0])(command[1:], source)
     except (Unanswered, sqlite3.Error, StopIteration, LookupError, TypeError, ValueError, AttributeError):
@@ -91,6 +100,14 @@ def _reader(command: str) -> Callable[[list[str], Source], Printed]:
         from intake.quick import status
 
         return status.answer
+    if command == "show":
+        from intake.quick import show
+
+        return show.answer
+    if command == "audit":
+        from intake.quick import audit
+
+        return audit.answer
     from intake.quick import outbox
 
     return outbox.answer

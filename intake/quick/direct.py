@@ -26,12 +26,14 @@ class Unanswered(Exception):
 @dataclass(frozen=True)
 class Source:
     """What a command read from the database needs: the SQLite file, how long to wait for it, the
-    rules folder (labels) and the configuration's TOML as read (not validated)."""
+    rules folder (labels), the configuration's TOML as read (not validated) and the archive of
+    messages."""
 
     database: Path
     timeout: float
     rules: Path
     config: dict
+    archive: Path | None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ on standard output), for the commands answered straight from the database."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console, RenderableType
@@ -19,9 +20,17 @@ def printed(renderable: RenderableType, *, stderr: bool = False, **options: Any)
     return capture.get()
 
 
+def printed_with(draw: Callable[[Console], None]) -> str:
+    """What ``draw`` prints on the command line's console (``rt.out``)."""
+    console = Console(highlight=False, soft_wrap=True, file=sys.stdout)
+    with console.capture() as capture:
+        draw(console)
+    return capture.get()
+
+
 def add_row(table: Table, *cells: object, style: str | None = None) -> None:
     """As :func:`intake.cli.runtime.add_row`: cells as plain text, never rich markup."""
     table.add_row(*(Text("" if c is None else str(c)) for c in cells), style=style)
 
 
-__all__ = ["add_row", "printed"]
+__all__ = ["add_row", "printed", "printed_with"]

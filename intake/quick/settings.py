@@ -17,6 +17,7 @@ CONFIG_ENV = "INTAKE_CONFIG"  # the same as intake.config's
 DEFAULT_CONFIG = "config.toml"
 DEFAULT_KEY_FILE = "storage/intake.key"  # the data folder is where the key file lives
 DEFAULT_DATABASE = "sqlite:///storage/intake.db"
+DEFAULT_ARCHIVE = "storage/messages"
 SQLITE = "sqlite:///"
 SOCKET_NAMES = ("intake-run.sock", "intake-desk.sock")  # intake run's, intake desk's
 
@@ -73,3 +74,14 @@ def rules_dir(data: dict, base: Path) -> Path:
 def sockets(folder: Path) -> list[Path]:
     """Where a running ``intake run`` and ``intake desk`` answer the read-only commands."""
     return [folder / name for name in SOCKET_NAMES]
+
+
+def archive_folder(data: dict, base: Path) -> Path | None:
+    """``storage.archive_dir`` (relative to the configuration's folder): the archived messages;
+    None when it is not a path (the full command line says so)."""
+    storage = data.get("storage", {})
+    value = storage.get("archive_dir", DEFAULT_ARCHIVE) if isinstance(storage, dict) else None
+    if not isinstance(value, str) or not value:
+        return None
+    path = Path(value)
+    return path if path.is_absolute() else base / path

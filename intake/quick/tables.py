@@ -1,14 +1,17 @@
-"""The tables staff read from ``intake queue``, ``intake outbox`` and ``intake status``: one
+"""The tables staff read from ``intake queue``, ``intake outbox``, ``intake status`` and
+``intake audit``: one
 drawing, whether the full command line, the running service or the database read directly
 answers (so the three paths print the same, in the Japanese of ``rules/labels.toml``)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.table import Table
 
+from intake.clock import jst_iso
 from intake.quick.printing import add_row
 from intake.secretariat.labels import (
     case_status_label,
@@ -121,3 +124,30 @@ def counts_line(counts: dict, rules: Path) -> str:
 
 def overdue_line(overdue: int) -> str:
     return f"期限超過のケース: {overdue} 件"
+
+
+def audit_item(
+    entry_id: int | None, at: datetime | None, by: str, case_id: str | None, action: str, detail: str
+) -> dict:
+    """An audit entry as ``intake audit --json`` gives it: its detail as an object when it is one."""
+    try:
+        said = json.loads(detail)
+    except ValueError:
+        said = None
+    return {
+        "id": entry_id,
+        "at": jst_iso(at),
+        "by": by,
+        "case_id": case_id,
+        "action": action,
+        "detail": said if isinstance(said, dict) else detail,
+    }
+
+
+def audit_table(items: list[dict]) -> Table:
+    """The audit log, oldest first, one row per entry."""
+    table = Table("at", "by", "case", "action", "detail", title=f"audit: {len(items)} entries")
+    for e in items:
+        detail = e["detail"] if isinstance(e["detail"], str) else json.dumps(e["detail"], ensure_ascii=False)
+        add_row(table, e["at"], e["by"], e["case_id"] or "", e["action"], detail)
+    return table

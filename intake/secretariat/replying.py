@@ -33,12 +33,12 @@ from intake.db.tables import (
     utcnow,
 )
 from intake.errors import DocumentError, NotFound
+from intake.mail.shown import masked
 from intake.replies.calendar import format_jdate
 from intake.replies.staff import ReplyFile, StaffReplyError, queue_staff_reply
 from intake.replies.staff_templates import StaffTemplate, render_staff, staff_template
 from intake.secretariat.actions import get_case
 from intake.secretariat.labels import kind_label
-from intake.secretariat.views import masked
 
 QUOTED_CHARS = 20_000  # of the quoted message: a reply is not the place for a whole report
 

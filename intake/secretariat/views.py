@@ -25,11 +25,11 @@ from intake.db.tables import (
     QuarantineEntry,
 )
 from intake.errors import IntakeError, NotFound
-from intake.mail.segments import segments_of
+from intake.mail.shown import MAX_SHOWN, attached_of, incoming_text
 from intake.secretariat.security import security_by_message
 
 if TYPE_CHECKING:
-    from intake.mail import ParsedMessage
+    pass
 
 
 def list_cases(
@@ -312,10 +312,9 @@ def message_texts(session: Session, config: Config, case_id: str) -> list[dict]:
                 parsed = read_archived(config, row.sha256)
             except NotFound:  # its archived bytes are not where they should be: the rest still shows
                 parsed = None
-            text = parsed.body_text[:MAX_SHOWN] if parsed is not None else ""
-            item["text"] = masked(text) if row.password_in_text else text
-            item["segments"] = message_segments(item["text"], row.subject or "")
-            item["attached"] = attached_of(parsed, row.id or 0) if parsed is not None else []
+            item |= incoming_text(
+                parsed, row.id or 0, password_in_text=row.password_in_text, subject=row.subject
+            )
         else:
             reply = replies.get(row.source_ref)
             item["text"] = reply.body if reply else ""
@@ -333,30 +332,6 @@ def _archived_text(config: Config, row: Message) -> str:
         return ""
 
 
-MAX_SHOWN = 50_000  # characters of one message's text shown at once
-ATTACHED_SHOWN = 5_000  # characters of an attached message's text shown
-
-
-def attached_of(parsed: ParsedMessage, message_pk: int) -> list[dict]:
-    """The messages attached to one message (message/rfc822, .eml, Outlook .msg) as shown: what
-    they are, as evidence, never as the sender's words."""
-    return [
-        {
-            "message": message_pk,
-            "part": m.index,
-            "filename": m.filename,
-            "from": m.from_text,
-            "date": jst(m.date),
-            "subject": m.subject,
-            "body": m.body[:ATTACHED_SHOWN],
-            "body_truncated": len(m.body) > ATTACHED_SHOWN,
-            "attachments": list(m.attachments),
-            "problem": m.problem,
-        }
-        for m in parsed.attached_messages
-    ]
-
-
 def attached_messages(session: Session, config: Config, case_id: str) -> list[dict]:
     """Every message attached to the case's incoming mail, read from the archive."""
     from intake.archive import read_archived  # the mail parser: not for the queue
@@ -371,24 +346,6 @@ def attached_messages(session: Session, config: Config, case_id: str) -> list[di
             continue
         found += attached_of(parsed, row.id or 0)
     return found
-
-
-def message_segments(text: str, subject: str) -> list[dict]:
-    """The sender's new text, quotes (of our mail or others') and forwarded mail of one message
-    (intake.mail.segments), as shown: kind, origin and a forward's From/Date/Subject as codes."""
-    from intake.checks.answers.confirmations import OUR_MARKERS  # the checks library: not for the queue
-
-    return [s.as_dict() for s in segments_of(text, subject=subject, markers=OUR_MARKERS)]
-
-
-def masked(text: str) -> str:
-    """A message's text with the password it carries hidden (「このメールのパスワードで開く」 uses it
-    without anyone reading it off the screen)."""
-    from intake.checks.password import password_candidates
-
-    for candidate in password_candidates(text):
-        text = text.replace(candidate, "●" * 8)
-    return text
 
 
 def quarantine_item(q: QuarantineEntry) -> dict:

@@ -39,23 +39,9 @@ from intake.checks.answers.mailtext import (
 )
 from intake.checks.answers.marks import BY_NUMBER, Mark, expand_ranges, marks_in
 from intake.checks.facts import IncidentAnswers
+from intake.mail.ours import CONFIRMATION_BLOCK, OUR_MARKERS
 from intake.mail.segments import NEW, OTHERS, QUOTE
 
-CONFIRMATION_BLOCK = """\
-━━━━━━━━━━━━ ご回答欄 ━━━━━━━━━━━━
-このメールにご返信のうえ、各項目の「：」の後にご記入ください。
-確認①（秘密指定の有無）：
-確認②（情報の共有範囲）：
-確認③（協議会事務局外への対応調整の要否）：
-━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━
-"""
-
-# Text only our own mail carries: a quote holding it is a quote of ours (intake.mail.segments).
-OUR_MARKERS = (
-    CONFIRMATION_BLOCK.splitlines()[0].strip("━ "),
-    CONFIRMATION_BLOCK.splitlines()[1],
-    "ご回答欄にご記入ください",
-)
 _TEMPLATE = frozenset("".join(nfkc(x).split()) for x in CONFIRMATION_BLOCK.splitlines() if x.strip())
 _JOINER = re.compile(r"(?:\s|[、,・&/]|と|及び|および|and)*", re.IGNORECASE)  # 「確認①と②：不要」
 _FOREIGN_LABEL = re.compile(r"(?!TLP)[^\s:、。,]{1,12}\s*:", re.IGNORECASE)  # 「発生日時：」, not 「TLP:」

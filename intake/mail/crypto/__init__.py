@@ -10,7 +10,6 @@ the reason, so nothing is lost and staff see why.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -22,13 +21,11 @@ from intake.mail.crypto.pgp import PgpKeys
 from intake.mail.crypto.results import BAD, NONE, UNKNOWN_KEY, Protection, Signature
 from intake.mail.crypto.smime import SmimeKeys
 from intake.mail.crypto.smime import verify as verify_smime
+from intake.mail.structure import may_be_protected
 
 __all__ = ["Keys", "PgpKeys", "Protection", "Signature", "SmimeKeys", "keys_from_config", "open_protected"]
 
 MAX_LAYERS = 4  # signed inside encrypted inside signed …: deeper than this is left as it is
-_MARKERS = re.compile(
-    rb"application/pgp-encrypted|multipart/signed|pkcs7-mime|-----BEGIN PGP |\.pgp|\.gpg", re.I
-)
 
 
 @dataclass(frozen=True)
@@ -62,7 +59,7 @@ def _keys(home, passphrase, cert, key, smime_passphrase, ca_file) -> Keys:
 
 def open_protected(raw: bytes, keys: Keys) -> tuple[bytes, Protection]:
     """The readable message and what protected it; ``raw`` itself when nothing did."""
-    if _MARKERS.search(raw) is None:
+    if not may_be_protected(raw):
         return raw, Protection()
     entity, found = raw, Protection()
     for _ in range(MAX_LAYERS):
