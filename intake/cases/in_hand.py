@@ -64,14 +64,15 @@ def other_department_forms(
 
 def _known(session: Session, rules_dir: Path) -> _Known:
     known = remembered(session, "applications_in_hand", _Known)
-    columns = (
-        ApplicationForm.id,
-        ApplicationForm.case_id,
-        ApplicationForm.corporate_number,
-        ApplicationForm.org_name,
-    )
     rows = session.exec(
-        select(*columns).where(col(ApplicationForm.id) > known.up_to).order_by(col(ApplicationForm.id))
+        select(
+            ApplicationForm.id,
+            ApplicationForm.case_id,
+            ApplicationForm.corporate_number,
+            ApplicationForm.org_name,
+        )
+        .where(col(ApplicationForm.id) > known.up_to)
+        .order_by(col(ApplicationForm.id))
     ).all()
     for form_id, case_id, number, name in rows:
         assert form_id is not None  # stored rows have their id

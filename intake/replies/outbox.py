@@ -53,7 +53,7 @@ class _Seen:
     replied_ids: set[str] = field(default_factory=set)
 
 
-def look_up_batch(session: Session, *, recipients: Iterable[str], message_ids: Iterable[str]) -> None:
+def look_up_batch(session: Session, *, recipients: Iterable[str], message_ids: Iterable[str | None]) -> None:
     """Read once for a poller's batch which of its senders had an automatic reply in the last 24
     hours and which of its messages were answered already; two statements for the whole batch."""
     seen = _Seen(since=as_utc(utcnow()) - DAY)
