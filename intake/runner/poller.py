@@ -249,6 +249,7 @@ class Poller:
         session.commit()  # what the source read or repaired: nothing is held while a message is read
         done: list[Fetched] = []
         items: list[_Read] = []
+        held = 0  # bytes of mail read and not yet written
         for position, fetched in enumerate(batch):
             if self.stop.is_set():
                 break
@@ -258,12 +259,13 @@ class Poller:
                 written, failure = self._write(session, source, mailbox, items, report, inflight, lock)
                 return done + written, failure or StorageError(f"mailbox {mailbox.name}: {exc}")
             batch[position] = replace(fetched, raw=b"")  # the batch's list lets go of the bytes
-            if sum(len(item.fetched.raw) for item in items) >= READ_AHEAD_BYTES:
+            held += len(fetched.raw)
+            if held >= READ_AHEAD_BYTES:
                 written, failure = self._write(session, source, mailbox, items, report, inflight, lock)
                 done += written
                 if failure is not None or report.skipped:
                     return done, failure
-                items = []
+                items, held = [], 0
         written, failure = self._write(session, source, mailbox, items, report, inflight, lock)
         return done + written, failure
 
