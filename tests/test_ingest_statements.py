@@ -235,3 +235,72 @@ def test_a_batch_of_new_reports_goes_to_the_database_in_one_insert_a_table(repor
     ):
         assert inserts.count(f"INSERT INTO {table}") == 1, (table, inserts)
     assert len(eight) == len(two), [" ".join(s.split())[:80] for s, _ in eight]
+
+
+def test_a_batch_asks_once_which_messages_its_mail_answers_and_still_threads_each(workspace):
+    """The Message-IDs a batch's mail refers to are looked up in one statement; a message is
+    threaded by its own lookup only when one of its IDs is stored, by an earlier poll or earlier in
+    the same batch — and a reference to a thread we never saw costs nothing."""
+    workspace.extra = '[replies]\nmode = "hold"\n'
+    path = workspace.add_maildir()
+    assert workspace.cli("init").returncode == 0
+    box = mailbox.Maildir(path, create=False)
+    first = make_mail(
+        sender="報告者 <first@corp1.example.co.jp>",
+        to="csc-anken@example.jp",
+        message_id="<r1@corp1.example.co.jp>",
+    )
+    box.add(first)
+    assert '"created": 1' in workspace.cli("poll", "--json").stdout
+
+    def answer(sender: str, to: str, subject: str, mid: str) -> bytes:
+        return make_mail(
+            sender=sender, to="csc-anken@example.jp", subject=subject, message_id=mid, in_reply_to=to
+        )
+
+    batch = [
+        answer(
+            "報告者 <first@corp1.example.co.jp>",
+            "<r1@corp1.example.co.jp>",
+            "続報",
+            "<r1b@corp1.example.co.jp>",
+        ),
+        answer(
+            "転送者 <fw@corp2.example.co.jp>",
+            "<elsewhere@other.example.com>",
+            "転送",
+            "<fw@corp2.example.co.jp>",
+        ),
+        make_mail(
+            sender="新規 <new@corp3.example.co.jp>",
+            to="csc-anken@example.jp",
+            subject="新規",
+            message_id="<n1@corp3.example.co.jp>",
+        ),
+        answer(
+            "新規 <new@corp3.example.co.jp>", "<n1@corp3.example.co.jp>", "追記", "<n2@corp3.example.co.jp>"
+        ),
+    ]
+    for raw in batch:
+        box.add(raw)
+    with counted() as sent:
+        result = workspace.cli("poll", "--json")
+    assert '"created": 2' in result.stdout and '"joined": 2' in result.stdout, result.stdout
+    at_once = [
+        s
+        for s, _ in sent
+        if re.search(r"SELECT message\.message_id\s+FROM message\s+WHERE message\.message_id IN", s)
+    ]
+    alone = [s for s, _ in sent if re.search(r"SELECT message\.case_id, message\.mailbox\s+FROM message", s)]
+    assert (len(at_once), len(alone)) == (1, 2)
+    with workspace.engine().connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT message_id, case_id FROM message WHERE direction = 'in'"
+        ).fetchall()
+    case_of = {f"<{mid}>": case for mid, case in rows}  # stored without the brackets
+    assert case_of["<r1b@corp1.example.co.jp>"] == case_of["<r1@corp1.example.co.jp>"]
+    assert case_of["<n2@corp3.example.co.jp>"] == case_of["<n1@corp3.example.co.jp>"]
+    assert case_of["<fw@corp2.example.co.jp>"] not in (
+        case_of["<r1@corp1.example.co.jp>"],
+        case_of["<n1@corp3.example.co.jp>"],
+    )

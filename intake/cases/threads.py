@@ -15,17 +15,55 @@ while it holds the row, and writes the last number just before its commit.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import event, text
 from sqlmodel import Session, col, select
 
 from intake.clock import JST
+from intake.db import memo
 from intake.db.tables import Case, CaseCounter, Message
 from intake.mail import ParsedMessage
 
 _TAG = re.compile(r"\[([A-Z][A-Z0-9]*-\d{4}-\d{4,})\]")
 _IN_BATCH = "intake.case_numbers"  # (prefix, year) → [last number given, last number written]
+_ANSWERED = "thread_ids"
+_MOST_ASKED = 5000  # Message-IDs a batch asks about at once (a hostile References is not read whole)
+
+
+@dataclass
+class _Known:
+    """Of the Message-IDs a poller's batch refers to, those stored (or stored by the batch since)."""
+
+    asked: set[str]
+    found: set[str] = field(default_factory=set)
+
+
+def look_up_threads(session: Session, messages: Iterable[ParsedMessage]) -> None:
+    """Read once for a poller's batch which of the Message-IDs its messages answer are stored: a
+    message none of whose are is then threaded by its subject alone, without a lookup."""
+    asked = {i for parsed in messages for i in (*parsed.in_reply_to, *parsed.references) if i}
+    if not asked or len(asked) > _MOST_ASKED:
+        return
+    known = _Known(asked)
+    stored = select(Message.message_id).where(col(Message.message_id).in_(sorted(asked)))
+    known.found.update(i for i in session.exec(stored) if i)
+    memo.keep(session, _ANSWERED, known)
+    if not event.contains(session, "transient_to_pending", _add_written):
+        event.listen(session, "transient_to_pending", _add_written)
+
+
+def _add_written(session: Session, row: object) -> None:
+    known: _Known | None = memo.peek(session, _ANSWERED)
+    if known is not None and isinstance(row, Message) and row.message_id:
+        known.found.add(row.message_id)
+
+
+def _may_answer_stored(session: Session, ids: list[str]) -> bool:
+    known: _Known | None = memo.peek(session, _ANSWERED)
+    return known is None or any(i not in known.asked or i in known.found for i in ids)
 
 
 def new_case_id(session: Session, prefix: str, when: datetime) -> str:
@@ -85,7 +123,7 @@ def _bump(session: Session, prefix: str, year: int) -> int:
 def find_thread_case(session: Session, *, mailbox: str, prefix: str, parsed: ParsedMessage) -> Case | None:
     """The case this message answers, by its headers first, then by the tag in its subject."""
     ids = [*parsed.in_reply_to, *reversed(parsed.references)]
-    if ids:
+    if ids and _may_answer_stored(session, ids):
         # By Message-ID alone (its index), the mailbox compared here: with both in one query
         # SQLite walked the mailbox's index, every message of it, for every answer.
         rows = session.exec(select(Message.case_id, Message.mailbox).where(col(Message.message_id).in_(ids)))

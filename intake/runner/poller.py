@@ -46,7 +46,7 @@ from intake.budget import message_budget
 from intake.cases.duplicates import look_up_batch
 from intake.cases.ingest import Arrival, Ingested, ingest, read_arrival
 from intake.cases.sent import join_sent
-from intake.cases.threads import number_in_batch
+from intake.cases.threads import look_up_threads, number_in_batch
 from intake.config import Config, MailboxConfig
 from intake.db import memo, search
 from intake.db.keys import keys_in_batch
@@ -327,6 +327,8 @@ class Poller:
             recipients=[parsed.from_addr for _, parsed in read],
             message_ids=[parsed.message_id for _, parsed in read],
         )
+        sent = [i.content for i in items if isinstance(i.content, ParsedMessage)]
+        look_up_threads(session, [*(parsed for _, parsed in read), *sent])  # which case each answers
 
     def _commit(
         self,
