@@ -98,21 +98,26 @@ def test_the_queue_read_straight_from_the_database_is_the_full_command_lines_que
     assert any(c["merged_into"] for c in json.loads(cases.cli_process("queue", "--all", "--json").stdout))
 
 
-def test_the_quick_path_imports_neither_the_orm_nor_pydantic(cases):
+def heavy_imports(workspace, argv: list[str]) -> subprocess.CompletedProcess:
+    """Run ``intake ARGV`` as staff do; its last line lists which heavy packages it loaded."""
     probe = (
-        "import sys, runpy; sys.argv = ['intake', 'queue', '--json']\n"
+        f"import sys, runpy; sys.argv = ['intake', *{argv!r}]\n"
         "try:\n    runpy.run_module('intake', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
         "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'pydantic', 'typer', 'intake.cli') if m in sys.modules))"
     )
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", probe],
         capture_output=True,
         text=True,
-        env={**os.environ, **cases.environment},
-        cwd=cases.root,
+        env={**os.environ, **workspace.environment},
+        cwd=workspace.root,
         timeout=120,
     )
+
+
+def test_the_quick_path_imports_neither_the_orm_nor_pydantic(cases):
+    done = heavy_imports(cases, ["queue", "--json"])
     assert done.stdout.splitlines()[-1] == "[]", done.stderr
 
 
@@ -307,21 +312,7 @@ def test_show_of_a_merged_case_and_of_a_purged_message_read_straight_from_the_da
 def test_show_and_audit_read_directly_import_neither_the_orm_nor_pydantic(shown):
     workspace, _every, incident = shown
     for argv in (["show", incident[1]], ["show", incident[1], "--json"], ["audit"], ["audit", incident[0]]):
-        probe = (
-            f"import sys, runpy; sys.argv = ['intake', '--verbose', *{argv!r}]\n"
-            "try:\n    runpy.run_module('intake', run_name='__main__')\n"
-            "except SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'pydantic', 'typer', 'intake.cli') "
-            "if m in sys.modules))"
-        )
-        done = subprocess.run(
-            [sys.executable, "-c", probe],
-            capture_output=True,
-            text=True,
-            env={**os.environ, **workspace.environment},
-            cwd=workspace.root,
-            timeout=120,
-        )
+        done = heavy_imports(workspace, ["--verbose", *argv])
         assert DIRECT in done.stderr, (argv, done.stderr)
         assert done.stdout.splitlines()[-1] == "[]", (argv, done.stderr)
 
