@@ -5,11 +5,13 @@ wheel carries the same folders as ``intake/rules`` and ``intake/packaging``. Sta
 their own copy of the rules point ``rules_dir`` at it.
 """
 
+from functools import cache
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+@cache  # asked for by every rule of every message: where intake is installed does not move
 def default_rules_dir() -> Path:
     """The rules folder shipped with intake."""
     installed = _PACKAGE_DIR / "rules"
