@@ -116,3 +116,44 @@ def test_a_batch_numbers_its_cases_in_order_and_the_next_poll_goes_on_from_the_l
     second = poller.poll(config.mailbox[0]).case_ids
     year = first[0].split("-")[1]
     assert [*first, *second] == [f"CSC-{year}-{n:04d}" for n in range(1, 8)]
+
+
+REFUSING = {  # a trigger standing in for any rule the database holds that one message's row breaks
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE INSERT ON message WHEN NEW.subject LIKE '%拒否%' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by the database'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN IF position('拒否' in NEW.subject) > 0 THEN "
+        "RAISE EXCEPTION 'refused by the database'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse BEFORE INSERT ON message FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+
+
+def test_a_row_the_database_refuses_sends_only_its_message_to_the_quarantine(workspace):
+    """A batch's rows reach the database in one flush at its end; when the database refuses one,
+    the batch is written again one savepoint a message: that message alone goes to the quarantine,
+    said in the database's words (never the statement or the values), the rest are stored."""
+    path = workspace.add_maildir()
+    config, engine = workspace.config(), workspace.engine()
+    with engine.begin() as conn:
+        for statement in REFUSING[engine.dialect.name]:
+            conn.exec_driver_sql(statement)
+    subjects = ["不審メール 一", "拒否される報告", "不審メール 三"]
+    deliver(
+        path,
+        [
+            make_mail(to="csc-anken@example.jp", subject=s, sender=f"n{n} <n{n}@corp{n}.example.co.jp>")
+            for n, s in enumerate(subjects)
+        ],
+    )
+
+    report = Poller(config=config, engine=engine).poll(config.mailbox[0])
+
+    assert (report.fetched, report.created, report.quarantined) == (3, 2, 1)
+    with Session(engine) as s:
+        assert set(s.exec(select(Case.subject))) == {"不審メール 一", "不審メール 三"}
+        [entry] = s.exec(select(QuarantineEntry)).all()
+    assert "refused by the database" in entry.error
+    assert "INSERT" not in entry.error and "n1@corp1" not in entry.error

@@ -37,7 +37,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from intake.access import health
@@ -355,6 +355,8 @@ class Poller:
             insert_later(session)
         for item in items:
             self._write_one(session, mailbox, item, report, inflight, careful=careful)
+        if not careful:
+            self._flush_batch(session)
         done = [replace(item.fetched, raw=b"") for item in items]
         source.record(session, done)
         if lock.handed_over:  # another instance polled it meanwhile: its work counts
@@ -368,6 +370,19 @@ class Poller:
             if self.progress is not None:
                 self.progress(mailbox.name, self._committed - self._before, self._found)
         return done
+
+    def _flush_batch(self, session: Session) -> None:
+        """Send the batch's rows, its search rows too, before its cursor and its commit: a row the
+        database refuses is some message's, and the batch is written again, carefully."""
+        try:
+            session.flush()
+            search.write_deferred(session)
+        except OperationalError:  # the database, not a message
+            raise
+        except Exception as exc:
+            if isinstance(exc, IntegrityError) and is_source_guard(exc):  # another instance stored them
+                raise
+            raise _Redo(describe(exc)) from None
 
     def process_one(
         self,
@@ -610,7 +625,9 @@ def database_problem(exc: OperationalError, config: Config | None = None) -> str
 
 
 def describe(exc: Exception) -> str:
-    """An error in plain words: ours as they are, anything else marked as an internal error."""
+    """An error in plain words: ours as they are, anything else marked as an internal error (the
+    database's own words only: never the statement or the values a message put in it)."""
     if isinstance(exc, IntakeError):
         return str(exc)
-    return f"internal error while processing ({exc.__class__.__name__}: {exc})"
+    said = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return f"internal error while processing ({exc.__class__.__name__}: {said})"

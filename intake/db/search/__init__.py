@@ -7,7 +7,17 @@ happens by itself (:func:`~intake.db.search.index.watch`), by hand it is one cal
 :func:`~intake.db.search.index.move_case`.
 """
 
-from intake.db.search.index import defer, drop, drop_case, entry_count, has_entries, move_case, put, watch
+from intake.db.search.index import (
+    defer,
+    drop,
+    drop_case,
+    entry_count,
+    has_entries,
+    move_case,
+    put,
+    watch,
+    write_deferred,
+)
 from intake.db.search.query import Entry, entries
 from intake.db.search.text import normal
 
@@ -29,4 +39,5 @@ __all__ = [
     "normal",
     "put",
     "watch",
+    "write_deferred",
 ]

@@ -65,7 +65,8 @@ def defer(session: Session) -> None:
         event.listen(session, "after_soft_rollback", _forget_on_rollback)
 
 
-def _write_pending(session: Session) -> None:
+def write_deferred(session: Session) -> None:
+    """Write the rows :func:`put` kept for the commit now (the session keeps deferring)."""
     pending = session.info.get(_PENDING)
     if pending:
         session.connection().execute(_upsert(session.get_bind().dialect.name), list(pending))
@@ -75,7 +76,7 @@ def _write_pending(session: Session) -> None:
 def _write_before_commit(session: Session) -> None:
     if _PENDING in session.info:
         session.flush()  # what the last flush indexes is among the rows written
-        _write_pending(session)
+        write_deferred(session)
         del session.info[_PENDING]
 
 
@@ -96,7 +97,7 @@ def drop(session: Session, source: str, source_ids: Iterable[object]) -> None:
     """Remove the rows of these records."""
     ids = [str(i) for i in source_ids]
     if ids:
-        _write_pending(session)
+        write_deferred(session)
         session.connection().execute(
             delete(TABLE).where(TABLE.c.source == source, TABLE.c.source_id.in_(ids))
         )
@@ -104,25 +105,25 @@ def drop(session: Session, source: str, source_ids: Iterable[object]) -> None:
 
 def drop_case(session: Session, case_id: str) -> None:
     """Remove every row of the case (its personal data is leaving: the purge past retention)."""
-    _write_pending(session)
+    write_deferred(session)
     session.connection().execute(delete(TABLE).where(TABLE.c.case_id == case_id))
 
 
 def move_case(session: Session, from_case: str, to_case: str) -> None:
     """Give every row of ``from_case`` to ``to_case`` (a merge moved its records)."""
     statement = update(TABLE).where(TABLE.c.case_id == from_case).values(case_id=to_case)
-    _write_pending(session)
+    write_deferred(session)
     session.connection().execute(statement)
 
 
 def entry_count(session: Session) -> int:
-    _write_pending(session)
+    write_deferred(session)
     return int(session.connection().execute(select(func.count()).select_from(TABLE)).scalar_one())
 
 
 def has_entries(session: Session) -> bool:
     """Whether the index has any row (one row read, however large it is)."""
-    _write_pending(session)
+    write_deferred(session)
     return session.connection().execute(select(TABLE.c.id).limit(1)).first() is not None
 
 
@@ -199,7 +200,7 @@ def _follow_message(session: Session, message: Message) -> None:
             .where(TABLE.c.source == "message", TABLE.c.source_id == str(message.id))
             .values(case_id=message.case_id)
         )
-        _write_pending(session)
+        write_deferred(session)
         session.connection().execute(statement)
 
 
