@@ -74,10 +74,9 @@ def new_case_id(session: Session, prefix: str, when: datetime) -> str:
 def number_in_batch(session: Session) -> None:
     """Until the session's next commit or rollback, give case numbers from memory after the first
     (its commit writes the last one given; a rollback gives them all back)."""
-    session.info[_IN_BATCH] = {}
+    memo.hold(session, _IN_BATCH, {})
     if not event.contains(session, "before_commit", _write_numbers):
         event.listen(session, "before_commit", _write_numbers)
-        event.listen(session, "after_soft_rollback", _forget_numbers)
 
 
 def _write_numbers(session: Session) -> None:
@@ -88,10 +87,6 @@ def _write_numbers(session: Session) -> None:
     for (prefix, year), (given, written) in counted.items():
         if given > written:
             session.connection().execute(write, {"prefix": prefix, "year": year, "last": given})
-
-
-def _forget_numbers(session: Session, _previous: object) -> None:
-    session.info.pop(_IN_BATCH, None)
 
 
 def _next_number(session: Session, prefix: str, year: int) -> int:

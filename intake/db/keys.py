@@ -10,6 +10,8 @@ from typing import Protocol
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
+from intake.db.memo import hold
+
 
 class _Keyed(Protocol):
     @property
@@ -33,11 +35,9 @@ def keys_in_batch(session: Session, tables: Iterable[type]) -> None:
     right to write (a poller's batch): on SQLite the next ids are read once and counted on (no one
     else can insert meanwhile); on PostgreSQL they are drawn from the table's sequence. Every row
     of these tables that the session writes meanwhile is given its id here."""
-    session.info[_BATCH] = {table: _Ids(table) for table in tables}
+    hold(session, _BATCH, {table: _Ids(table) for table in tables})
     if not event.contains(session, "before_flush", _give_ids):
         event.listen(session, "before_flush", _give_ids)
-        event.listen(session, "after_commit", _forget)
-        event.listen(session, "after_soft_rollback", _forget_on_rollback)
 
 
 def with_id(session: Session, row: _Keyed) -> int:
@@ -80,11 +80,3 @@ def _give_ids(session: Session, _context: object, _instances: object) -> None:
         ids = batch.get(type(row))
         if ids is not None and row.id is None:
             row.id = ids.next(session)
-
-
-def _forget(session: Session) -> None:
-    session.info.pop(_BATCH, None)
-
-
-def _forget_on_rollback(session: Session, _previous: object) -> None:
-    session.info.pop(_BATCH, None)

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
+from intake.db.memo import hold
+
 _LATER = "intake.later"
 
 
@@ -27,11 +29,9 @@ def insert_rows(session: Session, table: type, rows: list[dict[str, Any]]) -> No
 def insert_later(session: Session) -> None:
     """Until the session's next commit or rollback, keep the rows of :func:`insert_rows` for after
     each flush."""
-    session.info[_LATER] = {}
+    hold(session, _LATER, {})
     if not event.contains(session, "after_flush", _write):
         event.listen(session, "after_flush", _write)
-        event.listen(session, "after_commit", _forget)
-        event.listen(session, "after_soft_rollback", _forget_on_rollback)
 
 
 def _write(session: Session, _context: object) -> None:
@@ -40,11 +40,3 @@ def _write(session: Session, _context: object) -> None:
         if rows:
             session.connection().execute(insert(table.__table__), rows)  # type: ignore[attr-defined]
     later.clear()
-
-
-def _forget(session: Session) -> None:
-    session.info.pop(_LATER, None)
-
-
-def _forget_on_rollback(session: Session, _previous: object) -> None:
-    session.info.pop(_LATER, None)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.orm import Session as AnySession
 from sqlmodel import Session
 
 T = TypeVar("T")
@@ -49,3 +50,21 @@ def keep(session: Session, name: str, value: Any) -> None:
     """Keep ``value`` for this batch (a session that does not remember drops it)."""
     if _KEY in session.info:
         session.info[_KEY][name] = value
+
+
+_HELD = "intake.held"
+
+
+def hold(session: AnySession, name: str, value: Any) -> None:
+    """Keep ``value`` in ``session.info[name]`` until the session's next commit or rollback: what a
+    poller's batch gathers to write at once (a rollback means the batch is written again)."""
+    session.info[name] = value
+    session.info.setdefault(_HELD, set()).add(name)
+    if not event.contains(session, "after_commit", _let_go):
+        event.listen(session, "after_commit", _let_go)
+        event.listen(session, "after_soft_rollback", _let_go)
+
+
+def _let_go(session: AnySession, *_previous: object) -> None:
+    for name in session.info.pop(_HELD, ()):
+        session.info.pop(name, None)

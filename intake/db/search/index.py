@@ -23,6 +23,7 @@ from sqlalchemy import Insert, delete, event, func, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from intake.db.memo import hold
 from intake.db.search.text import normal, stored
 from intake.db.tables import (
     ApplicationForm,
@@ -59,10 +60,9 @@ def defer(session: Session) -> None:
     """Until the session's next commit or rollback, keep the rows :func:`put` writes and write them
     all at once just before the commit (a poller's batch: one statement, not several a message).
     Anything else that touches the index writes them first, so the order holds."""
-    session.info[_PENDING] = []
+    hold(session, _PENDING, [])
     if not event.contains(session, "before_commit", _write_before_commit):
         event.listen(session, "before_commit", _write_before_commit)
-        event.listen(session, "after_soft_rollback", _forget_on_rollback)
 
 
 def write_deferred(session: Session) -> None:
@@ -77,11 +77,7 @@ def _write_before_commit(session: Session) -> None:
     if _PENDING in session.info:
         session.flush()  # what the last flush indexes is among the rows written
         write_deferred(session)
-        del session.info[_PENDING]
-
-
-def _forget_on_rollback(session: Session, _previous: object) -> None:
-    session.info.pop(_PENDING, None)
+        del session.info[_PENDING]  # what the commit's last flush indexes is written at once
 
 
 @cache
